@@ -1,0 +1,59 @@
+"""The one exception tree of podcast.
+
+Everything the core raises on purpose derives from :class:`PodcastError`. The CLI turns a
+``PodcastError`` into a single line on stderr and its ``exit_code``; anything else is a bug and
+keeps its traceback. Library errors (tomllib, sqlite3, ffmpeg, espeak-ng, ...) are wrapped where
+they enter our code, with ``raise ... from exc``.
+
+    PodcastError
+    ├── ConfigError          podcast.toml or a command-line value is wrong
+    ├── SourceError          a paper source could not be read
+    ├── NothingToBroadcast   no paper is left that has not been broadcast already
+    ├── WriterError          the script could not be written
+    ├── SpeechError          text-to-speech failed
+    ├── AudioError           ffmpeg or the audio assembly failed
+    ├── PublishError         the episode could not be published
+    └── StoreError           the state database is unreadable or from a newer version
+"""
+
+from __future__ import annotations
+
+
+class PodcastError(Exception):
+    """Base of every error podcast raises on purpose; its message is one line for the user."""
+
+    exit_code = 1
+
+
+class ConfigError(PodcastError):
+    """A configuration file or command-line value is invalid."""
+
+
+class SourceError(PodcastError):
+    """A paper source failed (unreadable file, bad format, unreachable service)."""
+
+
+class NothingToBroadcast(PodcastError):
+    """Every gathered paper has been broadcast already, or no source returned any."""
+
+    exit_code = 3
+
+
+class WriterError(PodcastError):
+    """The broadcast script could not be written."""
+
+
+class SpeechError(PodcastError):
+    """Speech synthesis failed."""
+
+
+class AudioError(PodcastError):
+    """Decoding, mixing or encoding audio failed."""
+
+
+class PublishError(PodcastError):
+    """Writing the episode, feed or page to the publish target failed."""
+
+
+class StoreError(PodcastError):
+    """The state database could not be read or written."""

@@ -1,0 +1,153 @@
+"""The fixed words of the show in each language it speaks: the broadcast frame, dates and labels.
+
+Writers fill in what each paper is about; this module owns how the show always sounds, so a
+template script and an LLM-written one share one greeting, one paper heading and one closing.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime
+
+LANGUAGES = ("zh-CN", "en-US")
+
+
+@dataclass(frozen=True)
+class Phrases:
+    show_title: str
+    intro: str
+    intro_one: str
+    heading: str
+    title_line: str
+    summary_line: str
+    thoughts_line: str
+    closing: str
+    opening_title: str
+    closing_title: str
+    chapter_title: str
+    episode_title: str
+    papers_heading: str
+    download: str
+    transcript: str
+    subscribe: str
+    chapters: str
+    ordinals: tuple[str, ...]
+    step: str
+
+
+_ZH = Phrases(
+    show_title="AI 论文早报",
+    intro="今天为大家播报 {n} 篇 AI 领域的新论文，大家边听边开始一天的工作吧！",
+    intro_one="今天为大家播报 1 篇 AI 领域的新论文，大家边听边开始一天的工作吧！",
+    heading="第 {n} 篇论文。",
+    title_line="论文的标题是：{title}。",
+    summary_line="论文的内容是：{text}",
+    thoughts_line="以下是我的思考：{text}",
+    closing="以上就是今天的论文播报，祝大家今天工作顺利！",
+    opening_title="开场",
+    closing_title="结束语",
+    chapter_title="第 {n} 篇：{title}",
+    episode_title="{show}：{day}",
+    papers_heading="本期论文",
+    download="下载 MP3",
+    transcript="文字稿",
+    subscribe="订阅 RSS",
+    chapters="章节",
+    ordinals=("一", "二", "三", "四", "五", "六", "七", "八", "九", "十"),
+    step="第{ordinal}步，{step}",
+)
+
+_EN = Phrases(
+    show_title="AI Papers Daily",
+    intro="Here are {n} new AI papers for today. Listen in as you start your day!",
+    intro_one="Here is 1 new AI paper for today. Listen in as you start your day!",
+    heading="Paper {n}.",
+    title_line="The title is: {title}.",
+    summary_line="What it does: {text}",
+    thoughts_line="My thoughts: {text}",
+    closing="That's all for today's papers. Have a great day at work!",
+    opening_title="Opening",
+    closing_title="Closing",
+    chapter_title="Paper {n}: {title}",
+    episode_title="{show}: {day}",
+    papers_heading="Papers in this episode",
+    download="Download MP3",
+    transcript="Transcript",
+    subscribe="Subscribe (RSS)",
+    chapters="Chapters",
+    ordinals=("one", "two", "three", "four", "five", "six", "seven", "eight", "nine", "ten"),
+    step="Step {ordinal}: {step}",
+)
+
+_PHRASES = {"zh-CN": _ZH, "en-US": _EN}
+
+_ZH_WEEKDAYS = ("星期一", "星期二", "星期三", "星期四", "星期五", "星期六", "星期日")
+_EN_WEEKDAYS = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
+_EN_MONTHS = (
+    "January", "February", "March", "April", "May", "June",
+    "July", "August", "September", "October", "November", "December",
+)
+
+
+def phrases(language: str) -> Phrases:
+    return _PHRASES[language]
+
+
+def is_chinese(language: str) -> bool:
+    return language.startswith("zh")
+
+
+def spoken_day(day: date, language: str) -> str:
+    """'2026 年 11 月 21 日，星期六' or 'Saturday, November 21, 2026'."""
+    if is_chinese(language):
+        return f"{day.year} 年 {day.month} 月 {day.day} 日，{_ZH_WEEKDAYS[day.weekday()]}"
+    return f"{_EN_WEEKDAYS[day.weekday()]}, {_EN_MONTHS[day.month - 1]} {day.day}, {day.year}"
+
+
+def greeting(moment: datetime, language: str) -> str:
+    """The opening line with the date, the time and the weekday of ``moment`` (already local)."""
+    if is_chinese(language):
+        return _zh_greeting(moment)
+    return _en_greeting(moment)
+
+
+def _zh_greeting(moment: datetime) -> str:
+    hour, minute = moment.hour, moment.minute
+    if hour < 5:
+        hello, period = "你好", "凌晨"
+    elif hour < 11:
+        hello, period = "早上好", "上午"
+    elif hour < 13:
+        hello, period = "中午好", "中午"
+    elif hour < 18:
+        hello, period = "下午好", "下午"
+    else:
+        hello, period = "晚上好", "晚上"
+    clock_hour = hour if hour <= 12 else hour - 12
+    clock = f"{clock_hour} 点整" if minute == 0 else f"{clock_hour} 点 {minute} 分"
+    weekday = _ZH_WEEKDAYS[moment.weekday()]
+    return (
+        f"{hello}！今天是 {moment.year} 年 {moment.month} 月 {moment.day} 日，"
+        f"{period} {clock}，{weekday}。"
+    )
+
+
+def _en_greeting(moment: datetime) -> str:
+    hour = moment.hour
+    hello = "Good morning" if hour < 12 else "Good afternoon" if hour < 18 else "Good evening"
+    clock_hour = hour % 12 or 12
+    suffix = "a.m." if hour < 12 else "p.m."
+    clock = f"{clock_hour} {suffix}" if moment.minute == 0 else f"{clock_hour}:{moment.minute:02d} {suffix}"
+    return f"{hello}! It's {spoken_day(moment.date(), 'en-US')}, {clock}"
+
+
+def step_line(index: int, step: str, language: str) -> str:
+    """A numbered step read aloud: '第一步，…' / 'Step one: …' (index starts at 1)."""
+    words = phrases(language)
+    ordinal = words.ordinals[index - 1] if index <= len(words.ordinals) else str(index)
+    return words.step.format(ordinal=ordinal, step=step)
+
+
+def counted(number: int, noun: str) -> str:
+    """'1 episode', '2 episodes': for the program's own English messages."""
+    return f"{number} {noun}" + ("" if number == 1 else "s")

@@ -1,0 +1,179 @@
+"""Typed data passed between the stages: papers in, a script, spoken sections, an episode out."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from datetime import date, datetime
+from pathlib import Path
+from typing import Any
+
+from . import i18n
+
+_VERSION_SUFFIX = re.compile(r"v\d+$")
+
+
+def bare_id(paper_id: str) -> str:
+    """The id without an arXiv version suffix: the same paper revised is still the same paper."""
+    return _VERSION_SUFFIX.sub("", paper_id.strip())
+
+
+@dataclass(frozen=True)
+class Paper:
+    id: str
+    title: str
+    summary: str
+    authors: tuple[str, ...] = ()
+    url: str = ""
+    published: date | None = None
+    categories: tuple[str, ...] = ()
+    source: str = ""
+    title_zh: str = ""
+    summary_zh: str = ""
+
+    def title_for(self, language: str) -> str:
+        """The title in the show language when we have it, else the original."""
+        if language.startswith("zh") and self.title_zh:
+            return self.title_zh
+        return self.title
+
+    def summary_for(self, language: str) -> str:
+        if language.startswith("zh") and self.summary_zh:
+            return self.summary_zh
+        return self.summary
+
+    def to_dict(self) -> dict[str, Any]:
+        data: dict[str, Any] = {
+            "id": self.id,
+            "title": self.title,
+            "summary": self.summary,
+            "authors": list(self.authors),
+            "url": self.url,
+            "published": self.published.isoformat() if self.published else None,
+            "categories": list(self.categories),
+            "source": self.source,
+            "title_zh": self.title_zh,
+            "summary_zh": self.summary_zh,
+        }
+        return {key: value for key, value in data.items() if value not in ("", None, [])}
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> Paper:
+        """Build a paper from its JSON form; raises KeyError/TypeError/ValueError on bad input."""
+        published = data.get("published")
+        return cls(
+            id=bare_id(_text(data, "id")),
+            title=_text(data, "title"),
+            summary=_text(data, "summary", required=False) or _text(data, "summary_zh"),
+            authors=tuple(_strings(data, "authors")),
+            url=_text(data, "url", required=False),
+            published=date.fromisoformat(published[:10]) if published else None,
+            categories=tuple(_strings(data, "categories")),
+            source=_text(data, "source", required=False),
+            title_zh=_text(data, "title_zh", required=False),
+            summary_zh=_text(data, "summary_zh", required=False),
+        )
+
+
+def _text(data: dict[str, Any], key: str, required: bool = True) -> str:
+    value = data.get(key)
+    if value is None or value == "":
+        if required:
+            raise KeyError(key)
+        return ""
+    if not isinstance(value, str):
+        raise TypeError(f"{key} must be a string")
+    return value.strip()
+
+
+def _strings(data: dict[str, Any], key: str) -> list[str]:
+    value = data.get(key) or []
+    if isinstance(value, str):
+        value = [part.strip() for part in value.split(",")]
+    if not isinstance(value, list) or not all(isinstance(item, str) for item in value):
+        raise TypeError(f"{key} must be a list of strings")
+    return [item for item in value if item]
+
+
+@dataclass(frozen=True)
+class Pick:
+    """A paper chosen for the show, with why it was chosen."""
+
+    paper: Paper
+    score: float
+    topics: tuple[str, ...] = ()
+    reasons: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class Segment:
+    """One paper's part of the script: speech-ready paragraphs in reading order."""
+
+    number: int
+    paper_id: str
+    title: str
+    parts: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class Section:
+    """A stretch of the show spoken in one go; becomes one chapter of the episode."""
+
+    title: str
+    parts: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class Script:
+    language: str
+    greeting: str
+    intro: str
+    segments: tuple[Segment, ...]
+    closing: str
+
+    def sections(self) -> list[Section]:
+        words = i18n.phrases(self.language)
+        opening = Section(words.opening_title, (self.greeting, self.intro))
+        papers = [
+            Section(words.chapter_title.format(n=seg.number, title=seg.title), seg.parts)
+            for seg in self.segments
+        ]
+        return [opening, *papers, Section(words.closing_title, (self.closing,))]
+
+    def text(self) -> str:
+        """The transcript: paragraphs separated by blank lines."""
+        return "\n\n".join("\n\n".join(section.parts) for section in self.sections()) + "\n"
+
+
+@dataclass(frozen=True)
+class Chapter:
+    title: str
+    start: float
+    end: float
+
+
+@dataclass(frozen=True)
+class ProducedAudio:
+    """An encoded, tagged MP3 on local disk, not yet published."""
+
+    path: Path
+    duration: float
+    chapters: tuple[Chapter, ...]
+
+
+@dataclass(frozen=True)
+class Episode:
+    """A published episode as the store and the feed know it."""
+
+    date: date
+    guid: str
+    title: str
+    audio_name: str
+    audio_bytes: int
+    duration: float
+    transcript_name: str
+    chapters: tuple[Chapter, ...]
+    papers: tuple[Paper, ...]
+    published_at: datetime
+    revision: int = 1
+    language: str = "zh-CN"

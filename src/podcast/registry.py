@@ -1,0 +1,45 @@
+"""Name → class registries for backends (paper sources, writers, TTS engines, publish targets)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from typing import Generic, TypeVar
+
+from .errors import ConfigError
+
+T = TypeVar("T", bound=type)
+
+
+class Registry(Generic[T]):
+    """Backends of one kind, by the name a config file uses for them."""
+
+    def __init__(self, kind: str) -> None:
+        self.kind = kind
+        self._classes: dict[str, T] = {}
+
+    def register(self, name: str) -> Callable[[T], T]:
+        def add(cls: T) -> T:
+            if name in self._classes:
+                raise ValueError(f"{self.kind} {name!r} is registered twice")
+            cls.name = name
+            self._classes[name] = cls
+            return cls
+
+        return add
+
+    def get(self, name: str) -> T:
+        try:
+            return self._classes[name]
+        except KeyError:
+            raise ConfigError(
+                f"unknown {self.kind} {name!r}; choose one of: {', '.join(self.names())}"
+            ) from None
+
+    def names(self) -> list[str]:
+        return sorted(self._classes)
+
+    def __contains__(self, name: object) -> bool:
+        return name in self._classes
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self.names())

@@ -1,0 +1,45 @@
+"""Shared fixtures: real bundled data, real config files in a temporary folder."""
+
+from __future__ import annotations
+
+import textwrap
+from collections.abc import Callable
+from datetime import datetime
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+import pytest
+
+from podcast.config import Config, load_config
+from podcast.models import Paper
+from podcast.sources.file import FileOptions, FileSource
+
+SHANGHAI = ZoneInfo("Asia/Shanghai")
+# A Saturday morning, as in the issue: "上午 9 点 30 分，星期六".
+SATURDAY_MORNING = datetime(2026, 11, 21, 9, 30, tzinfo=SHANGHAI)
+TAX_PROJECT = "我们在为税务领域微调大语言模型，构建税务问答与合规审查助手。"
+
+
+@pytest.fixture
+def sample_papers() -> list[Paper]:
+    return FileSource(FileOptions()).fetch(SATURDAY_MORNING.date())
+
+
+@pytest.fixture
+def write_config(tmp_path: Path) -> Callable[[str], Path]:
+    """Write a podcast.toml (dedented) into a fresh folder and return its path."""
+
+    def write(text: str, name: str = "podcast.toml") -> Path:
+        path = tmp_path / name
+        path.write_text(textwrap.dedent(text), encoding="utf-8")
+        return path
+
+    return write
+
+
+@pytest.fixture
+def make_config(write_config: Callable[[str], Path], tmp_path: Path) -> Callable[[str], Config]:
+    def make(text: str = "") -> Config:
+        return load_config(write_config(text), tmp_path)
+
+    return make

@@ -1,0 +1,99 @@
+from pathlib import Path
+
+import pytest
+
+from podcast.config import ENV_VAR, load_config, locate_config
+from podcast.errors import ConfigError
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def test_defaults_without_a_file(tmp_path):
+    config = load_config(None, tmp_path)
+    assert config.show.language == "zh-CN"
+    assert config.show.timezone == "Asia/Shanghai"
+    assert config.show.max_papers == 5
+    assert config.show.title == "AI 论文早报"
+    assert config.listener.project  # a default project so "my thoughts" has something to say
+    assert [s.type for s in config.sources] == ["file"]
+    assert config.writer.type == "template"
+    assert config.tts.engine == "espeak"
+    assert config.publish.dir == tmp_path / "feed"
+    assert config.publish.base_url == "http://localhost:8000/"
+
+
+def test_committed_example_is_valid_and_complete(tmp_path):
+    config = load_config(ROOT / "podcast.example.toml", tmp_path)
+    assert config.show.email == "podcast@example.com"
+    assert "税务" in config.listener.project
+    # relative paths resolve against the file's folder, not the working directory
+    assert config.publish.dir == ROOT / "feed"
+
+
+def test_english_show_gets_english_defaults(make_config):
+    config = make_config('[show]\nlanguage = "en-US"\n')
+    assert config.show.title == "AI Papers Daily"
+    assert config.listener.project.startswith("We are building")
+
+
+def test_paths_are_relative_to_the_config_file(make_config, tmp_path):
+    config = make_config('[publish]\ndir = "public"\n[state]\ndir = "var/state"\n')
+    assert config.publish.dir == tmp_path / "public"
+    assert config.state.dir == tmp_path / "var/state"
+
+
+def test_base_url_gets_a_trailing_slash(make_config):
+    assert make_config('[publish]\nbase_url = "https://example.com/show"\n').publish.base_url == (
+        "https://example.com/show/"
+    )
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ('[show]\ntitel = "x"\n', "show.titel: unknown key; did you mean title?"),
+        ('[shwo]\ntitle = "x"\n', "shwo: unknown key; did you mean show?"),
+        ('[show]\nlanguage = "fr-FR"\n', 'show.language = "fr-FR": must be one of zh-CN, en-US'),
+        ('[show]\ntimezone = "Mars/Olympus"\n', 'show.timezone = "Mars/Olympus": must be an IANA time zone'),
+        ("[show]\nmax_papers = 0\n", "show.max_papers = 0: must be between 1 and 10"),
+        ('[show]\nmax_papers = "5"\n', 'show.max_papers = "5": must be a whole number'),
+        ("[show]\nmax_papers = true\n", "show.max_papers = true: must be a whole number"),
+        ('[show]\nemail = "nobody"\n', 'show.email = "nobody": must be an e-mail address'),
+        ('[publish]\nbase_url = "ftp://x"\n', 'publish.base_url = "ftp://x": must be an http'),
+        ('[publish]\ntarget = "s3"\n', 'publish.target = "s3": unknown publish target; choose one of: folder'),
+        ('[writer]\ntype = "gpt"\n', 'writer.type = "gpt": unknown writer; choose one of: template'),
+        ('[tts]\nengine = "say"\n', 'tts.engine = "say": unknown TTS engine; choose one of: espeak'),
+        ("[tts]\nspeed = 'fast'\n", "tts.speed = \"fast\": must be a whole number"),
+        ('[[sources]]\npath = "x.json"\n', "sources[1].type: is required; choose one of: file"),
+        ('[[sources]]\ntype = "file"\n[[sources]]\ntype = "web"\n', 'sources[2].type = "web": unknown source'),
+        ('[[sources]]\ntype = "file"\nurl = "x"\n', "sources[1].url: unknown key"),
+        ("sources = []\n", "sources: needs at least one [[sources]] entry"),
+        ('show = "x"\n', 'show = "x": must be a [show] table'),
+        ("[show\n", "not valid TOML"),
+    ],
+)
+def test_bad_config_is_one_line_naming_file_and_key(write_config, tmp_path, text, expected):
+    path = write_config(text)
+    with pytest.raises(ConfigError) as caught:
+        load_config(path, tmp_path)
+    message = str(caught.value)
+    assert message.startswith(f"{path}: ")
+    assert expected in message
+    assert "\n" not in message
+
+
+def test_locate_prefers_flag_then_environment_then_cwd(write_config, tmp_path):
+    flag = write_config("", "flag.toml")
+    env = write_config("", "env.toml")
+    assert locate_config(str(flag), {ENV_VAR: str(env)}, tmp_path) == flag
+    assert locate_config(None, {ENV_VAR: str(env)}, tmp_path) == env
+    assert locate_config(None, {}, tmp_path) is None
+    default = write_config("", "podcast.toml")
+    assert locate_config(None, {}, tmp_path) == default
+
+
+def test_missing_config_named_where_it_came_from(tmp_path):
+    with pytest.raises(ConfigError, match=r"nope.toml: config file not found \(from \$PODCAST_CONFIG\)"):
+        locate_config(None, {ENV_VAR: "nope.toml"}, tmp_path)
+    with pytest.raises(ConfigError, match=r"from --config"):
+        locate_config("nope.toml", {}, tmp_path)
