@@ -1,0 +1,57 @@
+"""The ``file`` source: papers from a JSON file; without a path, the bundled sample papers."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, replace
+from datetime import date
+from pathlib import Path
+
+from ..errors import SourceError
+from ..models import Paper
+from ..resources import SAMPLE_PAPERS
+from . import SOURCES, Source
+
+
+@dataclass(frozen=True)
+class FileOptions:
+    #: A JSON list of papers (see README); None means the sample papers shipped with podcast.
+    path: Path | None = None
+
+
+@SOURCES.register("file")
+class FileSource(Source):
+    Options = FileOptions
+    offline = True
+
+    @property
+    def path(self) -> Path:
+        return self.options.path or SAMPLE_PAPERS
+
+    def fetch(self, day: date) -> list[Paper]:
+        try:
+            data = json.loads(self.path.read_text(encoding="utf-8"))
+        except OSError as exc:
+            raise SourceError(f"{self.path}: cannot read papers file: {exc.strerror}") from exc
+        except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+            raise SourceError(f"{self.path}: not a JSON papers file: {exc}") from exc
+        if not isinstance(data, list):
+            raise SourceError(f"{self.path}: must hold a JSON list of papers")
+        return [self._paper(entry, index) for index, entry in enumerate(data, start=1)]
+
+    def _paper(self, entry: object, index: int) -> Paper:
+        if not isinstance(entry, dict):
+            raise SourceError(f"{self.path}: paper {index} is not a JSON object")
+        try:
+            paper = Paper.from_dict(entry)
+        except KeyError as exc:
+            raise SourceError(f"{self.path}: paper {index} has no {exc.args[0]}") from None
+        except (TypeError, ValueError) as exc:
+            raise SourceError(f"{self.path}: paper {index}: {exc}") from None
+        return replace(paper, source=paper.source or "file")
+
+    def standin(self) -> str | None:
+        return "bundled sample papers" if self.options.path is None else None
+
+    def describe(self) -> str:
+        return "the bundled sample papers" if self.options.path is None else str(self.path)

@@ -1,0 +1,111 @@
+"""Turn written text into text a voice can read: no markdown, URLs, LaTeX or stray symbols,
+and no sentence broken across lines.
+
+Every writer passes what it says through :func:`speakable`, so the script, the transcript and
+the audio all carry the same clean words.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+
+_CJK = r"\u2e80-\u9fff\uf900-\ufaff\uff00-\uffef\u3000-\u303f"
+_URL = re.compile(r"(?:https?://|ftp://|www\.)[^\s<>\"'，。；！？、）)]+", re.IGNORECASE)
+_MD_IMAGE = re.compile(r"!\[[^\]]*\]\([^)]*\)")
+_MD_LINK = re.compile(r"\[([^\]]+)\]\([^)]*\)")
+_HTML_TAG = re.compile(r"</?[a-zA-Z][^>]*>")
+_LATEX_CMD = re.compile(r"\\([a-zA-Z]+)\*?(?:\{([^{}]*)\})?")
+_GREEK = frozenset(
+    "alpha beta gamma delta epsilon zeta eta theta iota kappa lambda mu nu xi pi rho sigma tau"
+    " upsilon phi chi psi omega".split()
+)
+_LIST_MARKER = re.compile(r"^\s*(?:[-*+•·]|\d+[.)、]|[（(]\d+[)）])\s+")
+_HEADING = re.compile(r"^\s{0,3}#{1,6}\s*")
+_QUOTE = re.compile(r"^\s{0,3}>\s?")
+# Where a line may end without the sentence going on: sentence ends, colons, closing brackets.
+_LINE_END_OK = set("。！？!?.;；:：…”\"'’）)】」』")
+_DROP = re.compile(r"[*_`~|^#<>\[\]{}\\$]")
+_SPACES = re.compile(r"[ \t\u00a0\u3000]+")
+_PERCENT = re.compile(r"(\d+(?:\.\d+)?)\s*%")
+_CJK_GAP = re.compile(rf"(?<=[{_CJK}]) (?=[{_CJK}])")
+_SPACE_BEFORE_PUNCT = re.compile(r" +(?=[，。；：！？、,.;:!?)）])")
+
+
+def speakable(text: str, language: str) -> str:
+    """Clean ``text`` for speech; paragraphs stay separated by one blank line."""
+    chinese = language.startswith("zh")
+    text = unicodedata.normalize("NFC", text).replace("\r\n", "\n").replace("\r", "\n")
+    text = _MD_IMAGE.sub("", text)
+    text = _MD_LINK.sub(r"\1", text)
+    text = _URL.sub("", text)
+    text = _HTML_TAG.sub("", text)
+    text = _LATEX_CMD.sub(_latex_words, text)
+    lines = [_strip_line_markup(line, chinese) for line in text.split("\n")]
+    paragraphs = _join_broken_lines(lines)
+    return "\n\n".join(
+        cleaned for cleaned in (_clean_symbols(p, chinese) for p in paragraphs) if cleaned
+    )
+
+
+def _latex_words(match: re.Match[str]) -> str:
+    """``\\textbf{x}`` reads as x, ``\\alpha`` as alpha, other bare commands not at all."""
+    name, argument = match.groups()
+    if argument is not None:
+        return argument
+    return f" {name} " if name.lower() in _GREEK else ""
+
+
+def _strip_line_markup(line: str, chinese: bool) -> str:
+    line = _QUOTE.sub("", line)
+    if _HEADING.match(line):  # a heading is a sentence of its own
+        line = _HEADING.sub("", line).strip()
+        if line and line[-1] not in _LINE_END_OK:
+            line += "。" if chinese else "."
+    return line.strip()
+
+
+def _join_broken_lines(lines: list[str]) -> list[str]:
+    """Join lines that break a sentence, even across blank lines; list items stay apart."""
+    paragraphs: list[str] = []
+    current = ""
+    for line in lines:
+        if not line:
+            continue
+        starts_item = bool(_LIST_MARKER.match(line))
+        if current and not starts_item and current[-1] not in _LINE_END_OK:
+            current = _glue(current, line)
+        else:
+            if current:
+                paragraphs.append(current)
+            current = line
+    if current:
+        paragraphs.append(current)
+    return paragraphs
+
+
+def _glue(left: str, right: str) -> str:
+    if _is_cjk(left[-1]) or _is_cjk(right[0]):
+        return left + right
+    return f"{left} {right}"
+
+
+def _is_cjk(char: str) -> bool:
+    return bool(re.match(f"[{_CJK}]", char))
+
+
+def _clean_symbols(text: str, chinese: bool) -> str:
+    marker = _LIST_MARKER.match(text)
+    if marker:  # a list number is read as a number, a bullet not at all
+        number = re.search(r"\d+", marker.group(0))
+        lead = (f"{number.group(0)}，" if chinese else f"{number.group(0)}. ") if number else ""
+        text = lead + text[marker.end():]
+    text = _PERCENT.sub((lambda m: f"百分之{m.group(1)}") if chinese else r"\1 percent", text)
+    text = text.replace("&", "和" if chinese else " and ")
+    text = text.replace("/", " ")
+    text = _DROP.sub("", text)
+    text = "".join(ch for ch in text if unicodedata.category(ch) not in ("So", "Cs", "Co"))
+    text = _SPACES.sub(" ", text).strip()
+    if chinese:
+        text = _CJK_GAP.sub("", text)
+    return _SPACE_BEFORE_PUNCT.sub("", text)

@@ -1,0 +1,51 @@
+"""Speech-ready text: what a voice would read aloud wrongly never reaches it."""
+
+from pathlib import Path
+
+from podcast.speakable import speakable
+
+SEED = Path(__file__).resolve().parents[2] / "shared" / "seeds" / "000_d715ed639ec5b116.txt"
+
+
+def test_markdown_emphasis_and_escaped_stars_are_removed():
+    text = "1. **\\*\\*研究知识蒸馏的最新技术\\*\\***: 深入理解注意力方法。"
+    assert speakable(text, "zh-CN") == "1，研究知识蒸馏的最新技术: 深入理解注意力方法。"
+
+
+def test_sentence_broken_across_blank_lines_is_joined():
+    text = "并显著提高了最\n\n先进的 dLLM 的表现。\n\n以下是我的思考。"
+    assert speakable(text, "zh-CN") == "并显著提高了最先进的 dLLM 的表现。\n\n以下是我的思考。"
+
+
+def test_english_lines_join_with_a_space():
+    assert speakable("Large language\nmodels reason.\nNext one.", "en-US") == (
+        "Large language models reason.\n\nNext one."
+    )
+
+
+def test_urls_links_and_html_are_not_read():
+    text = "详见 https://arxiv.org/abs/2409.17581v2 和 [项目主页](https://x.org)。<b>好</b>"
+    assert speakable(text, "zh-CN") == "详见和项目主页。好"
+
+
+def test_latex_and_symbols():
+    text = "We cut cost by 79.4% with $\\alpha$-scaling & \\textbf{RL} ~ fast #1 🚀"
+    assert speakable(text, "en-US") == "We cut cost by 79.4 percent with alpha -scaling and RL fast 1"
+
+
+def test_chinese_percent_and_spacing():
+    assert speakable("召回率 93.2% ，成本降低", "zh-CN") == "召回率百分之93.2，成本降低"
+
+
+def test_headings_quotes_and_bullets():
+    text = "# 标题\n> 引用一句话。\n- 第一点。\n* 第二点。"
+    assert speakable(text, "zh-CN") == "标题。\n\n引用一句话。\n\n第一点。\n\n第二点。"
+
+
+def test_the_seed_broadcast_comes_out_clean():
+    """The real broadcast the format came from, with its markdown and broken lines."""
+    cleaned = speakable(SEED.read_text(encoding="utf-8"), "zh-CN")
+    for symbol in "*#_`[]<>\\":
+        assert symbol not in cleaned
+    assert "最先进的 dLLM" in cleaned  # "最\n\n先进" in the seed
+    assert "隐私保护方法" in cleaned  # "隐私\n\n保护方法" in the seed
