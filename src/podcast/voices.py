@@ -1,0 +1,57 @@
+"""Voice presets and the pronunciation lexicon from the ``voices/`` folder."""
+
+from __future__ import annotations
+
+import re
+import tomllib
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from .errors import ConfigError
+from .resources import voices_dir
+
+
+def _read(path: Path) -> dict[str, Any]:
+    try:
+        return tomllib.loads(path.read_text(encoding="utf-8"))
+    except (OSError, tomllib.TOMLDecodeError) as exc:
+        raise ConfigError(f"{path}: cannot read: {exc}") from exc
+
+
+def preset(engine: str, language: str, folder: Path | None = None) -> dict[str, Any]:
+    """The engine's defaults for a language, e.g. ``{"voice": "cmn", "speed": 175}``."""
+    path = (folder or voices_dir()) / "presets.toml"
+    return dict(_read(path).get(engine, {}).get(language, {}))
+
+
+@dataclass(frozen=True)
+class Lexicon:
+    """Replacements applied to text just before it is synthesised."""
+
+    pattern: re.Pattern[str] | None
+    replacements: dict[str, str]
+
+    @classmethod
+    def load(cls, language: str, folder: Path | None = None) -> Lexicon:
+        path = (folder or voices_dir()) / "lexicon.toml"
+        data = _read(path)
+        words: dict[str, str] = {}
+        for table in ("all", language):
+            entries = data.get(table, {})
+            if not all(isinstance(v, str) for v in entries.values()):
+                raise ConfigError(f"{path}: [{table}] values must be strings")
+            words.update(entries)
+        if not words:
+            return cls(None, {})
+        alternatives = sorted(words, key=len, reverse=True)
+        parts = [
+            rf"(?<![A-Za-z0-9]){re.escape(w)}(?![A-Za-z0-9])" if w[0].isascii() else re.escape(w)
+            for w in alternatives
+        ]
+        return cls(re.compile("|".join(parts)), words)
+
+    def apply(self, text: str) -> str:
+        if self.pattern is None:
+            return text
+        return self.pattern.sub(lambda m: self.replacements[m.group(0)], text)
