@@ -1,0 +1,89 @@
+"""The podcast feed: RSS 2.0 with the iTunes namespace, as podcast apps expect it."""
+
+from __future__ import annotations
+
+import xml.etree.ElementTree as ET
+from collections.abc import Callable, Sequence
+from datetime import datetime
+from email.utils import format_datetime
+from html import escape
+
+from .. import i18n
+from ..config import ShowConfig
+from ..models import Episode
+
+ITUNES = "http://www.itunes.com/dtds/podcast-1.0.dtd"
+CONTENT = "http://purl.org/rss/1.0/modules/content/"
+ATOM = "http://www.w3.org/2005/Atom"
+for _prefix, _uri in (("itunes", ITUNES), ("content", CONTENT), ("atom", ATOM)):
+    ET.register_namespace(_prefix, _uri)
+
+
+def render_feed(
+    show: ShowConfig,
+    episodes: Sequence[Episode],
+    url_for: Callable[[str], str],
+    self_url: str,
+    now: datetime,
+) -> bytes:
+    """The whole feed document for ``episodes`` (newest first)."""
+    rss = ET.Element("rss", {"version": "2.0"})
+    channel = ET.SubElement(rss, "channel")
+    _add(channel, "title", show.title)
+    _add(channel, "link", url_for("index.html"))
+    _add(channel, "description", show.description)
+    _add(channel, "language", show.language.lower())
+    _add(channel, "generator", "podcast")
+    _add(channel, "lastBuildDate", format_datetime(now))
+    ET.SubElement(channel, f"{{{ATOM}}}link", {"href": self_url, "rel": "self", "type": "application/rss+xml"})
+    _add(channel, f"{{{ITUNES}}}author", show.author)
+    _add(channel, f"{{{ITUNES}}}summary", show.description)
+    _add(channel, f"{{{ITUNES}}}type", "episodic")
+    _add(channel, f"{{{ITUNES}}}explicit", "false")
+    ET.SubElement(channel, f"{{{ITUNES}}}category", {"text": "Technology"})
+    owner = ET.SubElement(channel, f"{{{ITUNES}}}owner")
+    _add(owner, f"{{{ITUNES}}}name", show.author)
+    if show.email:
+        _add(owner, f"{{{ITUNES}}}email", show.email)
+    for number, episode in zip(range(len(episodes), 0, -1), episodes):
+        _item(channel, episode, number, url_for)
+    ET.indent(rss)
+    return ET.tostring(rss, encoding="utf-8", xml_declaration=True) + b"\n"
+
+
+def _item(channel: ET.Element, episode: Episode, number: int, url_for: Callable[[str], str]) -> None:
+    item = ET.SubElement(channel, "item")
+    notes = notes_html(episode)
+    _add(item, "title", episode.title)
+    _add(item, "link", url_for("index.html") + f"#{episode.date.isoformat()}")
+    _add(item, "description", notes)
+    _add(item, f"{{{CONTENT}}}encoded", notes)
+    ET.SubElement(item, "enclosure", {
+        "url": url_for(episode.audio_name),
+        "length": str(episode.audio_bytes),
+        "type": "audio/mpeg",
+    })
+    _add(item, "guid", episode.guid).set("isPermaLink", "false")
+    _add(item, "pubDate", format_datetime(episode.published_at))
+    _add(item, f"{{{ITUNES}}}duration", str(round(episode.duration)))
+    _add(item, f"{{{ITUNES}}}episode", str(number))
+    _add(item, f"{{{ITUNES}}}episodeType", "full")
+    _add(item, f"{{{ITUNES}}}explicit", "false")
+
+
+def notes_html(episode: Episode) -> str:
+    """Show notes: the episode's papers with authors and links (HTML podcast apps accept)."""
+    words = i18n.phrases(episode.language)
+    items = []
+    for paper in episode.papers:
+        title = escape(paper.title_for(episode.language))
+        link = f'<a href="{escape(paper.url)}">{title}</a>' if paper.url else title
+        authors = escape(", ".join(paper.authors[:6]) + (" et al." if len(paper.authors) > 6 else ""))
+        items.append(f"<li>{link}" + (f" — {authors}" if authors else "") + "</li>")
+    return f"<p>{escape(words.papers_heading)}</p><ol>{''.join(items)}</ol>"
+
+
+def _add(parent: ET.Element, tag: str, text: str) -> ET.Element:
+    element = ET.SubElement(parent, tag)
+    element.text = text
+    return element

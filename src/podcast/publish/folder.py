@@ -1,0 +1,68 @@
+"""The ``folder`` target: a local directory, served by any static web server."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import tempfile
+from pathlib import Path
+
+from ..errors import PublishError
+from . import TARGETS, PublishTarget
+
+
+@TARGETS.register("folder")
+class FolderTarget(PublishTarget):
+    @property
+    def root(self) -> Path:
+        return self.config.dir
+
+    def exists(self, name: str) -> bool:
+        return (self.root / name).exists()
+
+    def add(self, name: str, source: Path | bytes) -> None:
+        destination = self.root / name
+        temporary = self._write_temporary(destination, source)
+        try:
+            os.link(temporary, destination)  # fails if the name exists: nothing is overwritten
+        except FileExistsError:
+            raise PublishError(f"{destination}: already published; published files are never rewritten") from None
+        except OSError as exc:
+            raise PublishError(f"{destination}: cannot publish: {exc.strerror}") from exc
+        finally:
+            temporary.unlink(missing_ok=True)
+
+    def replace(self, name: str, data: bytes) -> None:
+        destination = self.root / name
+        temporary = self._write_temporary(destination, data)
+        try:
+            os.replace(temporary, destination)
+        except OSError as exc:
+            temporary.unlink(missing_ok=True)
+            raise PublishError(f"{destination}: cannot publish: {exc.strerror}") from exc
+
+    def location(self, name: str) -> str:
+        return str(self.root / name)
+
+    def _write_temporary(self, destination: Path, source: Path | bytes) -> Path:
+        """A fully written, flushed copy of ``source`` next to ``destination``."""
+        try:
+            destination.parent.mkdir(parents=True, exist_ok=True)
+            handle, path = tempfile.mkstemp(prefix=f".{destination.name}.", dir=destination.parent)
+        except OSError as exc:
+            raise PublishError(f"{destination.parent}: cannot write: {exc.strerror}") from exc
+        temporary = Path(path)
+        try:
+            with os.fdopen(handle, "wb") as out:
+                if isinstance(source, bytes):
+                    out.write(source)
+                else:
+                    with source.open("rb") as data:
+                        shutil.copyfileobj(data, out, 1 << 20)
+                out.flush()
+                os.fsync(out.fileno())
+            temporary.chmod(0o644)
+        except OSError as exc:
+            temporary.unlink(missing_ok=True)
+            raise PublishError(f"{destination}: cannot write: {exc.strerror}") from exc
+        return temporary

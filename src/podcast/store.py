@@ -1,0 +1,141 @@
+"""The state database (SQLite): every published episode and which papers went out on which day.
+
+It is what makes papers never repeat, makes a second run on the same day reuse its episode, and
+lets the feed be rebuilt from scratch.
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import date, datetime
+from pathlib import Path
+from types import TracebackType
+
+from .errors import StoreError
+from .models import Chapter, Episode, Paper
+
+SCHEMA_VERSION = 1
+_SCHEMA = """
+CREATE TABLE episodes (
+    day TEXT PRIMARY KEY,
+    guid TEXT NOT NULL UNIQUE,
+    revision INTEGER NOT NULL,
+    title TEXT NOT NULL,
+    language TEXT NOT NULL,
+    audio_name TEXT NOT NULL,
+    audio_bytes INTEGER NOT NULL,
+    duration REAL NOT NULL,
+    transcript_name TEXT NOT NULL,
+    chapters TEXT NOT NULL,
+    papers TEXT NOT NULL,
+    published_at TEXT NOT NULL
+);
+CREATE TABLE broadcasts (
+    paper_id TEXT NOT NULL,
+    day TEXT NOT NULL REFERENCES episodes(day) ON DELETE CASCADE,
+    position INTEGER NOT NULL,
+    PRIMARY KEY (paper_id, day)
+);
+CREATE INDEX broadcasts_by_paper ON broadcasts(paper_id);
+"""
+
+
+class Store:
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            self._db = sqlite3.connect(path, timeout=30)
+            self._db.row_factory = sqlite3.Row
+            self._db.execute("PRAGMA foreign_keys = ON")
+            self._migrate()
+        except (OSError, sqlite3.Error) as exc:
+            raise StoreError(f"{path}: cannot open the state database: {exc}") from exc
+
+    def _migrate(self) -> None:
+        version = self._db.execute("PRAGMA user_version").fetchone()[0]
+        if version > SCHEMA_VERSION:
+            raise StoreError(f"{self.path}: made by a newer version of podcast (schema {version})")
+        if version == 0:
+            with self._db:
+                self._db.executescript(_SCHEMA)
+                self._db.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
+
+    @contextmanager
+    def _errors(self) -> Iterator[None]:
+        try:
+            yield
+        except sqlite3.Error as exc:
+            raise StoreError(f"{self.path}: state database error: {exc}") from exc
+
+    def episode(self, day: date) -> Episode | None:
+        with self._errors():
+            row = self._db.execute("SELECT * FROM episodes WHERE day = ?", (day.isoformat(),)).fetchone()
+            return _episode(row) if row else None
+
+    def episodes(self) -> list[Episode]:
+        """All episodes, newest first."""
+        with self._errors():
+            rows = self._db.execute("SELECT * FROM episodes ORDER BY day DESC").fetchall()
+            return [_episode(row) for row in rows]
+
+    def broadcast_ids(self, other_than: date | None = None) -> set[str]:
+        """Ids of papers already broadcast, except on ``other_than`` (a day being rebuilt)."""
+        with self._errors():
+            rows = self._db.execute(
+                "SELECT paper_id FROM broadcasts WHERE day != ?",
+                (other_than.isoformat() if other_than else "",),
+            )
+            return {row["paper_id"] for row in rows}
+
+    def save_episode(self, episode: Episode) -> None:
+        """Record ``episode`` and its papers, replacing an earlier one of the same day."""
+        day = episode.date.isoformat()
+        with self._errors(), self._db:
+            self._db.execute("DELETE FROM episodes WHERE day = ?", (day,))
+            self._db.execute(
+                "INSERT INTO episodes VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                (
+                    day, episode.guid, episode.revision, episode.title, episode.language,
+                    episode.audio_name, episode.audio_bytes, episode.duration,
+                    episode.transcript_name,
+                    json.dumps([[c.title, c.start, c.end] for c in episode.chapters], ensure_ascii=False),
+                    json.dumps([p.to_dict() for p in episode.papers], ensure_ascii=False),
+                    episode.published_at.isoformat(),
+                ),
+            )
+            self._db.executemany(
+                "INSERT INTO broadcasts VALUES (?, ?, ?)",
+                [(paper.id, day, position) for position, paper in enumerate(episode.papers, start=1)],
+            )
+
+    def close(self) -> None:
+        self._db.close()
+
+    def __enter__(self) -> Store:
+        return self
+
+    def __exit__(
+        self, kind: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        self.close()
+
+
+def _episode(data: sqlite3.Row) -> Episode:
+    return Episode(
+        date=date.fromisoformat(data["day"]),
+        guid=data["guid"],
+        title=data["title"],
+        audio_name=data["audio_name"],
+        audio_bytes=data["audio_bytes"],
+        duration=data["duration"],
+        transcript_name=data["transcript_name"],
+        chapters=tuple(Chapter(t, s, e) for t, s, e in json.loads(data["chapters"])),
+        papers=tuple(Paper.from_dict(p) for p in json.loads(data["papers"])),
+        published_at=datetime.fromisoformat(data["published_at"]),
+        revision=data["revision"],
+        language=data["language"],
+    )

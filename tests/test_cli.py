@@ -1,0 +1,93 @@
+"""The command line, run as a user runs it: a separate process, real files, exit codes."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from .conftest import TAX_PROJECT
+
+
+def podcast(*args: str, cwd: Path, env: dict | None = None) -> subprocess.CompletedProcess:
+    environment = {k: v for k, v in os.environ.items() if k != "PODCAST_CONFIG"} | (env or {})
+    return subprocess.run(
+        [sys.executable, "-m", "podcast", *args], cwd=cwd, env=environment,
+        capture_output=True, text=True, timeout=120,
+    )
+
+
+@pytest.mark.parametrize("command", [[], ["run"], ["papers"], ["feed"]])
+def test_help(tmp_path, command):
+    result = podcast(*command, "--help", cwd=tmp_path)
+    assert result.returncode == 0
+    assert "usage: podcast" in result.stdout
+
+
+def test_bad_config_is_one_line_and_exit_1(tmp_path):
+    (tmp_path / "podcast.toml").write_text('[show]\nlanguage = "fr"\n', encoding="utf-8")
+    result = podcast("run", cwd=tmp_path)
+    assert result.returncode == 1
+    assert result.stderr.strip().splitlines() == [
+        f'podcast: error: {tmp_path / "podcast.toml"}: show.language = "fr": must be one of zh-CN, en-US'
+    ]
+    assert "Traceback" not in result.stderr
+    assert not (tmp_path / "feed").exists()
+
+
+def test_debug_adds_the_traceback(tmp_path):
+    result = podcast("papers", "--config", "missing.toml", "--debug", cwd=tmp_path)
+    assert result.returncode == 1
+    assert "Traceback" in result.stderr
+    assert result.stderr.strip().endswith("missing.toml: config file not found (from --config)")
+
+
+def test_bad_date_is_a_usage_error(tmp_path):
+    result = podcast("run", "--date", "21/11/2026", cwd=tmp_path)
+    assert result.returncode == 2
+    assert "is not a date of the form YYYY-MM-DD" in result.stderr
+
+
+@pytest.mark.slow
+def test_run_papers_and_feed_from_the_command_line(tmp_path):
+    config = tmp_path / "conf" / "show.toml"
+    config.parent.mkdir()
+    config.write_text(f'[show]\nmax_papers = 1\n[listener]\nproject = "{TAX_PROJECT}"\n', encoding="utf-8")
+    env = {"PODCAST_CONFIG": str(config)}
+
+    papers = podcast("papers", "--json", "--date", "2026-11-20", cwd=tmp_path, env=env)
+    assert papers.returncode == 0, papers.stderr
+    (pick,) = json.loads(papers.stdout)
+    assert pick["id"] == "2409.17581" and pick["reasons"]
+
+    run = podcast("run", "--date", "2026-11-20", "--offline", cwd=tmp_path, env=env)
+    assert run.returncode == 0, run.stderr
+    out = run.stdout.splitlines()
+    assert out[0] == "Offline stand-ins: bundled sample papers, template script writer, espeak-ng voice."
+    assert out[1].startswith("Published the episode for 2026-11-20: ")
+    mp3 = config.parent / "feed" / "episodes" / "2026-11-20.mp3"  # relative to the config file
+    assert f"MP3:  {mp3}" in run.stdout and mp3.is_file()
+    assert "Picked 1 of 8 papers" in run.stderr  # the log says what happened
+
+    again = podcast("run", "--date", "2026-11-20", cwd=tmp_path, env=env)
+    assert again.returncode == 0
+    assert "already published; reusing it" in again.stdout
+
+    (config.parent / "feed" / "feed.xml").unlink()
+    feed = podcast("feed", cwd=tmp_path, env=env)
+    assert feed.returncode == 0 and (config.parent / "feed" / "feed.xml").is_file()
+    assert "Rebuilt the feed and the page with 1 episode." in feed.stdout
+
+
+@pytest.mark.slow
+def test_nothing_to_broadcast_exits_3(tmp_path):
+    papers = tmp_path / "papers.json"
+    papers.write_text("[]", encoding="utf-8")
+    (tmp_path / "podcast.toml").write_text(f'[[sources]]\ntype = "file"\npath = "{papers.name}"\n', encoding="utf-8")
+    result = podcast("run", cwd=tmp_path)
+    assert result.returncode == 3
+    assert result.stderr.strip().splitlines()[-1].startswith("podcast: error: no papers found for ")

@@ -1,0 +1,198 @@
+"""A full offline run on two papers, checked on what it publishes: the MP3 decoded, its tags
+read back, the feed parsed by two real podcast parsers, the page, the transcript, the store."""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from datetime import date, timedelta
+from html.parser import HTMLParser
+from pathlib import Path
+
+import feedparser
+import podcastparser
+import pytest
+from mutagen.id3 import ID3
+
+from podcast.audio import decode_file
+from podcast.config import load_config
+from podcast.errors import NothingToBroadcast
+from podcast.pipeline import open_store, preview, rebuild_site, run_episode
+
+from .conftest import SATURDAY_MORNING, TAX_PROJECT
+
+pytestmark = pytest.mark.slow
+
+CONFIG = f"""
+[show]
+author = "研究组"
+email = "team@example.com"
+max_papers = 2
+
+[listener]
+project = "{TAX_PROJECT}"
+
+[publish]
+base_url = "https://podcasts.example.com/ai"
+"""
+
+
+def new_show(root: Path):
+    (root / "podcast.toml").write_text(CONFIG, encoding="utf-8")
+    return load_config(root / "podcast.toml", root)
+
+
+@pytest.fixture(scope="module")
+def published(tmp_path_factory):
+    root = tmp_path_factory.mktemp("show")
+    config = new_show(root)
+    return config, run_episode(config, now=SATURDAY_MORNING), root
+
+
+def digest(path: Path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+def test_run_publishes_mp3_feed_page_and_transcript(published):
+    config, result, root = published
+    feed = root / "feed"
+    assert not result.reused
+    assert result.standins == ("bundled sample papers", "template script writer", "espeak-ng voice")
+    assert Path(result.audio) == feed / "episodes" / "2026-11-21.mp3"
+    assert Path(result.feed) == feed / "feed.xml" and Path(result.page) == feed / "index.html"
+    assert sorted(p.name for p in (feed / "episodes").iterdir()) == ["2026-11-21.mp3", "2026-11-21.txt"]
+    assert not list(config.state.dir.glob("episode-*"))  # work files are cleaned up
+
+
+def test_mp3_decodes_and_carries_its_tags(published):
+    _, result, _ = published
+    audio = decode_file(Path(result.audio))
+    assert audio.duration_seconds > 120  # two papers make more than two minutes
+    assert audio.duration_seconds == pytest.approx(result.episode.duration, abs=0.1)
+    tags = ID3(result.audio)
+    assert str(tags["TIT2"]) == "AI 论文早报：2026 年 11 月 21 日，星期六"
+    assert str(tags["TPE1"]) == "研究组"
+    assert len(tags.getall("CHAP")) == 4  # opening, two papers, closing
+
+
+def test_feed_parses_in_feedparser_and_podcastparser(published):
+    _, result, root = published
+    xml = (root / "feed" / "feed.xml").read_bytes()
+    mp3 = Path(result.audio)
+
+    parsed = feedparser.parse(xml)
+    assert not parsed.bozo, parsed.get("bozo_exception")
+    assert parsed.feed.title == "AI 论文早报"
+    assert parsed.feed.language == "zh-cn"
+    (entry,) = parsed.entries
+    (enclosure,) = entry.enclosures
+    assert enclosure.href == "https://podcasts.example.com/ai/episodes/2026-11-21.mp3"
+    assert int(enclosure.length) == mp3.stat().st_size
+    assert enclosure.type == "audio/mpeg"
+    assert entry.id == result.episode.guid
+    assert "arxiv.org/abs/2409.17581" in entry.description
+
+    podcast = podcastparser.parse("https://podcasts.example.com/ai/feed.xml", __import__("io").BytesIO(xml))
+    (episode,) = podcast["episodes"]
+    assert episode["enclosures"][0]["file_size"] == mp3.stat().st_size
+    assert episode["total_time"] == round(result.episode.duration)
+    assert episode["guid"] == result.episode.guid
+    assert episode["published"] > 0
+
+
+def test_transcript_is_the_broadcast_in_speech_ready_chinese(published):
+    _, result, root = published
+    text = (root / "feed" / result.episode.transcript_name).read_text(encoding="utf-8")
+    assert "今天是 2026 年 11 月 21 日，上午 9 点 30 分，星期六" in text
+    assert "第 1 篇论文" in text and "第 2 篇论文" in text and "第 3 篇" not in text
+    assert text.count("以下是我的思考：对于我们的项目，也就是我们在为税务领域微调大语言模型") == 2
+    assert not re.search(r"[*#_`\[\]<>]|https?:", text)
+    assert str(ID3(result.audio).getall("USLT")[0].text) == text
+
+
+class _Page(HTMLParser):
+    def __init__(self):
+        super().__init__()
+        self.tags: list[tuple[str, dict]] = []
+
+    def handle_starttag(self, tag, attrs):
+        self.tags.append((tag, dict(attrs)))
+
+
+def test_page_lists_the_episode_with_player_and_download(published):
+    _, result, root = published
+    page = _Page()
+    page.feed((root / "feed" / "index.html").read_text(encoding="utf-8"))
+    audio = [a for tag, a in page.tags if tag == "audio"]
+    assert [a["src"] for a in audio] == ["episodes/2026-11-21.mp3"]
+    links = {a.get("href") for tag, a in page.tags if tag == "a"}
+    assert {"episodes/2026-11-21.mp3", "episodes/2026-11-21.txt", "feed.xml"} <= links
+    assert "https://arxiv.org/abs/2409.17581" in links
+    for href in ("episodes/2026-11-21.mp3", "episodes/2026-11-21.txt"):
+        assert (root / "feed" / href).is_file()
+
+
+def test_same_day_reuses_and_force_rebuilds_under_a_new_name(tmp_path):
+    config = new_show(tmp_path)
+    first = run_episode(config, now=SATURDAY_MORNING)
+    first_mp3 = Path(first.audio)
+    before = digest(first_mp3)
+
+    again = run_episode(config, now=SATURDAY_MORNING)
+    assert again.reused and again.episode == first.episode
+    assert sorted(p.name for p in first_mp3.parent.iterdir()) == ["2026-11-21.mp3", "2026-11-21.txt"]
+
+    rebuilt = run_episode(config, now=SATURDAY_MORNING, force=True)
+    assert not rebuilt.reused
+    assert Path(rebuilt.audio).name == "2026-11-21-r2.mp3"
+    assert digest(first_mp3) == before  # the bytes behind the old URL never change
+    assert rebuilt.episode.guid == first.episode.guid  # still the same episode to podcast apps
+    assert [p.id for p in rebuilt.episode.papers] == [p.id for p in first.episode.papers]
+    (entry,) = feedparser.parse(Path(rebuilt.feed).read_bytes()).entries
+    assert entry.enclosures[0].href.endswith("/episodes/2026-11-21-r2.mp3")
+    assert int(entry.enclosures[0].length) == Path(rebuilt.audio).stat().st_size
+
+
+def test_papers_never_repeat_and_an_empty_day_damages_nothing(tmp_path):
+    config = new_show(tmp_path)
+    seen: list[str] = []
+    for offset in range(4):  # eight sample papers, two a day
+        result = run_episode(config, now=SATURDAY_MORNING + timedelta(days=offset))
+        seen += [p.id for p in result.episode.papers]
+    assert len(seen) == len(set(seen)) == 8
+
+    feed = Path(result.feed)
+    before = digest(feed)
+    with pytest.raises(NothingToBroadcast, match="no new papers for 2026-11-25: 8 found, all broadcast before"):
+        run_episode(config, now=SATURDAY_MORNING + timedelta(days=4))
+    assert digest(feed) == before
+    assert len(feedparser.parse(feed.read_bytes()).entries) == 4
+
+    with open_store(config) as store:
+        assert [e.date for e in store.episodes()][0] == date(2026, 11, 24)
+        assert store.broadcast_ids(other_than=date(2026, 11, 24)) == set(seen[:6])
+
+
+def test_preview_explains_and_feed_rebuilds_from_the_store(tmp_path):
+    config = new_show(tmp_path)
+    picks = preview(config, now=SATURDAY_MORNING)
+    assert [p.paper.id for p in picks][0] == "2409.17581"
+    assert not (tmp_path / "feed").exists()  # a preview publishes nothing
+    run_episode(config, now=SATURDAY_MORNING)
+    (tmp_path / "feed" / "feed.xml").unlink()
+    (tmp_path / "feed" / "index.html").unlink()
+    count, feed, page = rebuild_site(config)
+    assert count == 1 and Path(feed).is_file() and Path(page).is_file()
+    assert len(feedparser.parse(Path(feed).read_bytes()).entries) == 1
+
+
+def test_english_show(tmp_path):
+    (tmp_path / "podcast.toml").write_text(
+        '[show]\nlanguage = "en-US"\nmax_papers = 1\ntimezone = "Europe/Berlin"\n', encoding="utf-8"
+    )
+    config = load_config(tmp_path / "podcast.toml", tmp_path)
+    result = run_episode(config, now=SATURDAY_MORNING)  # 02:30 in Berlin
+    text = (tmp_path / "feed" / result.episode.transcript_name).read_text(encoding="utf-8")
+    assert text.startswith("Good morning! It's Saturday, November 21, 2026, 2:30 a.m.")
+    assert result.episode.title == "AI Papers Daily: Saturday, November 21, 2026"
+    assert feedparser.parse(Path(result.feed).read_bytes()).feed.language == "en-us"

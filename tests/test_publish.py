@@ -1,0 +1,80 @@
+"""Publishing: files are added, never rewritten; the feed stays a valid podcast feed."""
+
+from datetime import date, datetime
+from pathlib import Path
+
+import feedparser
+import pytest
+
+from podcast.config import PublishConfig, ShowConfig
+from podcast.errors import PublishError
+from podcast.models import Chapter, Episode
+from podcast.publish import free_stem, open_target, publish_site
+
+from .conftest import SATURDAY_MORNING
+
+
+def target(tmp_path: Path):
+    return open_target(PublishConfig(dir=tmp_path / "feed", base_url="https://example.com/show/"))
+
+
+def test_published_files_are_never_overwritten(tmp_path):
+    site = target(tmp_path)
+    site.add("episodes/a.mp3", b"first")
+    with pytest.raises(PublishError, match="already published; published files are never rewritten"):
+        site.add("episodes/a.mp3", b"second")
+    assert (tmp_path / "feed" / "episodes" / "a.mp3").read_bytes() == b"first"
+    assert [p.name for p in (tmp_path / "feed" / "episodes").iterdir()] == ["a.mp3"]  # no temp left
+
+
+def test_replace_is_atomic_and_leaves_no_temporary_files(tmp_path):
+    site = target(tmp_path)
+    site.replace("feed.xml", b"one")
+    site.replace("feed.xml", b"two")
+    assert (tmp_path / "feed" / "feed.xml").read_bytes() == b"two"
+    assert [p.name for p in (tmp_path / "feed").iterdir()] == ["feed.xml"]
+
+
+def test_add_copies_a_file(tmp_path):
+    source = tmp_path / "work.mp3"
+    source.write_bytes(b"\xff\xfb" * 1000)
+    site = target(tmp_path)
+    site.add("episodes/x.mp3", source)
+    assert (tmp_path / "feed" / "episodes" / "x.mp3").read_bytes() == source.read_bytes()
+    assert site.url("episodes/x.mp3") == "https://example.com/show/episodes/x.mp3"
+
+
+def test_free_stem_skips_names_already_taken(tmp_path):
+    site = target(tmp_path)
+    assert free_stem(site, "2026-11-21", 1) == "episodes/2026-11-21"
+    site.add("episodes/2026-11-21.mp3", b"x")
+    site.add("episodes/2026-11-21-r2.txt", b"x")
+    assert free_stem(site, "2026-11-21", 1) == "episodes/2026-11-21-r3"
+
+
+def test_unwritable_folder_is_a_publish_error(tmp_path):
+    blocker = tmp_path / "feed"
+    blocker.write_text("a file where the folder should be")
+    with pytest.raises(PublishError, match="cannot write"):
+        target(tmp_path).replace("feed.xml", b"x")
+
+
+def test_feed_escapes_and_orders_episodes(tmp_path):
+    show = ShowConfig(title="AI <Papers> & Co", author="R&D", email="a@b.co", description="x")
+    episodes = [
+        Episode(date=date(2026, 11, d), guid=f"g{d}", title=f"Day {d} <&>", audio_name=f"episodes/{d}.mp3",
+                audio_bytes=1000 + d, duration=61.6, transcript_name=f"episodes/{d}.txt",
+                chapters=(Chapter("Opening", 0, 61.6),), papers=(),
+                published_at=datetime(2026, 11, d, 9, 30, tzinfo=SATURDAY_MORNING.tzinfo))
+        for d in (22, 21)
+    ]
+    site = target(tmp_path)
+    publish_site(site, show, episodes, SATURDAY_MORNING)
+    parsed = feedparser.parse((tmp_path / "feed" / "feed.xml").read_bytes())
+    assert not parsed.bozo
+    assert parsed.feed.title == "AI <Papers> & Co"
+    assert parsed.feed.author_detail.email == "a@b.co"
+    assert [e.title for e in parsed.entries] == ["Day 22 <&>", "Day 21 <&>"]
+    assert [e.itunes_episode for e in parsed.entries] == ["2", "1"]
+    assert parsed.entries[0].itunes_duration == "62"
+    assert "&lt;Papers&gt; &amp; Co" in (tmp_path / "feed" / "index.html").read_text(encoding="utf-8")
