@@ -178,6 +178,7 @@ def test_preview_explains_and_feed_rebuilds_from_the_store(tmp_path):
     picks = preview(config, now=SATURDAY_MORNING)
     assert [p.paper.id for p in picks][0] == "2409.17581"
     assert not (tmp_path / "feed").exists()  # a preview publishes nothing
+    assert not (tmp_path / ".podcast").exists()  # and records nothing
     run_episode(config, now=SATURDAY_MORNING)
     (tmp_path / "feed" / "feed.xml").unlink()
     (tmp_path / "feed" / "index.html").unlink()
