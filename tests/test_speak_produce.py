@@ -50,7 +50,7 @@ def test_lexicon_changes_what_is_spoken_not_the_text():
 
 
 def test_speak_script_gives_one_clip_per_paragraph(sample_papers):
-    from podcast.config import NoOptions
+    from podcast.registry import NoOptions
     from podcast.select import select_papers
     from podcast.write import WRITERS, Brief
 

@@ -1,10 +1,6 @@
 """Speech-ready text: what a voice would read aloud wrongly never reaches it."""
 
-from pathlib import Path
-
 from podcast.speakable import speakable
-
-SEED = Path(__file__).resolve().parents[2] / "shared" / "seeds" / "000_d715ed639ec5b116.txt"
 
 
 def test_markdown_emphasis_and_escaped_stars_are_removed():
@@ -42,10 +38,18 @@ def test_headings_quotes_and_bullets():
     assert speakable(text, "zh-CN") == "标题。\n\n引用一句话。\n\n第一点。\n\n第二点。"
 
 
-def test_the_seed_broadcast_comes_out_clean():
-    """The real broadcast the format came from, with its markdown and broken lines."""
-    cleaned = speakable(SEED.read_text(encoding="utf-8"), "zh-CN")
+def test_a_broadcast_with_the_seed_defects_comes_out_clean():
+    """The defects of the real broadcast the format came from: escaped markdown stars around
+    step names, and sentences broken by blank lines in the middle of a word."""
+    draft = (
+        "第 2 篇论文:\n\n论文的标题是: **d1: 扩散模型的推理能力**\n\n"
+        "论文的内容是: 我们发现它显著提高了最\n\n先进的模型的表现, 并讨论了隐私\n\n保护方法。\n\n"
+        "1. **\\*\\*模型选择与准备\\*\\***: 选择合适的基础模型。\n"
+        "2. **\\*\\*实验与验证\\*\\***: 在税务数据上验证。\n"
+    )
+    cleaned = speakable(draft, "zh-CN")
     for symbol in "*#_`[]<>\\":
         assert symbol not in cleaned
-    assert "最先进的 dLLM" in cleaned  # "最\n\n先进" in the seed
-    assert "隐私保护方法" in cleaned  # "隐私\n\n保护方法" in the seed
+    assert "提高了最先进的模型的表现" in cleaned
+    assert "隐私保护方法" in cleaned
+    assert cleaned.endswith("1，模型选择与准备: 选择合适的基础模型。\n\n2，实验与验证: 在税务数据上验证。")

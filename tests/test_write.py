@@ -5,7 +5,7 @@ from datetime import datetime
 
 import pytest
 
-from podcast.config import NoOptions
+from podcast.registry import NoOptions
 from podcast.i18n import greeting
 from podcast.select import select_papers
 from podcast.write import WRITERS, Brief

@@ -26,9 +26,7 @@ RATE = 44100
 CHANNELS = 1
 SAMPLE_WIDTH = 2
 
-__all__ = [
-    "AudioSegment", "Mp3Encoder", "conform", "decode_bytes", "decode_file", "ffmpeg_exe", "silence",
-]
+__all__ = ["AudioSegment", "Mp3Encoder", "conform", "decode_file", "ffmpeg_exe", "silence"]
 
 
 @cache
@@ -61,22 +59,13 @@ def conform(segment: AudioSegment) -> AudioSegment:
 
 def decode_file(path: Path) -> AudioSegment:
     """Any file ffmpeg reads, decoded into the house format."""
-    return _decode(["-nostdin", "-i", str(path)], None, str(path))
-
-
-def decode_bytes(data: bytes) -> AudioSegment:
-    """Encoded audio (MP3, FLAC, ...) held in memory, decoded into the house format."""
-    return _decode(["-i", "pipe:0"], data, "audio data")
-
-
-def _decode(inputs: list[str], data: bytes | None, what: str) -> AudioSegment:
     command = [
-        ffmpeg_exe(), "-hide_banner", "-loglevel", "error", *inputs,
+        ffmpeg_exe(), "-hide_banner", "-loglevel", "error", "-nostdin", "-i", str(path),
         "-f", "s16le", "-acodec", "pcm_s16le", "-ac", str(CHANNELS), "-ar", str(RATE), "pipe:1",
     ]
-    result = subprocess.run(command, input=data, capture_output=True, check=False)
+    result = subprocess.run(command, capture_output=True, check=False)
     if result.returncode != 0 or not result.stdout:
-        raise AudioError(f"{what}: ffmpeg cannot decode it: {_last_line(result.stderr)}")
+        raise AudioError(f"{path}: ffmpeg cannot decode it: {_last_line(result.stderr)}")
     return AudioSegment(result.stdout, sample_width=SAMPLE_WIDTH, frame_rate=RATE, channels=CHANNELS)
 
 

@@ -334,8 +334,3 @@ def _toml_repr(value: Any) -> str:
     if isinstance(value, (dict, list)):
         return json.dumps(value, ensure_ascii=False)[:60]
     return json.dumps(value, ensure_ascii=False)
-
-
-@dataclass(frozen=True)
-class NoOptions:
-    """Options of a backend that takes none."""

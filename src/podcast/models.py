@@ -64,7 +64,7 @@ class Paper:
         return cls(
             id=bare_id(_text(data, "id")),
             title=_text(data, "title"),
-            summary=_text(data, "summary", required=False) or _text(data, "summary_zh"),
+            summary=_summary(data),
             authors=tuple(_strings(data, "authors")),
             url=_text(data, "url", required=False),
             published=date.fromisoformat(published[:10]) if published else None,
@@ -73,6 +73,14 @@ class Paper:
             title_zh=_text(data, "title_zh", required=False),
             summary_zh=_text(data, "summary_zh", required=False),
         )
+
+
+def _summary(data: dict[str, Any]) -> str:
+    """The abstract; a paper known only by its Chinese summary still has one."""
+    summary = _text(data, "summary", required=False) or _text(data, "summary_zh", required=False)
+    if not summary:
+        raise KeyError("summary")
+    return summary
 
 
 def _text(data: dict[str, Any], key: str, required: bool = True) -> str:

@@ -4,14 +4,14 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager
 from typing import Protocol
 
 Advance = Callable[[int], None]
 
 
 class Progress(Protocol):
-    def task(self, label: str, total: int) -> contextmanager[Advance]:  # type: ignore[valid-type]
+    def task(self, label: str, total: int) -> AbstractContextManager[Advance]:
         """A context for one stage of ``total`` steps; call the yielded function per step."""
 
 

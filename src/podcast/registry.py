@@ -3,11 +3,33 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
-from typing import Generic, TypeVar
+from dataclasses import dataclass
+from typing import Any, ClassVar, Generic, TypeVar
 
 from .errors import ConfigError
 
 T = TypeVar("T", bound=type)
+
+
+@dataclass(frozen=True)
+class NoOptions:
+    """Options of a backend that takes none."""
+
+
+class Backend:
+    """What every backend has: the name it is registered under, the dataclass of the config keys
+    it takes (validated when podcast.toml is read), and whether it works without a network."""
+
+    name: ClassVar[str]
+    Options: ClassVar[type] = NoOptions
+    offline: ClassVar[bool] = False
+
+    def __init__(self, options: Any) -> None:
+        self.options = options
+
+    def standin(self) -> str | None:
+        """How the 'offline stand-ins' line names this backend, or None if it is the real thing."""
+        return None
 
 
 class Registry(Generic[T]):

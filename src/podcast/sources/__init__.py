@@ -10,31 +10,18 @@ import logging
 from abc import ABC, abstractmethod
 from collections.abc import Sequence
 from datetime import date
-from typing import Any, ClassVar
 
-from ..config import BackendConfig, NoOptions
+from ..config import BackendConfig
 from ..models import Paper
-from ..registry import Registry
+from ..registry import Backend, Registry
 
 log = logging.getLogger(__name__)
 
 
-class Source(ABC):
-    name: ClassVar[str]
-    Options: ClassVar[type] = NoOptions
-    #: True when the source works without network access.
-    offline: ClassVar[bool] = False
-
-    def __init__(self, options: Any) -> None:
-        self.options = options
-
+class Source(Backend, ABC):
     @abstractmethod
     def fetch(self, day: date) -> list[Paper]:
         """Papers this source offers for ``day``; raises SourceError when it cannot tell."""
-
-    def standin(self) -> str | None:
-        """How to name this source in the 'offline stand-ins' line, or None if it is the real thing."""
-        return None
 
     def describe(self) -> str:
         return self.name

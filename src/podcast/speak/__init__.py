@@ -11,12 +11,12 @@ import logging
 from abc import ABC, abstractmethod
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import Any, ClassVar
+from typing import Any
 
 from ..audio import AudioSegment
-from ..config import NoOptions, TTSConfig
+from ..config import TTSConfig
 from ..models import Script
-from ..registry import Registry
+from ..registry import Backend, Registry
 from ..voices import Lexicon, preset
 
 log = logging.getLogger(__name__)
@@ -24,13 +24,9 @@ log = logging.getLogger(__name__)
 Advance = Callable[[int], None]
 
 
-class Speaker(ABC):
-    name: ClassVar[str]
-    Options: ClassVar[type] = NoOptions
-    offline: ClassVar[bool] = False
-
+class Speaker(Backend, ABC):
     def __init__(self, options: Any, language: str, voice: str = "") -> None:
-        self.options = options
+        super().__init__(options)
         self.language = language
         self.defaults = preset(self.name, language)
         self.voice = voice or self.defaults.get("voice", "")
@@ -49,9 +45,6 @@ class Speaker(ABC):
 
     def describe(self) -> str:
         return f"{self.name} voice {self.voice}"
-
-    def standin(self) -> str | None:
-        return None
 
 
 ENGINES: Registry[type[Speaker]] = Registry("TTS engine")

@@ -13,12 +13,9 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import partial
 from datetime import datetime
-from typing import Any, ClassVar
-
 from .. import i18n
-from ..config import NoOptions
 from ..models import Pick, Script, Segment
-from ..registry import Registry
+from ..registry import Backend, Registry
 from ..speakable import speakable
 
 
@@ -42,23 +39,13 @@ class PaperNotes:
     steps: tuple[str, ...]
 
 
-class Writer(ABC):
-    name: ClassVar[str]
-    Options: ClassVar[type] = NoOptions
-    offline: ClassVar[bool] = False
-
-    def __init__(self, options: Any) -> None:
-        self.options = options
-
+class Writer(Backend, ABC):
     def write(self, picks: Sequence[Pick], brief: Brief) -> Script:
         return compose_script(picks, [self.notes(pick, brief) for pick in picks], brief)
 
     @abstractmethod
     def notes(self, pick: Pick, brief: Brief) -> PaperNotes:
         """Title, what the paper does, thoughts for our project and steps, in brief.language."""
-
-    def standin(self) -> str | None:
-        return None
 
 
 WRITERS: Registry[type[Writer]] = Registry("writer")
