@@ -34,7 +34,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     if not getattr(args, "command", None):
         parser.print_help(sys.stderr)
         return 2
-    _setup_logging(args.quiet)
+    _setup_logging(args.quiet, args.debug)
     try:
         config = _config(args)
         return args.handler(args, config)
@@ -44,7 +44,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"podcast: error: {exc}", file=sys.stderr)
         return exc.exit_code
     except KeyboardInterrupt:
-        print("podcast: interrupted; nothing was published", file=sys.stderr)
+        print("podcast: interrupted", file=sys.stderr)
         return 130
 
 
@@ -55,7 +55,7 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument("--version", action="version", version=f"podcast {__version__}")
     common = argparse.ArgumentParser(add_help=False)
     common.add_argument("--config", metavar="F", help="podcast.toml to use (default: $PODCAST_CONFIG, else ./podcast.toml, else built-in defaults)")
-    common.add_argument("--debug", action="store_true", help="show tracebacks on errors")
+    common.add_argument("--debug", action="store_true", help="more log lines, and tracebacks on errors")
     common.add_argument("-q", "--quiet", action="store_true", help="only warnings and results, no progress")
     day = argparse.ArgumentParser(add_help=False)
     day.add_argument("--date", type=_date, metavar="YYYY-MM-DD", help="the episode's day (default: today in the show's time zone)")
@@ -150,9 +150,9 @@ class _TqdmHandler(logging.Handler):
         tqdm.write(self.format(record), file=sys.stderr)
 
 
-def _setup_logging(quiet: bool) -> None:
+def _setup_logging(quiet: bool, debug: bool) -> None:
     handler = _TqdmHandler()
     handler.setFormatter(logging.Formatter("%(message)s"))
     log.handlers[:] = [handler]
-    log.setLevel(logging.WARNING if quiet else logging.INFO)
+    log.setLevel(logging.DEBUG if debug else logging.WARNING if quiet else logging.INFO)
     log.propagate = False

@@ -8,7 +8,7 @@ however long the episode is.
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
@@ -22,6 +22,7 @@ from mutagen.mp3 import MP3
 from .audio import AudioSegment, Mp3Encoder, conform, decode_file, silence
 from .errors import AudioError
 from .models import Chapter, ProducedAudio
+from .progress import Advance
 from .resources import voices_dir
 from .speak import SpokenSection
 
@@ -65,7 +66,7 @@ def produce_episode(
     out: Path,
     tags: Tags,
     music: Music | None = None,
-    advance: Callable[[int], None] = lambda n: None,
+    advance: Advance = lambda n: None,
 ) -> ProducedAudio:
     """Encode ``sections`` between the intro and outro music into ``out`` and tag it."""
     music = music or Music.load()

@@ -9,19 +9,18 @@ from __future__ import annotations
 
 import logging
 from abc import ABC, abstractmethod
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
 from ..audio import AudioSegment
 from ..config import TTSConfig
 from ..models import Script
+from ..progress import Advance
 from ..registry import Backend, Registry
 from ..voices import Lexicon, preset
 
 log = logging.getLogger(__name__)
-
-Advance = Callable[[int], None]
 
 
 class Speaker(Backend, ABC):
