@@ -10,6 +10,9 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
+from .clock import FakeClock
+from .webserver import WebServer
+
 from podcast.config import Config, load_config
 from podcast.models import Paper
 from podcast.sources.file import FileOptions, FileSource
@@ -17,7 +20,7 @@ from podcast.sources.file import FileOptions, FileSource
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 # A Saturday morning, as in the issue: "上午 9 点 30 分，星期六".
 SATURDAY_MORNING = datetime(2026, 11, 21, 9, 30, tzinfo=SHANGHAI)
-TAX_PROJECT = "我们在为税务领域微调大语言模型，构建税务问答与合规审查助手。"
+TAX_PROJECT = "我们在为税务和财报分析微调大语言模型：读上市公司年报，回答税务问题。"
 
 
 @pytest.fixture
@@ -43,3 +46,25 @@ def make_config(write_config: Callable[[str], Path], tmp_path: Path) -> Callable
         return load_config(write_config(text), tmp_path)
 
     return make
+
+
+@pytest.fixture(autouse=True)
+def _no_proxy_for_local_servers(monkeypatch):
+    """Proxy settings of the machine must not send requests for 127.0.0.1 elsewhere."""
+    monkeypatch.setenv("NO_PROXY", "127.0.0.1,localhost")
+    monkeypatch.setenv("no_proxy", "127.0.0.1,localhost")
+
+
+@pytest.fixture
+def web():
+    with WebServer() as server:
+        yield server
+
+
+@pytest.fixture
+def clock():
+    return FakeClock()
+
+
+# A show's config that reads only local data: tests never depend on the network being absent.
+FILE_SOURCE = '[[sources]]\ntype = "file"\n'

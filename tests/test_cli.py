@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from .conftest import TAX_PROJECT
+from .conftest import FILE_SOURCE, TAX_PROJECT
 
 
 def podcast(*args: str, cwd: Path, env: dict | None = None) -> subprocess.CompletedProcess:
@@ -56,13 +56,17 @@ def test_bad_date_is_a_usage_error(tmp_path):
 def test_run_papers_and_feed_from_the_command_line(tmp_path):
     config = tmp_path / "conf" / "show.toml"
     config.parent.mkdir()
-    config.write_text(f'[show]\nmax_papers = 1\n[listener]\nproject = "{TAX_PROJECT}"\n', encoding="utf-8")
+    config.write_text(f'[show]\nmax_papers = 1\n[listener]\nproject = "{TAX_PROJECT}"\n{FILE_SOURCE}', encoding="utf-8")
     env = {"PODCAST_CONFIG": str(config)}
 
     papers = podcast("papers", "--json", "--date", "2026-11-20", cwd=tmp_path, env=env)
     assert papers.returncode == 0, papers.stderr
-    (pick,) = json.loads(papers.stdout)
-    assert pick["id"] == "2409.17581" and pick["reasons"]
+    listing = json.loads(papers.stdout)
+    (pick,) = listing["picks"]
+    assert pick["id"] == "2409.17581" and pick["reasons"] and pick["picked"]
+    assert listing["date"] == "2026-11-20" and listing["version"] == 1
+    assert listing["sources"] == [{"source": "the bundled sample papers", "papers": 8, "error": None}]
+    assert [c["rank"] for c in listing["candidates"]] == list(range(1, 9))
 
     run = podcast("run", "--date", "2026-11-20", "--offline", cwd=tmp_path, env=env)
     assert run.returncode == 0, run.stderr
@@ -71,7 +75,8 @@ def test_run_papers_and_feed_from_the_command_line(tmp_path):
     assert out[1].startswith("Published the episode for 2026-11-20: ")
     mp3 = config.parent / "feed" / "episodes" / "2026-11-20.mp3"  # relative to the config file
     assert f"MP3:  {mp3}" in run.stdout and mp3.is_file()
-    assert "Picked 1 of 8 papers" in run.stderr  # the log says what happened
+    assert "Found 8 papers in the bundled sample papers." in run.stderr  # the log says what happened
+    assert "Picked 1 paper: 2409.17581." in run.stderr
 
     again = podcast("run", "--date", "2026-11-20", cwd=tmp_path, env=env)
     assert again.returncode == 0

@@ -15,7 +15,10 @@ def test_defaults_without_a_file(tmp_path):
     assert config.show.max_papers == 5
     assert config.show.title == "AI 论文早报"
     assert config.listener.project  # a default project so "my thoughts" has something to say
-    assert [s.type for s in config.sources] == ["file"]
+    assert [(s.type, s.fallback) for s in config.sources] == [
+        ("arxiv-rss", False), ("hf-daily", False), ("file", True),  # the sample only without network
+    ]
+    assert config.selection.on_empty == "backlog" and config.selection.backlog_days == 7
     assert config.writer.type == "template"
     assert config.tts.engine == "espeak"
     assert config.publish.dir == tmp_path / "feed"
@@ -64,7 +67,15 @@ def test_base_url_gets_a_trailing_slash(make_config):
         ('[writer]\ntype = "gpt"\n', 'writer.type = "gpt": unknown writer; choose one of: template'),
         ('[tts]\nengine = "say"\n', 'tts.engine = "say": unknown TTS engine; choose one of: espeak'),
         ("[tts]\nspeed = 'fast'\n", "tts.speed = \"fast\": must be a whole number"),
-        ('[[sources]]\npath = "x.json"\n', "sources[1].type: is required; choose one of: file"),
+        ('[[sources]]\npath = "x.json"\n', "sources[1].type: is required; choose one of: arxiv, arxiv-rss, feed, file, hf-daily"),
+        ('[[sources]]\ntype = "arxiv"\ninterval = 1\n', "sources[1].interval = 1: must be at least 3 seconds"),
+        ('[[sources]]\ntype = "feed"\n', "sources[1].url: is required"),
+        ('[[sources]]\ntype = "file"\nfallback = "yes"\n', 'sources[1].fallback = "yes": must be true or false'),
+        ('[selection]\non_empty = "wait"\n', 'selection.on_empty = "wait": must be one of backlog, skip'),
+        ('[selection.rerank]\nbase_url = "http://x"\n', "selection.rerank.model: is required"),
+        ('[selection.embeddings]\nmodel = "m"\nweight = 2\n', "selection.embeddings.weight = 2: must be between 0 and 1"),
+        ('[listener]\nkeywords = "lora"\n', 'listener.keywords = "lora": must be a list of strings'),
+        ("[network]\ntimeout = 0\n", "network.timeout = 0: must be a positive number"),
         ('[[sources]]\ntype = "file"\n[[sources]]\ntype = "web"\n', 'sources[2].type = "web": unknown source'),
         ('[[sources]]\ntype = "file"\nurl = "x"\n', "sources[1].url: unknown key"),
         ("sources = []\n", "sources: needs at least one [[sources]] entry"),

@@ -19,7 +19,7 @@ from podcast.config import load_config
 from podcast.errors import NothingToBroadcast
 from podcast.pipeline import open_store, preview, rebuild_site, run_episode
 
-from .conftest import SATURDAY_MORNING, TAX_PROJECT
+from .conftest import FILE_SOURCE, SATURDAY_MORNING, TAX_PROJECT
 
 pytestmark = pytest.mark.slow
 
@@ -34,7 +34,8 @@ project = "{TAX_PROJECT}"
 
 [publish]
 base_url = "https://podcasts.example.com/ai"
-"""
+
+{FILE_SOURCE}"""
 
 
 def new_show(root: Path):
@@ -105,7 +106,7 @@ def test_transcript_is_the_broadcast_in_speech_ready_chinese(published):
     text = (root / "feed" / result.episode.transcript_name).read_text(encoding="utf-8")
     assert "今天是 2026 年 11 月 21 日，上午 9 点 30 分，星期六" in text
     assert "第 1 篇论文" in text and "第 2 篇论文" in text and "第 3 篇" not in text
-    assert text.count("以下是我的思考：对于我们的项目，也就是我们在为税务领域微调大语言模型") == 2
+    assert text.count("以下是我的思考：对于我们的项目，也就是我们在为税务和财报分析微调大语言模型") == 2
     assert not re.search(r"[*#_`\[\]<>]|https?:", text)
     assert str(ID3(result.audio).getall("USLT")[0].text) == text
 
@@ -163,7 +164,7 @@ def test_papers_never_repeat_and_an_empty_day_damages_nothing(tmp_path):
 
     feed = Path(result.feed)
     before = digest(feed)
-    with pytest.raises(NothingToBroadcast, match="no new papers for 2026-11-25: 8 found, all broadcast before"):
+    with pytest.raises(NothingToBroadcast, match="no new papers for 2026-11-25: 8 papers found, none left to broadcast, and nothing unbroadcast"):
         run_episode(config, now=SATURDAY_MORNING + timedelta(days=4))
     assert digest(feed) == before
     assert len(feedparser.parse(feed.read_bytes()).entries) == 4
@@ -175,7 +176,7 @@ def test_papers_never_repeat_and_an_empty_day_damages_nothing(tmp_path):
 
 def test_preview_explains_and_feed_rebuilds_from_the_store(tmp_path):
     config = new_show(tmp_path)
-    picks = preview(config, now=SATURDAY_MORNING)
+    picks = preview(config, now=SATURDAY_MORNING).picks
     assert [p.paper.id for p in picks][0] == "2409.17581"
     assert not (tmp_path / "feed").exists()  # a preview publishes nothing
     assert not (tmp_path / ".podcast").exists()  # and records nothing
@@ -189,7 +190,7 @@ def test_preview_explains_and_feed_rebuilds_from_the_store(tmp_path):
 
 def test_english_show(tmp_path):
     (tmp_path / "podcast.toml").write_text(
-        '[show]\nlanguage = "en-US"\nmax_papers = 1\ntimezone = "Europe/Berlin"\n', encoding="utf-8"
+        '[show]\nlanguage = "en-US"\nmax_papers = 1\ntimezone = "Europe/Berlin"\n' + FILE_SOURCE, encoding="utf-8"
     )
     config = load_config(tmp_path / "podcast.toml", tmp_path)
     result = run_episode(config, now=SATURDAY_MORNING)  # 02:30 in Berlin

@@ -32,11 +32,12 @@ def test_own_file_with_versions_and_comma_authors(tmp_path):
         {"id": "2501.00001v4", "title": "A again", "summary": "S."},
     ]), encoding="utf-8")
     source = FileSource(FileOptions(path=path))
-    papers = gather([source], DAY)
+    papers = gather([source], DAY).papers
     assert len(papers) == 1  # the same paper in two versions is one paper
     assert papers[0].id == "2501.00001"
     assert papers[0].authors == ("Ann One", "Bo Two")
     assert papers[0].published == date(2025, 1, 2)
+    assert papers[0].sources == ("file",)
     assert source.standin() is None
 
 

@@ -51,12 +51,12 @@ def test_lexicon_changes_what_is_spoken_not_the_text():
 
 def test_speak_script_gives_one_clip_per_paragraph(sample_papers):
     from podcast.registry import NoOptions
-    from podcast.select import select_papers
+    from podcast.select import Profile, select_papers
     from podcast.write import WRITERS, Brief
 
     from .conftest import SATURDAY_MORNING, TAX_PROJECT
 
-    picks = select_papers(sample_papers, TAX_PROJECT, 1)
+    picks = select_papers(sample_papers, Profile(TAX_PROJECT), 1).picks
     script = WRITERS.get("template")(NoOptions()).write(
         picks, Brief("zh-CN", "AI 论文早报", TAX_PROJECT, SATURDAY_MORNING)
     )

@@ -7,7 +7,7 @@ import pytest
 
 from podcast.registry import NoOptions
 from podcast.i18n import greeting
-from podcast.select import select_papers
+from podcast.select import Profile, select_papers
 from podcast.write import WRITERS, Brief
 
 from .conftest import SATURDAY_MORNING, SHANGHAI, TAX_PROJECT
@@ -16,7 +16,7 @@ MARKDOWN = re.compile(r"[*#_`~|<>\[\]{}]|https?://")
 
 
 def write(papers, language, project=TAX_PROJECT, count=3, moment=SATURDAY_MORNING):
-    picks = select_papers(papers, project, count, language=language)
+    picks = select_papers(papers, Profile(project), count, language=language).picks
     writer = WRITERS.get("template")(NoOptions())
     return picks, writer.write(picks, Brief(language, "AI 论文早报", project, moment))
 
@@ -43,7 +43,7 @@ def test_thoughts_relate_the_paper_to_the_listeners_project(sample_papers):
     first = script.segments[0]
     assert picks[0].paper.id == "2409.17581"  # the SEC 10-K paper is the tax project's best match
     thoughts = next(part for part in first.parts if part.startswith("以下是我的思考："))
-    assert "我们在为税务领域微调大语言模型" in thoughts
+    assert "我们在为税务和财报分析微调大语言模型" in thoughts
     assert "金融与财税" in thoughts  # the topic the paper and the project share
     steps = [part for part in first.parts if re.match(r"第[一二三四五]步，", part)]
     assert [s[:3] for s in steps] == ["第一步", "第二步", "第三步", "第四步"]

@@ -23,6 +23,7 @@ from . import __version__, pipeline
 from .config import Config, load_config, locate_config
 from .errors import PodcastError
 from .i18n import counted
+from .models import Pick
 from .progress import Advance
 
 log = logging.getLogger("podcast")
@@ -69,7 +70,8 @@ def _parser() -> argparse.ArgumentParser:
 
     papers = commands.add_parser("papers", parents=[common, day], help="show which papers would be broadcast, and why",
                                  description="Show which papers would be broadcast, and why each was chosen.")
-    papers.add_argument("--json", action="store_true", help="print JSON instead of text")
+    papers.add_argument("--json", action="store_true", help="print JSON instead of text (format in the README)")
+    papers.add_argument("--top", type=int, default=20, metavar="N", help="list the best N candidates (default 20)")
     papers.set_defaults(handler=_papers)
 
     feed = commands.add_parser("feed", parents=[common], help="rebuild the feed and page from the store",
@@ -95,34 +97,75 @@ def _config(args: argparse.Namespace) -> Config:
 
 
 def _run(args: argparse.Namespace, config: Config) -> int:
-    result = pipeline.run_episode(config, day=args.date, force=args.force, progress=_Bars(args.quiet))
-    episode = result.episode
+    result = pipeline.run_episode(config, day=args.date, force=args.force, progress=_Bars(args.quiet),
+                                  env=os.environ)
     if result.standins:
         print(f"Offline stand-ins: {', '.join(result.standins)}.")
+    episode = result.episode
+    if episode is None:
+        print(f"No episode: {result.skipped} ([selection] on_empty = \"skip\").")
+        return 0
     minutes, seconds = divmod(round(episode.duration), 60)
     if result.reused:
         print(f"The episode for {episode.date} was already published; reusing it (--force rebuilds it).")
     else:
-        print(f"Published the episode for {episode.date}: {minutes}:{seconds:02d}, {counted(len(episode.papers), 'paper')}.")
+        backlog = " from the backlog of recent days" if result.from_backlog else ""
+        print(f"Published the episode for {episode.date}: {minutes}:{seconds:02d}, "
+              f"{counted(len(episode.papers), 'paper')}{backlog}.")
     print(f"  MP3:  {result.audio}\n  Feed: {result.feed}\n  Page: {result.page}")
     return 0
 
 
 def _papers(args: argparse.Namespace, config: Config) -> int:
-    picks = pipeline.preview(config, day=args.date)
+    choice = pipeline.preview(config, day=args.date, env=os.environ)
     if args.json:
-        rows = [
-            {"id": p.paper.id, "title": p.paper.title, "url": p.paper.url, "authors": list(p.paper.authors),
-             "score": p.score, "topics": list(p.topics), "reasons": list(p.reasons)}
-            for p in picks
-        ]
-        print(json.dumps(rows, ensure_ascii=False, indent=2))
+        print(json.dumps(papers_json(choice, args.top), ensure_ascii=False, indent=2))
         return 0
-    for number, pick in enumerate(picks, start=1):
-        print(f"{number}. {pick.paper.title}  [{pick.paper.id}, score {pick.score:.2f}]")
-        for reason in pick.reasons:
-            print(f"     {reason}")
+    print(f"Papers for {choice.day}" + (" (from the backlog of recent days)" if choice.from_backlog else "") + ":")
+    for report in choice.reports:
+        state = f"failed: {report.error}" if report.error else counted(report.papers, "paper")
+        print(f"  {report.source}: {state}")
+    if choice.skipped:
+        print(f"No episode: {choice.skipped}.")
+    picked = {pick.paper.id for pick in choice.picks}
+    others = [p for p in choice.ranked if p.paper.id not in picked][: max(0, args.top - len(choice.picks))]
+    for heading, picks in (("Picks", choice.picks), ("Next candidates", others)):
+        if picks:
+            print(f"{heading}:")
+        for pick in picks:
+            print(f"  {pick.paper.title}\n    [{pick.paper.id}, score {pick.score:.3f}, "
+                  f"from {', '.join(pick.paper.sources) or 'unknown'}]")
+            for reason in pick.reasons:
+                print(f"    {reason}")
+    if choice.excluded:
+        print(f"Excluded by [listener] exclude: {counted(len(choice.excluded), 'paper')}.")
     return 0
+
+
+def papers_json(choice: pipeline.Choice, top: int) -> dict:
+    """The documented JSON of ``podcast papers --json`` (README: "The papers JSON")."""
+    picked = [pick.paper.id for pick in choice.picks]
+
+    def paper(pick: Pick, rank: int) -> dict:
+        p = pick.paper
+        return {
+            "rank": rank, "id": p.id, "title": p.title, "url": p.url, "pdf_url": p.pdf_url,
+            "authors": list(p.authors), "published": p.published.isoformat() if p.published else None,
+            "categories": list(p.categories), "sources": list(p.sources), "upvotes": p.upvotes,
+            "score": pick.score, "topics": list(pick.topics), "reasons": list(pick.reasons),
+            "picked": p.id in picked,
+        }
+
+    return {
+        "version": 1,
+        "date": choice.day.isoformat(),
+        "from_backlog": choice.from_backlog,
+        "skipped": choice.skipped,
+        "sources": [{"source": r.source, "papers": r.papers, "error": r.error} for r in choice.reports],
+        "picks": [paper(pick, picked.index(pick.paper.id) + 1) for pick in choice.picks],
+        "candidates": [paper(pick, rank) for rank, pick in enumerate(choice.ranked[:top], start=1)],
+        "excluded": [{"id": p.id, "title": p.title, "term": term} for p, term in choice.excluded],
+    }
 
 
 def _feed(args: argparse.Namespace, config: Config) -> int:

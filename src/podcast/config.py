@@ -33,6 +33,9 @@ DEFAULT_PROJECT = {
     "domain data, supervised fine-tuning and reinforcement learning, building evaluation sets, "
     "and deploying the model efficiently and safely.",
 }
+# Without a config file: today's arXiv listings and Hugging Face's picks; when neither can be
+# reached (no network), the bundled sample papers.
+DEFAULT_SOURCES = [{"type": "arxiv-rss"}, {"type": "hf-daily"}, {"type": "file", "fallback": True}]
 DEFAULT_DESCRIPTION = {
     "zh-CN": "每天早上几分钟，听懂最新的 AI 论文，以及它们对我们项目的意义。",
     "en-US": "A few minutes every morning on new AI papers and what they mean for our project.",
@@ -74,6 +77,16 @@ def _email(value: str) -> None:
         raise ValueError("must be an e-mail address such as podcast@example.com")
 
 
+def _positive_number(value: float) -> None:
+    if value <= 0:
+        raise ValueError("must be a positive number")
+
+
+def _fraction(value: float) -> None:
+    if not 0 <= value <= 1:
+        raise ValueError("must be between 0 and 1")
+
+
 def _http_url(value: str) -> None:
     if not re.fullmatch(r"https?://[^\s/]+(/\S*)?", value):
         raise ValueError("must be an http:// or https:// URL")
@@ -100,6 +113,44 @@ class ShowConfig:
 @dataclass(frozen=True)
 class ListenerConfig:
     project: str = ""
+    keywords: tuple[str, ...] = ()  # count extra when ranking
+    exclude: tuple[str, ...] = ()  # a paper mentioning any of these is never picked
+
+
+@dataclass(frozen=True)
+class ModelEndpoint:
+    """An OpenAI-compatible API: its key comes from the environment variable named here."""
+
+    model: str
+    base_url: str = field(default="https://api.openai.com/v1", metadata=_check(_http_url))
+    api_key_env: str = "OPENAI_API_KEY"  # empty: the endpoint needs no key (a local server)
+    timeout: float = field(default=60.0, metadata=_check(_positive_number))
+
+
+@dataclass(frozen=True)
+class EmbeddingsConfig(ModelEndpoint):
+    weight: float = field(default=0.5, metadata=_check(_fraction))
+
+
+@dataclass(frozen=True)
+class RerankConfig(ModelEndpoint):
+    candidates: int = field(default=15, metadata=_between(2, 40))
+
+
+@dataclass(frozen=True)
+class SelectionConfig:
+    on_empty: str = field(default="backlog", metadata=_one_of("backlog", "skip"))
+    backlog_days: int = field(default=7, metadata=_between(1, 60))
+    strict: bool = False  # one failing source fails the run
+    embeddings: EmbeddingsConfig | None = None
+    rerank: RerankConfig | None = None
+
+
+@dataclass(frozen=True)
+class NetworkConfig:
+    timeout: float = field(default=20.0, metadata=_check(_positive_number))
+    retries: int = field(default=3, metadata=_between(0, 10))
+    cache_days: int = field(default=7, metadata=_between(1, 60))
 
 
 @dataclass(frozen=True)
@@ -108,6 +159,11 @@ class BackendConfig:
 
     type: str
     options: Any
+
+
+@dataclass(frozen=True)
+class SourceConfig(BackendConfig):
+    fallback: bool = False  # read only when every other source failed
 
 
 @dataclass(frozen=True)
@@ -133,11 +189,13 @@ class StateConfig:
 class Config:
     show: ShowConfig
     listener: ListenerConfig
-    sources: tuple[BackendConfig, ...]
+    sources: tuple[SourceConfig, ...]
+    selection: SelectionConfig
     writer: BackendConfig
     tts: TTSConfig
     publish: PublishConfig
     state: StateConfig
+    network: NetworkConfig
     path: Path | None = None
 
     def describe_origin(self) -> str:
@@ -187,11 +245,10 @@ class _Context:
 
 def _build(data: dict[str, Any], ctx: _Context) -> Config:
     from .publish import TARGETS
-    from .sources import SOURCES
     from .speak import ENGINES
     from .write import WRITERS
 
-    known = ("show", "listener", "sources", "writer", "tts", "publish", "state")
+    known = ("show", "listener", "sources", "selection", "writer", "tts", "publish", "state", "network")
     _reject_unknown(data, known, "", ctx)
     show = parse_table(ShowConfig, _table(data, "show", ctx), "show", ctx)
     show = dataclasses.replace(
@@ -201,17 +258,15 @@ def _build(data: dict[str, Any], ctx: _Context) -> Config:
     )
     listener = parse_table(ListenerConfig, _table(data, "listener", ctx), "listener", ctx)
     if not listener.project.strip():
-        listener = ListenerConfig(project=DEFAULT_PROJECT[show.language])
+        listener = dataclasses.replace(listener, project=DEFAULT_PROJECT[show.language])
 
-    raw_sources = data.get("sources", [{"type": "file"}])
+    raw_sources = data.get("sources", DEFAULT_SOURCES)
     if not isinstance(raw_sources, list) or not all(isinstance(s, dict) for s in raw_sources):
         raise ctx.error("sources", "must be a list of [[sources]] tables")
     if not raw_sources:
         raise ctx.error("sources", "needs at least one [[sources]] entry")
-    sources = tuple(
-        _backend(entry, "type", SOURCES, f"sources[{i}]", ctx, required=True)
-        for i, entry in enumerate(raw_sources, start=1)
-    )
+    sources = tuple(_source(entry, f"sources[{i}]", ctx) for i, entry in enumerate(raw_sources, start=1))
+    selection = parse_table(SelectionConfig, _table(data, "selection", ctx), "selection", ctx)
     writer = _backend(_table(data, "writer", ctx), "type", WRITERS, "writer", ctx, default="template")
     tts_table = dict(_table(data, "tts", ctx))
     voice = tts_table.pop("voice", "")
@@ -228,7 +283,19 @@ def _build(data: dict[str, Any], ctx: _Context) -> Config:
     if not publish.base_url.endswith("/"):
         publish = dataclasses.replace(publish, base_url=publish.base_url + "/")
     state = parse_table(StateConfig, _table(data, "state", ctx), "state", ctx)
-    return Config(show, listener, sources, writer, tts, publish, state)
+    network = parse_table(NetworkConfig, _table(data, "network", ctx), "network", ctx)
+    return Config(show, listener, sources, selection, writer, tts, publish, state, network)
+
+
+def _source(entry: dict[str, Any], where: str, ctx: _Context) -> SourceConfig:
+    from .sources import SOURCES
+
+    entry = dict(entry)
+    fallback = entry.pop("fallback", False)
+    if not isinstance(fallback, bool):
+        raise ctx.error(f"{where}.fallback", "must be true or false", fallback)
+    backend = _backend(entry, "type", SOURCES, where, ctx, required=True)
+    return SourceConfig(backend.type, backend.options, fallback)
 
 
 def _table(data: dict[str, Any], key: str, ctx: _Context) -> dict[str, Any]:
@@ -301,6 +368,10 @@ def _coerce(value: Any, hint: Any, key: str, ctx: _Context) -> Any:
     if origin in (Union, types.UnionType):
         options = [arg for arg in typing.get_args(hint) if arg is not type(None)]
         return _coerce(value, options[0], key, ctx)
+    if dataclasses.is_dataclass(hint):
+        if not isinstance(value, dict):
+            raise ctx.error(key, f"must be a [{key}] table", value)
+        return parse_table(hint, value, key, ctx)
     if hint is bool:
         if not isinstance(value, bool):
             raise ctx.error(key, "must be true or false", value)

@@ -2,24 +2,27 @@
 
 from __future__ import annotations
 
-import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date, datetime
 from pathlib import Path
 from typing import Any
 
 from . import i18n
-
-_VERSION_SUFFIX = re.compile(r"v\d+$")
-
+from .normalize import arxiv_id, pdf_url
 
 def bare_id(paper_id: str) -> str:
-    """The id without an arXiv version suffix: the same paper revised is still the same paper."""
-    return _VERSION_SUFFIX.sub("", paper_id.strip())
+    """An arXiv id without its version (a revised paper is the same paper); other ids as given."""
+    return arxiv_id(paper_id) or paper_id.strip()
 
 
 @dataclass(frozen=True)
 class Paper:
+    """A paper as every stage sees it, whatever source it came from.
+
+    ``id`` is the bare arXiv id (no version) when there is one, else a stable id from the link
+    (``web:<hash>``); the same paper from two sources, two categories or two versions is one id.
+    """
+
     id: str
     title: str
     summary: str
@@ -27,9 +30,18 @@ class Paper:
     url: str = ""
     published: date | None = None
     categories: tuple[str, ...] = ()
-    source: str = ""
+    sources: tuple[str, ...] = ()
     title_zh: str = ""
     summary_zh: str = ""
+    upvotes: int | None = None  # Hugging Face Daily Papers votes, when a source knows them
+
+    @property
+    def is_arxiv(self) -> bool:
+        return not self.id.startswith("web:")
+
+    @property
+    def pdf_url(self) -> str:
+        return pdf_url(self.id) if self.is_arxiv else ""
 
     def title_for(self, language: str) -> str:
         """The title in the show language when we have it, else the original."""
@@ -42,6 +54,21 @@ class Paper:
             return self.summary_zh
         return self.summary
 
+    def merged(self, other: Paper) -> Paper:
+        """This paper completed with what another source knows about it."""
+        return replace(
+            self,
+            summary=self.summary if len(self.summary) >= len(other.summary) else other.summary,
+            authors=self.authors or other.authors,
+            url=self.url or other.url,
+            published=self.published or other.published,
+            categories=_union(self.categories, other.categories),
+            sources=_union(self.sources, other.sources),
+            title_zh=self.title_zh or other.title_zh,
+            summary_zh=self.summary_zh or other.summary_zh,
+            upvotes=max((v for v in (self.upvotes, other.upvotes) if v is not None), default=None),
+        )
+
     def to_dict(self) -> dict[str, Any]:
         data: dict[str, Any] = {
             "id": self.id,
@@ -51,9 +78,10 @@ class Paper:
             "url": self.url,
             "published": self.published.isoformat() if self.published else None,
             "categories": list(self.categories),
-            "source": self.source,
+            "sources": list(self.sources),
             "title_zh": self.title_zh,
             "summary_zh": self.summary_zh,
+            "upvotes": self.upvotes,
         }
         return {key: value for key, value in data.items() if value not in ("", None, [])}
 
@@ -61,6 +89,10 @@ class Paper:
     def from_dict(cls, data: dict[str, Any]) -> Paper:
         """Build a paper from its JSON form; raises KeyError/TypeError/ValueError on bad input."""
         published = data.get("published")
+        upvotes = data.get("upvotes")
+        if upvotes is not None and (isinstance(upvotes, bool) or not isinstance(upvotes, int)):
+            raise TypeError("upvotes must be a whole number")
+        sources = _strings(data, "sources") or _strings(data, "source")
         return cls(
             id=bare_id(_text(data, "id")),
             title=_text(data, "title"),
@@ -69,10 +101,15 @@ class Paper:
             url=_text(data, "url", required=False),
             published=date.fromisoformat(published[:10]) if published else None,
             categories=tuple(_strings(data, "categories")),
-            source=_text(data, "source", required=False),
+            sources=tuple(sources),
             title_zh=_text(data, "title_zh", required=False),
             summary_zh=_text(data, "summary_zh", required=False),
+            upvotes=upvotes,
         )
+
+
+def _union(first: tuple[str, ...], second: tuple[str, ...]) -> tuple[str, ...]:
+    return first + tuple(item for item in second if item not in first)
 
 
 def _summary(data: dict[str, Any]) -> str:

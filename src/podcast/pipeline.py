@@ -9,20 +9,24 @@ from __future__ import annotations
 import logging
 import tempfile
 import uuid
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
+from functools import partial
 from pathlib import Path
 
 from . import i18n
-from .config import BackendConfig, Config, TTSConfig
+from .config import BackendConfig, Config, SourceConfig, TTSConfig
 from .errors import NothingToBroadcast
+from .http import HttpClient, HttpPolicy, ResponseCache
 from .i18n import counted
-from .models import Episode, Pick, Script
+from .models import Episode, Paper, Pick, Script
 from .produce import Tags, produce_episode
 from .progress import NoProgress, Progress
 from .publish import FEED_NAME, PAGE_NAME, PublishTarget, free_stem, open_target, publish_site
-from .select import select_papers
-from .sources import SOURCES, gather, open_sources
+from .refine import open_refiners
+from .select import Profile, select_papers
+from .sources import SOURCES, Gathered, Source, SourceReport, gather, open_sources
 from .sources.file import FileOptions
 from .speak import ENGINES, SpokenSection, open_speaker, speak_script
 from .speak.espeak import EspeakOptions
@@ -36,12 +40,14 @@ STORE_NAME = "podcast.db"
 
 @dataclass(frozen=True)
 class RunResult:
-    episode: Episode
+    episode: Episode | None  # None when the day was skipped
     reused: bool
     standins: tuple[str, ...]
     audio: str
     feed: str
     page: str
+    skipped: str | None = None
+    from_backlog: bool = False
 
 
 def broadcast_moment(config: Config, day: date | None, now: datetime | None) -> datetime:
@@ -54,34 +60,84 @@ def open_store(config: Config) -> Store:
     return Store(config.state.dir / STORE_NAME)
 
 
-def choose_papers(config: Config, day: date, store: Store) -> tuple[list[Pick], list[str]]:
-    """Stages 1-2: the picks for ``day`` and the stand-ins the sources used."""
-    sources = open_sources(config.sources)
-    papers = gather(sources, day)
+@dataclass(frozen=True)
+class Choice:
+    """Stages 1-2 for one day: what the sources offered and what was picked, and why."""
+
+    day: date
+    picks: list[Pick]
+    ranked: list[Pick]
+    excluded: list[tuple[Paper, str]]
+    reports: list[SourceReport]
+    from_backlog: bool
+    standins: list[str]
+    skipped: str | None = None  # why there is no episode today ([selection] on_empty = "skip")
+
+
+def open_http(config: Config, day: date) -> HttpClient:
+    policy = HttpPolicy(timeout=config.network.timeout, retries=config.network.retries)
+    cache = ResponseCache(config.state.dir / "cache" / "http", day, config.network.cache_days)
+    return HttpClient(policy, cache)
+
+
+def choose_papers(
+    config: Config, day: date, store: Store, env: Mapping[str, str] = {}, record: bool = True
+) -> Choice:
+    """Gather, remember what was offered, and select; from the backlog of recent days when
+    nothing new came in. Raises NothingToBroadcast when there is nothing at all."""
+    sources = open_sources(config.sources, open_http(config, day))
+    gathered = gather(sources, day, strict=config.selection.strict)
+    if record and not gathered.used_fallback:  # stand-in papers never make a backlog
+        store.remember_candidates(day, gathered.papers)
     broadcast = store.broadcast_ids(other_than=day)
-    picks = select_papers(
-        papers, config.listener.project, config.show.max_papers, broadcast, config.show.language
-    )
-    if not picks:
-        raise NothingToBroadcast(
-            f"no new papers for {day}: {len(papers)} found, all broadcast before"
-            if papers else f"no papers found for {day} in any source"
-        )
-    log.info(
-        "Picked %d of %s (%d broadcast before): %s.",
-        len(picks), counted(len(papers), "paper"), sum(p.id in broadcast for p in papers),
-        ", ".join(pick.paper.id for pick in picks),
-    )
-    return picks, [s for source in sources if (s := source.standin())]
+    profile = Profile(config.listener.project, config.listener.keywords, config.listener.exclude)
+    refiners = open_refiners(config.selection, env)
+    select = partial(select_papers, profile=profile, limit=config.show.max_papers,
+                     already_broadcast=broadcast, language=config.show.language, refiners=refiners)
+    selection, from_backlog = select(gathered.papers), False
+    standins = _source_standins(sources, gathered)
+    if not selection.picks:
+        why = _nothing_new(day, gathered)
+        if config.selection.on_empty == "skip":
+            log.info("%s; no episode today (on_empty = \"skip\").", why)
+            return Choice(day, [], [], selection.excluded, gathered.reports, False, standins, why)
+        days = config.selection.backlog_days
+        selection, from_backlog = select(store.backlog(day - timedelta(days=days), day)), True
+        if not selection.picks:
+            raise NothingToBroadcast(f"{why}, and nothing unbroadcast from the {days} days before")
+        log.info("%s; taking the best of the last %d days instead.", why, days)
+    log.info("Picked %s: %s.", counted(len(selection.picks), "paper"),
+             ", ".join(p.paper.id for p in selection.picks))
+    return Choice(day, selection.picks, selection.ranked, selection.excluded, gathered.reports,
+                  from_backlog, standins)
 
 
-def preview(config: Config, day: date | None = None, now: datetime | None = None) -> list[Pick]:
-    """What ``run`` would broadcast, without writing anything."""
+def _nothing_new(day: date, gathered: Gathered) -> str:
+    if gathered.all_failed:
+        return f"no source could be read for {day}"
+    if not gathered.papers:
+        return f"no papers found for {day}"
+    return f"no new papers for {day}: {counted(len(gathered.papers), 'paper')} found, none left to broadcast"
+
+
+def _source_standins(sources: Sequence[Source], gathered: Gathered) -> list[str]:
+    standins = []
+    for source in sources:
+        standin = source.standin()
+        if standin and (not source.fallback or gathered.used_fallback):
+            standins.append(f"{standin} (no source could be reached)" if source.fallback else standin)
+    return standins
+
+
+def preview(
+    config: Config, day: date | None = None, now: datetime | None = None, env: Mapping[str, str] = {}
+) -> Choice:
+    """What ``run`` would broadcast, without recording anything."""
     moment = broadcast_moment(config, day, now)
     path = config.state.dir / STORE_NAME
     # Before the first episode there is no store yet, and a preview should not create one.
     with Store(path if path.exists() else Path(":memory:")) as store:
-        return choose_papers(config, moment.date(), store)[0]
+        return choose_papers(config, moment.date(), store, env, record=False)
 
 
 def run_episode(
@@ -90,11 +146,12 @@ def run_episode(
     now: datetime | None = None,
     force: bool = False,
     progress: Progress | None = None,
+    env: Mapping[str, str] = {},
 ) -> RunResult:
     """Make and publish the episode for ``day`` (today in the show's time zone by default).
 
     An episode already published for that day is reused unless ``force``, which rebuilds it
-    under a new file name.
+    under a new file name. ``env`` holds the environment variables secrets are read from.
     """
     moment = broadcast_moment(config, day, now)
     target = open_target(config.publish)
@@ -104,9 +161,14 @@ def run_episode(
             log.info("The episode for %s is already published; reusing it.", moment.date())
             publish_site(target, config.show, store.episodes(), moment)
             return _result(previous, True, (), target)
-        episode, standins = _make_episode(config, target, store, moment, previous, progress or NoProgress())
+        choice = choose_papers(config, moment.date(), store, env)
+        if choice.skipped:
+            return RunResult(None, False, tuple(choice.standins), "", target.location(FEED_NAME),
+                             target.location(PAGE_NAME), skipped=choice.skipped)
+        episode, standins = _make_episode(config, target, store, moment, previous, choice,
+                                          progress or NoProgress())
         publish_site(target, config.show, store.episodes(), moment)
-    return _result(episode, False, standins, target)
+    return replace(_result(episode, False, standins, target), from_backlog=choice.from_backlog)
 
 
 def _make_episode(
@@ -115,11 +177,11 @@ def _make_episode(
     store: Store,
     moment: datetime,
     previous: Episode | None,
+    choice: Choice,
     progress: Progress,
 ) -> tuple[Episode, tuple[str, ...]]:
-    """Every stage from gathering papers to the episode's files published and recorded."""
-    show, day = config.show, moment.date()
-    picks, standins = choose_papers(config, day, store)
+    """Stages 3-6 for the chosen papers: the episode's files published and recorded."""
+    show, day, picks = config.show, moment.date(), choice.picks
     script, spoken, more_standins = _write_and_speak(config, picks, moment, progress)
     transcript = script.text()
     title = i18n.phrases(show.language).episode_title.format(
@@ -152,7 +214,7 @@ def _make_episode(
     )
     store.save_episode(episode)
     log.info("Published %s.", target.location(episode.audio_name))
-    return episode, (*standins, *more_standins)
+    return episode, (*choice.standins, *more_standins)
 
 
 def _write_and_speak(
@@ -191,7 +253,7 @@ def _result(episode: Episode, reused: bool, standins: tuple[str, ...], target: P
 
 def offline(config: Config) -> Config:
     """``config`` with every backend that needs the network swapped for its offline stand-in."""
-    sources = tuple(s for s in config.sources if SOURCES.get(s.type).offline)
+    sources = tuple(s for s in config.sources if SOURCES.get(s.type).offline and not s.fallback)
     writer = config.writer
     if not WRITERS.get(writer.type).offline:
         writer = BackendConfig("template", WRITERS.get("template").Options())
@@ -200,7 +262,8 @@ def offline(config: Config) -> Config:
         tts = TTSConfig("espeak", "", EspeakOptions())
     return replace(
         config,
-        sources=sources or (BackendConfig("file", FileOptions()),),
+        sources=sources or (SourceConfig("file", FileOptions()),),
+        selection=replace(config.selection, embeddings=None, rerank=None),
         writer=writer,
         tts=tts,
     )

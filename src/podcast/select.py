@@ -1,8 +1,9 @@
-"""Stage 2, select: the papers that matter most to the listeners' project, none broadcast before.
+"""Stage 2, select: the papers that matter most to the listeners, none broadcast before, none
+excluded, no two alike.
 
-Relevance is scored offline and explainably: topics shared between the paper and the
-``[listener] project`` text (a bilingual topic vocabulary, so a Chinese project meets English
-abstracts), plus plain word overlap for what the vocabulary does not cover.
+Ranking is offline and explainable (see rank.py): tf-idf over words, Chinese character pairs
+and bilingual glossary concepts, a small boost for Hugging Face upvotes, and, when configured,
+refinement by embeddings or an LLM reranker (refine.py). Every pick says why it was chosen.
 """
 
 from __future__ import annotations
@@ -10,95 +11,205 @@ from __future__ import annotations
 import math
 import re
 from collections.abc import Collection, Sequence
+from dataclasses import dataclass, replace
+from typing import Protocol
 
+from .glossary import glossary, han_runs, words
 from .models import Paper, Pick
-from .topics import TOPICS_BY_KEY, find_topics
+from .rank import CONCEPT, Document, Match, analyse, rank, similarity
+from .topics import TOPICS_BY_KEY
 
-_WORD = re.compile(r"[a-z][a-z0-9-]{3,}")
-_HAN = re.compile(r"[\u4e00-\u9fff]+")
-_STOPWORDS = frozenset(
-    "this that with from their there these those which while where when what into onto than then"
-    " have been were will would could should about also such more most other over under using used"
-    " based paper propose proposed show shows results approach method methods model models large"
-    " language work study across each both between among within".split()
-    + "一个 我们 这个 这些 进行 通过 可以 以及 他们 如何 什么 一种 的是 是一".split()
-)
+NEAR_DUPLICATE = 0.5  # tf-idf cosine above which two papers count as the same story
+SAME_CONCEPT_LIMIT = 2  # at most this many picks led by the same concept, while others remain
+UPVOTE_BOOST = 0.05  # relevance × (1 + boost × ln(1 + upvotes))
+KEYWORD_BONUS = 0.5  # each keyword matched adds half the best relevance of the day
+EXPLAINED = 60  # candidates, from the top, whose reasons are spelled out
+_ENGLISH = re.compile(r"[a-z0-9][a-z0-9-]*")
+
+
+@dataclass(frozen=True)
+class Profile:
+    """What the listeners care about: their project in their own words, plus keywords."""
+
+    project: str
+    keywords: tuple[str, ...] = ()
+    exclude: tuple[str, ...] = ()
+
+    def document(self) -> Document:
+        profile = analyse(self.project)
+        for keyword in self.keywords:  # a keyword counts as much as saying it twice
+            for feature, count in analyse(keyword).features.items():
+                profile.features[feature] += 2 * count
+        return profile
+
+
+@dataclass(frozen=True)
+class Candidate:
+    pick: Pick
+    vector: dict[str, float]
+    lead: str | None  # the strongest shared concept
+
+
+class Refiner(Protocol):
+    """An optional model-based step between lexical ranking and picking (refine.py)."""
+
+    def refine(self, profile: Profile, candidates: list[Candidate], language: str) -> list[Candidate]: ...
+
+
+@dataclass(frozen=True)
+class Selection:
+    picks: list[Pick]  # in broadcast order
+    ranked: list[Pick]  # every eligible candidate, best first
+    excluded: list[tuple[Paper, str]]  # dropped by [listener] exclude, with the term that matched
 
 
 def select_papers(
     papers: Sequence[Paper],
-    project: str,
+    profile: Profile,
     limit: int,
     already_broadcast: Collection[str] = (),
     language: str = "zh-CN",
-) -> list[Pick]:
-    """The ``limit`` most relevant papers not in ``already_broadcast``, best first."""
+    refiners: Sequence[Refiner] = (),
+) -> Selection:
+    """Rank the papers not yet broadcast and pick up to ``limit`` diverse ones."""
     fresh = [paper for paper in papers if paper.id not in already_broadcast]
-    project_topics = find_topics(project)
-    project_terms = _terms(project)
-    picks = [_score(paper, project, project_terms, project_topics, language) for paper in fresh]
-    order = sorted(range(len(picks)), key=lambda i: (-picks[i].score, i))
-    return [picks[i] for i in order[:limit]]
+    eligible, excluded = _apply_exclude(fresh, profile.exclude)
+    candidates = rank_candidates(eligible, profile, language)
+    for refiner in refiners:
+        candidates = refiner.refine(profile, candidates, language)
+    return Selection(pick_diverse(candidates, limit), [c.pick for c in candidates], excluded)
 
 
-def _score(
-    paper: Paper, project: str, project_terms: set[str], project_topics: dict[str, int], language: str
-) -> Pick:
-    title = f"{paper.title} {paper.title_zh}"
-    body = f"{paper.summary} {paper.summary_zh}"
-    in_title = find_topics(title)
-    in_body = find_topics(body)
-    shared = [key for key in project_topics if key in in_title or key in in_body]
-    # A topic in the title counts double; repeated mentions add with diminishing returns.
-    topic_score = sum(
-        2.0 * bool(in_title.get(key)) + math.log1p(in_body.get(key, 0)) for key in shared
-    )
-    text = f"{title} {body}"
-    overlap = project_terms & _terms(text)
-    word_score = len(overlap) / math.sqrt(len(project_terms) or 1)
-    shared.sort(key=lambda key: (-(2 * in_title.get(key, 0) + in_body.get(key, 0)), key))
+def rank_candidates(papers: Sequence[Paper], profile: Profile, language: str) -> list[Candidate]:
+    """Every paper scored against the profile, best first (ties keep source order); the top
+    :data:`EXPLAINED` say why in words (explaining is the slow part, and nobody reads on)."""
+    documents = [analyse(_text(paper)) for paper in papers]
+    matches = rank(profile.document(), documents)
+    keyword_features = [(k, set(analyse(k).features)) for k in profile.keywords]
+    top = max((m.score for m in matches), default=0.0)
+    scores = [
+        m.score * (1 + UPVOTE_BOOST * math.log1p(p.upvotes or 0))
+        + KEYWORD_BONUS * top * len(_keyword_hits(keyword_features, d))
+        for p, m, d in zip(papers, matches, documents)
+    ]
+    order = sorted(range(len(papers)), key=lambda i: (-scores[i], i))
+    candidates = []
+    for place, i in enumerate(order):
+        paper, match = papers[i], matches[i]
+        reasons = (
+            _reasons(paper, match, documents[i], profile, keyword_features, language)
+            if place < EXPLAINED else ()
+        )
+        pick = Pick(paper=paper, score=round(scores[i], 4), topics=match.topics, reasons=reasons)
+        candidates.append(Candidate(pick, match.vector, match.concepts[0] if match.concepts else None))
+    return candidates
+
+
+def pick_diverse(candidates: Sequence[Candidate], limit: int) -> list[Pick]:
+    """The best candidates in order, skipping near-duplicates of a pick and, while others are
+    left, a third paper led by the same concept."""
+    chosen: list[Candidate] = []
+    deferred: list[Candidate] = []
+    for candidate in candidates:
+        if len(chosen) == limit:
+            break
+        if any(similarity(candidate.vector, c.vector) > NEAR_DUPLICATE for c in chosen):
+            continue
+        if candidate.lead and sum(c.lead == candidate.lead for c in chosen) >= SAME_CONCEPT_LIMIT:
+            deferred.append(candidate)
+            continue
+        chosen.append(candidate)
+    chosen += deferred[: limit - len(chosen)]
+    return [c.pick for c in chosen]
+
+
+def _text(paper: Paper) -> str:
+    return f"{paper.title}. {paper.title_zh} {paper.summary} {paper.summary_zh}"
+
+
+def _reasons(
+    paper: Paper,
+    match: Match,
+    document: Document,
+    profile: Profile,
+    keyword_features: list[tuple[str, set[str]]],
+    language: str,
+) -> tuple[str, ...]:
+    concepts = [glossary().concepts[key] for key in match.concepts]
     reasons = []
+    if concepts:
+        labels = ", ".join(dict.fromkeys(c.label(language) for c in concepts[:4]))
+        reasons.append(f"shares with the project: {labels}")
+    named = {c.topic for c in concepts}
+    fields = [TOPICS_BY_KEY[t].label(language) for t in match.topics if t in TOPICS_BY_KEY and t not in named]
+    if fields:
+        reasons.append(f"same field: {', '.join(fields[:3])}")
+    hits = _keyword_hits(keyword_features, document)
+    if hits:
+        reasons.append(f"matches keywords: {', '.join(hits)}")
+    shared = _shared_words(profile.project, _text(paper), set(match.terms))
     if shared:
-        labels = ", ".join(TOPICS_BY_KEY[key].label(language) for key in shared)
-        reasons.append(f"shares topics with the project: {labels}")
-    words = _shared_words(project, text)
-    if words:
-        reasons.append(f"uses the project's words: {', '.join(words[:6])}")
-    if not reasons:
+        reasons.append(f"also mentions: {', '.join(shared[:5])}")
+    if paper.upvotes:
+        reasons.append(f"{paper.upvotes} upvotes on Hugging Face")
+    if not match.terms and not concepts and not fields:
         reasons.append("no clear link to the project; picked to fill the show")
-    return Pick(
-        paper=paper,
-        score=round(topic_score + word_score, 3),
-        topics=tuple(shared),
-        reasons=tuple(reasons),
-    )
+    return tuple(reasons)
 
 
-def _terms(text: str) -> set[str]:
-    """Lower-case English words and Chinese character pairs, the units word overlap counts."""
-    lowered = text.lower()
-    words = {word for word in _WORD.findall(lowered) if word not in _STOPWORDS}
-    pairs = {run[i : i + 2] for run in _HAN.findall(text) for i in range(len(run) - 1)}
-    return words | (pairs - _STOPWORDS)
+def _keyword_hits(keyword_features: list[tuple[str, set[str]]], document: Document) -> list[str]:
+    """The keywords all of whose features (words, character pairs, concepts) the paper has."""
+    return [k for k, features in keyword_features if features and features <= document.features.keys()]
 
 
-def _shared_words(project: str, text: str) -> list[str]:
-    """What the two texts say alike, for people: whole English words and the longest shared
-    runs of Chinese characters ("大语言模型" rather than its character pairs), longest first."""
-    lowered = text.lower()
-    found = {word for word in _WORD.findall(project.lower()) if word not in _STOPWORDS}
-    found &= set(_WORD.findall(lowered))
-    for run in _HAN.findall(project):
+def _shared_words(project: str, text: str, features: set[str]) -> list[str]:
+    """The shared features as people read them: whole English words rather than stems, and
+    the longest shared runs of Chinese characters rather than character pairs."""
+    found: list[str] = []
+    for word in dict.fromkeys(_ENGLISH.findall(text.lower())):
+        stems = words(word)
+        if len(stems) == 1 and stems[0] in features and word not in found:
+            found.append(word)
+    for run in han_runs(project):
         start = 0
         while start < len(run) - 1:
             end = start + 2
-            if run[start:end] not in text:
+            if run[start:end] not in features or run[start:end] not in text:
                 start += 1
                 continue
             while end < len(run) and run[start : end + 1] in text:
                 end += 1
-            found.add(run[start:end])
+            found.append(run[start:end])
             start = end
-    found -= _STOPWORDS
-    whole = [word for word in found if not any(word != other and word in other for other in found)]
-    return sorted(whole, key=lambda word: (-len(word), word))
+    distinct = [w for w in dict.fromkeys(found) if not any(w != o and w in o for o in found)]
+    return sorted(distinct, key=lambda w: -len(w))
+
+
+def _apply_exclude(papers: Sequence[Paper], terms: Sequence[str]) -> tuple[list[Paper], list[tuple[Paper, str]]]:
+    if not terms:
+        return list(papers), []
+    patterns = [(term, tuple(words(term))) for term in terms]
+    kept, dropped = [], []
+    for paper in papers:
+        text = _text(paper)
+        stems = " " + " ".join(words(text)) + " "
+        hit = next(
+            (term for term, seq in patterns
+             if (seq and f" {' '.join(seq)} " in stems) or (not seq and term in text)),
+            None,
+        )
+        if hit:
+            dropped.append((paper, hit))
+        else:
+            kept.append(paper)
+    return kept, dropped
+
+
+def refined(candidate: Candidate, score: float, reason: str | None = None) -> Candidate:
+    """``candidate`` with a new score and, first among its reasons, the refiner's."""
+    reasons = (reason, *candidate.pick.reasons) if reason else candidate.pick.reasons
+    return replace(candidate, pick=replace(candidate.pick, score=round(score, 4), reasons=reasons))
+
+
+__all__ = ["CONCEPT", "Candidate", "Profile", "Refiner", "Selection", "pick_diverse", "rank_candidates",
+           "refined", "select_papers"]

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import json
 import sqlite3
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from datetime import date, datetime
 from pathlib import Path
@@ -17,8 +17,8 @@ from types import TracebackType
 from .errors import StoreError
 from .models import Chapter, Episode, Paper
 
-SCHEMA_VERSION = 1
-_SCHEMA = """
+SCHEMA_VERSION = 2
+_SCHEMA_1 = """
 CREATE TABLE episodes (
     day TEXT PRIMARY KEY,
     guid TEXT NOT NULL UNIQUE,
@@ -41,6 +41,16 @@ CREATE TABLE broadcasts (
 );
 CREATE INDEX broadcasts_by_paper ON broadcasts(paper_id);
 """
+_SCHEMA_2 = """
+CREATE TABLE candidates (
+    paper_id TEXT PRIMARY KEY,
+    first_seen TEXT NOT NULL,
+    last_seen TEXT NOT NULL,
+    paper TEXT NOT NULL
+);
+CREATE INDEX candidates_by_last_seen ON candidates(last_seen);
+"""
+_MIGRATIONS = {1: _SCHEMA_1, 2: _SCHEMA_2}  # version → what brings the previous one to it
 
 
 class Store:
@@ -59,10 +69,10 @@ class Store:
         version = self._db.execute("PRAGMA user_version").fetchone()[0]
         if version > SCHEMA_VERSION:
             raise StoreError(f"{self.path}: made by a newer version of podcast (schema {version})")
-        if version == 0:
+        for step in range(version + 1, SCHEMA_VERSION + 1):
             with self._db:
-                self._db.executescript(_SCHEMA)
-                self._db.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
+                self._db.executescript(_MIGRATIONS[step])
+                self._db.execute(f"PRAGMA user_version = {step}")
 
     @contextmanager
     def _errors(self) -> Iterator[None]:
@@ -90,6 +100,26 @@ class Store:
                 (other_than.isoformat() if other_than else "",),
             )
             return {row["paper_id"] for row in rows}
+
+    def remember_candidates(self, day: date, papers: Sequence[Paper]) -> None:
+        """Keep what the sources offered on ``day``, for days when they offer nothing new."""
+        with self._errors(), self._db:
+            self._db.executemany(
+                "INSERT INTO candidates VALUES (?, ?, ?, ?) ON CONFLICT(paper_id) DO UPDATE SET"
+                " last_seen = max(last_seen, excluded.last_seen), paper = excluded.paper",
+                [(p.id, day.isoformat(), day.isoformat(), json.dumps(p.to_dict(), ensure_ascii=False))
+                 for p in papers],
+            )
+
+    def backlog(self, since: date, until: date) -> list[Paper]:
+        """Papers offered between ``since`` and ``until`` (inclusive) and never broadcast."""
+        with self._errors():
+            rows = self._db.execute(
+                "SELECT paper FROM candidates WHERE last_seen BETWEEN ? AND ?"
+                " AND paper_id NOT IN (SELECT paper_id FROM broadcasts) ORDER BY last_seen DESC",
+                (since.isoformat(), until.isoformat()),
+            )
+            return [Paper.from_dict(json.loads(row["paper"])) for row in rows]
 
     def save_episode(self, episode: Episode) -> None:
         """Record ``episode`` and its papers, replacing an earlier one of the same day."""

@@ -48,7 +48,7 @@ class FileSource(Source):
             raise SourceError(f"{self.path}: paper {index} has no {exc.args[0]}") from None
         except (TypeError, ValueError) as exc:
             raise SourceError(f"{self.path}: paper {index}: {exc}") from None
-        return replace(paper, source=paper.source or "file")
+        return replace(paper, sources=paper.sources or ("file",))
 
     def standin(self) -> str | None:
         return "bundled sample papers" if self.options.path is None else None

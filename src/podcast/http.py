@@ -1,0 +1,228 @@
+"""Polite HTTP for paper sources: timeouts, retries with backoff that honour Retry-After, a
+minimum interval between requests to one host (arXiv asks for 3 seconds), one connection per
+host at a time, a size cap, and a per-day cache of raw responses so a rerun does not hit the
+network again. The clock is injected, so tests check the spacing without waiting for it.
+"""
+
+from __future__ import annotations
+
+import gzip
+import hashlib
+import json
+import logging
+import shutil
+import socket
+import threading
+import time
+import urllib.error
+import urllib.request
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta, timezone
+from email.utils import parsedate_to_datetime
+from http.client import HTTPException
+from pathlib import Path
+from typing import Protocol
+from urllib.parse import urlencode, urlsplit
+
+from . import __version__
+from .errors import SourceError
+
+log = logging.getLogger(__name__)
+
+USER_AGENT = f"podcast/{__version__} (daily AI paper podcast; polite: cached, 1 request at a time)"
+_RETRY_STATUSES = {408, 425, 429, 500, 502, 503, 504}
+
+
+class FetchError(SourceError):
+    """A request failed for good (after any retries)."""
+
+    def __init__(self, url: str, message: str, status: int | None = None, body: bytes = b"") -> None:
+        super().__init__(f"{url}: {message}")
+        self.url = url
+        self.status = status
+        self.body = body
+
+
+class Clock(Protocol):
+    def monotonic(self) -> float: ...
+    def sleep(self, seconds: float) -> None: ...
+
+
+class SystemClock:
+    monotonic = staticmethod(time.monotonic)
+    sleep = staticmethod(time.sleep)
+
+
+@dataclass(frozen=True)
+class HttpPolicy:
+    timeout: float = 20.0  # seconds per attempt
+    retries: int = 3  # further attempts after a timeout, a dropped connection, 429 or 5xx
+    backoff: float = 2.0  # first wait between attempts, doubled each time
+    max_wait: float = 60.0  # the longest Retry-After honoured; longer means give up
+    max_bytes: int = 20_000_000
+
+
+class ResponseCache:
+    """Raw response bodies of one day, by URL, kept for ``keep_days`` days."""
+
+    def __init__(self, folder: Path, day: date, keep_days: int = 7) -> None:
+        self.folder = folder / day.isoformat()
+        self._prune(folder, day - timedelta(days=keep_days))
+
+    def _path(self, url: str) -> Path:
+        return self.folder / (hashlib.sha256(url.encode()).hexdigest()[:32] + ".body")
+
+    def get(self, url: str) -> bytes | None:
+        try:
+            return self._path(url).read_bytes()
+        except OSError:
+            return None
+
+    def put(self, url: str, body: bytes) -> None:
+        try:
+            self.folder.mkdir(parents=True, exist_ok=True)
+            path = self._path(url)
+            temporary = path.with_suffix(".part")
+            temporary.write_bytes(body)
+            temporary.replace(path)
+            path.with_suffix(".json").write_text(
+                json.dumps({"url": url, "fetched": datetime.now(timezone.utc).isoformat()}), "utf-8"
+            )
+        except OSError as exc:  # a cache that cannot be written only costs a refetch
+            log.warning("Could not cache the response of %s: %s", url, exc)
+
+    @staticmethod
+    def _prune(folder: Path, before: date) -> None:
+        if not folder.is_dir():
+            return
+        for day_folder in folder.iterdir():
+            try:
+                old = date.fromisoformat(day_folder.name) < before
+            except ValueError:
+                continue
+            if old:
+                shutil.rmtree(day_folder, ignore_errors=True)
+
+
+class HttpClient:
+    def __init__(
+        self,
+        policy: HttpPolicy | None = None,
+        cache: ResponseCache | None = None,
+        clock: Clock | None = None,
+    ) -> None:
+        self.policy = policy or HttpPolicy()
+        self.cache = cache
+        self.clock = clock or SystemClock()
+        self._hosts: dict[str, tuple[threading.Lock, list[float]]] = {}
+        self._hosts_lock = threading.Lock()
+        self.requests = 0  # real network requests made, for logs and tests
+
+    def get(
+        self,
+        url: str,
+        params: dict[str, str | int] | None = None,
+        *,
+        min_interval: float = 0.0,
+        fresh: bool = False,
+        max_bytes: int | None = None,
+    ) -> bytes:
+        """The body of a 2xx answer to GET ``url``; raises FetchError.
+
+        ``min_interval`` spaces requests to the same host; ``fresh`` skips the cache (the
+        answer is still cached).
+        """
+        if params:
+            url = f"{url}{'&' if '?' in url else '?'}{urlencode(params)}"
+        if self.cache and not fresh:
+            cached = self.cache.get(url)
+            if cached is not None:
+                log.debug("Using the cached response of %s.", url)
+                return cached
+        lock, last = self._host(url)
+        with lock:  # one connection per host at a time
+            body = self._fetch(url, last, min_interval, max_bytes or self.policy.max_bytes)
+        if self.cache:
+            self.cache.put(url, body)
+        return body
+
+    def _host(self, url: str) -> tuple[threading.Lock, list[float]]:
+        host = urlsplit(url).netloc.lower()
+        with self._hosts_lock:
+            return self._hosts.setdefault(host, (threading.Lock(), [float("-inf")]))
+
+    def _fetch(self, url: str, last: list[float], min_interval: float, max_bytes: int) -> bytes:
+        attempt = 0
+        while True:
+            wait = last[0] + min_interval - self.clock.monotonic()
+            if wait > 0:
+                self.clock.sleep(wait)
+            last[0] = self.clock.monotonic()
+            self.requests += 1
+            try:
+                return self._request(url, max_bytes)
+            except _Retryable as exc:
+                if attempt >= self.policy.retries:
+                    raise FetchError(url, f"{exc.reason} (gave up after {attempt + 1} attempts)",
+                                     exc.status, exc.body) from None
+                delay = exc.retry_after if exc.retry_after is not None else self.policy.backoff * 2**attempt
+                if delay > self.policy.max_wait:
+                    raise FetchError(url, f"{exc.reason}; asked to wait {delay:.0f} s", exc.status) from None
+                log.info("%s: %s; retrying in %.0f s.", url, exc.reason, delay)
+                self.clock.sleep(delay)
+                attempt += 1
+
+    def _request(self, url: str, max_bytes: int) -> bytes:
+        request = urllib.request.Request(url, headers={"User-Agent": USER_AGENT, "Accept-Encoding": "gzip"})
+        try:
+            with urllib.request.urlopen(request, timeout=self.policy.timeout) as response:
+                body = response.read(max_bytes + 1)
+                if len(body) > max_bytes:
+                    raise FetchError(url, f"response larger than {max_bytes // 1_000_000} MB; not read")
+                if response.headers.get("Content-Encoding") == "gzip":
+                    body = gzip.decompress(body)
+                return body
+        except urllib.error.HTTPError as exc:
+            with exc:
+                body = exc.read(65536)
+            if exc.code in _RETRY_STATUSES:
+                raise _Retryable(f"HTTP {exc.code}", exc.code, body, _retry_after(exc.headers.get("Retry-After"))) from None
+            raise FetchError(url, f"HTTP {exc.code} {exc.reason}", exc.code, body) from None
+        except urllib.error.URLError as exc:
+            reason = exc.reason
+            if isinstance(reason, (socket.gaierror, ConnectionRefusedError)):
+                # No name resolution or nobody listening: retrying will not help.
+                raise FetchError(url, f"cannot connect: {getattr(reason, 'strerror', None) or reason}") from None
+            raise _Retryable(f"connection failed: {reason}") from None
+        except (TimeoutError, socket.timeout):
+            raise _Retryable(f"no answer within {self.policy.timeout:.0f} s") from None
+        except (ConnectionError, HTTPException, OSError) as exc:
+            raise _Retryable(f"connection broke: {exc}") from None
+        except (gzip.BadGzipFile, EOFError) as exc:
+            raise FetchError(url, f"bad gzip data: {exc}") from None
+
+
+class _Retryable(Exception):
+    def __init__(self, reason: str, status: int | None = None, body: bytes = b"", retry_after: float | None = None) -> None:
+        super().__init__(reason)
+        self.reason = reason
+        self.status = status
+        self.body = body
+        self.retry_after = retry_after
+
+
+def _retry_after(value: str | None) -> float | None:
+    """Seconds from a Retry-After header: a number of seconds or an HTTP date."""
+    if not value:
+        return None
+    try:
+        return max(0.0, float(value))
+    except ValueError:
+        pass
+    try:
+        moment = parsedate_to_datetime(value)
+    except (TypeError, ValueError):
+        return None
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=timezone.utc)
+    return max(0.0, (moment - datetime.now(timezone.utc)).total_seconds())

@@ -1,0 +1,152 @@
+"""One clean form for what sources send: text without markup or mojibake, stable paper ids,
+arXiv links built from the id.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import html
+import re
+import unicodedata
+from html.parser import HTMLParser
+from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
+
+# New-style (2409.17581, with optional version) and old-style (cs/0102536) arXiv ids.
+_ARXIV_ID = re.compile(r"(\d{4}\.\d{4,5}|[a-z][a-z.-]*/\d{7})(v\d+)?", re.IGNORECASE)
+_ARXIV_LINK = re.compile(r"arxiv\.org/(?:abs|pdf|html)/([^\s?#]+?)(?:\.pdf)?/?(?:[?#]|$)", re.IGNORECASE)
+_OAI_ID = re.compile(r"^oai:arxiv\.org:(.+)$", re.IGNORECASE)
+_MOJIBAKE = re.compile("[ÃÂÅÆÐØ][\u0080-\u00bf\u2018-\u203a\u0152\u0153\u0160\u0161\u0178\u017d\u017e\u02c6\u02dc]")
+_SPACES = re.compile(r"\s+")
+_GREEK = {
+    name: chr(code)
+    for name, code in (
+        ("alpha", 0x3B1), ("beta", 0x3B2), ("gamma", 0x3B3), ("delta", 0x3B4), ("epsilon", 0x3B5),
+        ("zeta", 0x3B6), ("eta", 0x3B7), ("theta", 0x3B8), ("kappa", 0x3BA), ("lambda", 0x3BB),
+        ("mu", 0x3BC), ("nu", 0x3BD), ("xi", 0x3BE), ("pi", 0x3C0), ("rho", 0x3C1),
+        ("sigma", 0x3C3), ("tau", 0x3C4), ("phi", 0x3C6), ("chi", 0x3C7), ("psi", 0x3C8),
+        ("omega", 0x3C9), ("Delta", 0x394), ("Omega", 0x3A9), ("Sigma", 0x3A3), ("Phi", 0x3A6),
+    )
+}
+_LATEX_SYMBOLS = {"times": "×", "leq": "≤", "geq": "≥", "le": "≤", "ge": "≥", "approx": "≈",
+                  "sim": "~", "cdot": "·", "infty": "∞", "to": "→", "rightarrow": "→", "pm": "±"}
+_LATEX_COMMAND = re.compile(r"\\([A-Za-z]+)\s*(?:\{([^{}]*)\})?")
+_LATEX_ESCAPE = re.compile(r"\\([%&$#_{}])")
+_TRACKING = re.compile(r"^(utm_|fbclid$|gclid$|ref$|source$)")
+
+
+def arxiv_id(text: str) -> str | None:
+    """The bare arXiv id (no version) in an id, an oai: guid or an arXiv link, else None."""
+    text = text.strip()
+    oai = _OAI_ID.match(text)
+    if oai:
+        text = oai.group(1)
+    link = _ARXIV_LINK.search(text)
+    if link:
+        text = link.group(1)
+    match = _ARXIV_ID.fullmatch(text)
+    return match.group(1) if match else None
+
+
+def abs_url(paper_id: str) -> str:
+    return f"https://arxiv.org/abs/{paper_id}"
+
+
+def pdf_url(paper_id: str) -> str:
+    # The API stopped sending pdf links for a while in 2025: build them from the id.
+    return f"https://arxiv.org/pdf/{paper_id}"
+
+
+def link_id(link: str) -> str:
+    """A stable id for a paper known only by its web link: the arXiv id if it is one."""
+    return arxiv_id(link) or "web:" + hashlib.sha1(canonical_url(link).encode()).hexdigest()[:16]
+
+
+def canonical_url(link: str) -> str:
+    """``link`` without tracking parameters, fragment or trailing slash, host in lower case."""
+    parts = urlsplit(link.strip())
+    query = urlencode([(k, v) for k, v in parse_qsl(parts.query) if not _TRACKING.match(k)])
+    return urlunsplit((parts.scheme.lower(), parts.netloc.lower(), parts.path.rstrip("/"), query, ""))
+
+
+def clean_text(text: str | None) -> str:
+    """Plain text: HTML tags and entities resolved, light LaTeX read out, mojibake repaired
+    where the repair is unambiguous, whitespace collapsed."""
+    if not text:
+        return ""
+    if "<" in text and ">" in text:
+        text = _HtmlText.extract(text)
+    else:
+        text = html.unescape(text)
+    text = repair_mojibake(text)
+    text = _latex(text)
+    return _SPACES.sub(" ", unicodedata.normalize("NFC", text)).strip()
+
+
+def clean_name(name: str) -> str:
+    return _SPACES.sub(" ", repair_mojibake(html.unescape(name))).strip()
+
+
+def repair_mojibake(text: str) -> str:
+    """UTF-8 that was read as Latin-1 or Windows-1252 ("JosÃ©" → "José"), when decoding it
+    back succeeds; anything else is left as it is."""
+    if not _MOJIBAKE.search(text):
+        return text
+    for codec in ("latin-1", "cp1252"):
+        try:
+            repaired = text.encode(codec).decode("utf-8")
+        except (UnicodeEncodeError, UnicodeDecodeError):
+            continue
+        return repaired
+    return text
+
+
+def _latex(text: str) -> str:
+    if "\\" not in text and "$" not in text:
+        return text
+    text = _LATEX_ESCAPE.sub(r"\1", text)
+
+    def command(match: re.Match[str]) -> str:
+        name, argument = match.groups()
+        if name in _GREEK:
+            return _GREEK[name] + (argument or "")
+        if name in _LATEX_SYMBOLS:
+            return _LATEX_SYMBOLS[name] + (argument or "")
+        return argument or ""
+
+    text = _LATEX_COMMAND.sub(command, text)
+    return re.sub(r"\$([^$]*)\$", r"\1", text).replace("{", "").replace("}", "")
+
+
+class _HtmlText(HTMLParser):
+    """Text content of an HTML fragment, block elements separated by spaces."""
+
+    _BLOCKS = {"p", "br", "div", "li", "ul", "ol", "h1", "h2", "h3", "h4", "h5", "h6", "tr", "blockquote"}
+    _SKIP = {"script", "style"}
+
+    def __init__(self) -> None:
+        super().__init__(convert_charrefs=True)
+        self.parts: list[str] = []
+        self.skipping = 0
+
+    @classmethod
+    def extract(cls, markup: str) -> str:
+        parser = cls()
+        parser.feed(markup)
+        parser.close()
+        return "".join(parser.parts)
+
+    def handle_starttag(self, tag: str, attrs: list) -> None:
+        if tag in self._SKIP:
+            self.skipping += 1
+        elif tag in self._BLOCKS:
+            self.parts.append(" ")
+
+    def handle_endtag(self, tag: str) -> None:
+        if tag in self._SKIP:
+            self.skipping = max(0, self.skipping - 1)
+        elif tag in self._BLOCKS:
+            self.parts.append(" ")
+
+    def handle_data(self, data: str) -> None:
+        if not self.skipping:
+            self.parts.append(data)

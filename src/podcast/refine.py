@@ -1,0 +1,170 @@
+"""Optional model-based refinement of the ranking, over any OpenAI-compatible API:
+``[selection.embeddings]`` blends embedding similarity into the lexical score, and
+``[selection.rerank]`` lets a chat model reorder the top candidates and say why.
+
+Both are best effort: when the API fails, the run goes on with the ranking it had, and says so.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import math
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+import openai
+
+from .config import EmbeddingsConfig, ModelEndpoint, RerankConfig, SelectionConfig
+from .select import Candidate, Profile, Refiner, refined
+
+log = logging.getLogger(__name__)
+
+EMBED_LIMIT = 300  # candidates embedded per run (the best by lexical score)
+EMBED_BATCH = 64
+ABSTRACT_CHARS = 1200
+
+
+def open_refiners(config: SelectionConfig, env: Mapping[str, str]) -> list[Refiner]:
+    refiners: list[Refiner] = []
+    if config.embeddings:
+        client = _client(config.embeddings, env, "selection.embeddings")
+        if client:
+            refiners.append(EmbeddingRefiner(client, config.embeddings))
+    if config.rerank:
+        client = _client(config.rerank, env, "selection.rerank")
+        if client:
+            refiners.append(LlmReranker(client, config.rerank))
+    return refiners
+
+
+def _client(endpoint: ModelEndpoint, env: Mapping[str, str], where: str) -> openai.OpenAI | None:
+    key = env.get(endpoint.api_key_env, "") if endpoint.api_key_env else "not-needed"
+    if not key:
+        log.warning("%s is configured but $%s is not set; ranking without it.", where, endpoint.api_key_env)
+        return None
+    return openai.OpenAI(base_url=endpoint.base_url, api_key=key, timeout=endpoint.timeout, max_retries=2)
+
+
+class EmbeddingRefiner:
+    def __init__(self, client: openai.OpenAI, config: EmbeddingsConfig) -> None:
+        self.client = client
+        self.config = config
+
+    def refine(self, profile: Profile, candidates: list[Candidate], language: str) -> list[Candidate]:
+        head, tail = candidates[:EMBED_LIMIT], candidates[EMBED_LIMIT:]
+        if not head:
+            return candidates
+        texts = [" ".join((profile.project, *profile.keywords))] + [_paper_text(c) for c in head]
+        try:
+            vectors = self._embed(texts)
+        except (openai.OpenAIError, ValueError) as exc:
+            log.warning("Embeddings from %s failed, ranking without them: %s", self.config.base_url, exc)
+            return candidates
+        wanted, rest = vectors[0], vectors[1:]
+        cosines = [_cosine(wanted, vector) for vector in rest]
+        low, high = min(cosines), max(cosines)
+        top = max(c.pick.score for c in head) or 1.0
+        weight = self.config.weight
+        blended = []
+        for candidate, cosine in zip(head, cosines, strict=True):
+            closeness = (cosine - low) / (high - low) if high > low else 0.0
+            score = (1 - weight) * candidate.pick.score / top + weight * closeness
+            blended.append(refined(candidate, score, f"embedding similarity {cosine:.2f}"))
+        order = sorted(range(len(blended)), key=lambda i: (-blended[i].pick.score, i))
+        log.info("Blended %s embeddings into the ranking of %d papers.", self.config.model, len(head))
+        return [blended[i] for i in order] + tail
+
+    def _embed(self, texts: Sequence[str]) -> list[list[float]]:
+        vectors: list[list[float]] = []
+        for start in range(0, len(texts), EMBED_BATCH):
+            batch = list(texts[start : start + EMBED_BATCH])
+            response = self.client.embeddings.create(model=self.config.model, input=batch)
+            data = sorted(response.data, key=lambda item: item.index)
+            if len(data) != len(batch):
+                raise ValueError(f"asked for {len(batch)} embeddings, got {len(data)}")
+            vectors += [list(item.embedding) for item in data]
+        return vectors
+
+
+class LlmReranker:
+    def __init__(self, client: openai.OpenAI, config: RerankConfig) -> None:
+        self.client = client
+        self.config = config
+
+    def refine(self, profile: Profile, candidates: list[Candidate], language: str) -> list[Candidate]:
+        head, tail = candidates[: self.config.candidates], candidates[self.config.candidates :]
+        if len(head) < 2:
+            return candidates
+        try:
+            verdicts = self._ask(profile, head, language)
+        except (openai.OpenAIError, ValueError) as exc:
+            log.warning("The reranker at %s failed, keeping the ranking: %s", self.config.base_url, exc)
+            return candidates
+        by_id = {c.pick.paper.id: c for c in head}
+        judged = [
+            refined(by_id[paper_id], score / 10, f"reranker ({score:g}/10): {reason}")
+            for paper_id, (score, reason) in sorted(verdicts.items(), key=lambda kv: -kv[1][0])
+        ]
+        unjudged = [c for c in head if c.pick.paper.id not in verdicts]
+        log.info("%s reranked the top %d papers.", self.config.model, len(head))
+        return judged + unjudged + tail
+
+    def _ask(self, profile: Profile, head: Sequence[Candidate], language: str) -> dict[str, tuple[float, str]]:
+        reason_language = "Chinese" if language.startswith("zh") else "English"
+        papers = [
+            {"id": c.pick.paper.id, "title": c.pick.paper.title, "abstract": c.pick.paper.summary[:ABSTRACT_CHARS]}
+            for c in head
+        ]
+        prompt = (
+            "Our team's project:\n" + profile.project
+            + (f"\nKeywords: {', '.join(profile.keywords)}" if profile.keywords else "")
+            + "\n\nRate how useful each paper below is to this project, from 0 (unrelated) to 10 "
+            "(directly usable). Answer with JSON only: {\"ranking\": [{\"id\": \"...\", \"score\": 0-10, "
+            f"\"reason\": \"one sentence in {reason_language} on how it helps the project\"}}]}}, "
+            "one item per paper.\n\nPapers (JSON):\n" + json.dumps(papers, ensure_ascii=False)
+        )
+        response = self.client.chat.completions.create(
+            model=self.config.model,
+            messages=[
+                {"role": "system", "content": "You select research papers for a team. You answer in JSON."},
+                {"role": "user", "content": prompt},
+            ],
+            response_format={"type": "json_object"},
+            temperature=0,
+        )
+        return _verdicts(response.choices[0].message.content or "", {c.pick.paper.id for c in head})
+
+
+def _verdicts(content: str, ids: set[str]) -> dict[str, tuple[float, str]]:
+    """The reranker's scores and reasons by paper id; ValueError when the answer is unusable."""
+    try:
+        data: Any = json.loads(content)
+    except json.JSONDecodeError as exc:
+        raise ValueError(f"answer is not JSON ({exc.msg})") from None
+    items = data.get("ranking") if isinstance(data, dict) else data
+    if not isinstance(items, list):
+        raise ValueError("answer has no ranking list")
+    verdicts: dict[str, tuple[float, str]] = {}
+    for item in items:
+        if not isinstance(item, dict) or item.get("id") not in ids:
+            continue
+        try:
+            score = min(10.0, max(0.0, float(item.get("score"))))
+        except (TypeError, ValueError):
+            continue
+        verdicts[item["id"]] = (score, " ".join(str(item.get("reason", "")).split()))
+    if not verdicts:
+        raise ValueError("answer rates none of the papers")
+    return verdicts
+
+
+def _paper_text(candidate: Candidate) -> str:
+    paper = candidate.pick.paper
+    return f"{paper.title}\n{paper.summary[:ABSTRACT_CHARS]}"
+
+
+def _cosine(a: Sequence[float], b: Sequence[float]) -> float:
+    dot = sum(x * y for x, y in zip(a, b))
+    norm = math.sqrt(sum(x * x for x in a)) * math.sqrt(sum(y * y for y in b))
+    return dot / norm if norm else 0.0

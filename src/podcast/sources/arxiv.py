@@ -1,0 +1,225 @@
+"""arXiv, two ways: ``arxiv`` (the export API: categories and keywords, newest first, paged)
+and ``arxiv-rss`` (the daily announcement listings at rss.arxiv.org).
+
+arXiv's terms: at most one request every 3 seconds, one connection at a time. Metadata is CC0;
+PDFs are linked, never re-hosted.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+import time
+from dataclasses import dataclass, field
+from datetime import date
+from typing import Any
+
+import feedparser
+
+from ..errors import SourceError
+from ..http import FetchError
+from ..models import Paper
+from ..normalize import abs_url, arxiv_id, clean_name, clean_text
+from . import SOURCES, Source
+
+log = logging.getLogger(__name__)
+
+DEFAULT_CATEGORIES = ("cs.CL", "cs.AI", "cs.LG")
+ARXIV_INTERVAL = 3.0
+_ANNOUNCE_PREFIX = re.compile(r"^\s*arXiv:\S+\s+Announce Type:\s*\S+\s*(Abstract:\s*)?", re.IGNORECASE)
+
+
+def _at_least_3(value: float) -> None:
+    if value < ARXIV_INTERVAL:
+        raise ValueError("must be at least 3 seconds: arXiv allows one request every 3 seconds")
+
+
+def _categories(value: tuple[str, ...]) -> None:
+    if not value or not all(re.fullmatch(r"[a-zA-Z-]+(\.[a-zA-Z-]+)?(\+[a-zA-Z-]+(\.[a-zA-Z-]+)?)*", c) for c in value):
+        raise ValueError("must be a list of arXiv categories such as cs.CL")
+
+
+@dataclass(frozen=True)
+class ArxivOptions:
+    url: str = "https://export.arxiv.org/api/query"
+    categories: tuple[str, ...] = field(default=DEFAULT_CATEGORIES, metadata={"check": _categories})
+    #: arXiv query syntax, ANDed with the categories, e.g. 'abs:"fine-tuning" OR abs:distillation'
+    query: str = ""
+    max_results: int = field(default=300, metadata={"check": lambda v: _positive(v, 2000)})
+    page_size: int = field(default=100, metadata={"check": lambda v: _positive(v, 2000)})
+    interval: float = field(default=ARXIV_INTERVAL, metadata={"check": _at_least_3})
+
+
+def _positive(value: int, most: int) -> None:
+    if not 1 <= value <= most:
+        raise ValueError(f"must be between 1 and {most}")
+
+
+@SOURCES.register("arxiv")
+class ArxivSource(Source):
+    Options = ArxivOptions
+
+    def describe(self) -> str:
+        return f"arXiv API ({'+'.join(self.options.categories)})"
+
+    def search_query(self) -> str:
+        query = " OR ".join(f"cat:{category}" for category in self.options.categories)
+        if self.options.query:
+            query = f"({query}) AND ({self.options.query})"
+        return query
+
+    def fetch(self, day: date) -> list[Paper]:
+        papers: list[Paper] = []
+        start = 0
+        while start < self.options.max_results:
+            size = min(self.options.page_size, self.options.max_results - start)
+            feed, total = self._page(start, size)
+            if not feed.entries and start < total:
+                # The API sometimes answers an empty page that looks valid: ask once more.
+                log.info("arXiv answered an empty page at %d of %d; asking again.", start, total)
+                feed, total = self._page(start, size, fresh=True)
+            papers += [_api_paper(entry) for entry in feed.entries]
+            if len(feed.entries) < size:
+                break
+            start += len(feed.entries)
+        return papers
+
+    def _page(self, start: int, size: int, fresh: bool = False) -> tuple[Any, int]:
+        params = {
+            "search_query": self.search_query(),
+            "start": start,
+            "max_results": size,
+            "sortBy": "submittedDate",
+            "sortOrder": "descending",
+        }
+        try:
+            body = self.http.get(self.options.url, params, min_interval=self.options.interval, fresh=fresh)
+        except FetchError as exc:
+            raise SourceError(_api_error(exc) or str(exc)) from None
+        feed = _parse(body, self.options.url)
+        error = _error_entry(feed)
+        if error:
+            raise SourceError(f"{self.options.url}: arXiv says: {error}")
+        total = _int(feed.feed.get("opensearch_totalresults"), 0)
+        return feed, total
+
+
+@dataclass(frozen=True)
+class ArxivRssOptions:
+    url: str = "https://rss.arxiv.org/rss/"
+    categories: tuple[str, ...] = field(default=DEFAULT_CATEGORIES, metadata={"check": _categories})
+    include_cross: bool = False  # papers from other categories cross-listed into these
+
+
+@SOURCES.register("arxiv-rss")
+class ArxivRssSource(Source):
+    """Each category's listing on its own (one can be stale while others are fresh)."""
+
+    Options = ArxivRssOptions
+    KEEP = {"new"}
+
+    def describe(self) -> str:
+        return f"arXiv listings ({'+'.join(self.options.categories)})"
+
+    def fetch(self, day: date) -> list[Paper]:
+        keep = self.KEEP | ({"cross"} if self.options.include_cross else set())
+        papers: list[Paper] = []
+        for category in self.options.categories:
+            url = self.options.url.rstrip("/") + "/" + category
+            feed = _parse(self.http.get(url, min_interval=ARXIV_INTERVAL), url)
+            title = feed.feed.get("title", "")
+            if "feed error for query" in title.lower():
+                raise SourceError(f"{url}: arXiv has no listing for {category!r} ({title})")
+            kinds: dict[str, int] = {}
+            for entry in feed.entries:
+                kind = entry.get("arxiv_announce_type", "new").strip().lower()
+                kinds[kind] = kinds.get(kind, 0) + 1
+                if kind in keep:
+                    papers.append(_rss_paper(entry, url))
+            if not feed.entries:
+                log.info("The %s listing is empty (weekend, holiday or not yet announced).", category)
+            else:
+                log.debug("%s listing: %s.", category, ", ".join(f"{n} {k}" for k, n in sorted(kinds.items())))
+        return papers
+
+
+def _parse(body: bytes, url: str) -> Any:
+    feed = feedparser.parse(body)
+    if feed.bozo and not feed.entries and not feed.feed.get("title"):
+        raise SourceError(f"{url}: not a readable feed: {_bozo(feed)}")
+    return feed
+
+
+def _bozo(feed: Any) -> str:
+    exc = feed.get("bozo_exception")
+    return str(getattr(exc, "getMessage", lambda: exc)()) if exc else "unknown format"
+
+
+def _error_entry(feed: Any) -> str | None:
+    for entry in feed.entries:
+        if entry.get("title", "").strip() == "Error" and "api/errors" in entry.get("id", ""):
+            return clean_text(entry.get("summary", "")) or "unknown error"
+    return None
+
+
+def _api_error(exc: FetchError) -> str | None:
+    """arXiv explains a 400 in an Atom feed with one entry titled Error."""
+    if exc.status == 400 and exc.body:
+        message = _error_entry(feedparser.parse(exc.body))
+        if message:
+            return f"{exc.url}: arXiv says: {message}"
+    return None
+
+
+def _api_paper(entry: Any) -> Paper:
+    paper_id = arxiv_id(entry.get("id", "")) or arxiv_id(entry.get("link", ""))
+    if not paper_id:
+        raise SourceError(f"arXiv entry without an arXiv id: {entry.get('id', '?')}")
+    return Paper(
+        id=paper_id,
+        title=clean_text(entry.get("title")),
+        summary=clean_text(entry.get("summary")),
+        authors=tuple(clean_name(a.get("name", "")) for a in entry.get("authors", []) if a.get("name")),
+        url=abs_url(paper_id),
+        published=_date(entry.get("published_parsed")),
+        categories=_categories_of(entry),
+        sources=("arxiv",),
+    )
+
+
+def _rss_paper(entry: Any, url: str) -> Paper:
+    paper_id = arxiv_id(entry.get("id", "")) or arxiv_id(entry.get("link", ""))
+    if not paper_id:
+        raise SourceError(f"{url}: item without an arXiv id: {entry.get('title', '?')}")
+    summary = _ANNOUNCE_PREFIX.sub("", entry.get("summary", ""))
+    authors = re.split(r",\s*|\s+and\s+", entry.get("author", ""))
+    return Paper(
+        id=paper_id,
+        title=clean_text(entry.get("title")),
+        summary=clean_text(summary),
+        authors=tuple(clean_name(a) for a in authors if a.strip()),
+        url=abs_url(paper_id),
+        published=_date(entry.get("published_parsed")),
+        categories=_categories_of(entry),
+        sources=("arxiv-rss",),
+    )
+
+
+def _categories_of(entry: Any) -> tuple[str, ...]:
+    seen: list[str] = []
+    primary = entry.get("arxiv_primary_category", {}).get("term")
+    for term in [primary, *(tag.get("term") for tag in entry.get("tags", []))]:
+        if term and term not in seen:
+            seen.append(term)
+    return tuple(seen)
+
+
+def _date(parsed: time.struct_time | None) -> date | None:
+    return date(parsed.tm_year, parsed.tm_mon, parsed.tm_mday) if parsed else None
+
+
+def _int(value: Any, default: int) -> int:
+    try:
+        return int(value)
+    except (TypeError, ValueError):
+        return default

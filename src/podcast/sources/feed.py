@@ -1,0 +1,65 @@
+"""``feed``: any RSS or Atom feed (a lab blog, a newsletter) read with feedparser."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date
+from typing import Any
+
+import feedparser
+
+from ..errors import SourceError
+from ..models import Paper
+from ..normalize import abs_url, arxiv_id, clean_name, clean_text, link_id
+from . import SOURCES, Source
+
+MAX_FEED_BYTES = 5_000_000
+
+
+def _http_url(value: str) -> None:
+    if not value.startswith(("http://", "https://")):
+        raise ValueError("must be an http:// or https:// URL")
+
+
+@dataclass(frozen=True)
+class FeedOptions:
+    url: str = field(metadata={"check": _http_url})
+    name: str = ""  # how logs and show notes call it; default: the feed's own title
+    max_items: int = 50
+
+
+@SOURCES.register("feed")
+class FeedSource(Source):
+    Options = FeedOptions
+
+    def describe(self) -> str:
+        return self.options.name or self.options.url
+
+    def fetch(self, day: date) -> list[Paper]:
+        url = self.options.url
+        feed = feedparser.parse(self.http.get(url, max_bytes=MAX_FEED_BYTES))
+        if feed.bozo and not feed.entries:
+            raise SourceError(f"{url}: not a readable RSS or Atom feed: {feed.get('bozo_exception')}")
+        name = self.options.name or clean_text(feed.feed.get("title")) or url
+        return [p for entry in feed.entries[: self.options.max_items] if (p := _paper(entry, name))]
+
+
+def _paper(entry: Any, name: str) -> Paper | None:
+    link = entry.get("link") or entry.get("id") or ""
+    title = clean_text(entry.get("title"))
+    if not link or not title:
+        return None
+    content = entry.get("content") or []
+    body = max([entry.get("summary", "")] + [c.get("value", "") for c in content], key=len)
+    paper_id = arxiv_id(link) or link_id(link)
+    parsed = entry.get("published_parsed") or entry.get("updated_parsed")
+    authors = [a.get("name", "") for a in entry.get("authors", [])] or [entry.get("author", "")]
+    return Paper(
+        id=paper_id,
+        title=title,
+        summary=clean_text(body),
+        authors=tuple(clean_name(a) for a in authors if a),
+        url=abs_url(paper_id) if arxiv_id(link) else link,
+        published=date(parsed.tm_year, parsed.tm_mon, parsed.tm_mday) if parsed else None,
+        sources=(name,),
+    )

@@ -1,0 +1,84 @@
+"""``hf-daily``: Hugging Face Daily Papers, the papers the community picked, with upvotes."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from datetime import date, timedelta
+from typing import Any
+
+from ..errors import SourceError
+from ..models import Paper
+from ..normalize import abs_url, arxiv_id, clean_name, clean_text
+from . import SOURCES, Source
+
+
+def _days(value: int) -> None:
+    if not 1 <= value <= 7:
+        raise ValueError("must be between 1 and 7")
+
+
+@dataclass(frozen=True)
+class HfDailyOptions:
+    url: str = "https://huggingface.co/api/daily_papers"
+    #: How many daily lists to read, ending with the episode's day. Beijing mornings come
+    #: before the day's list fills up in US hours, so the default also reads the day before.
+    days: int = field(default=2, metadata={"check": _days})
+    min_upvotes: int = 0
+
+
+@SOURCES.register("hf-daily")
+class HfDailySource(Source):
+    Options = HfDailyOptions
+
+    def describe(self) -> str:
+        return "Hugging Face Daily Papers"
+
+    def fetch(self, day: date) -> list[Paper]:
+        papers: list[Paper] = []
+        for back in range(self.options.days):
+            listed = (day - timedelta(days=back)).isoformat()
+            body = self.http.get(self.options.url, {"date": listed})
+            papers += [p for p in self._papers(body, listed) if (p.upvotes or 0) >= self.options.min_upvotes]
+        return papers
+
+    def _papers(self, body: bytes, listed: str) -> list[Paper]:
+        where = f"{self.options.url}?date={listed}"
+        try:
+            items = json.loads(body)
+        except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+            raise SourceError(f"{where}: not JSON: {exc}") from None
+        if not isinstance(items, list):
+            raise SourceError(f"{where}: expected a JSON list of papers")
+        return [paper for item in items if (paper := _paper(item))]
+
+
+def _paper(item: Any) -> Paper | None:
+    if not isinstance(item, dict) or not isinstance(item.get("paper"), dict):
+        return None
+    data = item["paper"]
+    paper_id = arxiv_id(str(data.get("id", "")))
+    if not paper_id:
+        return None
+    published = str(data.get("publishedAt") or item.get("publishedAt") or "")[:10]
+    upvotes = data.get("upvotes")
+    return Paper(
+        id=paper_id,
+        title=clean_text(data.get("title") or item.get("title")),
+        summary=clean_text(data.get("summary") or item.get("summary")),
+        authors=tuple(
+            clean_name(a["name"]) for a in data.get("authors", [])
+            if isinstance(a, dict) and a.get("name") and not a.get("hidden")
+        ),
+        url=abs_url(paper_id),
+        published=_iso_date(published),
+        sources=("hf-daily",),
+        upvotes=upvotes if isinstance(upvotes, int) and not isinstance(upvotes, bool) else None,
+    )
+
+
+def _iso_date(text: str) -> date | None:
+    try:
+        return date.fromisoformat(text)
+    except ValueError:
+        return None
