@@ -10,14 +10,19 @@ compare ratios, not seconds across machines.
 
 from __future__ import annotations
 
+import sys
+from pathlib import Path
+
+# bench/select.py shares its name with the standard library's select module: keep this folder
+# off the import path, or `import subprocess` (which imports select) would load the benchmark.
+sys.path[:] = [p for p in sys.path if Path(p or ".").resolve() != Path(__file__).resolve().parent]
+
 import argparse
 import os
 import statistics
 import subprocess
-import sys
 import tempfile
 import time
-from pathlib import Path
 
 from mutagen.mp3 import MP3
 

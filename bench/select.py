@@ -12,17 +12,17 @@ glossary is loaded before timing, as it is once per process in a run.
 from __future__ import annotations
 
 import sys
+from pathlib import Path
 
-# This file is named select.py, as the issue asks; keep its folder from shadowing the standard
-# library's select module for everything imported below.
-sys.path[:] = [p for p in sys.path if not p.endswith("bench")]
+# bench/select.py shares its name with the standard library's select module: keep this folder
+# off the import path, or `import subprocess` (which imports select) would load the benchmark.
+sys.path[:] = [p for p in sys.path if Path(p or ".").resolve() != Path(__file__).resolve().parent]
 
 import argparse
 import json
 import re
 import statistics
 import time
-from pathlib import Path
 
 import feedparser
 

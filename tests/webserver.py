@@ -38,7 +38,7 @@ class Request:
     method: str
     path: str
     query: dict[str, str]
-    headers: dict[str, str]
+    headers: dict[str, str]  # names in lower case
     body: bytes
 
 
@@ -67,7 +67,7 @@ class WebServer:
                 length = int(self.headers.get("Content-Length") or 0)
                 request = Request(
                     self.command, parts.path, {k: v[-1] for k, v in parse_qs(parts.query).items()},
-                    dict(self.headers), self.rfile.read(length) if length else b"",
+                    {k.lower(): v for k, v in self.headers.items()}, self.rfile.read(length) if length else b"",
                 )
                 server.requests.append(request)
                 if server.on_request:
@@ -90,7 +90,7 @@ class WebServer:
 
         self._server = ThreadingHTTPServer(("127.0.0.1", 0), _Handler)
         self._server.daemon_threads = True
-        self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
+        self._thread = threading.Thread(target=self._server.serve_forever, args=(0.02,), daemon=True)
 
     def _reply(self, request: Request) -> Reply:
         route = self.routes.get(request.path)

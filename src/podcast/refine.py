@@ -11,12 +11,13 @@ import json
 import logging
 import math
 from collections.abc import Mapping, Sequence
-from typing import Any
-
-import openai
+from typing import TYPE_CHECKING, Any
 
 from .config import EmbeddingsConfig, ModelEndpoint, RerankConfig, SelectionConfig
 from .select import Candidate, Profile, Refiner, refined
+
+if TYPE_CHECKING:
+    import openai
 
 log = logging.getLogger(__name__)
 
@@ -43,7 +44,15 @@ def _client(endpoint: ModelEndpoint, env: Mapping[str, str], where: str) -> open
     if not key:
         log.warning("%s is configured but $%s is not set; ranking without it.", where, endpoint.api_key_env)
         return None
+    import openai  # only when configured: importing it takes most of a second
+
     return openai.OpenAI(base_url=endpoint.base_url, api_key=key, timeout=endpoint.timeout, max_retries=2)
+
+
+def _api_errors() -> tuple[type[Exception], ...]:
+    import openai
+
+    return (openai.OpenAIError, ValueError)
 
 
 class EmbeddingRefiner:
@@ -58,7 +67,7 @@ class EmbeddingRefiner:
         texts = [" ".join((profile.project, *profile.keywords))] + [_paper_text(c) for c in head]
         try:
             vectors = self._embed(texts)
-        except (openai.OpenAIError, ValueError) as exc:
+        except _api_errors() as exc:
             log.warning("Embeddings from %s failed, ranking without them: %s", self.config.base_url, exc)
             return candidates
         wanted, rest = vectors[0], vectors[1:]
@@ -98,7 +107,7 @@ class LlmReranker:
             return candidates
         try:
             verdicts = self._ask(profile, head, language)
-        except (openai.OpenAIError, ValueError) as exc:
+        except _api_errors() as exc:
             log.warning("The reranker at %s failed, keeping the ranking: %s", self.config.base_url, exc)
             return candidates
         by_id = {c.pick.paper.id: c for c in head}

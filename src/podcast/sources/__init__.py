@@ -9,11 +9,14 @@ other source failed.
 from __future__ import annotations
 
 import logging
+import xml.sax
 from abc import ABC, abstractmethod
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
 from typing import Any
+
+import feedparser
 
 from ..config import SourceConfig
 from ..errors import SourceError
@@ -39,6 +42,19 @@ class Source(Backend, ABC):
 
 
 SOURCES: Registry[type[Source]] = Registry("source")
+
+
+def parse_feed(body: bytes, url: str) -> Any:
+    """An RSS or Atom document read by feedparser; SourceError if it is not well-formed
+    (feedparser reads broken XML half-way, which must not pass for a short day)."""
+    feed = feedparser.parse(body)
+    problem = feed.get("bozo_exception")
+    if feed.bozo and isinstance(problem, xml.sax.SAXException):
+        message = problem.getMessage() if hasattr(problem, "getMessage") else str(problem)
+        raise SourceError(f"{url}: not a well-formed feed: {message}")
+    if feed.bozo and not feed.entries and not feed.feed.get("title"):
+        raise SourceError(f"{url}: not an RSS or Atom feed: {problem}")
+    return feed
 
 
 def open_sources(configs: Sequence[SourceConfig], http: HttpClient | None = None) -> list[Source]:

@@ -20,12 +20,13 @@ from ..errors import SourceError
 from ..http import FetchError
 from ..models import Paper
 from ..normalize import abs_url, arxiv_id, clean_name, clean_text
-from . import SOURCES, Source
+from . import SOURCES, Source, parse_feed
 
 log = logging.getLogger(__name__)
 
 DEFAULT_CATEGORIES = ("cs.CL", "cs.AI", "cs.LG")
 ARXIV_INTERVAL = 3.0
+STALE_DAYS = 4  # a listing older than this (beyond a long weekend) is worth a warning
 _ANNOUNCE_PREFIX = re.compile(r"^\s*arXiv:\S+\s+Announce Type:\s*\S+\s*(Abstract:\s*)?", re.IGNORECASE)
 
 
@@ -96,7 +97,7 @@ class ArxivSource(Source):
             body = self.http.get(self.options.url, params, min_interval=self.options.interval, fresh=fresh)
         except FetchError as exc:
             raise SourceError(_api_error(exc) or str(exc)) from None
-        feed = _parse(body, self.options.url)
+        feed = parse_feed(body, self.options.url)
         error = _error_entry(feed)
         if error:
             raise SourceError(f"{self.options.url}: arXiv says: {error}")
@@ -126,7 +127,7 @@ class ArxivRssSource(Source):
         papers: list[Paper] = []
         for category in self.options.categories:
             url = self.options.url.rstrip("/") + "/" + category
-            feed = _parse(self.http.get(url, min_interval=ARXIV_INTERVAL), url)
+            feed = parse_feed(self.http.get(url, min_interval=ARXIV_INTERVAL), url)
             title = feed.feed.get("title", "")
             if "feed error for query" in title.lower():
                 raise SourceError(f"{url}: arXiv has no listing for {category!r} ({title})")
@@ -136,23 +137,14 @@ class ArxivRssSource(Source):
                 kinds[kind] = kinds.get(kind, 0) + 1
                 if kind in keep:
                     papers.append(_rss_paper(entry, url))
+            built = _date(feed.feed.get("updated_parsed") or feed.feed.get("published_parsed"))
+            if built and (day - built).days > STALE_DAYS:
+                log.warning("The %s listing was last built on %s; it looks stale.", category, built)
             if not feed.entries:
                 log.info("The %s listing is empty (weekend, holiday or not yet announced).", category)
             else:
                 log.debug("%s listing: %s.", category, ", ".join(f"{n} {k}" for k, n in sorted(kinds.items())))
         return papers
-
-
-def _parse(body: bytes, url: str) -> Any:
-    feed = feedparser.parse(body)
-    if feed.bozo and not feed.entries and not feed.feed.get("title"):
-        raise SourceError(f"{url}: not a readable feed: {_bozo(feed)}")
-    return feed
-
-
-def _bozo(feed: Any) -> str:
-    exc = feed.get("bozo_exception")
-    return str(getattr(exc, "getMessage", lambda: exc)()) if exc else "unknown format"
 
 
 def _error_entry(feed: Any) -> str | None:

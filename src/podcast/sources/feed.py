@@ -6,12 +6,9 @@ from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
 
-import feedparser
-
-from ..errors import SourceError
 from ..models import Paper
 from ..normalize import abs_url, arxiv_id, clean_name, clean_text, link_id
-from . import SOURCES, Source
+from . import SOURCES, Source, parse_feed
 
 MAX_FEED_BYTES = 5_000_000
 
@@ -37,9 +34,7 @@ class FeedSource(Source):
 
     def fetch(self, day: date) -> list[Paper]:
         url = self.options.url
-        feed = feedparser.parse(self.http.get(url, max_bytes=MAX_FEED_BYTES))
-        if feed.bozo and not feed.entries:
-            raise SourceError(f"{url}: not a readable RSS or Atom feed: {feed.get('bozo_exception')}")
+        feed = parse_feed(self.http.get(url, max_bytes=MAX_FEED_BYTES), url)
         name = self.options.name or clean_text(feed.feed.get("title")) or url
         return [p for entry in feed.entries[: self.options.max_items] if (p := _paper(entry, name))]
 

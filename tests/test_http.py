@@ -1,0 +1,105 @@
+"""The HTTP client sources share: retries, Retry-After, spacing, size cap, cache."""
+
+from __future__ import annotations
+
+from datetime import date, datetime, timedelta, timezone
+from email.utils import format_datetime
+
+import pytest
+
+from podcast.http import FetchError, HttpClient, HttpPolicy, ResponseCache
+
+from .webserver import Reply
+
+POLICY = HttpPolicy(timeout=2, retries=2, backoff=2.0, max_wait=60)
+
+
+def test_retry_after_seconds_is_honoured(web, clock):
+    web.routes["/x"] = [Reply(503, b"busy", {"Retry-After": "7"}), Reply(200, b"ok")]
+    assert HttpClient(POLICY, clock=clock).get(web.url("/x")) == b"ok"
+    assert clock.sleeps == [7.0]
+
+
+def test_retry_after_as_a_date(web, clock):
+    later = format_datetime(datetime.now(timezone.utc) + timedelta(seconds=30), usegmt=True)
+    web.routes["/x"] = [Reply(429, b"", {"Retry-After": later}), Reply(200, b"ok")]
+    HttpClient(POLICY, clock=clock).get(web.url("/x"))
+    assert 25 <= clock.sleeps[0] <= 31
+
+
+def test_backoff_doubles_and_gives_up(web, clock):
+    web.routes["/x"] = Reply(502, b"bad gateway")
+    with pytest.raises(FetchError, match=r"/x: HTTP 502 \(gave up after 3 attempts\)") as caught:
+        HttpClient(POLICY, clock=clock).get(web.url("/x"))
+    assert clock.sleeps == [2.0, 4.0]
+    assert len(web.requests) == 3 and caught.value.status == 502
+
+
+def test_too_long_a_wait_is_not_waited(web, clock):
+    web.routes["/x"] = Reply(429, b"", {"Retry-After": "3600"})
+    with pytest.raises(FetchError, match="asked to wait 3600 s"):
+        HttpClient(POLICY, clock=clock).get(web.url("/x"))
+    assert clock.sleeps == [] and len(web.requests) == 1
+
+
+def test_client_errors_are_not_retried(web, clock):
+    with pytest.raises(FetchError, match=r"/missing: HTTP 404 Not Found$"):
+        HttpClient(POLICY, clock=clock).get(web.url("/missing"))
+    assert len(web.requests) == 1
+
+
+def test_timeout_is_retried(web, clock):
+    web.routes["/slow"] = [Reply(200, b"late", delay=1.0), Reply(200, b"ok")]
+    client = HttpClient(HttpPolicy(timeout=0.3, retries=1), clock=clock)
+    assert client.get(web.url("/slow")) == b"ok"
+    assert len(web.requests) == 2
+
+
+def test_nobody_listening_fails_at_once(clock):
+    client = HttpClient(POLICY, clock=clock)
+    with pytest.raises(FetchError, match="cannot connect"):
+        client.get("http://127.0.0.1:9/")  # the discard port: nothing listens there
+    assert clock.sleeps == []
+
+
+def test_size_cap(web, clock):
+    web.routes["/big"] = Reply(200, b"x" * 5000)
+    with pytest.raises(FetchError, match="response larger than"):
+        HttpClient(POLICY, clock=clock).get(web.url("/big"), max_bytes=4096)
+
+
+def test_requests_to_one_host_are_spaced(web, clock):
+    web.routes["/x"] = Reply(200, b"ok")
+    times = []
+    web.on_request = lambda request: times.append(clock.now)
+    client = HttpClient(POLICY, clock=clock)
+    for page in range(3):
+        client.get(web.url("/x"), {"page": page}, min_interval=3.0)
+    assert [b - a for a, b in zip(times, times[1:])] == [3.0, 3.0]
+    assert web.requests[0].headers["user-agent"].startswith("podcast/")
+
+
+def test_a_rerun_the_same_day_reads_the_cache(web, clock, tmp_path):
+    web.routes["/x"] = Reply(200, b"first answer")
+    day = date(2026, 11, 21)
+    first = HttpClient(POLICY, ResponseCache(tmp_path, day), clock)
+    assert first.get(web.url("/x"), {"q": 1}) == b"first answer"
+    web.routes["/x"] = Reply(200, b"second answer")
+    rerun = HttpClient(POLICY, ResponseCache(tmp_path, day), clock)
+    assert rerun.get(web.url("/x"), {"q": 1}) == b"first answer"
+    assert rerun.get(web.url("/x"), {"q": 1}, fresh=True) == b"second answer"
+    tomorrow = HttpClient(POLICY, ResponseCache(tmp_path, day + timedelta(days=1)), clock)
+    assert tomorrow.get(web.url("/x"), {"q": 1}) == b"second answer"
+    assert len(web.requests) == 3
+    errors = HttpClient(POLICY, ResponseCache(tmp_path, day), clock)
+    web.routes["/y"] = Reply(500, b"")
+    with pytest.raises(FetchError):
+        errors.get(web.url("/y"))
+    assert not errors.cache.get(web.url("/y"))  # failures are never cached
+
+
+def test_old_cache_days_are_removed(tmp_path):
+    for old in ("2026-11-01", "2026-11-20", "notes"):
+        (tmp_path / old).mkdir()
+    ResponseCache(tmp_path, date(2026, 11, 21), keep_days=7)
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["2026-11-20", "notes"]

@@ -1,0 +1,199 @@
+"""The real sources against a local HTTP server answering with recorded arXiv responses and
+feeds made from the documented formats."""
+
+from __future__ import annotations
+
+import re
+from datetime import date
+
+import feedparser
+import pytest
+
+from podcast.errors import SourceError
+from podcast.http import HttpClient, HttpPolicy
+from podcast.sources import gather
+from podcast.sources.arxiv import ArxivOptions, ArxivRssOptions, ArxivRssSource, ArxivSource
+from podcast.sources.feed import FeedOptions, FeedSource
+from podcast.sources.hf_daily import HfDailyOptions, HfDailySource
+
+from .webserver import DATA, Reply
+
+DAY = date(2026, 11, 20)
+API = DATA / "arxiv-api"
+SOURCES = DATA / "sources"
+RECORDED = (API / "query-all-testing-start0-max100.200.xml").read_bytes()
+
+
+def http(clock) -> HttpClient:
+    return HttpClient(HttpPolicy(timeout=5, retries=2), clock=clock)
+
+
+def arxiv_pages(request):
+    """Pages cut from the recorded 100-entry answer, as the API pages them."""
+    start, size = int(request.query["start"]), int(request.query["max_results"])
+    head, *entries = re.split(rb"(?=  <entry>)", RECORDED.split(b"</feed>")[0])
+    return Reply(200, head + b"".join(entries[start : start + size]) + b"</feed>\n")
+
+
+def test_arxiv_api_pages_newest_first_three_seconds_apart(web, clock):
+    web.routes["/api/query"] = arxiv_pages
+    web.on_request = lambda request: times.append(clock.now)
+    times: list[float] = []
+    options = ArxivOptions(url=web.url("/api/query"), max_results=100, page_size=40)
+    papers = ArxivSource(options, http(clock)).fetch(DAY)
+
+    assert len(papers) == len({p.id for p in papers}) == 100
+    queries = [r.query for r in web.requests]
+    assert [(q["start"], q["max_results"]) for q in queries] == [("0", "40"), ("40", "40"), ("80", "20")]
+    assert {(q["sortBy"], q["sortOrder"]) for q in queries} == {("submittedDate", "descending")}
+    assert queries[0]["search_query"] == "cat:cs.CL OR cat:cs.AI OR cat:cs.LG"
+    assert [round(b - a, 3) for a, b in zip(times, times[1:])] == [3.0, 3.0]  # never sooner
+
+    first = papers[0]
+    assert first.id == "2202.12139"  # version stripped
+    assert first.url == "https://arxiv.org/abs/2202.12139" and first.pdf_url == "https://arxiv.org/pdf/2202.12139"
+    assert first.categories[:2] == ("cs.SE", "cs.LG") and first.published == date(2022, 2, 24)
+    assert first.sources == ("arxiv",)
+    authors = {a for p in papers for a in p.authors}
+    assert "Aurora Ramírez" in authors and not any("Ã" in a for a in authors)  # mojibake repaired
+
+
+def test_arxiv_query_is_anded_with_the_categories(web, clock):
+    web.routes["/api/query"] = arxiv_pages
+    options = ArxivOptions(url=web.url("/api/query"), categories=("cs.CL",), query='abs:"fine-tuning"', max_results=5)
+    ArxivSource(options, http(clock)).fetch(DAY)
+    assert web.requests[0].query["search_query"] == '(cat:cs.CL) AND (abs:"fine-tuning")'
+
+
+def test_arxiv_error_feed_is_one_clear_line(web, clock):
+    web.routes["/api/query"] = Reply.file(API / "id-list-abc-error.400.xml")
+    with pytest.raises(SourceError) as caught:
+        ArxivSource(ArxivOptions(url=web.url("/api/query")), http(clock)).fetch(DAY)
+    assert str(caught.value) == f"{web.url('/api/query')}?search_query=cat%3Acs.CL+OR+cat%3Acs.AI+OR+cat%3Acs.LG&start=0&max_results=100&sortBy=submittedDate&sortOrder=descending: arXiv says: incorrect id format for abc"
+    assert len(web.requests) == 1  # a 400 is not retried
+
+
+def test_arxiv_empty_page_is_asked_again_once(web, clock):
+    empty_but_valid = re.sub(rb"  <entry>.*</entry>\n", b"", RECORDED, flags=re.S)
+    web.routes["/api/query"] = [Reply(200, empty_but_valid), Reply(200, RECORDED)]
+    papers = ArxivSource(ArxivOptions(url=web.url("/api/query"), max_results=100), http(clock)).fetch(DAY)
+    assert len(papers) == 100 and len(web.requests) == 2
+
+
+def test_arxiv_truly_empty_result_is_not_retried(web, clock):
+    web.routes["/api/query"] = Reply.file(API / "id-list-0000.0000-empty.200.xml")
+    assert ArxivSource(ArxivOptions(url=web.url("/api/query")), http(clock)).fetch(DAY) == []
+    assert len(web.requests) == 1
+
+
+def rss_routes(web):
+    for name in ("cs.AI+cs.CL", "cs.LG", "error", "empty"):
+        web.routes[f"/rss/{name}"] = Reply.file(SOURCES / f"arxiv-rss-{name}.xml")
+    return web.url("/rss/")
+
+
+def test_arxiv_rss_keeps_new_drops_replacements_and_dedupes_cross_lists(web, clock):
+    url = rss_routes(web)
+    source = ArxivRssSource(ArxivRssOptions(url=url, categories=("cs.AI+cs.CL", "cs.LG")), http(clock))
+    result = gather([source], DAY)
+    ids = [p.id for p in result.papers]
+    assert ids == ["2611.04102", "2611.04117", "2611.04125", "2611.04139", "2611.04148",
+                   "2611.04163", "2611.04188", "2611.04196", "2611.04203"]
+    assert web.paths() == ["/rss/cs.AI+cs.CL", "/rss/cs.LG"]
+    by_id = {p.id: p for p in result.papers}
+    dpo = by_id["2611.04117"]
+    assert "José García" in dpo.authors  # arrives as JosÃ© GarcÃ­a
+    assert "<" in dpo.summary and "&" in dpo.summary and "&amp;" not in dpo.summary
+    assert not dpo.summary.startswith("arXiv:") and "Announce Type" not in dpo.summary
+    assert "\n" not in by_id["2611.04125"].summary  # a hard line break mid-sentence
+
+
+def test_arxiv_rss_can_include_cross_lists(web, clock):
+    url = rss_routes(web)
+    options = ArxivRssOptions(url=url, categories=("cs.AI+cs.CL",), include_cross=True)
+    papers = {p.id: p for p in ArxivRssSource(options, http(clock)).fetch(DAY)}
+    assert {"2611.04163", "2611.04171"} <= papers.keys()
+    assert not {"2611.01876", "2611.02214", "2611.00958"} & papers.keys()  # replace, replace-cross
+    assert "O(n^2)" in papers["2611.04171"].summary and "α" in papers["2611.04171"].summary
+
+
+def test_arxiv_rss_error_feed_and_empty_weekend(web, clock):
+    url = rss_routes(web)
+    with pytest.raises(SourceError, match=r"rss/error: arXiv has no listing for 'error' \(Feed error for query: cs.XX\)"):
+        ArxivRssSource(ArxivRssOptions(url=url, categories=("error",)), http(clock)).fetch(DAY)
+    assert ArxivRssSource(ArxivRssOptions(url=url, categories=("empty",)), http(clock)).fetch(DAY) == []
+
+
+def test_hf_daily_reads_the_day_and_the_day_before_with_upvotes(web, clock):
+    def daily(request):
+        name = SOURCES / f"hf-daily-{request.query['date']}.json"
+        return Reply.file(name, 200, "application/json") if name.exists() else Reply.json([])
+
+    web.routes["/api/daily_papers"] = daily
+    papers = HfDailySource(HfDailyOptions(url=web.url("/api/daily_papers")), http(clock)).fetch(DAY)
+    assert [r.query["date"] for r in web.requests] == ["2026-11-20", "2026-11-19"]
+    assert len(papers) == 9
+    top = max(papers, key=lambda p: p.upvotes or 0)
+    assert (top.id, top.upvotes, top.sources) == ("2611.03811", 178, ("hf-daily",))
+    assert all(p.url.startswith("https://arxiv.org/abs/2611.") for p in papers)
+
+    picky = HfDailySource(HfDailyOptions(url=web.url("/api/daily_papers"), days=1, min_upvotes=50), http(clock))
+    assert sorted(p.upvotes for p in picky.fetch(DAY)) == [64, 88, 93, 178]
+
+
+def test_hf_daily_bad_json_names_the_url(web, clock):
+    web.routes["/api/daily_papers"] = Reply(200, b"<html>rate limited</html>", {"Content-Type": "text/html"})
+    with pytest.raises(SourceError, match=r"daily_papers\?date=2026-11-20: not JSON"):
+        HfDailySource(HfDailyOptions(url=web.url("/api/daily_papers"), days=1), http(clock)).fetch(DAY)
+
+
+def test_blog_feeds_rss_and_atom(web, clock):
+    web.routes["/blog.rss"] = Reply.file(SOURCES / "blog-rss.xml")
+    web.routes["/blog.atom"] = Reply.file(SOURCES / "blog-atom.xml")
+    rss = FeedSource(FeedOptions(url=web.url("/blog.rss")), http(clock)).fetch(DAY)
+    atom = FeedSource(FeedOptions(url=web.url("/blog.atom"), name="NLP group"), http(clock)).fetch(DAY)
+    assert len(rss) == 5 and len(atom) == 3
+    announced = [p for p in rss if p.is_arxiv]
+    assert [(p.id, p.url) for p in announced] == [("2611.05210", "https://arxiv.org/abs/2611.05210")]
+    posts = [p for p in rss if not p.is_arxiv]
+    assert all(re.fullmatch(r"web:[0-9a-f]{16}", p.id) and p.url.startswith("https://blog.example.com/") for p in posts)
+    assert {p.sources for p in rss} == {("Example AI Lab Blog",)} and {p.sources for p in atom} == {("NLP group",)}
+    for paper in rss + atom:
+        assert "<" not in paper.summary.replace("< ", "") and "&amp;" not in paper.summary
+        assert paper.published and paper.published.year == 2026
+    # the same feed read again gives the same ids
+    again = FeedSource(FeedOptions(url=web.url("/blog.rss")), http(clock)).fetch(DAY)
+    assert [p.id for p in again] == [p.id for p in rss]
+
+
+def test_broken_feed_is_a_one_line_error(web, clock):
+    web.routes["/broken.xml"] = Reply.file(SOURCES / "broken.xml")
+    assert feedparser.parse((SOURCES / "broken.xml").read_bytes()).entries  # feedparser half-reads it
+    with pytest.raises(SourceError) as caught:
+        FeedSource(FeedOptions(url=web.url("/broken.xml")), http(clock)).fetch(DAY)
+    assert str(caught.value).startswith(f"{web.url('/broken.xml')}: not a well-formed feed: ")
+    assert "\n" not in str(caught.value)
+
+
+def test_one_paper_from_three_sources_is_one_paper(web, clock):
+    url = rss_routes(web)
+    web.routes["/api/daily_papers"] = Reply.file(SOURCES / "hf-daily-2026-11-20.json", 200, "application/json")
+    sources = [
+        ArxivRssSource(ArxivRssOptions(url=url, categories=("cs.AI+cs.CL", "cs.LG"), include_cross=True), http(clock)),
+        HfDailySource(HfDailyOptions(url=web.url("/api/daily_papers"), days=1), http(clock)),
+    ]
+    papers = {p.id: p for p in gather(sources, DAY).papers}
+    lora = papers["2611.04102"]  # new in cs.AI, cross-listed in cs.LG, on Hugging Face
+    assert lora.sources == ("arxiv-rss", "hf-daily")
+    assert lora.upvotes == 88
+    assert set(lora.categories) >= {"cs.AI", "cs.CL", "cs.LG"}
+    assert len(papers) == 10 + 4  # 10 arXiv papers, 4 only on Hugging Face
+
+
+def test_a_stale_listing_is_reported(web, clock, caplog):
+    url = rss_routes(web)
+    ArxivRssSource(ArxivRssOptions(url=url, categories=("cs.LG",)), http(clock)).fetch(date(2026, 12, 1))
+    assert "The cs.LG listing was last built on 2026-11-20; it looks stale." in caplog.text
+    caplog.clear()
+    ArxivRssSource(ArxivRssOptions(url=url, categories=("cs.LG",)), http(clock)).fetch(DAY)
+    assert "stale" not in caplog.text
