@@ -96,3 +96,15 @@ def test_nothing_to_broadcast_exits_3(tmp_path):
     result = podcast("run", cwd=tmp_path)
     assert result.returncode == 3
     assert result.stderr.strip().splitlines()[-1].startswith("podcast: error: no papers found for ")
+
+
+def test_offline_papers_never_touch_the_network(tmp_path):
+    """Without a config the sources are arXiv and Hugging Face; --offline reads only the samples."""
+    result = podcast("papers", "--offline", "--top", "6", cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+    assert "arXiv" not in result.stderr and "Hugging Face" not in result.stderr
+    lines = result.stdout.splitlines()
+    assert lines[:2] == [f"Papers for {lines[0][11:21]}:", "  the bundled sample papers: 8 papers"]
+    assert lines[2] == "Picks:" and "Next candidates:" in lines
+    assert sum(line.startswith("    [2409.") for line in lines) == 6
+    assert not (tmp_path / ".podcast").exists()

@@ -15,7 +15,13 @@ from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 _ARXIV_ID = re.compile(r"(\d{4}\.\d{4,5}|[a-z][a-z.-]*/\d{7})(v\d+)?", re.IGNORECASE)
 _ARXIV_LINK = re.compile(r"arxiv\.org/(?:abs|pdf|html)/([^\s?#]+?)(?:\.pdf)?/?(?:[?#]|$)", re.IGNORECASE)
 _OAI_ID = re.compile(r"^oai:arxiv\.org:(.+)$", re.IGNORECASE)
-_MOJIBAKE = re.compile("[ÃÂÅÆÐØ][\u0080-\u00bf\u2018-\u203a\u0152\u0153\u0160\u0161\u0178\u017d\u017e\u02c6\u02dc]")
+# A UTF-8 lead byte read as a Western character, followed by a continuation byte read the same
+# way: "Ã©" for é, "â€™" for ’.
+_MOJIBAKE = re.compile("[ÃÂÅÆÐØâ][\u0080-\u00bf\u2018-\u203a\u20ac\u0152\u0153\u0160\u0161\u0178\u017d\u017e\u02c6\u02dc]")
+# Runs of characters a single-byte Western codec can hold: where UTF-8 misread as one lies.
+_SINGLE_BYTE_RUN = re.compile("[\u0000-\u00ff\u20ac\u201a\u0192\u201e\u2026\u2020\u2021\u02c6\u2030\u0160\u2039"
+                              "\u0152\u017d\u2018\u2019\u201c\u201d\u2022\u2013\u2014\u02dc\u2122\u0161\u203a"
+                              "\u0153\u017e\u0178]+")
 _SPACES = re.compile(r"\s+")
 _GREEK = {
     name: chr(code)
@@ -87,17 +93,23 @@ def clean_name(name: str) -> str:
 
 
 def repair_mojibake(text: str) -> str:
-    """UTF-8 that was read as Latin-1 or Windows-1252 ("JosÃ©" → "José"), when decoding it
-    back succeeds; anything else is left as it is."""
+    """UTF-8 that was read as Latin-1 or Windows-1252 ("JosÃ©" → "José"), repaired run by run
+    where decoding it back succeeds; anything else is left as it is."""
     if not _MOJIBAKE.search(text):
         return text
-    for codec in ("latin-1", "cp1252"):
+    return _SINGLE_BYTE_RUN.sub(_repair_run, text)
+
+
+def _repair_run(match: re.Match[str]) -> str:
+    run = match.group(0)
+    if not _MOJIBAKE.search(run):
+        return run
+    for codec in ("cp1252", "latin-1"):
         try:
-            repaired = text.encode(codec).decode("utf-8")
+            return run.encode(codec).decode("utf-8")
         except (UnicodeEncodeError, UnicodeDecodeError):
             continue
-        return repaired
-    return text
+    return run
 
 
 def _latex(text: str) -> str:
