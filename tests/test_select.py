@@ -118,3 +118,22 @@ def test_unrelated_papers_still_fill_the_show_and_say_so(sample_papers):
 @pytest.mark.parametrize("limit", [1, 3])
 def test_never_more_than_the_limit(sample_papers, limit):
     assert len(select_papers(sample_papers, Profile(TAX_PROJECT), limit).picks) == limit
+
+
+def test_no_more_than_two_picks_about_the_same_thing_while_others_remain():
+    distillation = [
+        Paper(id="d.0", title="Logit distillation for compact speech recognisers",
+              summary="Knowledge distillation transfers a teacher's output distribution to a student acoustic model."),
+        Paper(id="d.1", title="Feature maps as teachers", summary="We distill intermediate vision features from a "
+              "large teacher network into a pruned student for mobile detection."),
+        Paper(id="d.2", title="Distilling retrieval rankers", summary="A cross-encoder teacher supervises a bi-encoder "
+              "student through knowledge distillation on query logs."),
+        Paper(id="d.3", title="Self-distillation for tabular learners", summary="Gradient boosted trees act as teacher "
+              "models whose soft labels distill into a small neural student."),
+    ]
+    other = Paper(id="o.1", title="Supervised fine-tuning with LoRA", summary="We fine-tune with LoRA adapters.")
+    profile = Profile("我们用知识蒸馏把大模型压缩成小模型，也做 LoRA 微调。")
+    picks = select_papers([*distillation, other], profile, 3).picks
+    assert sum(p.paper.id.startswith("d.") for p in picks) == 2 and "o.1" in {p.paper.id for p in picks}
+    # with nothing else left, the show is still filled
+    assert len(select_papers(distillation, profile, 3).picks) == 3

@@ -16,7 +16,7 @@ from typing import Protocol
 
 from .glossary import glossary, han_runs, words
 from .models import Paper, Pick
-from .rank import CONCEPT, Document, Match, analyse, rank, similarity
+from .rank import Document, Match, analyse, rank, similarity
 from .topics import TOPICS_BY_KEY
 
 NEAR_DUPLICATE = 0.5  # tf-idf cosine above which two papers count as the same story
@@ -211,5 +211,3 @@ def refined(candidate: Candidate, score: float, reason: str | None = None) -> Ca
     return replace(candidate, pick=replace(candidate.pick, score=round(score, 4), reasons=reasons))
 
 
-__all__ = ["CONCEPT", "Candidate", "Profile", "Refiner", "Selection", "pick_diverse", "rank_candidates",
-           "refined", "select_papers"]

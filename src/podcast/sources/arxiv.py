@@ -20,6 +20,7 @@ from ..errors import SourceError
 from ..http import FetchError
 from ..models import Paper
 from ..normalize import abs_url, arxiv_id, clean_name, clean_text
+from ..schema import between, check
 from . import SOURCES, Source, parse_feed
 
 log = logging.getLogger(__name__)
@@ -43,17 +44,12 @@ def _categories(value: tuple[str, ...]) -> None:
 @dataclass(frozen=True)
 class ArxivOptions:
     url: str = "https://export.arxiv.org/api/query"
-    categories: tuple[str, ...] = field(default=DEFAULT_CATEGORIES, metadata={"check": _categories})
+    categories: tuple[str, ...] = field(default=DEFAULT_CATEGORIES, metadata=check(_categories))
     #: arXiv query syntax, ANDed with the categories, e.g. 'abs:"fine-tuning" OR abs:distillation'
     query: str = ""
-    max_results: int = field(default=300, metadata={"check": lambda v: _positive(v, 2000)})
-    page_size: int = field(default=100, metadata={"check": lambda v: _positive(v, 2000)})
-    interval: float = field(default=ARXIV_INTERVAL, metadata={"check": _at_least_3})
-
-
-def _positive(value: int, most: int) -> None:
-    if not 1 <= value <= most:
-        raise ValueError(f"must be between 1 and {most}")
+    max_results: int = field(default=300, metadata=between(1, 2000))
+    page_size: int = field(default=100, metadata=between(1, 2000))
+    interval: float = field(default=ARXIV_INTERVAL, metadata=check(_at_least_3))
 
 
 @SOURCES.register("arxiv")
@@ -108,7 +104,7 @@ class ArxivSource(Source):
 @dataclass(frozen=True)
 class ArxivRssOptions:
     url: str = "https://rss.arxiv.org/rss/"
-    categories: tuple[str, ...] = field(default=DEFAULT_CATEGORIES, metadata={"check": _categories})
+    categories: tuple[str, ...] = field(default=DEFAULT_CATEGORIES, metadata=check(_categories))
     include_cross: bool = False  # papers from other categories cross-listed into these
 
 

@@ -8,21 +8,17 @@ from typing import Any
 
 from ..models import Paper
 from ..normalize import abs_url, arxiv_id, clean_name, clean_text, link_id
+from ..schema import between, check, http_url
 from . import SOURCES, Source, parse_feed
 
 MAX_FEED_BYTES = 5_000_000
 
 
-def _http_url(value: str) -> None:
-    if not value.startswith(("http://", "https://")):
-        raise ValueError("must be an http:// or https:// URL")
-
-
 @dataclass(frozen=True)
 class FeedOptions:
-    url: str = field(metadata={"check": _http_url})
+    url: str = field(metadata=check(http_url))
     name: str = ""  # how logs and show notes call it; default: the feed's own title
-    max_items: int = 50
+    max_items: int = field(default=50, metadata=between(1, 500))
 
 
 @SOURCES.register("feed")

@@ -10,12 +10,8 @@ from typing import Any
 from ..errors import SourceError
 from ..models import Paper
 from ..normalize import abs_url, arxiv_id, clean_name, clean_text
+from ..schema import between
 from . import SOURCES, Source
-
-
-def _days(value: int) -> None:
-    if not 1 <= value <= 7:
-        raise ValueError("must be between 1 and 7")
 
 
 @dataclass(frozen=True)
@@ -23,7 +19,7 @@ class HfDailyOptions:
     url: str = "https://huggingface.co/api/daily_papers"
     #: How many daily lists to read, ending with the episode's day. Beijing mornings come
     #: before the day's list fills up in US hours, so the default also reads the day before.
-    days: int = field(default=2, metadata={"check": _days})
+    days: int = field(default=2, metadata=between(1, 7))
     min_upvotes: int = 0
 
 
