@@ -68,6 +68,9 @@ def test_a_holiday_takes_the_best_unbroadcast_papers_of_recent_days(tmp_path, we
         serve_holiday(web)
         caplog.set_level(logging.INFO, logger="podcast")
         saturday = choose_papers(config, SATURDAY, store)
+        broadcast(store, SATURDAY, [p.paper for p in saturday.picks])
+        rebuilt = choose_papers(config, SATURDAY, store)  # run --force on the same day
+    assert [p.paper.id for p in rebuilt.picks] == [p.paper.id for p in saturday.picks]
     assert saturday.from_backlog and len(saturday.picks) == 2
     assert not {p.paper.id for p in friday.picks} & {p.paper.id for p in saturday.picks}
     assert {p.paper.id for p in saturday.picks} <= {p.paper.id for p in friday.ranked}

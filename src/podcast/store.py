@@ -112,11 +112,11 @@ class Store:
             )
 
     def backlog(self, since: date, until: date) -> list[Paper]:
-        """Papers offered between ``since`` and ``until`` (inclusive) and never broadcast."""
+        """Papers the sources offered between ``since`` and ``until`` (inclusive), latest first;
+        selection leaves out those already broadcast."""
         with self._errors():
             rows = self._db.execute(
-                "SELECT paper FROM candidates WHERE last_seen BETWEEN ? AND ?"
-                " AND paper_id NOT IN (SELECT paper_id FROM broadcasts) ORDER BY last_seen DESC",
+                "SELECT paper FROM candidates WHERE last_seen BETWEEN ? AND ? ORDER BY last_seen DESC",
                 (since.isoformat(), until.isoformat()),
             )
             return [Paper.from_dict(json.loads(row["paper"])) for row in rows]
