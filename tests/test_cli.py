@@ -14,7 +14,9 @@ from .conftest import FILE_SOURCE, TAX_PROJECT
 
 
 def podcast(*args: str, cwd: Path, env: dict | None = None) -> subprocess.CompletedProcess:
-    environment = {k: v for k, v in os.environ.items() if k != "PODCAST_CONFIG"} | (env or {})
+    # hermetic: no config or API key of the machine's own
+    environment = {k: v for k, v in os.environ.items() if k not in ("PODCAST_CONFIG", "OPENAI_API_KEY")}
+    environment |= env or {}
     return subprocess.run(
         [sys.executable, "-m", "podcast", *args], cwd=cwd, env=environment,
         capture_output=True, text=True, timeout=120,

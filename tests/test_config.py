@@ -19,7 +19,8 @@ def test_defaults_without_a_file(tmp_path):
         ("arxiv-rss", False), ("hf-daily", False), ("file", True),  # the sample only without network
     ]
     assert config.selection.on_empty == "backlog" and config.selection.backlog_days == 7
-    assert config.writer.type == "template"
+    assert config.writer.type == "auto"  # the llm writer when $OPENAI_API_KEY is set
+    assert config.show.target_minutes == 8 and config.llm.model and config.llm.json_mode == "json_object"
     assert config.tts.engine == "espeak"
     assert config.publish.dir == tmp_path / "feed"
     assert config.publish.base_url == "http://localhost:8000/"
@@ -64,7 +65,7 @@ def test_base_url_gets_a_trailing_slash(make_config):
         ('[show]\nemail = "nobody"\n', 'show.email = "nobody": must be an e-mail address'),
         ('[publish]\nbase_url = "ftp://x"\n', 'publish.base_url = "ftp://x": must be an http'),
         ('[publish]\ntarget = "s3"\n', 'publish.target = "s3": unknown publish target; choose one of: folder'),
-        ('[writer]\ntype = "gpt"\n', 'writer.type = "gpt": unknown writer; choose one of: template'),
+        ('[writer]\ntype = "gpt"\n', 'writer.type = "gpt": unknown writer; choose one of: llm, template'),
         ('[tts]\nengine = "say"\n', 'tts.engine = "say": unknown TTS engine; choose one of: espeak'),
         ("[tts]\nspeed = 'fast'\n", "tts.speed = \"fast\": must be a whole number"),
         ('[[sources]]\npath = "x.json"\n', "sources[1].type: is required; choose one of: arxiv, arxiv-rss, feed, file, hf-daily"),

@@ -58,7 +58,7 @@ def test_run_publishes_mp3_feed_page_and_transcript(published):
     config, result, root = published
     feed = root / "feed"
     assert not result.reused
-    assert result.standins == ("bundled sample papers", "template script writer", "espeak-ng voice")
+    assert result.standins == ("bundled sample papers", "template script writer (no $OPENAI_API_KEY)", "espeak-ng voice")
     assert Path(result.audio) == feed / "episodes" / "2026-11-21.mp3"
     assert Path(result.feed) == feed / "feed.xml" and Path(result.page) == feed / "index.html"
     assert sorted(p.name for p in (feed / "episodes").iterdir()) == ["2026-11-21.mp3", "2026-11-21.txt"]

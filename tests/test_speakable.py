@@ -5,7 +5,7 @@ from podcast.speakable import speakable
 
 def test_markdown_emphasis_and_escaped_stars_are_removed():
     text = "1. **\\*\\*研究知识蒸馏的最新技术\\*\\***: 深入理解注意力方法。"
-    assert speakable(text, "zh-CN") == "1，研究知识蒸馏的最新技术: 深入理解注意力方法。"
+    assert speakable(text, "zh-CN") == "第一，研究知识蒸馏的最新技术: 深入理解注意力方法。"
 
 
 def test_sentence_broken_across_blank_lines_is_joined():
@@ -26,11 +26,11 @@ def test_urls_links_and_html_are_not_read():
 
 def test_latex_and_symbols():
     text = "We cut cost by 79.4% with $\\alpha$-scaling & \\textbf{RL} ~ fast #1 🚀"
-    assert speakable(text, "en-US") == "We cut cost by 79.4 percent with alpha -scaling and RL fast 1"
+    assert speakable(text, "en-US") == "We cut cost by 79.4% with alpha -scaling and RL fast 1"
 
 
-def test_chinese_percent_and_spacing():
-    assert speakable("召回率 93.2% ，成本降低", "zh-CN") == "召回率百分之93.2，成本降低"
+def test_chinese_spacing_and_percent_kept_for_the_lexicon():
+    assert speakable("召回率 93.2% ，成本降低", "zh-CN") == "召回率 93.2%，成本降低"
 
 
 def test_headings_quotes_and_bullets():
@@ -52,4 +52,16 @@ def test_a_broadcast_with_the_seed_defects_comes_out_clean():
         assert symbol not in cleaned
     assert "提高了最先进的模型的表现" in cleaned
     assert "隐私保护方法" in cleaned
-    assert cleaned.endswith("1，模型选择与准备: 选择合适的基础模型。\n\n2，实验与验证: 在税务数据上验证。")
+    assert cleaned.endswith("第一，模型选择与准备: 选择合适的基础模型。\n\n第二，实验与验证: 在税务数据上验证。")
+
+
+def test_stage_directions_and_speaker_labels_are_not_read():
+    text = "主持人：大家好（笑）！[Music] 今天 *pause* 播报五篇论文。"
+    assert speakable(text, "zh-CN") == "大家好！今天播报五篇论文。"
+    assert speakable("Host: Welcome back (laughs). [applause] Here we go.", "en-US") == "Welcome back. Here we go."
+
+
+def test_numbered_lists_become_spoken_ordinals():
+    assert speakable("Steps:\n1. Read it.\n2) Try it.\n11. Ship it.", "en-US") == (
+        "Steps:\n\nFirst, Read it.\n\nSecond, Try it.\n\n11. Ship it."
+    )

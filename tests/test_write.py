@@ -57,7 +57,7 @@ def test_english_script(sample_papers):
     assert text.startswith("Good morning! It's Saturday, November 21, 2026, 9:30 a.m.")
     assert "Here are 2 new AI papers for today." in text
     assert f"Paper 1.\n\nThe title is: {picks[0].paper.title}." in text
-    assert "What it does: " in text and "My thoughts: " in text
+    assert "What it does: " in text and "My take: " in text
     assert "We fine-tune small language models for tax question answering." in text
     assert "Step one: " in text and "Step four: " in text
     assert "以下" not in text and "第" not in text

@@ -112,6 +112,11 @@ def _run(args: argparse.Namespace, config: Config) -> int:
         backlog = " from the backlog of recent days" if result.from_backlog else ""
         print(f"Published the episode for {episode.date}: {minutes}:{seconds:02d}, "
               f"{counted(len(episode.papers), 'paper')}{backlog}.")
+    usage = episode.usage if not result.reused else {}
+    if usage.get("calls") or usage.get("cached"):
+        cost = f", cost {usage['cost']:.4f}" if "cost" in usage else ""
+        print(f"Script by {config.llm.model}: {counted(usage['calls'], 'call')} ({usage['cached']} answers from cache), "
+              f"{usage['tokens_in']:,} tokens in, {usage['tokens_out']:,} out{cost}.")
     print(f"  MP3:  {result.audio}\n  Feed: {result.feed}\n  Page: {result.page}")
     return 0
 

@@ -32,6 +32,8 @@ DEFAULT_PROJECT = {
     "domain data, supervised fine-tuning and reinforcement learning, building evaluation sets, "
     "and deploying the model efficiently and safely.",
 }
+AUTO_WRITER = "auto"  # the llm writer when its API key is set, else the template writer
+
 # Without a config file: today's arXiv listings and Hugging Face's picks; when neither can be
 # reached (no network), the bundled sample papers.
 DEFAULT_SOURCES = [{"type": "arxiv-rss"}, {"type": "hf-daily"}, {"type": "file", "fallback": True}]
@@ -52,6 +54,7 @@ class ShowConfig:
     language: str = field(default="zh-CN", metadata=one_of(*i18n.LANGUAGES))
     timezone: str = field(default="Asia/Shanghai", metadata=check(timezone))
     max_papers: int = field(default=5, metadata=between(1, 10))
+    target_minutes: float = field(default=8.0, metadata=check(positive_number))
     description: str = ""
 
     @property
@@ -93,6 +96,33 @@ class SelectionConfig:
     strict: bool = False  # one failing source fails the run
     embeddings: EmbeddingsConfig | None = None
     rerank: RerankConfig | None = None
+
+
+@dataclass(frozen=True)
+class LlmConfig:
+    """The OpenAI-compatible chat endpoint that writes the script."""
+
+    base_url: str = field(default="https://api.openai.com/v1", metadata=check(http_url))
+    model: str = "gpt-4o-mini"
+    api_key_env: str = "OPENAI_API_KEY"  # empty: the endpoint needs no key (Ollama, vLLM)
+    temperature: float = field(default=0.4, metadata=check(lambda v: _at_most(v, 2.0)))
+    timeout: float = field(default=90.0, metadata=check(positive_number))
+    max_retries: int = field(default=3, metadata=between(0, 10))
+    concurrency: int = field(default=4, metadata=between(1, 16))
+    json_mode: str = field(default="json_object", metadata=one_of("json_object", "json_schema"))
+    price_per_mtok_in: float = 0.0  # your price per million prompt tokens, for the cost line
+    price_per_mtok_out: float = 0.0
+
+    def key(self, env: Mapping[str, str]) -> str | None:
+        """The API key from the environment; a placeholder when none is needed; None if missing."""
+        if not self.api_key_env:
+            return "not-needed"
+        return env.get(self.api_key_env) or None
+
+
+def _at_most(value: float, most: float) -> None:
+    if not 0 <= value <= most:
+        raise ValueError(f"must be between 0 and {most:g}")
 
 
 @dataclass(frozen=True)
@@ -140,6 +170,7 @@ class Config:
     listener: ListenerConfig
     sources: tuple[SourceConfig, ...]
     selection: SelectionConfig
+    llm: LlmConfig
     writer: BackendConfig
     tts: TTSConfig
     publish: PublishConfig
@@ -185,9 +216,8 @@ def load_config(path: Path | None, cwd: Path) -> Config:
 def _build(data: dict[str, Any], ctx: Context) -> Config:
     from .publish import TARGETS
     from .speak import ENGINES
-    from .write import WRITERS
 
-    known = ("show", "listener", "sources", "selection", "writer", "tts", "publish", "state", "network")
+    known = ("show", "listener", "sources", "selection", "llm", "writer", "tts", "publish", "state", "network")
     reject_unknown(data, known, "", ctx)
     show = parse_table(ShowConfig, subtable(data, "show", ctx), "show", ctx)
     show = dataclasses.replace(
@@ -206,7 +236,8 @@ def _build(data: dict[str, Any], ctx: Context) -> Config:
         raise ctx.error("sources", "needs at least one [[sources]] entry")
     sources = tuple(_source(entry, f"sources[{i}]", ctx) for i, entry in enumerate(raw_sources, start=1))
     selection = parse_table(SelectionConfig, subtable(data, "selection", ctx), "selection", ctx)
-    writer = _backend(subtable(data, "writer", ctx), "type", WRITERS, "writer", ctx, default="template")
+    llm = parse_table(LlmConfig, subtable(data, "llm", ctx), "llm", ctx)
+    writer = _writer(subtable(data, "writer", ctx), ctx)
     tts_table = dict(subtable(data, "tts", ctx))
     voice = tts_table.pop("voice", "")
     if not isinstance(voice, str):
@@ -223,7 +254,16 @@ def _build(data: dict[str, Any], ctx: Context) -> Config:
         publish = dataclasses.replace(publish, base_url=publish.base_url + "/")
     state = parse_table(StateConfig, subtable(data, "state", ctx), "state", ctx)
     network = parse_table(NetworkConfig, subtable(data, "network", ctx), "network", ctx)
-    return Config(show, listener, sources, selection, writer, tts, publish, state, network)
+    return Config(show, listener, sources, selection, llm, writer, tts, publish, state, network)
+
+
+def _writer(table: dict[str, Any], ctx: Context) -> BackendConfig:
+    from .write import WRITERS
+
+    if table.get("type", AUTO_WRITER) != AUTO_WRITER:
+        return _backend(table, "type", WRITERS, "writer", ctx)
+    reject_unknown(table, ("type",), "writer", ctx)
+    return BackendConfig(type=AUTO_WRITER, options=None)  # decided at run time, by the API key
 
 
 def _source(entry: dict[str, Any], where: str, ctx: Context) -> SourceConfig:

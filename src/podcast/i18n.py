@@ -31,6 +31,7 @@ class Phrases:
     transcript: str
     subscribe: str
     chapters: str
+    note_labels: tuple[tuple[str, str], ...]  # ShowNotes field, label
     ordinals: tuple[str, ...]
     step: str
 
@@ -53,6 +54,7 @@ _ZH = Phrases(
     transcript="文字稿",
     subscribe="订阅 RSS",
     chapters="章节",
+    note_labels=(("problem", "问题"), ("method", "方法"), ("innovation", "创新"), ("results", "结果")),
     ordinals=("一", "二", "三", "四", "五", "六", "七", "八", "九", "十"),
     step="第{ordinal}步，{step}",
 )
@@ -64,7 +66,7 @@ _EN = Phrases(
     heading="Paper {n}.",
     title_line="The title is: {title}.",
     summary_line="What it does: {text}",
-    thoughts_line="My thoughts: {text}",
+    thoughts_line="My take: {text}",
     closing="That's all for today's papers. Have a great day at work!",
     opening_title="Opening",
     closing_title="Closing",
@@ -75,6 +77,7 @@ _EN = Phrases(
     transcript="Transcript",
     subscribe="Subscribe (RSS)",
     chapters="Chapters",
+    note_labels=(("problem", "Problem"), ("method", "Method"), ("innovation", "What is new"), ("results", "Results")),
     ordinals=("one", "two", "three", "four", "five", "six", "seven", "eight", "nine", "ten"),
     step="Step {ordinal}: {step}",
 )

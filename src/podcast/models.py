@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
+from dataclasses import asdict, dataclass, field, fields, replace
 from datetime import date, datetime
 from pathlib import Path
 from typing import Any
@@ -151,6 +151,27 @@ class Pick:
 
 
 @dataclass(frozen=True)
+class ShowNotes:
+    """What the show notes say about one paper, beyond its title, authors and links."""
+
+    one_line: str = ""
+    problem: str = ""
+    method: str = ""
+    innovation: str = ""
+    results: str = ""
+    stars: int | None = None  # 1-5, how strongly the show recommends reading it
+    star_reason: str = ""
+
+    def to_dict(self) -> dict[str, Any]:
+        return {k: v for k, v in asdict(self).items() if v not in ("", None)}
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> ShowNotes:
+        known = {f.name for f in fields(cls)}
+        return cls(**{k: v for k, v in data.items() if k in known})
+
+
+@dataclass(frozen=True)
 class Segment:
     """One paper's part of the script: speech-ready paragraphs in reading order."""
 
@@ -158,6 +179,7 @@ class Segment:
     paper_id: str
     title: str
     parts: tuple[str, ...]
+    notes: ShowNotes = ShowNotes()
 
 
 @dataclass(frozen=True)
@@ -222,3 +244,5 @@ class Episode:
     published_at: datetime
     revision: int = 1
     language: str = "zh-CN"
+    notes: dict[str, ShowNotes] = field(default_factory=dict)  # by paper id
+    usage: dict[str, Any] = field(default_factory=dict)  # what writing it cost: calls, tokens, money

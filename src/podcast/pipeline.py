@@ -16,22 +16,24 @@ from functools import partial
 from pathlib import Path
 
 from . import i18n
-from .config import BackendConfig, Config, SourceConfig, TTSConfig
+from .config import AUTO_WRITER, BackendConfig, Config, SourceConfig, TTSConfig
 from .errors import NothingToBroadcast
 from .http import HttpClient, HttpPolicy, ResponseCache
 from .i18n import counted
 from .models import Episode, Paper, Pick, Script
-from .produce import Tags, produce_episode
+from .produce import Music, Tags, pace, produce_episode
 from .progress import NoProgress, Progress
 from .publish import FEED_NAME, PAGE_NAME, PublishTarget, free_stem, open_target, publish_site
 from .refine import open_refiners
 from .select import Profile, select_papers
 from .sources import SOURCES, Gathered, Source, SourceReport, gather, open_sources
 from .sources.file import FileOptions
-from .speak import ENGINES, SpokenSection, open_speaker, speak_script
+from .speak import ENGINES, open_speaker, speak_script
 from .speak.espeak import EspeakOptions
 from .store import Store
-from .write import WRITERS, Brief
+from .timing import Pace, clock
+from .write import WRITERS, Brief, Writer, WriteContext, compose_script
+from .write.template import TemplateWriter
 
 log = logging.getLogger(__name__)
 
@@ -166,7 +168,7 @@ def run_episode(
             return RunResult(None, False, tuple(choice.standins), "", target.location(FEED_NAME),
                              target.location(PAGE_NAME), skipped=choice.skipped)
         episode, standins = _make_episode(config, target, store, moment, previous, choice,
-                                          progress or NoProgress())
+                                          progress or NoProgress(), env)
         publish_site(target, config.show, store.episodes(), moment)
     return replace(_result(episode, False, standins, target), from_backlog=choice.from_backlog)
 
@@ -179,10 +181,20 @@ def _make_episode(
     previous: Episode | None,
     choice: Choice,
     progress: Progress,
+    env: Mapping[str, str],
 ) -> tuple[Episode, tuple[str, ...]]:
     """Stages 3-6 for the chosen papers: the episode's files published and recorded."""
     show, day, picks = config.show, moment.date(), choice.picks
-    script, spoken, more_standins = _write_and_speak(config, picks, moment, progress)
+    speaker = open_speaker(config.tts, show.language)
+    music = Music.load()
+    timing = pace(speaker.units_per_minute, show.language, music)
+    writer, writer_standin = open_writer(config, env)
+    script = _write(writer, picks, config, moment, timing)
+    estimate = timing.estimate(script)
+    log.info("Estimated length %s (target %s).", clock(estimate), clock(show.target_minutes * 60))
+    with progress.task("Speaking", sum(len(s.parts) for s in script.sections())) as advance:
+        spoken = speak_script(script, speaker, advance)
+
     transcript = script.text()
     title = i18n.phrases(show.language).episode_title.format(
         show=show.title, day=i18n.spoken_day(day, show.language)
@@ -194,9 +206,10 @@ def _make_episode(
     config.state.dir.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory(prefix="episode-", dir=config.state.dir) as work:
         with progress.task("Producing", len(spoken)) as advance:
-            audio = produce_episode(spoken, Path(work) / "episode.mp3", tags, advance=advance)
+            audio = produce_episode(spoken, Path(work) / "episode.mp3", tags, music, advance)
         size = audio.path.stat().st_size
         target.add(f"{stem}.mp3", audio.path)
+    log.info("Produced %s (estimated %s).", clock(audio.duration), clock(estimate))
     target.add(f"{stem}.txt", transcript.encode("utf-8"))
     episode = Episode(
         date=day,
@@ -211,24 +224,39 @@ def _make_episode(
         published_at=moment,
         revision=revision,
         language=show.language,
+        notes={segment.paper_id: segment.notes for segment in script.segments},
+        usage=writer.usage,
     )
     store.save_episode(episode)
     log.info("Published %s.", target.location(episode.audio_name))
-    return episode, (*choice.standins, *more_standins)
+    standins = [s for s in (writer_standin or writer.standin(), speaker.standin()) if s]
+    return episode, (*choice.standins, *standins)
 
 
-def _write_and_speak(
-    config: Config, picks: list[Pick], moment: datetime, progress: Progress
-) -> tuple[Script, list[SpokenSection], list[str]]:
-    """Stages 3-4: the script for ``picks`` and its audio, and the stand-ins that made them."""
+def open_writer(config: Config, env: Mapping[str, str]) -> tuple[Writer, str | None]:
+    """The configured writer, and how to name it in the stand-ins line when it is not the one
+    asked for: the llm writer needs its API key, else the template writes."""
+    context = WriteContext(config.llm, env, config.state.dir / "cache" / "llm")
+    kind = config.writer.type
+    if kind in (AUTO_WRITER, "llm"):
+        if config.llm.key(env) is None:
+            if kind == "llm":
+                log.warning('[writer] type = "llm" but $%s is not set; the template writes the script.',
+                            config.llm.api_key_env)
+            return TemplateWriter(None, context), f"template script writer (no ${config.llm.api_key_env})"
+        return WRITERS.get("llm")(None, context), None
+    return WRITERS.get(kind)(config.writer.options, context), None
+
+
+def _write(writer: Writer, picks: list[Pick], config: Config, moment: datetime, timing: Pace) -> Script:
+    """Stage 3, sized so the episode lasts about [show] target_minutes."""
     show = config.show
-    writer = WRITERS.get(config.writer.type)(config.writer.options)
-    script = writer.write(picks, Brief(show.language, show.title, config.listener.project, moment))
+    brief = Brief(show.language, show.title, config.listener.project, moment)
+    frame = compose_script([], [], brief)
+    units = timing.paper_budget(show.target_minutes * 60, len(picks), frame)
+    script = writer.write(picks, replace(brief, paper_units=units))
     log.info("Wrote the script: %s, %d characters.", counted(len(script.segments), "paper"), len(script.text()))
-    speaker = open_speaker(config.tts, show.language)
-    with progress.task("Speaking", sum(len(s.parts) for s in script.sections())) as advance:
-        spoken = speak_script(script, speaker, advance)
-    return script, spoken, [s for s in (writer.standin(), speaker.standin()) if s]
+    return script
 
 
 def rebuild_site(config: Config, now: datetime | None = None) -> tuple[int, str, str]:
@@ -255,7 +283,7 @@ def offline(config: Config) -> Config:
     """``config`` with every backend that needs the network swapped for its offline stand-in."""
     sources = tuple(s for s in config.sources if SOURCES.get(s.type).offline and not s.fallback)
     writer = config.writer
-    if not WRITERS.get(writer.type).offline:
+    if writer.type == AUTO_WRITER or not WRITERS.get(writer.type).offline:
         writer = BackendConfig("template", WRITERS.get("template").Options())
     tts = config.tts
     if not ENGINES.get(tts.engine).offline:

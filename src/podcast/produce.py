@@ -25,6 +25,7 @@ from .models import Chapter, ProducedAudio
 from .progress import Advance
 from .resources import voices_dir
 from .speak import SpokenSection
+from .timing import Pace, clock
 
 log = logging.getLogger(__name__)
 
@@ -61,6 +62,13 @@ class Tags:
     transcript: str
 
 
+def pace(units_per_minute: float, language: str, music: Music) -> Pace:
+    """How long scripts take in this production: the voice's rate, the music, the pauses."""
+    fixed = music.intro.duration_seconds + music.outro.duration_seconds
+    fixed += (PAUSE_AFTER_INTRO_MS + PAUSE_BEFORE_OUTRO_MS) / 1000
+    return Pace(units_per_minute, language, fixed, PAUSE_BETWEEN_PARTS_MS / 1000, PAUSE_BETWEEN_SECTIONS_MS / 1000)
+
+
 def produce_episode(
     sections: Sequence[SpokenSection],
     out: Path,
@@ -94,7 +102,7 @@ def produce_episode(
     ends = [c.start for c in chapters[1:]] + [duration]
     chapters = [Chapter(c.title, c.start, round(end, 3)) for c, end in zip(chapters, ends, strict=True)]
     write_tags(out, tags, chapters, duration)
-    log.info("Encoded %s of audio into %s (%d KB).", _clock(duration), out.name, out.stat().st_size // 1024)
+    log.info("Encoded %s of audio into %s (%d KB).", clock(duration), out.name, out.stat().st_size // 1024)
     return ProducedAudio(path=out, duration=duration, chapters=tuple(chapters))
 
 
@@ -137,8 +145,3 @@ def write_tags(path: Path, tags: Tags, chapters: Sequence[Chapter], duration: fl
         audio.save(v2_version=3)
     except MutagenError as exc:
         raise AudioError(f"{path}: cannot write ID3 tags: {exc}") from exc
-
-
-def _clock(seconds: float) -> str:
-    minutes, rest = divmod(round(seconds), 60)
-    return f"{minutes}:{rest:02d}"

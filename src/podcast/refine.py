@@ -14,6 +14,7 @@ from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
 from .config import EmbeddingsConfig, ModelEndpoint, RerankConfig, SelectionConfig
+from .llm import api_errors, openai_client
 from .select import Candidate, Profile, Refiner, refined
 
 if TYPE_CHECKING:
@@ -44,15 +45,11 @@ def _client(endpoint: ModelEndpoint, env: Mapping[str, str], where: str) -> open
     if not key:
         log.warning("%s is configured but $%s is not set; ranking without it.", where, endpoint.api_key_env)
         return None
-    import openai  # only when configured: importing it takes most of a second
-
-    return openai.OpenAI(base_url=endpoint.base_url, api_key=key, timeout=endpoint.timeout, max_retries=2)
+    return openai_client(endpoint.base_url, key, endpoint.timeout, max_retries=2)
 
 
 def _api_errors() -> tuple[type[Exception], ...]:
-    import openai
-
-    return (openai.OpenAIError, ValueError)
+    return (*api_errors(), ValueError)
 
 
 class EmbeddingRefiner:

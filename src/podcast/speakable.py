@@ -1,8 +1,11 @@
-"""Turn written text into text a voice can read: no markdown, URLs, LaTeX or stray symbols,
-and no sentence broken across lines.
+"""Turn written text into text a voice can read: no markdown, URLs, LaTeX, emoji, stage
+directions or stray symbols, numbered lists as spoken ordinals, and no sentence broken across
+lines.
 
 Every writer passes what it says through :func:`speakable`, so the script, the transcript and
-the audio all carry the same clean words.
+the audio all carry the same clean words. How words and numbers are *pronounced* (acronyms,
+percentages, arXiv ids) is the pronunciation lexicon's job (voices/lexicon.toml), applied to
+the audio only.
 """
 
 from __future__ import annotations
@@ -27,7 +30,15 @@ _QUOTE = re.compile(r"^\s{0,3}>\s?")
 _LINE_END_OK = set("。！？!?.;；:：…”\"'’）)】」』")
 _DROP = re.compile(r"[*_`~|^#<>\[\]{}\\$]")
 _SPACES = re.compile(r"[ \t\u00a0\u3000]+")
-_PERCENT = re.compile(r"(\d+(?:\.\d+)?)\s*%")
+# Stage directions a model may add: (laughs), [music], （笑）, *pause*; and speaker labels.
+_STAGE_WORDS = (
+    r"laughs?|laughter|chuckles?|pauses?|music|intro music|outro music|sighs?|applause|sound effects?"
+    r"|笑|大笑|停顿|音乐|背景音乐|片头音乐|片尾音乐|掌声|叹气|音效"
+)
+_STAGE = re.compile(rf"[(（\[【*]\s*(?:{_STAGE_WORDS})[^)）\]】*\n]{{0,20}}[)）\]】*]", re.IGNORECASE)
+_SPEAKER = re.compile(r"^\s*(?:主持人|主播|旁白|Host|Narrator|Speaker \d)\s*[:：]\s*", re.IGNORECASE)
+_EN_ORDINALS = ("First", "Second", "Third", "Fourth", "Fifth", "Sixth", "Seventh", "Eighth", "Ninth", "Tenth")
+_ZH_ORDINALS = "一二三四五六七八九十"
 _CJK_GAP = re.compile(rf"(?<=[{_CJK}]) (?=[{_CJK}])")
 _SPACE_BEFORE_PUNCT = re.compile(r" +(?=[，。；：！？、,.;:!?)）])")
 
@@ -36,6 +47,7 @@ def speakable(text: str, language: str) -> str:
     """Clean ``text`` for speech; paragraphs stay separated by one blank line."""
     chinese = language.startswith("zh")
     text = unicodedata.normalize("NFC", text).replace("\r\n", "\n").replace("\r", "\n")
+    text = _STAGE.sub("", text)
     text = _MD_IMAGE.sub("", text)
     text = _MD_LINK.sub(r"\1", text)
     text = _URL.sub("", text)
@@ -48,6 +60,12 @@ def speakable(text: str, language: str) -> str:
     )
 
 
+def _ordinal(number: int, chinese: bool) -> str:
+    if not 1 <= number <= 10:
+        return f"{number}，" if chinese else f"{number}. "
+    return f"第{_ZH_ORDINALS[number - 1]}，" if chinese else f"{_EN_ORDINALS[number - 1]}, "
+
+
 def _latex_words(match: re.Match[str]) -> str:
     """``\\textbf{x}`` reads as x, ``\\alpha`` as alpha, other bare commands not at all."""
     name, argument = match.groups()
@@ -57,7 +75,7 @@ def _latex_words(match: re.Match[str]) -> str:
 
 
 def _strip_line_markup(line: str, chinese: bool) -> str:
-    line = _QUOTE.sub("", line)
+    line = _SPEAKER.sub("", _QUOTE.sub("", line))
     if _HEADING.match(line):  # a heading is a sentence of its own
         line = _HEADING.sub("", line).strip()
         if line and line[-1] not in _LINE_END_OK:
@@ -96,11 +114,9 @@ def _is_cjk(char: str) -> bool:
 
 def _clean_symbols(text: str, chinese: bool) -> str:
     marker = _LIST_MARKER.match(text)
-    if marker:  # a list number is read as a number, a bullet not at all
+    if marker:  # a numbered item is read with its ordinal, a bullet not at all
         number = re.search(r"\d+", marker.group(0))
-        lead = (f"{number.group(0)}，" if chinese else f"{number.group(0)}. ") if number else ""
-        text = lead + text[marker.end():]
-    text = _PERCENT.sub((lambda m: f"百分之{m.group(1)}") if chinese else r"\1 percent", text)
+        text = (_ordinal(int(number.group(0)), chinese) if number else "") + text[marker.end():]
     text = text.replace("&", "和" if chinese else " and ")
     text = text.replace("/", " ")
     text = _DROP.sub("", text)

@@ -15,9 +15,9 @@ from pathlib import Path
 from types import TracebackType
 
 from .errors import StoreError
-from .models import Chapter, Episode, Paper
+from .models import Chapter, Episode, Paper, ShowNotes
 
-SCHEMA_VERSION = 2
+SCHEMA_VERSION = 3
 _SCHEMA_1 = """
 CREATE TABLE episodes (
     day TEXT PRIMARY KEY,
@@ -50,7 +50,11 @@ CREATE TABLE candidates (
 );
 CREATE INDEX candidates_by_last_seen ON candidates(last_seen);
 """
-_MIGRATIONS = {1: _SCHEMA_1, 2: _SCHEMA_2}  # version → what brings the previous one to it
+_SCHEMA_3 = """
+ALTER TABLE episodes ADD COLUMN notes TEXT NOT NULL DEFAULT '{}';
+ALTER TABLE episodes ADD COLUMN usage TEXT NOT NULL DEFAULT '{}';
+"""
+_MIGRATIONS = {1: _SCHEMA_1, 2: _SCHEMA_2, 3: _SCHEMA_3}  # version → what brings the previous one to it
 
 
 class Store:
@@ -59,10 +63,16 @@ class Store:
         try:
             path.parent.mkdir(parents=True, exist_ok=True)
             self._db = sqlite3.connect(path, timeout=30)
+        except (OSError, sqlite3.Error) as exc:
+            raise StoreError(f"{path}: cannot open the state database: {exc}") from exc
+        try:
             self._db.row_factory = sqlite3.Row
             self._db.execute("PRAGMA foreign_keys = ON")
             self._migrate()
-        except (OSError, sqlite3.Error) as exc:
+        except (sqlite3.Error, StoreError) as exc:
+            self._db.close()
+            if isinstance(exc, StoreError):
+                raise
             raise StoreError(f"{path}: cannot open the state database: {exc}") from exc
 
     def _migrate(self) -> None:
@@ -127,7 +137,9 @@ class Store:
         with self._errors(), self._db:
             self._db.execute("DELETE FROM episodes WHERE day = ?", (day,))
             self._db.execute(
-                "INSERT INTO episodes VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                "INSERT INTO episodes (day, guid, revision, title, language, audio_name, audio_bytes,"
+                " duration, transcript_name, chapters, papers, published_at, notes, usage)"
+                " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                 (
                     day, episode.guid, episode.revision, episode.title, episode.language,
                     episode.audio_name, episode.audio_bytes, episode.duration,
@@ -135,6 +147,8 @@ class Store:
                     json.dumps([[c.title, c.start, c.end] for c in episode.chapters], ensure_ascii=False),
                     json.dumps([p.to_dict() for p in episode.papers], ensure_ascii=False),
                     episode.published_at.isoformat(),
+                    json.dumps({k: n.to_dict() for k, n in episode.notes.items()}, ensure_ascii=False),
+                    json.dumps(episode.usage),
                 ),
             )
             self._db.executemany(
@@ -168,4 +182,6 @@ def _episode(data: sqlite3.Row) -> Episode:
         published_at=datetime.fromisoformat(data["published_at"]),
         revision=data["revision"],
         language=data["language"],
+        notes={k: ShowNotes.from_dict(v) for k, v in json.loads(data["notes"]).items()},
+        usage=json.loads(data["usage"]),
     )

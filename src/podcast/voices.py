@@ -27,10 +27,11 @@ def preset(engine: str, language: str, folder: Path | None = None) -> dict[str, 
 
 @dataclass(frozen=True)
 class Lexicon:
-    """Replacements applied to text just before it is synthesised."""
+    """Replacements applied to text just before it is synthesised: whole words, then patterns."""
 
     pattern: re.Pattern[str] | None
     replacements: dict[str, str]
+    rules: tuple[tuple[re.Pattern[str], str], ...] = ()
 
     @classmethod
     def load(cls, language: str, folder: Path | None = None) -> Lexicon:
@@ -42,16 +43,22 @@ class Lexicon:
             if not all(isinstance(v, str) for v in entries.values()):
                 raise ConfigError(f"{path}: [{table}] values must be strings")
             words.update(entries)
-        if not words:
-            return cls(None, {})
+        rules = []
+        for expression, replacement in data.get("patterns", {}).get(language, {}).items():
+            try:
+                rules.append((re.compile(expression), str(replacement)))
+            except re.error as exc:
+                raise ConfigError(f"{path}: [patterns.{language}] {expression!r}: {exc}") from None
         alternatives = sorted(words, key=len, reverse=True)
         parts = [
-            rf"(?<![A-Za-z0-9]){re.escape(w)}(?![A-Za-z0-9])" if w[0].isascii() else re.escape(w)
+            rf"(?<![A-Za-z0-9]){re.escape(w)}(?![A-Za-z0-9])" if w[0].isascii() and w[0].isalnum() else re.escape(w)
             for w in alternatives
         ]
-        return cls(re.compile("|".join(parts)), words)
+        return cls(re.compile("|".join(parts)) if parts else None, words, tuple(rules))
 
     def apply(self, text: str) -> str:
-        if self.pattern is None:
-            return text
-        return self.pattern.sub(lambda m: self.replacements[m.group(0)], text)
+        if self.pattern is not None:
+            text = self.pattern.sub(lambda m: self.replacements[m.group(0)], text)
+        for expression, replacement in self.rules:
+            text = expression.sub(replacement, text)
+        return text

@@ -10,7 +10,7 @@ from html import escape
 
 from .. import i18n
 from ..config import ShowConfig
-from ..models import Episode
+from ..models import Episode, Paper, ShowNotes
 
 ITUNES = "http://www.itunes.com/dtds/podcast-1.0.dtd"
 CONTENT = "http://purl.org/rss/1.0/modules/content/"
@@ -53,11 +53,10 @@ def render_feed(
 
 def _item(channel: ET.Element, episode: Episode, number: int, url_for: Callable[[str], str]) -> None:
     item = ET.SubElement(channel, "item")
-    notes = notes_html(episode)
     _add(item, "title", episode.title)
     _add(item, "link", url_for("index.html") + f"#{episode.date.isoformat()}")
-    _add(item, "description", notes)
-    _add(item, f"{{{CONTENT}}}encoded", notes)
+    _add(item, "description", notes_html(episode, full=False))
+    _add(item, f"{{{CONTENT}}}encoded", notes_html(episode))
     ET.SubElement(item, "enclosure", {
         "url": url_for(episode.audio_name),
         "length": str(episode.audio_bytes),
@@ -71,16 +70,37 @@ def _item(channel: ET.Element, episode: Episode, number: int, url_for: Callable[
     _add(item, f"{{{ITUNES}}}explicit", "false")
 
 
-def notes_html(episode: Episode) -> str:
-    """Show notes: the episode's papers with authors and links (HTML podcast apps accept)."""
+def notes_html(episode: Episode, full: bool = True) -> str:
+    """Show notes: each paper with authors and links and, in full, what the writer noted about
+    it, in the HTML podcast apps accept (p, ol, ul, li, a). The short form fits the 4000 bytes
+    Apple allows in a description."""
     words = i18n.phrases(episode.language)
-    items = []
-    for paper in episode.papers:
-        title = escape(paper.title_for(episode.language))
-        link = f'<a href="{escape(paper.url)}">{title}</a>' if paper.url else title
-        authors = escape(", ".join(paper.authors[:6]) + (" et al." if len(paper.authors) > 6 else ""))
-        items.append(f"<li>{link}" + (f" — {authors}" if authors else "") + "</li>")
+    notes = episode.notes if full else {}
+    items = [_paper_html(paper, notes.get(paper.id), episode.language) for paper in episode.papers]
     return f"<p>{escape(words.papers_heading)}</p><ol>{''.join(items)}</ol>"
+
+
+def _paper_html(paper: Paper, notes: ShowNotes | None, language: str) -> str:
+    words = i18n.phrases(language)
+    title = escape(paper.title_for(language))
+    link = f'<a href="{escape(paper.url)}">{title}</a>' if paper.url else title
+    authors = escape(", ".join(paper.authors[:6]) + (" et al." if len(paper.authors) > 6 else ""))
+    parts = [link + (f" — {authors}" if authors else "")]
+    if paper.title_for(language) != paper.title:
+        parts.append(f"<br>{escape(paper.title)}")
+    if paper.pdf_url:
+        parts.append(f' (<a href="{escape(paper.pdf_url)}">PDF</a>)')
+    notes = notes or ShowNotes()
+    if notes.one_line:
+        parts.append(f"<br>{escape(notes.one_line)}")
+    facts = [(label, getattr(notes, name)) for name, label in words.note_labels if getattr(notes, name)]
+    if facts:
+        colon = "：" if language.startswith("zh") else ": "
+        parts.append("<ul>" + "".join(f"<li>{escape(label)}{colon}{escape(value)}</li>" for label, value in facts) + "</ul>")
+    if notes.stars:
+        stars = "★" * notes.stars + "☆" * (5 - notes.stars)
+        parts.append(f"<p>{stars}" + (f" {escape(notes.star_reason)}" if notes.star_reason else "") + "</p>")
+    return f"<li>{''.join(parts)}</li>"
 
 
 def _add(parent: ET.Element, tag: str, text: str) -> ET.Element:

@@ -42,6 +42,11 @@ class Speaker(Backend, ABC):
             advance(1)
         return spoken
 
+    @property
+    def units_per_minute(self) -> float:
+        """How fast this voice speaks (timing.speech_units per minute), from its preset."""
+        return float(self.defaults.get("units_per_minute", 220 if self.language.startswith("zh") else 150))
+
     def describe(self) -> str:
         return f"{self.name} voice {self.voice}"
 

@@ -101,6 +101,12 @@ class EspeakSpeaker(Speaker):
             raise SpeechError(f"espeak-ng produced no audio for: {text[:40]}")
         return AudioSegment(pcm, sample_width=2, frame_rate=library.rate, channels=1)
 
+    @property
+    def units_per_minute(self) -> float:
+        # the preset's rate was measured at the preset's speed; a faster voice says more
+        preset_speed = float(self.defaults.get("speed", self.speed))
+        return super().units_per_minute * self.speed / preset_speed
+
     def describe(self) -> str:
         return f"espeak-ng voice {self.voice}"
 

@@ -10,10 +10,11 @@ from __future__ import annotations
 import re
 
 from ..i18n import is_chinese
-from ..models import Pick
+from ..models import Pick, ShowNotes
 from ..speakable import speakable
+from ..timing import SHARES, speech_units
 from ..topics import TOPICS_BY_KEY, find_topics
-from . import WRITERS, Brief, PaperNotes, Writer
+from . import WRITERS, Brief, PaperText, Writer
 
 # Two concrete steps per topic: (Chinese, English).
 _PLANS: dict[str, tuple[tuple[str, str], ...]] = {
@@ -142,25 +143,30 @@ _GENERIC = (
      "Test that hypothesis with a small experiment of no more than a day or two of work."),
 )
 _ZH_COUNT = "零一两三四五六七八九十"
-_MAX_SUMMARY = {"zh": 420, "en": 900}  # characters: about a minute and a half of speech
 
 
 @WRITERS.register("template")
 class TemplateWriter(Writer):
     offline = True
 
-    def notes(self, pick: Pick, brief: Brief) -> PaperNotes:
-        paper, chinese = pick.paper, is_chinese(brief.language)
-        language = "zh" if chinese else "en"
-        summary = _shorten(paper.summary_for(brief.language), _MAX_SUMMARY[language])
+    def text(self, pick: Pick, brief: Brief) -> PaperText:
+        paper, language = pick.paper, brief.language
+        summary = paper.summary_for(language)
+        shortened = _shorten(summary, brief.paper_units * SHARES["summary"], language)
         topics = list(pick.topics)
         plan_topic = (topics or list(find_topics(f"{paper.title} {paper.summary}")) or [None])[0]
-        steps = [_FIRST_STEP, *_PLANS.get(plan_topic, _GENERIC), _LAST_STEP]
-        return PaperNotes(
-            title=paper.title_for(brief.language),
-            summary=summary,
+        pick_language = 0 if is_chinese(language) else 1
+        plan = [step[pick_language] for step in _PLANS.get(plan_topic, _GENERIC)]
+        first, last = _FIRST_STEP[pick_language], _LAST_STEP[pick_language]
+        steps = [*plan, last]  # three steps at least; the reading step when time allows
+        if speech_units(" ".join([first, *steps]), language) <= brief.paper_units * SHARES["steps"]:
+            steps.insert(0, first)
+        return PaperText(
+            title=paper.title_for(language),
+            summary=shortened,
             thoughts=_thoughts(pick, brief, plan_topic, len(steps)),
-            steps=tuple(step[0] if chinese else step[1] for step in steps),
+            steps=tuple(steps),
+            notes=ShowNotes(one_line=_shorten(summary, 1, language)),
         )
 
     def standin(self) -> str | None:
@@ -202,15 +208,14 @@ def _and(items: list[str]) -> str:
     return items[0] if len(items) == 1 else f"{', '.join(items[:-1])} and {items[-1]}"
 
 
-def _shorten(text: str, limit: int) -> str:
-    """Whole sentences of ``text`` up to about ``limit`` characters."""
+def _shorten(text: str, limit: float, language: str) -> str:
+    """Whole sentences of ``text`` up to about ``limit`` units of speech (one at least)."""
     text = " ".join(text.split())
-    if len(text) <= limit:
+    if speech_units(text, language) <= limit:
         return text
-    sentences = re.findall(r".+?(?:[。！？]|[.!?](?=\s)|$)\s*", text)
     kept = ""
-    for sentence in sentences:
-        if kept and len(kept) + len(sentence) > limit:
+    for sentence in re.findall(r".+?(?:[。！？]|[.!?](?=\s)|$)\s*", text):
+        if kept and speech_units(kept + sentence, language) > limit:
             break
         kept += sentence
     return kept.strip()
