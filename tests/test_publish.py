@@ -78,3 +78,24 @@ def test_feed_escapes_and_orders_episodes(tmp_path):
     assert [e.itunes_episode for e in parsed.entries] == ["2", "1"]
     assert parsed.entries[0].itunes_duration == "62"
     assert "&lt;Papers&gt; &amp; Co" in (tmp_path / "feed" / "index.html").read_text(encoding="utf-8")
+
+
+def test_show_notes_in_the_feed_and_on_the_page(tmp_path, sample_papers):
+    from podcast.models import ShowNotes
+
+    paper = sample_papers[0]
+    notes = ShowNotes(title="用大模型分析年报", one_line="一句话。", problem="年报太多。", method="流水线。",
+                      results="三家公司。", stars=4, star_reason="值得一读。")
+    episode = Episode(date=date(2026, 11, 21), guid="g", title="t", audio_name="episodes/x.mp3", audio_bytes=1,
+                      duration=60, transcript_name="episodes/x.txt", chapters=(), papers=(paper,),
+                      published_at=SATURDAY_MORNING, notes={paper.id: notes})
+    publish_site(target(tmp_path), ShowConfig(), [episode], SATURDAY_MORNING)
+    entry = feedparser.parse((tmp_path / "feed" / "feed.xml").read_bytes()).entries[0]
+    full = entry.content[0].value
+    for expected in ("用大模型分析年报", paper.title, "一句话。", "问题：年报太多。", "方法：流水线。", "结果：三家公司。",
+                     "★★★★☆ 值得一读。", f'href="{paper.pdf_url}"'):
+        assert expected in full
+    assert "用大模型分析年报" in entry.description and "★" not in entry.description
+    assert len(entry.description.encode()) < 4000
+    page = (tmp_path / "feed" / "index.html").read_text(encoding="utf-8")
+    assert "问题：年报太多。" in page and "★★★★☆" in page

@@ -152,8 +152,9 @@ class Pick:
 
 @dataclass(frozen=True)
 class ShowNotes:
-    """What the show notes say about one paper, beyond its title, authors and links."""
+    """What the show notes say about one paper, beyond its authors and links."""
 
+    title: str = ""  # in the show's language, as spoken; the original title stays on the paper
     one_line: str = ""
     problem: str = ""
     method: str = ""

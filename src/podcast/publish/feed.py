@@ -71,36 +71,40 @@ def _item(channel: ET.Element, episode: Episode, number: int, url_for: Callable[
 
 
 def notes_html(episode: Episode, full: bool = True) -> str:
-    """Show notes: each paper with authors and links and, in full, what the writer noted about
-    it, in the HTML podcast apps accept (p, ol, ul, li, a). The short form fits the 4000 bytes
-    Apple allows in a description."""
+    """Show notes: each paper with its title in the show's language, authors and links and, in
+    full, what the writer noted about it, in the HTML podcast apps accept (p, ol, ul, li, a).
+    The short form fits the 4000 bytes Apple allows in a description."""
     words = i18n.phrases(episode.language)
-    notes = episode.notes if full else {}
-    items = [_paper_html(paper, notes.get(paper.id), episode.language) for paper in episode.papers]
+    items = [_paper_html(paper, episode.notes.get(paper.id, ShowNotes()), episode.language, full)
+             for paper in episode.papers]
     return f"<p>{escape(words.papers_heading)}</p><ol>{''.join(items)}</ol>"
 
 
-def _paper_html(paper: Paper, notes: ShowNotes | None, language: str) -> str:
-    words = i18n.phrases(language)
-    title = escape(paper.title_for(language))
-    link = f'<a href="{escape(paper.url)}">{title}</a>' if paper.url else title
+def _paper_html(paper: Paper, notes: ShowNotes, language: str, full: bool) -> str:
+    shown = notes.title or paper.title_for(language)
+    link = f'<a href="{escape(paper.url)}">{escape(shown)}</a>' if paper.url else escape(shown)
     authors = escape(", ".join(paper.authors[:6]) + (" et al." if len(paper.authors) > 6 else ""))
     parts = [link + (f" — {authors}" if authors else "")]
-    if paper.title_for(language) != paper.title:
-        parts.append(f"<br>{escape(paper.title)}")
     if paper.pdf_url:
         parts.append(f' (<a href="{escape(paper.pdf_url)}">PDF</a>)')
-    notes = notes or ShowNotes()
-    if notes.one_line:
-        parts.append(f"<br>{escape(notes.one_line)}")
-    facts = [(label, getattr(notes, name)) for name, label in words.note_labels if getattr(notes, name)]
+    if shown != paper.title:
+        parts.append(f"<br>{escape(paper.title)}")
+    if full:
+        parts.append(_details(notes, language))
+    return f"<li>{''.join(parts)}</li>"
+
+
+def _details(notes: ShowNotes, language: str) -> str:
+    parts = [f"<br>{escape(notes.one_line)}"] if notes.one_line else []
+    labels = i18n.phrases(language).note_labels
+    facts = [(label, getattr(notes, name)) for name, label in labels if getattr(notes, name)]
     if facts:
         colon = "：" if language.startswith("zh") else ": "
         parts.append("<ul>" + "".join(f"<li>{escape(label)}{colon}{escape(value)}</li>" for label, value in facts) + "</ul>")
     if notes.stars:
         stars = "★" * notes.stars + "☆" * (5 - notes.stars)
         parts.append(f"<p>{stars}" + (f" {escape(notes.star_reason)}" if notes.star_reason else "") + "</p>")
-    return f"<li>{''.join(parts)}</li>"
+    return "".join(parts)
 
 
 def _add(parent: ET.Element, tag: str, text: str) -> ET.Element:

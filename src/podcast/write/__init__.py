@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from abc import ABC, abstractmethod
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from functools import partial
 from pathlib import Path
@@ -90,7 +90,7 @@ def compose_script(picks: Sequence[Pick], texts: Sequence[PaperText], brief: Bri
             *_paragraphs(words.thoughts_line, say(text.thoughts)),
             *(i18n.step_line(i, step, brief.language) for i, step in enumerate(steps, start=1)),
         ]
-        segments.append(Segment(number, pick.paper.id, title, tuple(parts), text.notes))
+        segments.append(Segment(number, pick.paper.id, title, tuple(parts), replace(text.notes, title=title)))
     count = len(segments)
     intro = words.intro_one if count == 1 else words.intro.format(n=count)
     return Script(
