@@ -1,6 +1,7 @@
 """The state database: older versions are upgraded in place, newer ones refused."""
 
 import sqlite3
+from contextlib import closing
 from datetime import date
 
 import pytest
@@ -12,7 +13,7 @@ from podcast.store import _SCHEMA_1, SCHEMA_VERSION, Store
 
 def test_a_first_version_database_is_upgraded_keeping_its_episodes(tmp_path):
     path = tmp_path / "podcast.db"
-    with sqlite3.connect(path) as db:
+    with closing(sqlite3.connect(path)) as db, db:
         db.executescript(_SCHEMA_1)
         db.execute("PRAGMA user_version = 1")
         db.execute(
@@ -28,13 +29,13 @@ def test_a_first_version_database_is_upgraded_keeping_its_episodes(tmp_path):
         assert store.broadcast_ids() == {"2409.17581"}
         store.remember_candidates(date(2026, 11, 21), [Paper(id="2611.00001", title="x", summary="y")])
         assert [p.id for p in store.backlog(date(2026, 11, 20), date(2026, 11, 21))] == ["2611.00001"]
-    with sqlite3.connect(path) as db:
+    with closing(sqlite3.connect(path)) as db:
         assert db.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION
 
 
 def test_a_database_from_a_newer_podcast_is_refused(tmp_path):
     path = tmp_path / "podcast.db"
-    with sqlite3.connect(path) as db:
+    with closing(sqlite3.connect(path)) as db:
         db.execute(f"PRAGMA user_version = {SCHEMA_VERSION + 1}")
     with pytest.raises(StoreError, match="made by a newer version of podcast"):
         Store(path)
