@@ -68,3 +68,5 @@ def clock():
 
 # A show's config that reads only local data: tests never depend on the network being absent.
 FILE_SOURCE = '[[sources]]\ntype = "file"\n'
+# ...and speaks with the offline voice, unless a test brings its own edge-tts server.
+OFFLINE_TTS = '[tts]\nengine = "espeak"\n'

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from .conftest import FILE_SOURCE, TAX_PROJECT
+from .conftest import FILE_SOURCE, OFFLINE_TTS, TAX_PROJECT
 
 
 def podcast(*args: str, cwd: Path, env: dict | None = None) -> subprocess.CompletedProcess:
@@ -23,7 +23,7 @@ def podcast(*args: str, cwd: Path, env: dict | None = None) -> subprocess.Comple
     )
 
 
-@pytest.mark.parametrize("command", [[], ["run"], ["papers"], ["feed"]])
+@pytest.mark.parametrize("command", [[], ["run"], ["papers"], ["voices"], ["feed"]])
 def test_help(tmp_path, command):
     result = podcast(*command, "--help", cwd=tmp_path)
     assert result.returncode == 0
@@ -58,7 +58,8 @@ def test_bad_date_is_a_usage_error(tmp_path):
 def test_run_papers_and_feed_from_the_command_line(tmp_path):
     config = tmp_path / "conf" / "show.toml"
     config.parent.mkdir()
-    config.write_text(f'[show]\nmax_papers = 1\n[listener]\nproject = "{TAX_PROJECT}"\n{FILE_SOURCE}', encoding="utf-8")
+    config.write_text(f'[show]\nmax_papers = 1\n[listener]\nproject = "{TAX_PROJECT}"\n{OFFLINE_TTS}{FILE_SOURCE}',
+                      encoding="utf-8")
     env = {"PODCAST_CONFIG": str(config)}
 
     papers = podcast("papers", "--json", "--date", "2026-11-20", cwd=tmp_path, env=env)
@@ -110,3 +111,13 @@ def test_offline_papers_never_touch_the_network(tmp_path):
     assert lines[2] == "Picks:" and "Next candidates:" in lines
     assert sum(line.startswith("    [2409.") for line in lines) == 6
     assert not (tmp_path / ".podcast").exists()
+
+
+def test_voices_lists_presets_and_the_bundled_voices_offline(tmp_path):
+    result = podcast("voices", "--offline", "--language", "en", cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+    lines = result.stdout.splitlines()
+    assert lines[0].startswith("preset default: ") and "en-US-AndrewMultilingualNeural + en-US-EmmaMultilingualNeural" in lines[1]
+    assert "edge-tts voices for en (bundled list, possibly out of date):" in lines
+    assert any(line.strip().startswith("en-GB-SoniaNeural") for line in lines)
+    assert not any("zh-CN" in line for line in lines)

@@ -21,7 +21,8 @@ def test_defaults_without_a_file(tmp_path):
     assert config.selection.on_empty == "backlog" and config.selection.backlog_days == 7
     assert config.writer.type == "auto"  # the llm writer when $OPENAI_API_KEY is set
     assert config.show.target_minutes == 8 and config.llm.model and config.llm.json_mode == "json_object"
-    assert config.tts.engine == "espeak"
+    assert (config.tts.engine, config.tts.preset, config.tts.fallback) == ("edge", "default", "offline")
+    assert config.tts.concurrency == 4 and config.tts.retries == 4
     assert config.publish.dir == tmp_path / "feed"
     assert config.publish.base_url == "http://localhost:8000/"
 
@@ -66,8 +67,13 @@ def test_base_url_gets_a_trailing_slash(make_config):
         ('[publish]\nbase_url = "ftp://x"\n', 'publish.base_url = "ftp://x": must be an http'),
         ('[publish]\ntarget = "s3"\n', 'publish.target = "s3": unknown publish target; choose one of: folder'),
         ('[writer]\ntype = "gpt"\n', 'writer.type = "gpt": unknown writer; choose one of: llm, template'),
-        ('[tts]\nengine = "say"\n', 'tts.engine = "say": unknown TTS engine; choose one of: espeak'),
-        ("[tts]\nspeed = 'fast'\n", "tts.speed = \"fast\": must be a whole number"),
+        ('[tts]\nengine = "say"\n', 'tts.engine = "say": unknown TTS engine; choose one of: edge, espeak'),
+        ("[tts.espeak]\nspeed = 'fast'\n", "tts.espeak.speed = \"fast\": must be a whole number"),
+        ("[tts]\nspeed = 175\n", "tts.speed: unknown key"),
+        ('[tts]\npreset = "radio"\n', 'tts.preset = "radio": no such voice preset for zh-CN; choose one of: default, xiaoxiao'),
+        ('[tts.edge]\nrate = "fast"\n', 'tts.edge.rate = "fast": must look like "+10%" or "-5%"'),
+        ("[tts]\nconcurrency = 9\n", "tts.concurrency = 9: must be between 1 and 8"),
+        ('[tts]\nfallback = "retry"\n', 'tts.fallback = "retry": must be one of offline, fail'),
         ('[[sources]]\npath = "x.json"\n', "sources[1].type: is required; choose one of: arxiv, arxiv-rss, feed, file, hf-daily"),
         ('[[sources]]\ntype = "arxiv"\ninterval = 1\n', "sources[1].interval = 1: must be at least 3 seconds"),
         ('[[sources]]\ntype = "feed"\n', "sources[1].url: is required"),

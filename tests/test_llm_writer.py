@@ -187,6 +187,9 @@ type = "file"
 [writer]
 type = "llm"
 
+[tts]
+engine = "espeak"
+
 [llm]
 base_url = "{web.url('/v1')}"
 model = "test-model"

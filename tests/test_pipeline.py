@@ -19,7 +19,7 @@ from podcast.config import load_config
 from podcast.errors import NothingToBroadcast
 from podcast.pipeline import open_store, preview, rebuild_site, run_episode
 
-from .conftest import FILE_SOURCE, SATURDAY_MORNING, TAX_PROJECT
+from .conftest import FILE_SOURCE, OFFLINE_TTS, SATURDAY_MORNING, TAX_PROJECT
 
 pytestmark = pytest.mark.slow
 
@@ -35,6 +35,7 @@ project = "{TAX_PROJECT}"
 [publish]
 base_url = "https://podcasts.example.com/ai"
 
+{OFFLINE_TTS}
 {FILE_SOURCE}"""
 
 
@@ -61,7 +62,7 @@ def test_run_publishes_mp3_feed_page_and_transcript(published):
     assert result.standins == ("bundled sample papers", "template script writer (no $OPENAI_API_KEY)", "espeak-ng voice")
     assert Path(result.audio) == feed / "episodes" / "2026-11-21.mp3"
     assert Path(result.feed) == feed / "feed.xml" and Path(result.page) == feed / "index.html"
-    assert sorted(p.name for p in (feed / "episodes").iterdir()) == ["2026-11-21.mp3", "2026-11-21.txt"]
+    assert sorted(p.name for p in (feed / "episodes").iterdir()) == ["2026-11-21.mp3", "2026-11-21.srt", "2026-11-21.txt", "2026-11-21.vtt"]
     assert not list(config.state.dir.glob("episode-*"))  # work files are cleaned up
 
 
@@ -141,7 +142,7 @@ def test_same_day_reuses_and_force_rebuilds_under_a_new_name(tmp_path):
 
     again = run_episode(config, now=SATURDAY_MORNING)
     assert again.reused and again.episode == first.episode
-    assert sorted(p.name for p in first_mp3.parent.iterdir()) == ["2026-11-21.mp3", "2026-11-21.txt"]
+    assert sorted(p.name for p in first_mp3.parent.iterdir()) == ["2026-11-21.mp3", "2026-11-21.srt", "2026-11-21.txt", "2026-11-21.vtt"]
 
     rebuilt = run_episode(config, now=SATURDAY_MORNING, force=True)
     assert not rebuilt.reused
@@ -190,7 +191,8 @@ def test_preview_explains_and_feed_rebuilds_from_the_store(tmp_path):
 
 def test_english_show(tmp_path):
     (tmp_path / "podcast.toml").write_text(
-        '[show]\nlanguage = "en-US"\nmax_papers = 1\ntimezone = "Europe/Berlin"\n' + FILE_SOURCE, encoding="utf-8"
+        '[show]\nlanguage = "en-US"\nmax_papers = 1\ntimezone = "Europe/Berlin"\n' + OFFLINE_TTS + FILE_SOURCE,
+        encoding="utf-8",
     )
     config = load_config(tmp_path / "podcast.toml", tmp_path)
     result = run_episode(config, now=SATURDAY_MORNING)  # 02:30 in Berlin

@@ -6,18 +6,25 @@ import pytest
 from mutagen.id3 import ID3
 from mutagen.mp3 import MP3
 
-from podcast.audio import decode_file, silence
+from podcast.audio import AudioSegment, decode_file, silence
+from podcast.config import TTSConfig
 from podcast.errors import SpeechError
 from podcast.produce import Music, Tags, produce_episode
-from podcast.speak import ENGINES, SpokenSection, speak_script
+from podcast.speak import Line, SpokenSection, Utterance, assemble, chunk, open_speaker, resolve_voice, speak_script
 from podcast.speak.espeak import EspeakOptions
 from podcast.voices import Lexicon
 
 pytestmark = pytest.mark.slow
+NO_LEXICON = Lexicon(None, {})
 
 
-def speaker(language, voice=""):
-    return ENGINES.get("espeak")(EspeakOptions(), language, voice)
+def speaker(language, voice="", **espeak):
+    config = TTSConfig(engine="espeak", voice=voice, engines={"espeak": EspeakOptions(**espeak)})
+    return open_speaker(config, language, context=None)
+
+
+def say(engine, text, thoughts=False) -> Utterance:
+    return engine.speak_all([Line(text, thoughts)], NO_LEXICON, lambda n: None)[0]
 
 
 @pytest.mark.parametrize(("language", "voice"), [("zh-CN", "cmn"), ("en-US", "en-us")])
@@ -25,21 +32,68 @@ def test_espeak_speaks_each_language(language, voice):
     engine = speaker(language)
     assert engine.voice == voice
     text = "今天为大家播报五篇论文。" if language == "zh-CN" else "Here are five new papers for today."
-    audio = engine.speak(text)
-    assert 1.5 < audio.duration_seconds < 8
-    assert audio.dBFS > -40  # speech, not silence
+    spoken = say(engine, text)
+    assert 1.2 < spoken.audio.duration_seconds < 8
+    assert spoken.audio.dBFS > -40  # speech, not silence
+    assert [c.text for c in spoken.cues] == [text] and spoken.cues[0].start == 0
+
+
+def test_presets_and_overrides():
+    voice = resolve_voice(TTSConfig(engine="espeak"), "espeak", "zh-CN")
+    assert (voice.voice, voice.thoughts_voice, voice.options.speed, voice.units_per_minute) == ("cmn", "cmn+f3", 175, 223)
+    assert (voice.pauses.sentence, voice.pauses.part, voice.pauses.section) == (0.25, 0.65, 1.3)
+    faster = resolve_voice(TTSConfig(engine="espeak", engines={"espeak": EspeakOptions(speed=350)}), "espeak", "zh-CN")
+    assert faster.options.speed == 350 and faster.units_per_minute == 446  # twice the speed, twice the words
+    alone = resolve_voice(TTSConfig(engine="edge", preset="xiaoxiao", thoughts_voice="none"), "edge", "zh-CN")
+    assert (alone.voice, alone.thoughts_voice, alone.options.rate) == ("zh-CN-XiaoxiaoNeural", "", "+8%")
+    english = resolve_voice(TTSConfig(engine="edge"), "edge", "en-US")
+    assert english.voice == "en-US-AndrewMultilingualNeural" and english.thoughts_voice == "en-US-EmmaMultilingualNeural"
+
+
+def test_the_thoughts_get_the_second_voice():
+    engine = speaker("zh-CN")
+    host = say(engine, "以下是我的思考：这篇论文很有用。")
+    second = say(engine, "以下是我的思考：这篇论文很有用。", thoughts=True)
+    assert host.audio.raw_data != second.audio.raw_data  # cmn and cmn+f3
+
+
+def test_sentences_are_spoken_apart_with_a_pause_and_a_cue_each():
+    engine = speaker("zh-CN")
+    spoken = say(engine, "第一句话。第二句话比较长一些！第三句？")
+    assert [c.text for c in spoken.cues] == ["第一句话。", "第二句话比较长一些！", "第三句？"]
+    starts = [c.start for c in spoken.cues]
+    assert starts == sorted(starts) and spoken.cues[-1].end == pytest.approx(spoken.audio.duration_seconds, abs=0.02)
+    for cue in spoken.cues:  # every cue starts on speech
+        assert spoken.audio[cue.start * 1000 : cue.start * 1000 + 150].dBFS > -45
 
 
 def test_longer_text_takes_longer():
     engine = speaker("zh-CN")
-    short = engine.speak("早上好。")
-    long = engine.speak("早上好。" * 6)
-    assert long.duration_seconds > 4 * short.duration_seconds
+    assert say(engine, "早上好。" * 6).audio.duration_seconds > 4 * say(engine, "早上好。").audio.duration_seconds
 
 
 def test_unknown_voice_is_a_clear_error():
     with pytest.raises(SpeechError, match="espeak-ng has no voice 'xx-nope'"):
-        speaker("zh-CN", "xx-nope").speak("你好")
+        say(speaker("zh-CN", "xx-nope"), "你好")
+
+
+def test_chunks_stay_under_the_byte_limit_even_without_punctuation():
+    text = "这是一段没有任何标点符号的很长的中文" * 300  # 5,400 characters, no spaces, no stops
+    groups = chunk(text, 2800)
+    assert all(len("".join(g).encode()) <= 2800 for g in groups)
+    assert "".join("".join(g) for g in groups) == text
+    mixed = ("第一句。" * 500) + "，".join(["分句"] * 800) + "。"
+    groups = chunk(mixed, 2800)
+    assert all(len(" ".join(g).encode()) <= 2800 for g in groups)
+    assert "".join("".join(g) for g in groups) == mixed
+
+
+def test_assemble_trims_silence_and_places_cues():
+    tone = AudioSegment.silent(200) + speaker("en-US").speak_chunk("Hello there.", "en-us")[0] + AudioSegment.silent(300)
+    utterance = assemble([["One."], ["Two.", "Three."]], [(tone, None), (tone, [0.2, 0.9])], pause=0.5)
+    first, second, third = utterance.cues
+    assert first.start == 0 and second.start == pytest.approx(first.end + 0.5, abs=0.05)
+    assert third.start == pytest.approx(second.start + 0.7, abs=0.05)  # the engine's boundary, less the trim
 
 
 def test_lexicon_changes_what_is_spoken_not_the_text():
@@ -49,7 +103,7 @@ def test_lexicon_changes_what_is_spoken_not_the_text():
     )
 
 
-def test_speak_script_gives_one_clip_per_paragraph(sample_papers):
+def test_speak_script_gives_one_utterance_per_paragraph(sample_papers):
     from podcast.registry import NoOptions
     from podcast.select import Profile, select_papers
     from podcast.write import WRITERS, Brief
@@ -57,21 +111,19 @@ def test_speak_script_gives_one_clip_per_paragraph(sample_papers):
     from .conftest import SATURDAY_MORNING, TAX_PROJECT
 
     picks = select_papers(sample_papers, Profile(TAX_PROJECT), 1).picks
-    script = WRITERS.get("template")(NoOptions()).write(
-        picks, Brief("zh-CN", "AI 论文早报", TAX_PROJECT, SATURDAY_MORNING)
-    )
+    script = WRITERS.get("template")(NoOptions()).write(picks, Brief("zh-CN", "AI 论文早报", TAX_PROJECT, SATURDAY_MORNING))
     spoken = speak_script(script, speaker("zh-CN"))
     assert [s.title for s in spoken] == [s.title for s in script.sections()]
     assert [len(s.parts) for s in spoken] == [len(s.parts) for s in script.sections()]
-    assert all(part.duration_seconds > 0.3 for s in spoken for part in s.parts)
+    assert all(part.audio.duration_seconds > 0.3 and part.cues for s in spoken for part in s.parts)
 
 
-def test_produced_mp3_decodes_with_chapters_and_tags(tmp_path):
+def test_produced_mp3_decodes_with_chapters_tags_and_cues(tmp_path):
     engine = speaker("zh-CN")
     sections = [
-        SpokenSection("开场", (engine.speak("早上好。"), engine.speak("今天播报一篇论文。"))),
-        SpokenSection("第 1 篇：测试", (engine.speak("第一篇论文。"),)),
-        SpokenSection("结束语", (engine.speak("祝大家工作顺利！"),)),
+        SpokenSection("开场", (say(engine, "早上好。"), say(engine, "今天播报一篇论文。"))),
+        SpokenSection("第 1 篇：测试", (say(engine, "第一篇论文。"),)),
+        SpokenSection("结束语", (say(engine, "祝大家工作顺利！"),)),
     ]
     tags = Tags(title="AI 论文早报：测试", artist="研究组", album="AI 论文早报", day=date(2026, 11, 21),
                 language="zh-CN", description="本期论文", transcript="早上好。")
@@ -79,9 +131,8 @@ def test_produced_mp3_decodes_with_chapters_and_tags(tmp_path):
     out = tmp_path / "episode.mp3"
     produced = produce_episode(sections, out, tags, music)
 
-    speech = sum(p.duration_seconds for s in sections for p in s.parts)
-    music_seconds = music.intro.duration_seconds + music.outro.duration_seconds
-    assert produced.duration > speech + music_seconds  # pauses between the parts
+    speech = sum(p.audio.duration_seconds for s in sections for p in s.parts)
+    assert produced.duration > speech + music.intro.duration_seconds + music.outro.duration_seconds
     decoded = decode_file(out)
     assert decoded.duration_seconds == pytest.approx(produced.duration, abs=0.1)
     assert MP3(out).info.length == pytest.approx(produced.duration, abs=0.1)
@@ -91,6 +142,8 @@ def test_produced_mp3_decodes_with_chapters_and_tags(tmp_path):
     assert [c.title for c in chapters] == ["开场", "第 1 篇：测试", "结束语"]
     assert chapters[0].start == 0 and chapters[-1].end == pytest.approx(produced.duration, abs=0.001)
     assert all(a.end == b.start for a, b in zip(chapters, chapters[1:]))
+    assert [c.text for c in produced.cues] == ["早上好。", "今天播报一篇论文。", "第一篇论文。", "祝大家工作顺利！"]
+    assert produced.cues[0].start > music.intro.duration_seconds
 
     id3 = ID3(out)
     assert id3.version[:2] == (2, 3)
@@ -106,8 +159,7 @@ def test_produced_mp3_decodes_with_chapters_and_tags(tmp_path):
 
 
 def test_speech_starts_after_the_intro_music(tmp_path):
-    """The first words come after the intro, at the level set for speech."""
-    voice = speaker("en-US").speak("Good morning.")
+    voice = say(speaker("en-US"), "Good morning.")
     tags = Tags("t", "a", "b", date(2026, 11, 21), "en-US", "d", "x")
     music = Music.load()
     produced = produce_episode([SpokenSection("Opening", (voice,))], tmp_path / "e.mp3", tags, music)
@@ -115,7 +167,7 @@ def test_speech_starts_after_the_intro_music(tmp_path):
     intro_ms = len(music.intro)
     assert audio[: intro_ms - 1500].dBFS > -40  # music is playing
     assert audio[intro_ms + 50 : intro_ms + 350].dBFS < -60  # then a pause
-    speech = audio[intro_ms + 400 : intro_ms + 400 + len(voice)]
+    speech = audio[intro_ms + 400 : intro_ms + 400 + len(voice.audio)]
     assert speech.dBFS == pytest.approx(-19, abs=2.5)
 
 

@@ -26,7 +26,7 @@ RATE = 44100
 CHANNELS = 1
 SAMPLE_WIDTH = 2
 
-__all__ = ["AudioSegment", "Mp3Encoder", "conform", "decode_file", "ffmpeg_exe", "silence"]
+__all__ = ["AudioSegment", "Mp3Encoder", "conform", "decode_bytes", "decode_file", "ffmpeg_exe", "silence"]
 
 
 @cache
@@ -59,13 +59,22 @@ def conform(segment: AudioSegment) -> AudioSegment:
 
 def decode_file(path: Path) -> AudioSegment:
     """Any file ffmpeg reads, decoded into the house format."""
+    return _decode(["-nostdin", "-i", str(path)], None, str(path))
+
+
+def decode_bytes(data: bytes, what: str = "audio data") -> AudioSegment:
+    """Encoded audio held in memory (an MP3 from a TTS service), decoded into the house format."""
+    return _decode(["-i", "pipe:0"], data, what)
+
+
+def _decode(inputs: list[str], data: bytes | None, what: str) -> AudioSegment:
     command = [
-        ffmpeg_exe(), "-hide_banner", "-loglevel", "error", "-nostdin", "-i", str(path),
+        ffmpeg_exe(), "-hide_banner", "-loglevel", "error", *inputs,
         "-f", "s16le", "-acodec", "pcm_s16le", "-ac", str(CHANNELS), "-ar", str(RATE), "pipe:1",
     ]
-    result = subprocess.run(command, capture_output=True, check=False)
+    result = subprocess.run(command, input=data, capture_output=True, check=False)
     if result.returncode != 0 or not result.stdout:
-        raise AudioError(f"{path}: ffmpeg cannot decode it: {_last_line(result.stderr)}")
+        raise AudioError(f"{what}: ffmpeg cannot decode it: {_last_line(result.stderr)}")
     return AudioSegment(result.stdout, sample_width=SAMPLE_WIDTH, frame_rate=RATE, channels=CHANNELS)
 
 

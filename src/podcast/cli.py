@@ -24,6 +24,8 @@ from .config import Config, load_config, locate_config
 from .errors import PodcastError
 from .i18n import counted
 from .models import Pick
+from .speak.edge import available_voices
+from .voices import presets
 from .progress import Advance
 
 log = logging.getLogger("podcast")
@@ -61,7 +63,7 @@ def _parser() -> argparse.ArgumentParser:
     day = argparse.ArgumentParser(add_help=False)
     day.add_argument("--date", type=_date, metavar="YYYY-MM-DD", help="the episode's day (default: today in the show's time zone)")
     day.add_argument("--offline", action="store_true", help="use only the offline stand-ins (sample papers, template writer, espeak-ng)")
-    commands = parser.add_subparsers(dest="command", metavar="{run,papers,feed}")
+    commands = parser.add_subparsers(dest="command", metavar="{run,papers,voices,feed}")
 
     run = commands.add_parser("run", parents=[common, day], help="make and publish today's episode",
                               description="Make and publish the episode for a day.")
@@ -73,6 +75,12 @@ def _parser() -> argparse.ArgumentParser:
     papers.add_argument("--json", action="store_true", help="print JSON instead of text (format in the README)")
     papers.add_argument("--top", type=int, default=20, metavar="N", help="list the best N candidates (default 20)")
     papers.set_defaults(handler=_papers)
+
+    voices = commands.add_parser("voices", parents=[common], help="list the voices and presets",
+                                 description="List the voice presets and the edge-tts voices of a language.")
+    voices.add_argument("--language", metavar="L", help="a locale or its start: zh, zh-CN, en (default: the show's)")
+    voices.add_argument("--offline", action="store_true", help="show the bundled voice list instead of the live one")
+    voices.set_defaults(handler=_voices)
 
     feed = commands.add_parser("feed", parents=[common], help="rebuild the feed and page from the store",
                                description="Rewrite feed.xml and index.html from the episodes already published.")
@@ -171,6 +179,21 @@ def papers_json(choice: pipeline.Choice, top: int) -> dict:
         "candidates": [paper(pick, rank) for rank, pick in enumerate(choice.ranked[:top], start=1)],
         "excluded": [{"id": p.id, "title": p.title, "term": term} for p, term in choice.excluded],
     }
+
+
+def _voices(args: argparse.Namespace, config: Config) -> int:
+    prefix = args.language or config.show.language
+    language = "zh-CN" if prefix.lower().startswith("zh") else "en-US" if prefix.lower().startswith("en") else prefix
+    for name, preset in presets(language).items():
+        edge, offline = preset.get("edge", {}), preset.get("espeak", {})
+        second = f" + {edge['thoughts_voice']}" if edge.get("thoughts_voice") else ""
+        print(f"preset {name}: {preset.get('description', '')}\n  edge: {edge.get('voice', '?')}{second}, "
+              f"offline: {offline.get('voice', '?')}")
+    voices, live = available_voices(prefix, online=not args.offline)
+    print(f"edge-tts voices for {prefix} ({'live list' if live else 'bundled list, possibly out of date'}):")
+    for voice in voices:
+        print(f"  {voice.name:<36} {voice.gender:<7} {voice.traits}")
+    return 0
 
 
 def _feed(args: argparse.Namespace, config: Config) -> int:

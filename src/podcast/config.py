@@ -17,6 +17,7 @@ from zoneinfo import ZoneInfo
 
 from . import i18n
 from .errors import ConfigError
+from .voices import presets
 from .schema import (
     Context, between, check, email, fraction, http_url, one_of, parse_table, positive_number,
     reject_unknown, subtable, timezone,
@@ -147,9 +148,15 @@ class SourceConfig(BackendConfig):
 
 @dataclass(frozen=True)
 class TTSConfig:
-    engine: str
-    voice: str
-    options: Any
+    engine: str = "edge"  # neural voices; falls back to espeak when they cannot be reached
+    preset: str = "default"  # a voice preset of the show's language in voices/presets.toml
+    voice: str = ""  # the host voice; empty: the preset's
+    thoughts_voice: str = ""  # the voice of "my thoughts"; empty: the preset's; "none": the host's
+    concurrency: int = field(default=4, metadata=between(1, 8))
+    retries: int = field(default=4, metadata=between(0, 10))
+    fallback: str = field(default="offline", metadata=one_of("offline", "fail"))
+    #: engine name → its options from [tts.<engine>]; not a key of its own
+    engines: dict[str, Any] = field(default_factory=dict, metadata={"internal": True})
 
 
 @dataclass(frozen=True)
@@ -215,7 +222,6 @@ def load_config(path: Path | None, cwd: Path) -> Config:
 
 def _build(data: dict[str, Any], ctx: Context) -> Config:
     from .publish import TARGETS
-    from .speak import ENGINES
 
     known = ("show", "listener", "sources", "selection", "llm", "writer", "tts", "publish", "state", "network")
     reject_unknown(data, known, "", ctx)
@@ -238,12 +244,11 @@ def _build(data: dict[str, Any], ctx: Context) -> Config:
     selection = parse_table(SelectionConfig, subtable(data, "selection", ctx), "selection", ctx)
     llm = parse_table(LlmConfig, subtable(data, "llm", ctx), "llm", ctx)
     writer = _writer(subtable(data, "writer", ctx), ctx)
-    tts_table = dict(subtable(data, "tts", ctx))
-    voice = tts_table.pop("voice", "")
-    if not isinstance(voice, str):
-        raise ctx.error("tts.voice", "must be a string", voice)
-    tts_backend = _backend(tts_table, "engine", ENGINES, "tts", ctx, default="espeak")
-    tts = TTSConfig(engine=tts_backend.type, voice=voice.strip(), options=tts_backend.options)
+    tts = _tts(subtable(data, "tts", ctx), ctx)
+    known_presets = presets(show.language)
+    if tts.preset not in known_presets:
+        raise ctx.error("tts.preset", f"no such voice preset for {show.language}; choose one of: "
+                        f"{', '.join(known_presets)}", tts.preset)
     publish = parse_table(PublishConfig, subtable(data, "publish", ctx), "publish", ctx)
     if publish.target not in TARGETS:
         raise ctx.error(
@@ -255,6 +260,22 @@ def _build(data: dict[str, Any], ctx: Context) -> Config:
     state = parse_table(StateConfig, subtable(data, "state", ctx), "state", ctx)
     network = parse_table(NetworkConfig, subtable(data, "network", ctx), "network", ctx)
     return Config(show, listener, sources, selection, llm, writer, tts, publish, state, network)
+
+
+def _tts(table: dict[str, Any], ctx: Context) -> TTSConfig:
+    from .speak import ENGINES
+
+    table = dict(table)
+    engines = {}
+    for name in ENGINES:  # each engine's own keys live in [tts.<engine>]
+        own = table.pop(name, {})
+        if not isinstance(own, dict):
+            raise ctx.error(f"tts.{name}", f"must be a [tts.{name}] table", own)
+        engines[name] = parse_table(ENGINES.get(name).Options, own, f"tts.{name}", ctx)
+    tts = parse_table(TTSConfig, table, "tts", ctx)
+    if tts.engine not in ENGINES:
+        raise ctx.error("tts.engine", f"unknown TTS engine; choose one of: {', '.join(ENGINES)}", tts.engine)
+    return dataclasses.replace(tts, engines=engines)
 
 
 def _writer(table: dict[str, Any], ctx: Context) -> BackendConfig:

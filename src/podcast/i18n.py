@@ -32,6 +32,8 @@ class Phrases:
     subscribe: str
     chapters: str
     note_labels: tuple[tuple[str, str], ...]  # ShowNotes field, label
+    offline_voice: str
+    captions: str
     ordinals: tuple[str, ...]
     step: str
 
@@ -55,6 +57,8 @@ _ZH = Phrases(
     subscribe="订阅 RSS",
     chapters="章节",
     note_labels=(("problem", "问题"), ("method", "方法"), ("innovation", "创新"), ("results", "结果")),
+    offline_voice="本期由离线语音朗读（{reason}）。",
+    captions="字幕",
     ordinals=("一", "二", "三", "四", "五", "六", "七", "八", "九", "十"),
     step="第{ordinal}步，{step}",
 )
@@ -78,6 +82,8 @@ _EN = Phrases(
     subscribe="Subscribe (RSS)",
     chapters="Chapters",
     note_labels=(("problem", "Problem"), ("method", "Method"), ("innovation", "What is new"), ("results", "Results")),
+    offline_voice="This episode is read by the offline voice ({reason}).",
+    captions="Captions",
     ordinals=("one", "two", "three", "four", "five", "six", "seven", "eight", "nine", "ten"),
     step="Step {ordinal}: {step}",
 )

@@ -181,6 +181,7 @@ class Segment:
     title: str
     parts: tuple[str, ...]
     notes: ShowNotes = ShowNotes()
+    thoughts_at: int = -1  # the index in parts where "my thoughts" begins (the second voice)
 
 
 @dataclass(frozen=True)
@@ -214,6 +215,15 @@ class Script:
 
 
 @dataclass(frozen=True)
+class Cue:
+    """A sentence and when it is said, in seconds."""
+
+    start: float
+    end: float
+    text: str
+
+
+@dataclass(frozen=True)
 class Chapter:
     title: str
     start: float
@@ -227,6 +237,7 @@ class ProducedAudio:
     path: Path
     duration: float
     chapters: tuple[Chapter, ...]
+    cues: tuple[Cue, ...] = ()  # every sentence's time on the episode's timeline
 
 
 @dataclass(frozen=True)
@@ -247,3 +258,5 @@ class Episode:
     language: str = "zh-CN"
     notes: dict[str, ShowNotes] = field(default_factory=dict)  # by paper id
     usage: dict[str, Any] = field(default_factory=dict)  # what writing it cost: calls, tokens, money
+    captions: tuple[str, ...] = ()  # published timed transcripts (WebVTT first, then SRT)
+    voice_note: str = ""  # said in the show notes when the offline voice stood in

@@ -16,8 +16,8 @@ from functools import partial
 from pathlib import Path
 
 from . import i18n
-from .config import AUTO_WRITER, BackendConfig, Config, SourceConfig, TTSConfig
-from .errors import NothingToBroadcast
+from .config import AUTO_WRITER, BackendConfig, Config, SourceConfig
+from .errors import NothingToBroadcast, SpeechError
 from .http import HttpClient, HttpPolicy, ResponseCache
 from .i18n import counted
 from .models import Episode, Paper, Pick, Script
@@ -28,8 +28,8 @@ from .refine import open_refiners
 from .select import Profile, select_papers
 from .sources import SOURCES, Gathered, Source, SourceReport, gather, open_sources
 from .sources.file import FileOptions
-from .speak import ENGINES, open_speaker, speak_script
-from .speak.espeak import EspeakOptions
+from .captions import render_srt, render_vtt
+from .speak import ENGINES, Pauses, SpeakContext, Speaker, open_speaker, speak_script
 from .store import Store
 from .timing import Pace, clock
 from .write import WRITERS, Brief, Writer, WriteContext, compose_script
@@ -167,70 +167,108 @@ def run_episode(
         if choice.skipped:
             return RunResult(None, False, tuple(choice.standins), "", target.location(FEED_NAME),
                              target.location(PAGE_NAME), skipped=choice.skipped)
-        episode, standins = _make_episode(config, target, store, moment, previous, choice,
-                                          progress or NoProgress(), env)
+        maker = _EpisodeMaker(config, target, store, progress or NoProgress(), env)
+        episode, standins = maker.make(moment, previous, choice)
         publish_site(target, config.show, store.episodes(), moment)
     return replace(_result(episode, False, standins, target), from_backlog=choice.from_backlog)
 
 
-def _make_episode(
-    config: Config,
-    target: PublishTarget,
-    store: Store,
-    moment: datetime,
-    previous: Episode | None,
-    choice: Choice,
-    progress: Progress,
-    env: Mapping[str, str],
-) -> tuple[Episode, tuple[str, ...]]:
-    """Stages 3-6 for the chosen papers: the episode's files published and recorded."""
-    show, day, picks = config.show, moment.date(), choice.picks
-    speaker = open_speaker(config.tts, show.language)
-    music = Music.load()
-    timing = pace(speaker.units_per_minute, show.language, music)
-    writer, writer_standin = open_writer(config, env)
-    script = _write(writer, picks, config, moment, timing)
-    estimate = timing.estimate(script)
-    log.info("Estimated length %s (target %s).", clock(estimate), clock(show.target_minutes * 60))
-    with progress.task("Speaking", sum(len(s.parts) for s in script.sections())) as advance:
-        spoken = speak_script(script, speaker, advance)
+@dataclass
+class _EpisodeMaker:
+    """Stages 3-6 for the chosen papers: write, speak, produce, publish and record."""
 
-    transcript = script.text()
-    title = i18n.phrases(show.language).episode_title.format(
-        show=show.title, day=i18n.spoken_day(day, show.language)
-    )
-    notes = "; ".join(pick.paper.title_for(show.language) for pick in picks)
-    tags = Tags(title, show.author, show.title, day, show.language, notes, transcript)
-    revision = previous.revision + 1 if previous else 1
-    stem = free_stem(target, day.isoformat(), revision)
-    config.state.dir.mkdir(parents=True, exist_ok=True)
-    with tempfile.TemporaryDirectory(prefix="episode-", dir=config.state.dir) as work:
-        with progress.task("Producing", len(spoken)) as advance:
-            audio = produce_episode(spoken, Path(work) / "episode.mp3", tags, music, advance)
-        size = audio.path.stat().st_size
-        target.add(f"{stem}.mp3", audio.path)
-    log.info("Produced %s (estimated %s).", clock(audio.duration), clock(estimate))
-    target.add(f"{stem}.txt", transcript.encode("utf-8"))
-    episode = Episode(
-        date=day,
-        guid=previous.guid if previous else str(uuid.uuid4()),
-        title=title,
-        audio_name=f"{stem}.mp3",
-        audio_bytes=size,
-        duration=audio.duration,
-        transcript_name=f"{stem}.txt",
-        chapters=audio.chapters,
-        papers=tuple(pick.paper for pick in picks),
-        published_at=moment,
-        revision=revision,
-        language=show.language,
-        notes={segment.paper_id: segment.notes for segment in script.segments},
-        usage=writer.usage,
-    )
-    store.save_episode(episode)
-    log.info("Published %s.", target.location(episode.audio_name))
-    standins = [s for s in (writer_standin or writer.standin(), speaker.standin()) if s]
-    return episode, (*choice.standins, *standins)
+    config: Config
+    target: PublishTarget
+    store: Store
+    progress: Progress
+    env: Mapping[str, str]
+
+    def make(self, moment: datetime, previous: Episode | None, choice: Choice) -> tuple[Episode, tuple[str, ...]]:
+        config, show = self.config, self.config.show
+        context = SpeakContext(config.state.dir / "cache" / "tts", self.env, config.tts.concurrency, config.tts.retries)
+        speaker = open_speaker(config.tts, show.language, context)
+        fallback_reason = None
+        problem = speaker.check()
+        if problem:  # known before writing: the script is sized for the voice that will read it
+            speaker, fallback_reason = self._fallback(speaker, context, SpeechError(problem))
+        music = Music.load()
+        writer, writer_standin = open_writer(config, self.env)
+        script = _write(writer, choice.picks, config, moment, pace(speaker.settings, music))
+        estimate = pace(speaker.settings, music).estimate(script)
+        log.info("Estimated length %s (target %s).", clock(estimate), clock(show.target_minutes * 60))
+        spoken, speaker, failed = self._speak(script, speaker, context)
+        fallback_reason = fallback_reason or failed
+        episode = self._publish(moment, previous, choice, script, spoken, music, speaker.settings.pauses)
+        log.info("Produced %s (estimated %s for the %s).", clock(episode.duration),
+                 clock(pace(speaker.settings, music).estimate(script)), speaker.describe())
+        if fallback_reason:
+            episode = replace(episode, voice_note=i18n.phrases(show.language).offline_voice.format(reason=fallback_reason))
+        episode = replace(episode, usage=writer.usage)
+        self.store.save_episode(episode)
+        log.info("Published %s.", self.target.location(episode.audio_name))
+        voice = speaker.standin()
+        if voice and fallback_reason:
+            voice = f"{voice} ({fallback_reason})"
+        return episode, (*choice.standins, *(s for s in (writer_standin or writer.standin(), voice) if s))
+
+    def _speak(self, script: Script, speaker: Speaker, context: SpeakContext) -> tuple[list, Speaker, str | None]:
+        """The script's audio; with [tts] fallback = "offline", the offline voice re-voices the
+        whole episode when the configured one fails (a mixed episode would sound broken)."""
+        lines = sum(len(s.parts) for s in script.sections())
+        try:
+            with self.progress.task("Speaking", lines) as advance:
+                return speak_script(script, speaker, advance), speaker, None
+        except SpeechError as exc:
+            offline, reason = self._fallback(speaker, context, exc)
+            with self.progress.task("Speaking (offline)", lines) as advance:
+                return speak_script(script, offline, advance), offline, reason
+
+    def _fallback(self, speaker: Speaker, context: SpeakContext, exc: SpeechError) -> tuple[Speaker, str]:
+        """The offline voice in place of one that fails, if [tts] fallback allows; else the error."""
+        if speaker.offline or self.config.tts.fallback != "offline":
+            raise SpeechError(f"{exc} (pieces already spoken are cached: a rerun resumes)") from exc
+        log.warning("%s; espeak-ng voices the episode instead.", exc)
+        return open_speaker(self.config.tts, speaker.language, context, engine="espeak"), _short_reason(exc)
+
+    def _publish(self, moment: datetime, previous: Episode | None, choice: Choice, script: Script,
+                 spoken: list, music: Music, pauses: Pauses) -> Episode:
+        show, day = self.config.show, moment.date()
+        transcript = script.text()
+        title = i18n.phrases(show.language).episode_title.format(show=show.title, day=i18n.spoken_day(day, show.language))
+        listing = "; ".join(pick.paper.title_for(show.language) for pick in choice.picks)
+        tags = Tags(title, show.author, show.title, day, show.language, listing, transcript)
+        revision = previous.revision + 1 if previous else 1
+        stem = free_stem(self.target, day.isoformat(), revision)
+        self.config.state.dir.mkdir(parents=True, exist_ok=True)
+        with tempfile.TemporaryDirectory(prefix="episode-", dir=self.config.state.dir) as work:
+            with self.progress.task("Producing", len(spoken)) as advance:
+                audio = produce_episode(spoken, Path(work) / "episode.mp3", tags, music, advance, pauses)
+            size = audio.path.stat().st_size
+            self.target.add(f"{stem}.mp3", audio.path)
+        self.target.add(f"{stem}.txt", transcript.encode("utf-8"))
+        self.target.add(f"{stem}.vtt", render_vtt(audio.cues).encode("utf-8"))
+        self.target.add(f"{stem}.srt", render_srt(audio.cues).encode("utf-8"))
+        return Episode(
+            date=day,
+            guid=previous.guid if previous else str(uuid.uuid4()),
+            title=title,
+            audio_name=f"{stem}.mp3",
+            audio_bytes=size,
+            duration=audio.duration,
+            transcript_name=f"{stem}.txt",
+            chapters=audio.chapters,
+            papers=tuple(pick.paper for pick in choice.picks),
+            published_at=moment,
+            revision=revision,
+            language=show.language,
+            notes={segment.paper_id: segment.notes for segment in script.segments},
+            captions=(f"{stem}.vtt", f"{stem}.srt"),
+        )
+
+
+def _short_reason(exc: Exception) -> str:
+    text = str(exc)
+    return "edge-tts could not be reached" if "cannot be reached" in text else "edge-tts failed"
 
 
 def open_writer(config: Config, env: Mapping[str, str]) -> tuple[Writer, str | None]:
@@ -287,7 +325,7 @@ def offline(config: Config) -> Config:
         writer = BackendConfig("template", WRITERS.get("template").Options())
     tts = config.tts
     if not ENGINES.get(tts.engine).offline:
-        tts = TTSConfig("espeak", "", EspeakOptions())
+        tts = replace(tts, engine="espeak")
     return replace(
         config,
         sources=sources or (SourceConfig("file", FileOptions()),),

@@ -21,17 +21,15 @@ from mutagen.mp3 import MP3
 
 from .audio import AudioSegment, Mp3Encoder, conform, decode_file, silence
 from .errors import AudioError
-from .models import Chapter, ProducedAudio
+from .models import Chapter, Cue, ProducedAudio
 from .progress import Advance
 from .resources import voices_dir
-from .speak import SpokenSection
+from .speak import Pauses, SpokenSection, Voice
 from .timing import Pace, clock
 
 log = logging.getLogger(__name__)
 
 PAUSE_AFTER_INTRO_MS = 400
-PAUSE_BETWEEN_PARTS_MS = 650
-PAUSE_BETWEEN_SECTIONS_MS = 1300
 PAUSE_BEFORE_OUTRO_MS = 900
 SPEECH_DBFS = -19.0  # average level of speech
 MUSIC_DBFS = -25.0  # the music bed sits under the voice
@@ -62,11 +60,11 @@ class Tags:
     transcript: str
 
 
-def pace(units_per_minute: float, language: str, music: Music) -> Pace:
+def pace(voice: Voice, music: Music) -> Pace:
     """How long scripts take in this production: the voice's rate, the music, the pauses."""
     fixed = music.intro.duration_seconds + music.outro.duration_seconds
     fixed += (PAUSE_AFTER_INTRO_MS + PAUSE_BEFORE_OUTRO_MS) / 1000
-    return Pace(units_per_minute, language, fixed, PAUSE_BETWEEN_PARTS_MS / 1000, PAUSE_BETWEEN_SECTIONS_MS / 1000)
+    return Pace(voice.units_per_minute, voice.language, fixed, voice.pauses.part, voice.pauses.section)
 
 
 def produce_episode(
@@ -75,22 +73,28 @@ def produce_episode(
     tags: Tags,
     music: Music | None = None,
     advance: Advance = lambda n: None,
+    pauses: Pauses | None = None,
 ) -> ProducedAudio:
-    """Encode ``sections`` between the intro and outro music into ``out`` and tag it."""
+    """Encode ``sections`` between the intro and outro music into ``out`` and tag it; every
+    sentence's cue is placed on the episode's timeline."""
     music = music or Music.load()
+    pauses = pauses or Pauses()
     chapters: list[Chapter] = []
+    cues: list[Cue] = []
     try:
         with Mp3Encoder(out, BITRATE) as encoder:
             encoder.write(music.intro)
             encoder.write(silence(PAUSE_AFTER_INTRO_MS))
             for index, section in enumerate(sections):
                 if index:
-                    encoder.write(silence(PAUSE_BETWEEN_SECTIONS_MS))
+                    encoder.write(silence(pauses.section * 1000))
                 start = encoder.seconds if index else 0.0  # the opening includes the intro music
                 for number, part in enumerate(section.parts):
                     if number:
-                        encoder.write(silence(PAUSE_BETWEEN_PARTS_MS))
-                    encoder.write(_level(conform(part), SPEECH_DBFS))
+                        encoder.write(silence(pauses.part * 1000))
+                    offset = encoder.seconds
+                    cues += [Cue(round(offset + c.start, 3), round(offset + c.end, 3), c.text) for c in part.cues]
+                    encoder.write(_level(conform(part.audio), SPEECH_DBFS))
                 chapters.append(Chapter(section.title, round(start, 3), 0.0))
                 advance(1)
             encoder.write(silence(PAUSE_BEFORE_OUTRO_MS))
@@ -103,7 +107,7 @@ def produce_episode(
     chapters = [Chapter(c.title, c.start, round(end, 3)) for c, end in zip(chapters, ends, strict=True)]
     write_tags(out, tags, chapters, duration)
     log.info("Encoded %s of audio into %s (%d KB).", clock(duration), out.name, out.stat().st_size // 1024)
-    return ProducedAudio(path=out, duration=duration, chapters=tuple(chapters))
+    return ProducedAudio(path=out, duration=duration, chapters=tuple(chapters), cues=tuple(cues))
 
 
 def _level(segment: AudioSegment, target_dbfs: float) -> AudioSegment:

@@ -94,7 +94,7 @@ def parse_table(
     cls: type[Any], table: dict[str, Any], where: str, ctx: Context, extra_known: tuple[str, ...] = ()
 ) -> Any:
     """Validate ``table`` against the frozen dataclass ``cls`` and build it."""
-    fields = {f.name: f for f in dataclasses.fields(cls)}
+    fields = {f.name: f for f in dataclasses.fields(cls) if not f.metadata.get("internal")}
     reject_unknown(table, (*fields, *extra_known), where, ctx)
     hints = typing.get_type_hints(cls)
     values: dict[str, Any] = {}

@@ -17,7 +17,7 @@ from types import TracebackType
 from .errors import StoreError
 from .models import Chapter, Episode, Paper, ShowNotes
 
-SCHEMA_VERSION = 3
+SCHEMA_VERSION = 4
 _SCHEMA_1 = """
 CREATE TABLE episodes (
     day TEXT PRIMARY KEY,
@@ -54,7 +54,11 @@ _SCHEMA_3 = """
 ALTER TABLE episodes ADD COLUMN notes TEXT NOT NULL DEFAULT '{}';
 ALTER TABLE episodes ADD COLUMN usage TEXT NOT NULL DEFAULT '{}';
 """
-_MIGRATIONS = {1: _SCHEMA_1, 2: _SCHEMA_2, 3: _SCHEMA_3}  # version → what brings the previous one to it
+_SCHEMA_4 = """
+ALTER TABLE episodes ADD COLUMN captions TEXT NOT NULL DEFAULT '[]';
+ALTER TABLE episodes ADD COLUMN voice_note TEXT NOT NULL DEFAULT '';
+"""
+_MIGRATIONS = {1: _SCHEMA_1, 2: _SCHEMA_2, 3: _SCHEMA_3, 4: _SCHEMA_4}  # version → what brings the previous one to it
 
 
 class Store:
@@ -138,8 +142,8 @@ class Store:
             self._db.execute("DELETE FROM episodes WHERE day = ?", (day,))
             self._db.execute(
                 "INSERT INTO episodes (day, guid, revision, title, language, audio_name, audio_bytes,"
-                " duration, transcript_name, chapters, papers, published_at, notes, usage)"
-                " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                " duration, transcript_name, chapters, papers, published_at, notes, usage, captions, voice_note)"
+                " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                 (
                     day, episode.guid, episode.revision, episode.title, episode.language,
                     episode.audio_name, episode.audio_bytes, episode.duration,
@@ -149,6 +153,8 @@ class Store:
                     episode.published_at.isoformat(),
                     json.dumps({k: n.to_dict() for k, n in episode.notes.items()}, ensure_ascii=False),
                     json.dumps(episode.usage),
+                    json.dumps(list(episode.captions)),
+                    episode.voice_note,
                 ),
             )
             self._db.executemany(
@@ -184,4 +190,6 @@ def _episode(data: sqlite3.Row) -> Episode:
         language=data["language"],
         notes={k: ShowNotes.from_dict(v) for k, v in json.loads(data["notes"]).items()},
         usage=json.loads(data["usage"]),
+        captions=tuple(json.loads(data["captions"])),
+        voice_note=data["voice_note"],
     )

@@ -19,10 +19,19 @@ def _read(path: Path) -> dict[str, Any]:
         raise ConfigError(f"{path}: cannot read: {exc}") from exc
 
 
-def preset(engine: str, language: str, folder: Path | None = None) -> dict[str, Any]:
-    """The engine's defaults for a language, e.g. ``{"voice": "cmn", "speed": 175}``."""
-    path = (folder or voices_dir()) / "presets.toml"
-    return dict(_read(path).get(engine, {}).get(language, {}))
+def presets(language: str, folder: Path | None = None) -> dict[str, dict[str, Any]]:
+    """The voice presets for a language, by name (voices/presets.toml)."""
+    return dict(_read((folder or voices_dir()) / "presets.toml").get(language, {}))
+
+
+def preset(language: str, name: str, folder: Path | None = None) -> dict[str, Any]:
+    """One preset: ``pauses``, and per engine its voice settings; ConfigError if unknown."""
+    known = presets(language, folder)
+    if name not in known:
+        raise ConfigError(
+            f"tts.preset = {name!r}: no such voice preset for {language}; choose one of: {', '.join(known)}"
+        )
+    return known[name]
 
 
 @dataclass(frozen=True)

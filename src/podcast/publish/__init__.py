@@ -27,6 +27,7 @@ log = logging.getLogger(__name__)
 FEED_NAME = "feed.xml"
 PAGE_NAME = "index.html"
 EPISODES_DIR = "episodes"
+EPISODE_FILES = (".mp3", ".txt", ".vtt", ".srt")  # what an episode publishes under one stem
 
 
 class PublishTarget(ABC):
@@ -67,7 +68,7 @@ def free_stem(target: PublishTarget, day: str, revision: int) -> str:
     skipping any name that is already taken."""
     while True:
         stem = f"{EPISODES_DIR}/{day}" + (f"-r{revision}" if revision > 1 else "")
-        if not target.exists(stem + ".mp3") and not target.exists(stem + ".txt"):
+        if not any(target.exists(stem + suffix) for suffix in EPISODE_FILES):
             return stem
         revision += 1
 

@@ -77,7 +77,8 @@ def notes_html(episode: Episode, full: bool = True) -> str:
     words = i18n.phrases(episode.language)
     items = [_paper_html(paper, episode.notes.get(paper.id, ShowNotes()), episode.language, full)
              for paper in episode.papers]
-    return f"<p>{escape(words.papers_heading)}</p><ol>{''.join(items)}</ol>"
+    note = f"<p>{escape(episode.voice_note)}</p>" if episode.voice_note and full else ""
+    return f"<p>{escape(words.papers_heading)}</p><ol>{''.join(items)}</ol>{note}"
 
 
 def _paper_html(paper: Paper, notes: ShowNotes, language: str, full: bool) -> str:

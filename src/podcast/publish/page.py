@@ -52,6 +52,10 @@ def _article(episode: Episode) -> str:
     words = i18n.phrases(episode.language)
     audio = escape(episode.audio_name)
     minutes, seconds = divmod(round(episode.duration), 60)
+    captions = "".join(
+        f'<a href="{escape(name)}">{escape(words.captions)} ({name.rsplit(".", 1)[-1].upper()})</a>'
+        for name in episode.captions
+    )
     chapters = "".join(
         f"<li>{int(c.start) // 60}:{int(c.start) % 60:02d} {escape(c.title)}</li>" for c in episode.chapters
     )
@@ -60,7 +64,7 @@ def _article(episode: Episode) -> str:
 <p class="meta">{escape(i18n.spoken_day(episode.date, episode.language))} · {minutes}:{seconds:02d}</p>
 <audio controls preload="none" src="{audio}"></audio>
 <p class="links"><a href="{audio}" download>{escape(words.download)}</a>\
-<a href="{escape(episode.transcript_name)}">{escape(words.transcript)}</a></p>
+<a href="{escape(episode.transcript_name)}">{escape(words.transcript)}</a>{captions}</p>
 {notes_html(episode)}
 <details><summary>{escape(words.chapters)}</summary><ol>{chapters}</ol></details>
 </article>"""

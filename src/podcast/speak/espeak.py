@@ -1,7 +1,8 @@
 """The ``espeak`` engine: espeak-ng 1.52 from the espeakng-loader wheel, through its C API.
 
-Offline, fast and robotic. Debian's espeak-ng 1.51 reads Mandarin tones as English digits, so
-the library and data come from the wheel, never from the system.
+Offline, fast and robotic: the stand-in when neural voices cannot be reached. Debian's
+espeak-ng 1.51 reads Mandarin tones as English digits, so the library and data come from the
+wheel, never from the system.
 """
 
 from __future__ import annotations
@@ -25,8 +26,8 @@ _SynthCallback = ctypes.CFUNCTYPE(
 
 @dataclass(frozen=True)
 class EspeakOptions:
-    speed: int = 0  # words per minute, 80-450; 0 takes voices/presets.toml
-    pitch: int = -1  # 0-99; -1 takes voices/presets.toml
+    speed: int = 0  # words per minute, 80-450; 0: the preset's
+    pitch: int = -1  # 0-99; -1: the preset's
 
 
 class _Library:
@@ -89,23 +90,21 @@ class EspeakSpeaker(Speaker):
     Options = EspeakOptions
     offline = True
 
-    def __init__(self, options: EspeakOptions, language: str, voice: str = "") -> None:
-        super().__init__(options, language, voice)
-        self.speed = options.speed or int(self.defaults.get("speed", 175))
-        self.pitch = options.pitch if options.pitch >= 0 else int(self.defaults.get("pitch", 50))
+    @property
+    def speed(self) -> int:
+        return self.options.speed or 175
 
-    def speak(self, text: str) -> AudioSegment:
+    @classmethod
+    def pace_factor(cls, preset: dict, options: EspeakOptions) -> float:
+        # the preset's rate was measured at the preset's speed
+        return options.speed / preset["speed"] if options.speed and preset.get("speed") else 1.0
+
+    def speak_chunk(self, text: str, voice: str) -> tuple[AudioSegment, list[float] | None]:
         library = _Library.get()
-        pcm = library.synthesize(text, self.voice, self.speed, self.pitch)
+        pcm = library.synthesize(text, voice, self.speed, self.options.pitch if self.options.pitch >= 0 else 50)
         if not pcm:
             raise SpeechError(f"espeak-ng produced no audio for: {text[:40]}")
-        return AudioSegment(pcm, sample_width=2, frame_rate=library.rate, channels=1)
-
-    @property
-    def units_per_minute(self) -> float:
-        # the preset's rate was measured at the preset's speed; a faster voice says more
-        preset_speed = float(self.defaults.get("speed", self.speed))
-        return super().units_per_minute * self.speed / preset_speed
+        return AudioSegment(pcm, sample_width=2, frame_rate=library.rate, channels=1), None
 
     def describe(self) -> str:
         return f"espeak-ng voice {self.voice}"

@@ -83,14 +83,17 @@ def compose_script(picks: Sequence[Pick], texts: Sequence[PaperText], brief: Bri
     for number, (pick, text) in enumerate(zip(picks, texts, strict=True), start=1):
         title = _one_line(say(text.title)).rstrip("。.")
         steps = [_one_line(say(step)) for step in text.steps if step.strip()]
-        parts = [
+        opening = [
             words.heading.format(n=number),
             words.title_line.format(title=title),
             *_paragraphs(words.summary_line, say(text.summary)),
+        ]
+        thoughts = [
             *_paragraphs(words.thoughts_line, say(text.thoughts)),
             *(i18n.step_line(i, step, brief.language) for i, step in enumerate(steps, start=1)),
         ]
-        segments.append(Segment(number, pick.paper.id, title, tuple(parts), replace(text.notes, title=title)))
+        segments.append(Segment(number, pick.paper.id, title, (*opening, *thoughts),
+                                replace(text.notes, title=title), thoughts_at=len(opening)))
     count = len(segments)
     intro = words.intro_one if count == 1 else words.intro.format(n=count)
     return Script(

@@ -1,0 +1,246 @@
+"""The ``edge`` engine: Microsoft Edge's neural voices through the edge-tts package.
+
+The service fails now and then (no audio, 403 bursts, dropped connections), refuses nothing
+but splits nothing in Chinese, and strips SSML pauses; so requests are cut small at sentence
+ends, run several at a time, retried with backoff and jitter, cached, and pauses are silence
+added in the mix. Sentence timings come from its SentenceBoundary events.
+
+``$PODCAST_EDGE_TTS_URL`` points the library at another websocket endpoint (tests, relays);
+:func:`_point_library_at` is the only code that touches the library's module state.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import json
+import logging
+import random
+import re
+import socket
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from urllib.parse import urlsplit
+
+import aiohttp
+import edge_tts
+import edge_tts.communicate
+from edge_tts.exceptions import NoAudioReceived, UnexpectedResponse, UnknownResponse, WebSocketError
+
+from ..audio import AudioSegment, decode_bytes
+from ..errors import SpeechError
+from ..progress import Advance
+from ..resources import voices_dir
+from ..schema import check
+from ..voices import Lexicon
+from . import ENGINES, Line, SpeakContext, Speaker, Utterance, Voice, assemble, chunk
+
+log = logging.getLogger(__name__)
+
+ENDPOINT_ENV = "PODCAST_EDGE_TTS_URL"
+CHECK_TIMEOUT = 5.0
+_LIBRARY_ENDPOINT = edge_tts.communicate.WSS_URL
+_TICKS_PER_SECOND = 10_000_000
+_RETRYABLE = (NoAudioReceived, WebSocketError, UnexpectedResponse, UnknownResponse,
+              aiohttp.ClientResponseError, aiohttp.ClientPayloadError, aiohttp.ServerDisconnectedError,
+              aiohttp.ClientOSError, asyncio.TimeoutError, ConnectionError)
+
+
+def _prosody(pattern: str, example: str):  # noqa: ANN202
+    def validate(value: str) -> None:
+        if value and not re.fullmatch(pattern, value):
+            raise ValueError(f"must look like {example}")
+
+    return check(validate)
+
+
+@dataclass(frozen=True)
+class EdgeOptions:
+    rate: str = field(default="", metadata=_prosody(r"[+-]\d+%", '"+10%" or "-5%"'))  # "": the preset's
+    pitch: str = field(default="", metadata=_prosody(r"[+-]\d+Hz", '"+0Hz" or "-2Hz"'))
+    volume: str = field(default="", metadata=_prosody(r"[+-]\d+%", '"+0%"'))
+
+
+@dataclass(frozen=True)
+class _Job:
+    line: int
+    index: int
+    text: str  # as sent: the lexicon applied
+    voice: str
+
+
+def _point_library_at(endpoint: str | None) -> None:
+    """edge-tts takes its endpoint from a module constant; this sets it, or puts it back."""
+    url = endpoint or _LIBRARY_ENDPOINT
+    edge_tts.communicate.WSS_URL = url if "?" in url else url + "?"
+
+
+@ENGINES.register("edge")
+class EdgeSpeaker(Speaker):
+    Options = EdgeOptions
+    max_chunk_bytes = 2800  # requests stay well under the 3,000 bytes that work reliably
+
+    def __init__(self, voice: Voice, context: SpeakContext | None = None) -> None:
+        super().__init__(voice, context)
+        _point_library_at(self.context.env.get(ENDPOINT_ENV) or None)
+        self.requests = 0
+
+    @classmethod
+    def pace_factor(cls, preset: dict, options: EdgeOptions) -> float:
+        def percent(value: str) -> float:
+            return float(value.rstrip("%")) if value else 0.0
+
+        if not options.rate:
+            return 1.0
+        return (100 + percent(options.rate)) / (100 + percent(preset.get("rate", "+0%")))
+
+    def check(self) -> str | None:
+        """Whether the service's host answers at all: a name lookup and a TCP connection."""
+        url = urlsplit(edge_tts.communicate.WSS_URL)
+        port = url.port or (443 if url.scheme == "wss" else 80)
+        try:
+            socket.create_connection((url.hostname, port), timeout=CHECK_TIMEOUT).close()
+        except OSError as exc:
+            return f"edge-tts cannot be reached at {url.hostname}:{port}: {exc.strerror or exc}"
+        return None
+
+    def speak_chunk(self, text: str, voice: str) -> tuple[AudioSegment, list[float] | None]:
+        return asyncio.run(self._one(text, voice))
+
+    def speak_all(self, lines: Sequence[Line], lexicon: Lexicon, advance: Advance) -> list[Utterance]:
+        groups = [chunk(line.text, self.max_chunk_bytes) for line in lines]
+        jobs = [
+            _Job(number, index, lexicon.apply(" ".join(group)), self.voice_for(line))
+            for number, (line, line_groups) in enumerate(zip(lines, groups, strict=True))
+            for index, group in enumerate(line_groups)
+        ]
+        results = asyncio.run(self._all(jobs, [len(g) for g in groups], advance))
+        spoken = []
+        for number, line_groups in enumerate(groups):
+            mine = [results[job] for job in jobs if job.line == number]
+            spoken.append(assemble(line_groups, mine, self.settings.pauses.sentence))
+        return spoken
+
+    async def _all(self, jobs: list[_Job], per_line: list[int], advance: Advance) -> dict:
+        gate = asyncio.Semaphore(self.context.concurrency)
+        left = list(per_line)
+        results: dict[_Job, tuple[AudioSegment, list[float] | None]] = {}
+
+        async def run(job: _Job) -> None:
+            async with gate:
+                results[job] = await self._one(job.text, job.voice)
+            left[job.line] -= 1
+            if not left[job.line]:
+                advance(1)
+
+        await asyncio.gather(*(run(job) for job in jobs))
+        return results
+
+    async def _one(self, text: str, voice: str) -> tuple[AudioSegment, list[float] | None]:
+        """One request's audio and sentence starts, from the cache or the service."""
+        options = self.options
+        key = hashlib.sha256(json.dumps(["edge", voice, options.rate, options.pitch, options.volume, text],
+                                        ensure_ascii=False).encode()).hexdigest()[:40]
+        cached = self._cached(key)
+        if cached:
+            return cached
+        for attempt in range(self.context.retries + 1):
+            try:
+                data, starts = await self._synthesize(text, voice)
+                break
+            except aiohttp.ClientConnectorError as exc:  # no route, no name, nobody listening
+                raise SpeechError(f"edge-tts cannot be reached: {exc}") from exc
+            except _RETRYABLE as exc:
+                if attempt == self.context.retries:
+                    raise SpeechError(f"edge-tts failed {attempt + 1} times on {text[:30]!r}: {_describe(exc)}") from exc
+                delay = self.context.backoff * 2**attempt * (1 + random.random() / 2)
+                log.info("edge-tts: %s; retrying in %.1f s.", _describe(exc), delay)
+                await asyncio.sleep(delay)
+        self._store(key, data, starts)
+        # decoding runs ffmpeg: in a thread, so other requests go on meanwhile
+        audio = await asyncio.get_running_loop().run_in_executor(None, decode_bytes, data, "edge-tts audio")
+        return audio, starts
+
+    async def _synthesize(self, text: str, voice: str) -> tuple[bytes, list[float]]:
+        self.requests += 1
+        options = self.options
+        communicate = edge_tts.Communicate(
+            text, voice, rate=options.rate or "+0%", pitch=options.pitch or "+0Hz",
+            volume=options.volume or "+0%", boundary="SentenceBoundary",
+            connect_timeout=10, receive_timeout=30,
+        )
+        audio = bytearray()
+        starts = []
+        async for message in communicate.stream():
+            if message["type"] == "audio":
+                audio += message["data"]
+            elif message["type"] == "SentenceBoundary":
+                starts.append(message["offset"] / _TICKS_PER_SECOND)
+        return bytes(audio), starts
+
+    def _cached(self, key: str) -> tuple[AudioSegment, list[float] | None] | None:
+        folder = self.context.cache_dir
+        if not folder or not (folder / f"{key}.mp3").is_file():
+            return None
+        try:
+            starts = json.loads((folder / f"{key}.json").read_text(encoding="utf-8"))
+            return decode_bytes((folder / f"{key}.mp3").read_bytes(), "cached edge-tts audio"), starts
+        except (OSError, ValueError, SpeechError):
+            return None
+
+    def _store(self, key: str, data: bytes, starts: list[float]) -> None:
+        folder = self.context.cache_dir
+        if not folder:
+            return
+        try:
+            folder.mkdir(parents=True, exist_ok=True)
+            _write(folder / f"{key}.json", json.dumps(starts).encode())
+            _write(folder / f"{key}.mp3", data)  # written last: it marks the entry complete
+        except OSError as exc:
+            log.warning("Could not cache edge-tts audio in %s: %s", folder, exc)
+
+    def describe(self) -> str:
+        second = f" and {self.settings.thoughts_voice}" if self.settings.thoughts_voice else ""
+        return f"edge-tts voices {self.voice}{second}"
+
+
+def _write(path: Path, data: bytes) -> None:
+    temporary = path.with_suffix(path.suffix + ".part")
+    temporary.write_bytes(data)
+    temporary.replace(path)
+
+
+def _describe(exc: BaseException) -> str:
+    if isinstance(exc, aiohttp.ClientResponseError):
+        return f"HTTP {exc.status}"
+    return f"{type(exc).__name__}: {exc}" if str(exc) else type(exc).__name__
+
+
+@dataclass(frozen=True)
+class VoiceInfo:
+    name: str
+    locale: str
+    gender: str
+    traits: str
+
+
+def available_voices(prefix: str = "", online: bool = True) -> tuple[list[VoiceInfo], bool]:
+    """edge-tts voices whose locale starts with ``prefix``, and whether the list is live (the
+    service's own) or the snapshot in voices/edge-voices.json."""
+    raw: list[dict] | None = None
+    if online:
+        try:
+            raw = asyncio.run(edge_tts.list_voices())
+        except (aiohttp.ClientError, asyncio.TimeoutError, OSError, ValueError) as exc:
+            log.info("The live voice list cannot be fetched (%s); showing the bundled one.", exc)
+    live = raw is not None
+    if raw is None:
+        raw = json.loads((voices_dir() / "edge-voices.json").read_text(encoding="utf-8"))["voices"]
+    voices = [
+        VoiceInfo(item["ShortName"], item["Locale"], item.get("Gender", ""),
+                  ", ".join(item.get("VoiceTag", {}).get("VoicePersonalities", [])))
+        for item in raw
+        if item.get("Locale", "").lower().startswith(prefix.lower())
+    ]
+    return sorted(voices, key=lambda v: (v.locale, v.name)), live
