@@ -132,6 +132,7 @@ def test_an_episode_voiced_by_edge_has_captions_on_speech(edge, tmp_path):
         start = ((int(hours) * 60 + int(minutes)) * 60 + int(seconds)) * 1000 + int(millis)
         assert audio[start : start + 200].dBFS > -35, f"silence at the cue for {text!r}"
     assert result.episode.captions == ("episodes/2026-11-21.vtt", "episodes/2026-11-21.srt")
+    assert edge.fake.requests and not any(re.search(r"[*#_`\[\]]|https?:", r.text) for r in edge.fake.requests)
     assert 'href="episodes/2026-11-21.vtt"' in (feed / "index.html").read_text(encoding="utf-8")
 
 
