@@ -29,7 +29,7 @@ import edge_tts.communicate
 from edge_tts.exceptions import NoAudioReceived, UnexpectedResponse, UnknownResponse, WebSocketError
 
 from ..audio import AudioSegment, decode_bytes
-from ..errors import SpeechError
+from ..errors import AudioError, SpeechError
 from ..progress import Advance
 from ..resources import voices_dir
 from ..schema import check
@@ -159,7 +159,10 @@ class EdgeSpeaker(Speaker):
                 await asyncio.sleep(delay)
         self._store(key, data, starts)
         # decoding runs ffmpeg: in a thread, so other requests go on meanwhile
-        audio = await asyncio.get_running_loop().run_in_executor(None, decode_bytes, data, "edge-tts audio")
+        try:
+            audio = await asyncio.get_running_loop().run_in_executor(None, decode_bytes, data, "edge-tts audio")
+        except AudioError as exc:  # the service sent something that is not audio
+            raise SpeechError(f"edge-tts sent audio that cannot be decoded: {exc}") from exc
         return audio, starts
 
     async def _synthesize(self, text: str, voice: str) -> tuple[bytes, list[float]]:
@@ -186,7 +189,7 @@ class EdgeSpeaker(Speaker):
         try:
             starts = json.loads((folder / f"{key}.json").read_text(encoding="utf-8"))
             return decode_bytes((folder / f"{key}.mp3").read_bytes(), "cached edge-tts audio"), starts
-        except (OSError, ValueError, SpeechError):
+        except (OSError, ValueError, AudioError):  # a damaged entry is fetched again
             return None
 
     def _store(self, key: str, data: bytes, starts: list[float]) -> None:
