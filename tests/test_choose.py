@@ -21,18 +21,13 @@ FRIDAY, SATURDAY = date(2026, 11, 20), date(2026, 11, 21)
 SOURCES = DATA / "sources"
 
 
-def config_for(tmp_path, web, extra="", sources=None):
-    sources = sources if sources is not None else f"""
-[[sources]]
-type = "arxiv-rss"
-url = "{web.url('/rss/')}"
-categories = ["cs.AI+cs.CL"]
+def listings(web) -> str:
+    return f'[[sources]]\ntype = "arxiv-rss"\nurl = "{web.url("/rss/")}"\ncategories = ["cs.AI+cs.CL"]\n'
 
-[[sources]]
-type = "hf-daily"
-url = "{web.url('/api/daily_papers')}"
-days = 1
-"""
+
+def config_for(tmp_path, web, extra="", sources=None):
+    hf_daily = f'[[sources]]\ntype = "hf-daily"\nurl = "{web.url("/api/daily_papers")}"\ndays = 1\n'
+    sources = sources if sources is not None else listings(web) + hf_daily
     (tmp_path / "podcast.toml").write_text(
         f'[show]\nmax_papers = 2\n[listener]\nproject = "{TAX_PROJECT}"\n{extra}\n{sources}', encoding="utf-8"
     )
@@ -117,16 +112,7 @@ def test_strict_fails_the_run_on_one_failing_source(tmp_path, web):
 
 
 def test_fallback_sources_only_when_every_source_failed(tmp_path, web):
-    sources = f"""
-[[sources]]
-type = "arxiv-rss"
-url = "{web.url('/rss/')}"
-categories = ["cs.AI+cs.CL"]
-
-[[sources]]
-type = "file"
-fallback = true
-"""
+    sources = listings(web) + '[[sources]]\ntype = "file"\nfallback = true\n'
     config = config_for(tmp_path, web, sources=sources)
     serve_friday(web)
     with open_store(config) as store:
