@@ -13,9 +13,12 @@ import pytest
 from .clock import FakeClock
 from .webserver import WebServer
 
-from podcast.config import Config, load_config
+from podcast.config import Config, TTSConfig, load_config
 from podcast.models import Paper
 from podcast.sources.file import FileOptions, FileSource
+from podcast.speak import Line, Speaker, Utterance, open_speaker
+from podcast.speak.espeak import EspeakOptions
+from podcast.voices import Lexicon
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 # A Saturday morning, as in the issue: "上午 9 点 30 分，星期六".
@@ -70,3 +73,14 @@ def clock():
 FILE_SOURCE = '[[sources]]\ntype = "file"\n'
 # ...and speaks with the offline voice, unless a test brings its own edge-tts server.
 OFFLINE_TTS = '[tts]\nengine = "espeak"\n'
+
+
+def espeak_speaker(language: str, voice: str = "", **espeak) -> Speaker:
+    """The offline engine for ``language`` (the preset's voice unless ``voice``)."""
+    config = TTSConfig(engine="espeak", voice=voice, engines={"espeak": EspeakOptions(**espeak)})
+    return open_speaker(config, language, context=None)
+
+
+def say(engine: Speaker, text: str, thoughts: bool = False) -> Utterance:
+    """One paragraph spoken by ``engine``, no lexicon applied."""
+    return engine.speak_all([Line(text, thoughts)], Lexicon(None, {}), lambda n: None)[0]

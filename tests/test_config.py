@@ -33,6 +33,22 @@ def test_committed_example_is_valid_and_complete(tmp_path):
     assert "税务" in config.listener.project
     # relative paths resolve against the file's folder, not the working directory
     assert config.publish.dir == ROOT / "feed"
+    assert (config.audio.loudness, config.audio.true_peak, config.audio.bitrate) == (-16, -1, 96)
+
+
+def test_audio_pauses_override_the_voice_preset(make_config):
+    from podcast.speak import resolve_voice
+
+    config = make_config('[tts]\nengine = "espeak"\n[audio.pauses]\nparagraph = 1.5\npaper = 3\n')
+    pauses = resolve_voice(config.tts, "espeak", "zh-CN", config.audio.pauses).pauses
+    assert (pauses.sentence, pauses.part, pauses.section, pauses.paper) == (0.25, 1.5, 1.3, 3.0)
+    assert resolve_voice(config.tts, "espeak", "zh-CN").pauses.paper == 1.3  # the preset's section pause
+
+
+def test_artwork_and_music_paths_are_relative_to_the_config_file(make_config, tmp_path):
+    config = make_config('[show]\nartwork = "art/cover.png"\n[audio]\nintro = "music/intro.mp3"\n')
+    assert config.show.artwork == tmp_path / "art/cover.png"
+    assert config.audio.intro == tmp_path / "music/intro.mp3" and config.audio.outro is None
 
 
 def test_english_show_gets_english_defaults(make_config):
@@ -83,6 +99,11 @@ def test_base_url_gets_a_trailing_slash(make_config):
         ('[selection.embeddings]\nmodel = "m"\nweight = 2\n', "selection.embeddings.weight = 2: must be between 0 and 1"),
         ('[listener]\nkeywords = "lora"\n', 'listener.keywords = "lora": must be a list of strings'),
         ("[network]\ntimeout = 0\n", "network.timeout = 0: must be a positive number"),
+        ("[audio]\nloudness = -5\n", "audio.loudness = -5: must be between -30 and -10"),
+        ("[audio]\nduck = 6\n", "audio.duck = 6: must be between 12 and 40"),
+        ("[audio]\nchannels = 6\n", "audio.channels = 6: must be between 1 and 2"),
+        ("[audio.pauses]\nparagraph = -1\n", "audio.pauses.paragraph = -1: must be between 0 and 5"),
+        ("[audio.pauses]\nbreath = 1\n", "audio.pauses.breath: unknown key"),
         ('[[sources]]\ntype = "file"\n[[sources]]\ntype = "web"\n', 'sources[2].type = "web": unknown source'),
         ('[[sources]]\ntype = "file"\nurl = "x"\n', "sources[1].url: unknown key"),
         ("sources = []\n", "sources: needs at least one [[sources]] entry"),

@@ -4,6 +4,8 @@ read back, the feed parsed by two real podcast parsers, the page, the transcript
 from __future__ import annotations
 
 import hashlib
+import io
+import json
 import re
 from datetime import date, timedelta
 from html.parser import HTMLParser
@@ -13,8 +15,9 @@ import feedparser
 import podcastparser
 import pytest
 from mutagen.id3 import ID3
+from PIL import Image
 
-from podcast.audio import decode_file
+from podcast.audio import decode_file, measure
 from podcast.config import load_config
 from podcast.errors import NothingToBroadcast
 from podcast.pipeline import open_store, preview, rebuild_site, run_episode
@@ -62,7 +65,9 @@ def test_run_publishes_mp3_feed_page_and_transcript(published):
     assert result.standins == ("bundled sample papers", "template script writer (no $OPENAI_API_KEY)", "espeak-ng voice")
     assert Path(result.audio) == feed / "episodes" / "2026-11-21.mp3"
     assert Path(result.feed) == feed / "feed.xml" and Path(result.page) == feed / "index.html"
-    assert sorted(p.name for p in (feed / "episodes").iterdir()) == ["2026-11-21.mp3", "2026-11-21.srt", "2026-11-21.txt", "2026-11-21.vtt"]
+    assert sorted(p.name for p in (feed / "episodes").iterdir()) == [
+        "2026-11-21.chapters.json", "2026-11-21.mp3", "2026-11-21.srt", "2026-11-21.txt", "2026-11-21.vtt",
+    ]
     assert not list(config.state.dir.glob("episode-*"))  # work files are cleaned up
 
 
@@ -75,6 +80,22 @@ def test_mp3_decodes_and_carries_its_tags(published):
     assert str(tags["TIT2"]) == "AI 论文早报：2026 年 11 月 21 日，星期六"
     assert str(tags["TPE1"]) == "研究组"
     assert len(tags.getall("CHAP")) == 4  # opening, two papers, closing
+    (cover,) = tags.getall("APIC")  # the artwork drawn from the show's title
+    assert cover.mime == "image/png" and Image.open(io.BytesIO(cover.data)).size == (1400, 1400)
+    loudness = measure(Path(result.audio), true_peak=True)
+    assert loudness.integrated == pytest.approx(-16, abs=1) and loudness.peak <= -1
+
+
+def test_chapters_file_matches_the_id3_chapters(published):
+    _, result, root = published
+    document = json.loads((root / "feed" / result.episode.chapters_name).read_text(encoding="utf-8"))
+    assert document["version"] == "1.2.0" and document["podcastName"] == "AI 论文早报"
+    frames = sorted(ID3(result.audio).getall("CHAP"), key=lambda frame: frame.start_time)
+    assert [c["title"] for c in document["chapters"]] == [str(f.sub_frames["TIT2"]) for f in frames]
+    for chapter, frame in zip(document["chapters"], frames):
+        assert abs(chapter["startTime"] - frame.start_time / 1000) <= 0.001
+        assert abs(chapter["endTime"] - frame.end_time / 1000) <= 0.001
+    assert document["chapters"][-1]["endTime"] == pytest.approx(result.episode.duration, abs=0.001)
 
 
 def test_feed_parses_in_feedparser_and_podcastparser(published):
@@ -142,7 +163,9 @@ def test_same_day_reuses_and_force_rebuilds_under_a_new_name(tmp_path):
 
     again = run_episode(config, now=SATURDAY_MORNING)
     assert again.reused and again.episode == first.episode
-    assert sorted(p.name for p in first_mp3.parent.iterdir()) == ["2026-11-21.mp3", "2026-11-21.srt", "2026-11-21.txt", "2026-11-21.vtt"]
+    assert sorted(p.name for p in first_mp3.parent.iterdir()) == [
+        "2026-11-21.chapters.json", "2026-11-21.mp3", "2026-11-21.srt", "2026-11-21.txt", "2026-11-21.vtt",
+    ]
 
     rebuilt = run_episode(config, now=SATURDAY_MORNING, force=True)
     assert not rebuilt.reused
@@ -200,3 +223,17 @@ def test_english_show(tmp_path):
     assert text.startswith("Good morning! It's Saturday, November 21, 2026, 2:30 a.m.")
     assert result.episode.title == "AI Papers Daily: Saturday, November 21, 2026"
     assert feedparser.parse(Path(result.feed).read_bytes()).feed.language == "en-us"
+
+
+def test_a_bad_artwork_file_stops_the_run_before_any_work(tmp_path):
+    from PIL import Image as PillowImage
+
+    from podcast.errors import ConfigError
+
+    PillowImage.new("RGB", (1000, 1000), "navy").save(tmp_path / "small.png")
+    (tmp_path / "podcast.toml").write_text(CONFIG.replace("[show]\n", '[show]\nartwork = "small.png"\n'),
+                                           encoding="utf-8")
+    config = load_config(tmp_path / "podcast.toml", tmp_path)
+    with pytest.raises(ConfigError, match=r"small\.png.*1400"):
+        run_episode(config, now=SATURDAY_MORNING)
+    assert not (tmp_path / "feed" / "episodes").exists()

@@ -1,10 +1,14 @@
-"""Timed transcripts of an episode: WebVTT (players and browsers) and SRT, a cue per sentence."""
+"""Timed text published next to an episode's MP3: WebVTT (players and browsers) and SRT with a
+cue per sentence, and the chapters as Podcasting 2.0 JSON."""
 
 from __future__ import annotations
 
+import json
 from collections.abc import Sequence
 
-from .models import Cue
+from .models import Chapter, Cue
+
+CHAPTERS_VERSION = "1.2.0"
 
 
 def _stamp(seconds: float, separator: str) -> str:
@@ -33,3 +37,16 @@ def render_srt(cues: Sequence[Cue]) -> str:
         for number, cue in enumerate(cues, start=1)
     ]
     return "\n\n".join(blocks) + "\n"
+
+
+def render_chapters(chapters: Sequence[Chapter], title: str, show: str) -> str:
+    """The Podcasting 2.0 JSON chapters file (version 1.2): what ``podcast:chapters`` points at."""
+    document = {
+        "version": CHAPTERS_VERSION,
+        "title": title,
+        "podcastName": show,
+        "chapters": [
+            {"startTime": round(c.start, 3), "endTime": round(c.end, 3), "title": c.title} for c in chapters
+        ],
+    }
+    return json.dumps(document, ensure_ascii=False, indent=1) + "\n"

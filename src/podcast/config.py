@@ -57,6 +57,8 @@ class ShowConfig:
     max_papers: int = field(default=5, metadata=between(1, 10))
     target_minutes: float = field(default=8.0, metadata=check(positive_number))
     description: str = ""
+    #: the show's cover: a square PNG or JPEG, 1400-3000 px; unset: drawn from the title
+    artwork: Path | None = None
 
     @property
     def zone(self) -> ZoneInfo:
@@ -160,6 +162,32 @@ class TTSConfig:
 
 
 @dataclass(frozen=True)
+class PauseConfig:
+    """Silences in the mix, in seconds; unset: the voice preset's."""
+
+    sentence: float | None = field(default=None, metadata=between(0, 5))  # sentences synthesised apart
+    paragraph: float | None = field(default=None, metadata=between(0, 5))
+    section: float | None = field(default=None, metadata=between(0, 10))  # after the greeting, before the closing
+    paper: float | None = field(default=None, metadata=between(0, 10))  # between papers, around the sting
+
+
+@dataclass(frozen=True)
+class AudioConfig:
+    loudness: float = field(default=-16.0, metadata=between(-30, -10))  # integrated, LUFS
+    true_peak: float = field(default=-1.0, metadata=between(-9, 0))  # dBTP, at most
+    bitrate: int = field(default=96, metadata=between(32, 320))  # kbit/s, constant
+    channels: int = field(default=1, metadata=between(1, 2))
+    quality: int = field(default=7, metadata=between(0, 9))  # LAME: 0 slowest and best, 9 fastest
+    music: bool = True  # false: no intro, sting or outro at all
+    intro: Path | None = None  # any file ffmpeg reads; unset: the show's own in voices/music
+    sting: Path | None = None
+    outro: Path | None = None
+    duck: float = field(default=15.0, metadata=between(12, 40))  # dB the intro drops under the voice
+    voice_entry: float = field(default=7.5, metadata=between(0, 60))  # seconds into the intro
+    pauses: PauseConfig = field(default_factory=PauseConfig)
+
+
+@dataclass(frozen=True)
 class PublishConfig:
     target: str = "folder"
     dir: Path = Path("feed")
@@ -180,6 +208,7 @@ class Config:
     llm: LlmConfig
     writer: BackendConfig
     tts: TTSConfig
+    audio: AudioConfig
     publish: PublishConfig
     state: StateConfig
     network: NetworkConfig
@@ -223,7 +252,8 @@ def load_config(path: Path | None, cwd: Path) -> Config:
 def _build(data: dict[str, Any], ctx: Context) -> Config:
     from .publish import TARGETS
 
-    known = ("show", "listener", "sources", "selection", "llm", "writer", "tts", "publish", "state", "network")
+    known = ("show", "listener", "sources", "selection", "llm", "writer", "tts", "audio", "publish", "state",
+             "network")
     reject_unknown(data, known, "", ctx)
     show = parse_table(ShowConfig, subtable(data, "show", ctx), "show", ctx)
     show = dataclasses.replace(
@@ -249,6 +279,7 @@ def _build(data: dict[str, Any], ctx: Context) -> Config:
     if tts.preset not in known_presets:
         raise ctx.error("tts.preset", f"no such voice preset for {show.language}; choose one of: "
                         f"{', '.join(known_presets)}", tts.preset)
+    audio = parse_table(AudioConfig, subtable(data, "audio", ctx), "audio", ctx)
     publish = parse_table(PublishConfig, subtable(data, "publish", ctx), "publish", ctx)
     if publish.target not in TARGETS:
         raise ctx.error(
@@ -259,7 +290,7 @@ def _build(data: dict[str, Any], ctx: Context) -> Config:
         publish = dataclasses.replace(publish, base_url=publish.base_url + "/")
     state = parse_table(StateConfig, subtable(data, "state", ctx), "state", ctx)
     network = parse_table(NetworkConfig, subtable(data, "network", ctx), "network", ctx)
-    return Config(show, listener, sources, selection, llm, writer, tts, publish, state, network)
+    return Config(show, listener, sources, selection, llm, writer, tts, audio, publish, state, network)
 
 
 def _tts(table: dict[str, Any], ctx: Context) -> TTSConfig:

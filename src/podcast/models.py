@@ -260,3 +260,4 @@ class Episode:
     usage: dict[str, Any] = field(default_factory=dict)  # what writing it cost: calls, tokens, money
     captions: tuple[str, ...] = ()  # published timed transcripts (WebVTT first, then SRT)
     voice_note: str = ""  # said in the show notes when the offline voice stood in
+    chapters_name: str = ""  # the published Podcasting 2.0 chapters file (JSON)

@@ -28,7 +28,8 @@ from .refine import open_refiners
 from .select import Profile, select_papers
 from .sources import SOURCES, Gathered, Source, SourceReport, gather, open_sources
 from .sources.file import FileOptions
-from .captions import render_srt, render_vtt
+from .artwork import show_artwork
+from .captions import render_chapters, render_srt, render_vtt
 from .speak import ENGINES, Pauses, SpeakContext, Speaker, open_speaker, speak_script
 from .store import Store
 from .timing import Pace, clock
@@ -186,19 +187,20 @@ class _EpisodeMaker:
     def make(self, moment: datetime, previous: Episode | None, choice: Choice) -> tuple[Episode, tuple[str, ...]]:
         config, show = self.config, self.config.show
         context = SpeakContext(config.state.dir / "cache" / "tts", self.env, config.tts.concurrency, config.tts.retries)
-        speaker = open_speaker(config.tts, show.language, context)
+        speaker = open_speaker(config.tts, show.language, context, pauses=config.audio.pauses)
         fallback_reason = None
         problem = speaker.check()
         if problem:  # known before writing: the script is sized for the voice that will read it
             speaker, fallback_reason = self._fallback(speaker, context, SpeechError(problem))
-        music = Music.load()
+        music = Music.load(config.audio)
+        artwork = show_artwork(show.artwork, show.title, show.author, config.state.dir / "cache")
         writer, writer_standin = open_writer(config, self.env)
         script = _write(writer, choice.picks, config, moment, pace(speaker.settings, music))
         estimate = pace(speaker.settings, music).estimate(script)
         log.info("Estimated length %s (target %s).", clock(estimate), clock(show.target_minutes * 60))
         spoken, speaker, failed = self._speak(script, speaker, context)
         fallback_reason = fallback_reason or failed
-        episode = self._publish(moment, previous, choice, script, spoken, music, speaker.settings.pauses)
+        episode = self._publish(moment, previous, choice, script, spoken, music, speaker.settings.pauses, artwork)
         log.info("Produced %s (estimated %s for the %s).", clock(episode.duration),
                  clock(pace(speaker.settings, music).estimate(script)), speaker.describe())
         if fallback_reason:
@@ -228,26 +230,29 @@ class _EpisodeMaker:
         if speaker.offline or self.config.tts.fallback != "offline":
             raise SpeechError(f"{exc} (pieces already spoken are cached: a rerun resumes)") from exc
         log.warning("%s; espeak-ng voices the episode instead.", exc)
-        return open_speaker(self.config.tts, speaker.language, context, engine="espeak"), _short_reason(exc)
+        offline = open_speaker(self.config.tts, speaker.language, context, "espeak", self.config.audio.pauses)
+        return offline, _short_reason(exc)
 
     def _publish(self, moment: datetime, previous: Episode | None, choice: Choice, script: Script,
-                 spoken: list, music: Music, pauses: Pauses) -> Episode:
+                 spoken: list, music: Music, pauses: Pauses, artwork: tuple[bytes, str]) -> Episode:
         show, day = self.config.show, moment.date()
         transcript = script.text()
         title = i18n.phrases(show.language).episode_title.format(show=show.title, day=i18n.spoken_day(day, show.language))
         listing = "; ".join(pick.paper.title_for(show.language) for pick in choice.picks)
-        tags = Tags(title, show.author, show.title, day, show.language, listing, transcript)
+        tags = Tags(title, show.author, show.title, day, show.language, listing, transcript, artwork)
         revision = previous.revision + 1 if previous else 1
         stem = free_stem(self.target, day.isoformat(), revision)
         self.config.state.dir.mkdir(parents=True, exist_ok=True)
         with tempfile.TemporaryDirectory(prefix="episode-", dir=self.config.state.dir) as work:
             with self.progress.task("Producing", len(spoken)) as advance:
-                audio = produce_episode(spoken, Path(work) / "episode.mp3", tags, music, advance, pauses)
+                audio = produce_episode(spoken, Path(work) / "episode.mp3", tags, music, advance, pauses,
+                                        self.config.audio)
             size = audio.path.stat().st_size
             self.target.add(f"{stem}.mp3", audio.path)
         self.target.add(f"{stem}.txt", transcript.encode("utf-8"))
         self.target.add(f"{stem}.vtt", render_vtt(audio.cues).encode("utf-8"))
         self.target.add(f"{stem}.srt", render_srt(audio.cues).encode("utf-8"))
+        self.target.add(f"{stem}.chapters.json", render_chapters(audio.chapters, title, show.title).encode("utf-8"))
         return Episode(
             date=day,
             guid=previous.guid if previous else str(uuid.uuid4()),
@@ -263,6 +268,7 @@ class _EpisodeMaker:
             language=show.language,
             notes={segment.paper_id: segment.notes for segment in script.segments},
             captions=(f"{stem}.vtt", f"{stem}.srt"),
+            chapters_name=f"{stem}.chapters.json",
         )
 
 

@@ -1,25 +1,43 @@
-"""Stage 5, produce: the spoken sections and the show's music laid out, encoded to one MP3 and
-tagged (ID3 title, artist, album, date, transcript and chapters).
+"""Stage 5, produce: the spoken sections and the show's music laid out, mastered to a loudness
+target, encoded to one MP3 and tagged (ID3 fields, cover art, transcript and chapters).
 
-Sections are streamed into a single ffmpeg encoder one piece at a time, so memory stays flat
-however long the episode is.
+The layout: the intro plays alone until [audio] voice_entry, then drops [audio] duck dB and
+fades out under the greeting; a sting between papers; the outro after the closing line.
+
+Mastering without a second pass over the episode. The timeline is cut into chunks, each one
+paragraph with the pause or music before it. Every paragraph is measured (EBU R 128, ffmpeg)
+and brought to the same level, which also matches voices from different engines; then the
+whole chunk goes through a look-ahead limiter and is measured again, and a last small gain
+puts it on the target. A chunk is mixed :data:`HEADROOM` dB low so nothing clips in 16 bits
+before the limiter raises it in floating point. Chunks are mastered a few ahead on the second
+core while the single MP3 encoder takes them in order, so memory holds a few paragraphs,
+never the episode, however long it is.
 """
 
 from __future__ import annotations
 
 import logging
-from collections.abc import Sequence
+from collections import deque
+from collections.abc import Iterator, Sequence
+from concurrent.futures import Future, ThreadPoolExecutor
+from contextlib import closing
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
 
 from mutagen import MutagenError
 from mutagen.id3 import (
-    CHAP, COMM, CTOC, TALB, TCON, TDRC, TIT2, TLAN, TLEN, TPE1, USLT, CTOCFlags, Encoding,
+    APIC, CHAP, COMM, CTOC, ID3, TALB, TCON, TDRC, TIT2, TLAN, TLEN, TPE1, USLT, CTOCFlags, PictureType,
 )
+from mutagen.id3 import Encoding as TextEncoding
+from mutagen.id3._tags import save_frame  # private, for _ChaptersInOrder
 from mutagen.mp3 import MP3
 
-from .audio import AudioSegment, Mp3Encoder, conform, decode_file, silence
+from .audio import (
+    RATE, AudioSegment, Encoding, Loudness, Mp3Encoder, codec_loss, conform, decode_file, decode_measured, master,
+    measure, silence,
+)
+from .config import AudioConfig
 from .errors import AudioError
 from .models import Chapter, Cue, ProducedAudio
 from .progress import Advance
@@ -29,24 +47,64 @@ from .timing import Pace, clock
 
 log = logging.getLogger(__name__)
 
-PAUSE_AFTER_INTRO_MS = 400
-PAUSE_BEFORE_OUTRO_MS = 900
-SPEECH_DBFS = -19.0  # average level of speech
-MUSIC_DBFS = -25.0  # the music bed sits under the voice
-PEAK_CEILING_DBFS = -1.0
-BITRATE = "64k"
+HEADROOM = 10.0  # dB a chunk is mixed below the target, and raised by in the limiter
+MUSIC_UNDER_VOICE = 1.0  # LU the music alone sits below the voice
+LIMITER_MARGIN = 2.5  # dB the limiter holds sample peaks under the true-peak ceiling
+PEAK_MARGIN = 0.5  # dB the final sample peaks stay under it: inter-sample peaks, MP3 overshoot
+SAMPLE_PEAK_MAX = -0.5  # dBFS: PCM is never raised so far that it would clip
+DUCK_RAMP_MS = 300  # the intro's drop as the voice comes in
+MUSIC_TAIL_FADE_MS = 2500
+LEAD_IN = 0.3  # seconds of silence before the greeting when there is no intro
+LOOKAHEAD = 2  # chunks mastered ahead of the encoder
+CALIBRATION_MS = 30_000  # of the first chunk, through the MP3 encoder and back
 
 
 @dataclass(frozen=True)
 class Music:
-    intro: AudioSegment
-    outro: AudioSegment
+    """The show's music, already at its level in the mix (``None``: that piece is left out)."""
+
+    intro: AudioSegment | None = None
+    sting: AudioSegment | None = None
+    outro: AudioSegment | None = None
+    voice_entry: float = 0.0  # seconds into the intro when the greeting starts
+    duck: float = 15.0  # dB the intro drops under the voice
 
     @classmethod
-    def load(cls, folder: Path | None = None) -> Music:
-        folder = folder or voices_dir() / "music"
-        return cls(_level(decode_file(folder / "intro.flac"), MUSIC_DBFS),
-                   _level(decode_file(folder / "outro.flac"), MUSIC_DBFS))
+    def load(cls, config: AudioConfig | None = None) -> Music:
+        """[audio]'s files, or the show's own from voices/music, each measured and levelled."""
+        config = config or AudioConfig()
+        if not config.music:
+            return cls()
+        folder = voices_dir() / "music"
+        level = config.loudness - HEADROOM - MUSIC_UNDER_VOICE
+        pieces = {}
+        for name in ("intro", "sting", "outro"):
+            path = getattr(config, name) or folder / f"{name}.flac"
+            if not path.is_file():
+                raise AudioError(f"{path}: [audio] {name} music file not found")
+            audio, loudness = decode_measured(path)
+            pieces[name] = _at_level(audio, loudness, level)
+        intro = pieces["intro"]
+        if config.voice_entry > intro.duration_seconds - 1:
+            raise AudioError(f"[audio] voice_entry = {config.voice_entry} s: the intro lasts only "
+                             f"{intro.duration_seconds:.1f} s")
+        return cls(intro, pieces["sting"], pieces["outro"], config.voice_entry, config.duck)
+
+    @property
+    def lead(self) -> float:
+        """Seconds before the first word."""
+        return self.voice_entry if self.intro else LEAD_IN
+
+    def under_voice(self, voice: AudioSegment) -> tuple[AudioSegment, AudioSegment]:
+        """The intro up to the voice's entry, ducking at its end; and the rest of it, ducked and
+        faded out within ``voice``'s length, to lay under the voice."""
+        assert self.intro is not None
+        entry = round(self.voice_entry * 1000)
+        head = self.intro[:entry]
+        ramp = min(DUCK_RAMP_MS, len(head))
+        head = head[: len(head) - ramp] + head[len(head) - ramp :].fade(to_gain=-self.duck, start=0, duration=ramp)
+        tail = self.intro[entry : entry + len(voice)].apply_gain(-self.duck)
+        return head, tail.fade_out(min(MUSIC_TAIL_FADE_MS, len(tail)))
 
 
 @dataclass(frozen=True)
@@ -58,13 +116,31 @@ class Tags:
     language: str
     description: str
     transcript: str
+    artwork: tuple[bytes, str] | None = None  # image bytes and MIME type
 
 
 def pace(voice: Voice, music: Music) -> Pace:
     """How long scripts take in this production: the voice's rate, the music, the pauses."""
-    fixed = music.intro.duration_seconds + music.outro.duration_seconds
-    fixed += (PAUSE_AFTER_INTRO_MS + PAUSE_BEFORE_OUTRO_MS) / 1000
-    return Pace(voice.units_per_minute, voice.language, fixed, voice.pauses.part, voice.pauses.section)
+    fixed = music.lead
+    if music.outro:
+        fixed += voice.pauses.section + music.outro.duration_seconds
+    sting = music.sting.duration_seconds if music.sting else 0.0
+    return Pace(voice.units_per_minute, voice.language, fixed, voice.pauses.part, voice.pauses.section,
+                voice.pauses.paper + sting)
+
+
+@dataclass(frozen=True)
+class _Chunk:
+    """One paragraph on the timeline, with what is written before it (silence, the sting, the
+    intro) and after it (the outro)."""
+
+    piece: AudioSegment | Path
+    cues: tuple[Cue, ...]
+    before: tuple[AudioSegment, ...] = ()
+    after: tuple[AudioSegment, ...] = ()
+    chapter: str | None = None  # the title of the section this chunk begins
+    chapter_at: float = 0.0  # seconds into the chunk where that chapter starts
+    under_intro: bool = False  # the greeting: the intro's tail lies under it
 
 
 def produce_episode(
@@ -74,78 +150,176 @@ def produce_episode(
     music: Music | None = None,
     advance: Advance = lambda n: None,
     pauses: Pauses | None = None,
+    config: AudioConfig | None = None,
 ) -> ProducedAudio:
-    """Encode ``sections`` between the intro and outro music into ``out`` and tag it; every
-    sentence's cue is placed on the episode's timeline."""
-    music = music or Music.load()
-    pauses = pauses or Pauses()
+    """Encode ``sections`` (the opening, the papers, the closing) with the music into ``out``
+    and tag it; every sentence's cue and every section's chapter lands on the episode's
+    timeline exactly where its samples were written."""
+    config = config or AudioConfig()
+    music = music if music is not None else Music.load(config)
+    plan = _plan(sections, music, pauses or Pauses())
     chapters: list[Chapter] = []
     cues: list[Cue] = []
+    encoding = Encoding(config.bitrate, config.channels, config.quality)
     try:
-        with Mp3Encoder(out, BITRATE) as encoder:
-            encoder.write(music.intro)
-            encoder.write(silence(PAUSE_AFTER_INTRO_MS))
-            for index, section in enumerate(sections):
-                if index:
-                    encoder.write(silence(pauses.section * 1000))
-                start = encoder.seconds if index else 0.0  # the opening includes the intro music
-                for number, part in enumerate(section.parts):
-                    if number:
-                        encoder.write(silence(pauses.part * 1000))
-                    offset = encoder.seconds
-                    cues += [Cue(round(offset + c.start, 3), round(offset + c.end, 3), c.text) for c in part.cues]
-                    encoder.write(_level(conform(part.audio), SPEECH_DBFS))
-                chapters.append(Chapter(section.title, round(start, 3), 0.0))
-                advance(1)
-            encoder.write(silence(PAUSE_BEFORE_OUTRO_MS))
-            encoder.write(music.outro)
+        with closing(_mastered(plan, music, config, encoding)) as mastered, Mp3Encoder(out, encoding) as encoder:
+            for chunk, (audio, voice_at) in zip(plan, mastered, strict=True):
+                start = encoder.seconds
+                if chunk.chapter is not None:
+                    if chapters:
+                        advance(1)
+                    chapters.append(Chapter(chunk.chapter, round(start + chunk.chapter_at, 3), 0.0))
+                offset = start + voice_at
+                cues += [Cue(round(offset + c.start, 3), round(offset + c.end, 3), c.text) for c in chunk.cues]
+                encoder.write(audio)
             duration = encoder.seconds
     except BaseException:
         out.unlink(missing_ok=True)
         raise
+    advance(1)
     ends = [c.start for c in chapters[1:]] + [duration]
     chapters = [Chapter(c.title, c.start, round(end, 3)) for c, end in zip(chapters, ends, strict=True)]
     write_tags(out, tags, chapters, duration)
-    log.info("Encoded %s of audio into %s (%d KB).", clock(duration), out.name, out.stat().st_size // 1024)
+    log.info("Encoded %s of audio into %s (%d KB), mastered to %g LUFS with peaks under %g dBTP.",
+             clock(duration), out.name, out.stat().st_size // 1024, config.loudness, config.true_peak)
     return ProducedAudio(path=out, duration=duration, chapters=tuple(chapters), cues=tuple(cues))
 
 
-def _level(segment: AudioSegment, target_dbfs: float) -> AudioSegment:
-    """``segment`` at an average loudness of ``target_dbfs``, its peaks kept below the ceiling."""
-    if segment.rms == 0:
-        return segment
-    gain = target_dbfs - segment.dBFS
-    gain = min(gain, PEAK_CEILING_DBFS - segment.max_dBFS)
-    return segment.apply_gain(gain)
+def _plan(sections: Sequence[SpokenSection], music: Music, pauses: Pauses) -> list[_Chunk]:
+    """The episode's timeline as chunks: what goes before and after each paragraph."""
+    chunks: list[_Chunk] = []
+    last = len(sections) - 1
+    for index, section in enumerate(sections):
+        for number, part in enumerate(section.parts):
+            before: tuple[AudioSegment, ...] = ()
+            chapter_at = 0.0
+            if number:
+                before = (silence(pauses.part * 1000),)
+            elif index == 0:
+                before = () if music.intro else (silence(LEAD_IN * 1000),)
+            elif 1 < index < last:  # from one paper to the next: the sting in the middle of the pause
+                half = silence(pauses.paper * 500)
+                before = (half, music.sting, half) if music.sting else (half, half)
+                chapter_at = half.duration_seconds
+            else:
+                before = (silence(pauses.section * 1000),)
+                chapter_at = pauses.section
+            after: tuple[AudioSegment, ...] = ()
+            if index == last and number == len(section.parts) - 1 and music.outro:
+                after = (silence(pauses.section * 1000), music.outro)
+            chunks.append(_Chunk(part.audio, part.cues, before, after, None if number else section.title, chapter_at,
+                                 index == 0 and number == 0 and bool(music.intro)))
+    return chunks
+
+
+def _mastered(plan: Sequence[_Chunk], music: Music, config: AudioConfig,
+              encoding: Encoding) -> Iterator[tuple[AudioSegment, float]]:
+    """Each chunk mastered, in order, and where its voice starts in it (seconds). A few chunks
+    are worked on ahead, on another core, while the encoder takes the current one. The first
+    tells how much loudness the MP3 encoder will take away, and every chunk makes up for it."""
+    if not plan:
+        return
+    first, voice_at = _master_chunk(plan[0], music, config)
+    loss = codec_loss(first[: CALIBRATION_MS], encoding)
+    yield _raise(first, loss, config), voice_at
+    with ThreadPoolExecutor(max_workers=2, thread_name_prefix="master") as pool:
+        ahead: deque[Future[tuple[AudioSegment, float]]] = deque()
+        chunks = iter(plan[1:])
+        try:
+            while True:
+                while len(ahead) < LOOKAHEAD and (chunk := next(chunks, None)) is not None:
+                    ahead.append(pool.submit(_master_chunk, chunk, music, config, loss))
+                if not ahead:
+                    return
+                yield ahead.popleft().result()
+        finally:
+            for future in ahead:
+                future.cancel()
+
+
+def _master_chunk(chunk: _Chunk, music: Music, config: AudioConfig, loss: float = 0.0) -> tuple[AudioSegment, float]:
+    target = config.loudness + loss
+    voice = decode_file(chunk.piece) if isinstance(chunk.piece, Path) else conform(chunk.piece)
+    # The voice's level going into the mix: measured where the intro lies under it, else its RMS
+    # level (speech measures within a few LU of it, and the chunk is measured exactly below).
+    voice = _at_level(voice, measure(voice) if chunk.under_intro else Loudness(voice.dBFS, voice.max_dBFS),
+                      target - HEADROOM)
+    before = list(chunk.before)
+    if chunk.under_intro:
+        head, under = music.under_voice(voice)
+        before.append(head)
+        voice = voice.overlay(under)
+    voice_at = sum(len(piece.raw_data) for piece in before) / (RATE * 2)
+    # one buffer for the chunk, and the paragraph's own copy let go before mastering doubles it
+    mixed = AudioSegment(b"".join([*(p.raw_data for p in before), voice.raw_data, *(p.raw_data for p in chunk.after)]),
+                         sample_width=2, frame_rate=RATE, channels=1)
+    del voice
+    ceiling = config.true_peak - LIMITER_MARGIN
+    mixed, loudness = master(mixed, HEADROOM, ceiling if mixed.max_dBFS + HEADROOM > ceiling else None)
+    if loudness.measurable:
+        makeup = min(target - loudness.integrated, config.true_peak - PEAK_MARGIN - loudness.peak)
+        mixed = mixed.apply_gain(makeup)
+    return mixed, voice_at
+
+
+def _at_level(audio: AudioSegment, loudness: Loudness, target: float) -> AudioSegment:
+    """``audio`` at ``target`` LUFS, as far as its peaks allow."""
+    if not loudness.measurable:
+        return audio
+    return audio.apply_gain(min(target - loudness.integrated, SAMPLE_PEAK_MAX - loudness.peak))
+
+
+def _raise(audio: AudioSegment, gain: float, config: AudioConfig) -> AudioSegment:
+    """``audio`` ``gain`` dB louder, as far as its peaks allow."""
+    room = config.true_peak - PEAK_MARGIN - audio.max_dBFS
+    return audio.apply_gain(min(gain, room)) if gain else audio
+
+
+class _ChaptersInOrder(ID3):
+    """ID3 tags that write CHAP frames in the order of their start times. mutagen orders frames
+    by size; the CTOC frame gives the order, but ffmpeg (and the players built on it) list
+    chapters as they come in the file."""
+
+    def _write(self, config: object) -> bytes:
+        chapters = sorted(self.getall("CHAP"), key=lambda frame: frame.start_time)
+        self.delall("CHAP")
+        try:
+            data = super()._write(config)
+        finally:
+            for frame in chapters:
+                self.add(frame)
+        return bytes(data) + b"".join(save_frame(frame, config=config) for frame in chapters)
 
 
 def write_tags(path: Path, tags: Tags, chapters: Sequence[Chapter], duration: float) -> None:
     """ID3v2.3 tags (which keep Chinese intact in every player we know) with chapters."""
+    utf16 = TextEncoding.UTF16
     try:
-        audio = MP3(path)
-        if audio.tags is None:
-            audio.add_tags()
-        frames = audio.tags
+        frames = _ChaptersInOrder()
+        MP3(path)  # raises if it is not an MP3
         lang = "chi" if tags.language.startswith("zh") else "eng"
         for frame in (
-            TIT2(encoding=Encoding.UTF16, text=tags.title),
-            TPE1(encoding=Encoding.UTF16, text=tags.artist),
-            TALB(encoding=Encoding.UTF16, text=tags.album),
-            TDRC(encoding=Encoding.UTF16, text=tags.day.isoformat()),
-            TCON(encoding=Encoding.UTF16, text="Podcast"),
-            TLAN(encoding=Encoding.UTF16, text=lang),
-            TLEN(encoding=Encoding.UTF16, text=str(int(duration * 1000))),
-            COMM(encoding=Encoding.UTF16, lang=lang, desc="", text=tags.description),
-            USLT(encoding=Encoding.UTF16, lang=lang, desc="", text=tags.transcript),
+            TIT2(encoding=utf16, text=tags.title),
+            TPE1(encoding=utf16, text=tags.artist),
+            TALB(encoding=utf16, text=tags.album),
+            TDRC(encoding=utf16, text=tags.day.isoformat()),
+            TCON(encoding=utf16, text="Podcast"),
+            TLAN(encoding=utf16, text=lang),
+            TLEN(encoding=utf16, text=str(int(duration * 1000))),
+            COMM(encoding=utf16, lang=lang, desc="", text=tags.description),
+            USLT(encoding=utf16, lang=lang, desc="", text=tags.transcript),
         ):
             frames.add(frame)
+        if tags.artwork:
+            data, mime = tags.artwork
+            frames.add(APIC(encoding=utf16, mime=mime, type=PictureType.COVER_FRONT, desc="Cover", data=data))
         ids = [f"chp{i}" for i in range(len(chapters))]
         frames.add(CTOC(element_id="toc", flags=CTOCFlags.TOP_LEVEL | CTOCFlags.ORDERED,
-                        child_element_ids=ids, sub_frames=[TIT2(encoding=Encoding.UTF16, text=tags.title)]))
+                        child_element_ids=ids, sub_frames=[TIT2(encoding=utf16, text=tags.title)]))
         for element_id, chapter in zip(ids, chapters, strict=True):
-            frames.add(CHAP(element_id=element_id, start_time=int(chapter.start * 1000),
-                            end_time=int(chapter.end * 1000),
-                            sub_frames=[TIT2(encoding=Encoding.UTF16, text=chapter.title)]))
-        audio.save(v2_version=3)
+            frames.add(CHAP(element_id=element_id, start_time=round(chapter.start * 1000),
+                            end_time=round(chapter.end * 1000),
+                            sub_frames=[TIT2(encoding=utf16, text=chapter.title)]))
+        frames.save(path, v2_version=3)
     except MutagenError as exc:
         raise AudioError(f"{path}: cannot write ID3 tags: {exc}") from exc

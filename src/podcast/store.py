@@ -17,7 +17,7 @@ from types import TracebackType
 from .errors import StoreError
 from .models import Chapter, Episode, Paper, ShowNotes
 
-SCHEMA_VERSION = 4
+SCHEMA_VERSION = 5
 _SCHEMA_1 = """
 CREATE TABLE episodes (
     day TEXT PRIMARY KEY,
@@ -58,7 +58,10 @@ _SCHEMA_4 = """
 ALTER TABLE episodes ADD COLUMN captions TEXT NOT NULL DEFAULT '[]';
 ALTER TABLE episodes ADD COLUMN voice_note TEXT NOT NULL DEFAULT '';
 """
-_MIGRATIONS = {1: _SCHEMA_1, 2: _SCHEMA_2, 3: _SCHEMA_3, 4: _SCHEMA_4}  # version → what brings the previous one to it
+_SCHEMA_5 = """
+ALTER TABLE episodes ADD COLUMN chapters_name TEXT NOT NULL DEFAULT '';
+"""
+_MIGRATIONS = {1: _SCHEMA_1, 2: _SCHEMA_2, 3: _SCHEMA_3, 4: _SCHEMA_4, 5: _SCHEMA_5}  # version → what brings the previous one to it
 
 
 class Store:
@@ -142,8 +145,8 @@ class Store:
             self._db.execute("DELETE FROM episodes WHERE day = ?", (day,))
             self._db.execute(
                 "INSERT INTO episodes (day, guid, revision, title, language, audio_name, audio_bytes,"
-                " duration, transcript_name, chapters, papers, published_at, notes, usage, captions, voice_note)"
-                " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                " duration, transcript_name, chapters, papers, published_at, notes, usage, captions, voice_note,"
+                " chapters_name) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                 (
                     day, episode.guid, episode.revision, episode.title, episode.language,
                     episode.audio_name, episode.audio_bytes, episode.duration,
@@ -155,6 +158,7 @@ class Store:
                     json.dumps(episode.usage),
                     json.dumps(list(episode.captions)),
                     episode.voice_note,
+                    episode.chapters_name,
                 ),
             )
             self._db.executemany(
@@ -192,4 +196,5 @@ def _episode(data: sqlite3.Row) -> Episode:
         usage=json.loads(data["usage"]),
         captions=tuple(json.loads(data["captions"])),
         voice_note=data["voice_note"],
+        chapters_name=data["chapters_name"],
     )

@@ -40,7 +40,8 @@ class Pace:
     language: str
     fixed_seconds: float  # music
     part_pause: float  # between paragraphs of a section
-    section_pause: float  # between sections
+    section_pause: float  # after the greeting, before the closing
+    paper_gap: float = 0.0  # from one paper to the next: the pause and the sting
 
     def seconds(self, text: str) -> float:
         return speech_units(text, self.language) / self.units_per_minute * 60
@@ -53,7 +54,8 @@ class Pace:
         sections = script.sections()
         speech = sum(self.seconds(part) for section in sections for part in section.parts)
         pauses = sum(self.part_pause * (len(s.parts) - 1) for s in sections)
-        return self.fixed_seconds + speech + pauses + self.section_pause * (len(sections) - 1)
+        gaps = self.section_pause * min(2, len(sections) - 1) + self.paper_gap * max(0, len(sections) - 3)
+        return self.fixed_seconds + speech + pauses + gaps
 
     def paper_budget(self, target_seconds: float, papers: int, frame: Script) -> int:
         """Units each paper may speak (beyond its heading and title) for the show to last
@@ -62,7 +64,7 @@ class Pace:
             return 0
         per_paper = (target_seconds - self.estimate(frame)) / papers
         heading_and_title = TITLE_UNITS["zh" if self.language.startswith("zh") else "en"]
-        per_paper -= self.section_pause + PAPER_PAUSES * self.part_pause
+        per_paper -= (self.section_pause + (papers - 1) * self.paper_gap) / papers + PAPER_PAUSES * self.part_pause
         return max(MIN_PAPER_UNITS, self.units(per_paper) - heading_and_title)
 
 

@@ -27,7 +27,7 @@ log = logging.getLogger(__name__)
 FEED_NAME = "feed.xml"
 PAGE_NAME = "index.html"
 EPISODES_DIR = "episodes"
-EPISODE_FILES = (".mp3", ".txt", ".vtt", ".srt")  # what an episode publishes under one stem
+EPISODE_FILES = (".mp3", ".txt", ".vtt", ".srt", ".chapters.json")  # what an episode publishes under one stem
 
 
 class PublishTarget(ABC):

@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import Any, ClassVar
 
 from ..audio import AudioSegment, conform, silence
-from ..config import TTSConfig
+from ..config import PauseConfig, TTSConfig
 from ..errors import ConfigError
 from ..models import Cue, Script
 from ..progress import Advance
@@ -36,7 +36,8 @@ _TRIM_DBFS = -50.0
 class Pauses:
     sentence: float = 0.25  # seconds, between sentences synthesised apart
     part: float = 0.65  # between paragraphs
-    section: float = 1.3  # between sections
+    section: float = 1.3  # after the greeting and before the closing
+    paper: float = 1.3  # from one paper to the next, around the sting
 
 
 @dataclass(frozen=True)
@@ -61,9 +62,9 @@ class Line:
 
 @dataclass(frozen=True)
 class Utterance:
-    """A paragraph spoken: its audio and when each of its sentences is said."""
+    """A paragraph spoken: its audio (or a file holding it) and when each of its sentences is said."""
 
-    audio: AudioSegment
+    audio: AudioSegment | Path
     cues: tuple[Cue, ...]
 
 
@@ -126,8 +127,9 @@ class Speaker(Backend, ABC):
 ENGINES: Registry[type[Speaker]] = Registry("TTS engine")
 
 
-def resolve_voice(config: TTSConfig, engine: str, language: str) -> Voice:
-    """``engine``'s settings: the chosen preset, with [tts] and [tts.<engine>] on top."""
+def resolve_voice(config: TTSConfig, engine: str, language: str, pauses: PauseConfig | None = None) -> Voice:
+    """``engine``'s settings: the chosen preset, with [tts], [tts.<engine>] and the pauses of
+    [audio] on top."""
     chosen = preset(language, config.preset)
     base = dict(chosen.get(engine, {}))
     options = config.engines.get(engine) or ENGINES.get(engine).Options()
@@ -141,23 +143,29 @@ def resolve_voice(config: TTSConfig, engine: str, language: str) -> Voice:
     if not voice:
         raise ConfigError(f"voice preset {config.preset!r} has no {engine} voice for {language}")
     thoughts = config.thoughts_voice or base.get("thoughts_voice", "")
-    pauses = chosen.get("pauses", {})
+    preset_pauses = chosen.get("pauses", {})
+    given = pauses or PauseConfig()
+
+    def pause(name: str, key: str, default: float) -> float:
+        value = getattr(given, name)
+        return value if value is not None else preset_pauses.get(key, default) / 1000
+
+    section = pause("section", "section_ms", 1300)
     return Voice(
         language=language,
         voice=voice,
         thoughts_voice="" if thoughts == "none" else thoughts,
         units_per_minute=factor * float(base.get("units_per_minute", 220 if language.startswith("zh") else 150)),
-        pauses=Pauses(
-            pauses.get("sentence_ms", 250) / 1000, pauses.get("part_ms", 650) / 1000,
-            pauses.get("section_ms", 1300) / 1000,
-        ),
+        pauses=Pauses(pause("sentence", "sentence_ms", 250), pause("paragraph", "part_ms", 650), section,
+                      pause("paper", "paper_ms", section * 1000)),
         options=replace(options, **filled),
     )
 
 
-def open_speaker(config: TTSConfig, language: str, context: SpeakContext, engine: str | None = None) -> Speaker:
+def open_speaker(config: TTSConfig, language: str, context: SpeakContext, engine: str | None = None,
+                 pauses: PauseConfig | None = None) -> Speaker:
     engine = engine or config.engine
-    return ENGINES.get(engine)(resolve_voice(config, engine, language), context)
+    return ENGINES.get(engine)(resolve_voice(config, engine, language, pauses), context)
 
 
 # -- cutting text into requests, and putting the audio back together ------------------------
