@@ -21,7 +21,7 @@ from tqdm import tqdm
 
 from . import __version__, pipeline
 from .config import Config, load_config, locate_config
-from .errors import PodcastError
+from .errors import PodcastError, PublishError
 from .i18n import counted
 from .models import Pick
 from .speak.edge import available_voices
@@ -63,7 +63,7 @@ def _parser() -> argparse.ArgumentParser:
     day = argparse.ArgumentParser(add_help=False)
     day.add_argument("--date", type=_date, metavar="YYYY-MM-DD", help="the episode's day (default: today in the show's time zone)")
     day.add_argument("--offline", action="store_true", help="use only the offline stand-ins (sample papers, template writer, espeak-ng)")
-    commands = parser.add_subparsers(dest="command", metavar="{run,papers,voices,feed}")
+    commands = parser.add_subparsers(dest="command", metavar="{run,papers,voices,feed,serve}")
 
     run = commands.add_parser("run", parents=[common, day], help="make and publish today's episode",
                               description="Make and publish the episode for a day.")
@@ -85,7 +85,24 @@ def _parser() -> argparse.ArgumentParser:
     feed = commands.add_parser("feed", parents=[common], help="rebuild the feed and page from the store",
                                description="Rewrite feed.xml and index.html from the episodes already published.")
     feed.set_defaults(handler=_feed)
+
+    serve = commands.add_parser("serve", parents=[common], help="serve the publish folder over HTTP",
+                                description="Serve the feed, the page and the episodes (byte ranges, HEAD, caching).")
+    serve.add_argument("--host", default="127.0.0.1", help="address to listen on (default 127.0.0.1; 0.0.0.0 for the office)")
+    serve.add_argument("--port", type=int, default=8000, help="port (default 8000)")
+    serve.set_defaults(handler=_serve)
     return parser
+
+
+def _serve(args: argparse.Namespace, config: Config) -> int:
+    from .serve import serve
+
+    folder = config.publish.dir
+    if not folder.is_dir():
+        raise PublishError(f"{folder}: no publish folder yet; run `podcast run` first")
+    print(f"Serving {folder} at http://{args.host}:{args.port}/ (Ctrl-C stops).", flush=True)
+    serve(folder, args.host, args.port, hidden=[config.state.dir, *([config.path] if config.path else [])])
+    return 0
 
 
 def _date(text: str) -> date:
