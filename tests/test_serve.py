@@ -3,7 +3,6 @@ requests no well-behaved client would send)."""
 
 from __future__ import annotations
 
-import http.client
 import io
 import os
 import socket
@@ -11,7 +10,6 @@ import subprocess
 import sys
 import time
 import urllib.request
-from pathlib import Path
 
 import feedparser
 import podcastparser
@@ -53,7 +51,7 @@ def server(tmp_path_factory):
             break
         except OSError:
             if process.poll() is not None:
-                raise AssertionError((root / "serve.log").read_text())
+                raise AssertionError((root / "serve.log").read_text()) from None
             time.sleep(0.1)
     yield f"http://127.0.0.1:{port}", root / "feed", episode, port
     process.terminate()

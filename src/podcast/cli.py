@@ -24,9 +24,9 @@ from .config import Config, load_config, locate_config
 from .errors import PodcastError, PublishError
 from .i18n import counted
 from .models import Pick
+from .progress import Advance
 from .speak.edge import available_voices
 from .voices import presets
-from .progress import Advance
 
 log = logging.getLogger("podcast")
 
