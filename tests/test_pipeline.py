@@ -237,3 +237,27 @@ def test_a_bad_artwork_file_stops_the_run_before_any_work(tmp_path):
     with pytest.raises(ConfigError, match=r"small\.png.*1400"):
         run_episode(config, now=SATURDAY_MORNING)
     assert not (tmp_path / "feed" / "episodes").exists()
+
+
+def test_feed_carries_the_podcasting_2_tags(published):
+    import uuid
+    import xml.etree.ElementTree as ET
+
+    _, result, root = published
+    ns = {"podcast": "https://podcastindex.org/namespace/1.0"}
+    channel = ET.parse(root / "feed" / "feed.xml").getroot().find("channel")
+    # the namespace's own example: podcastindex.org/namespace/1.0 computes this for podnews.net/rss
+    from podcast.publish.feed import podcast_guid
+
+    assert podcast_guid("https://podnews.net/rss") == "9b024349-ccf0-5f69-a609-6b82873eab3c"
+    assert channel.find("podcast:guid", ns).text == podcast_guid("https://podcasts.example.com/ai/feed.xml")
+    assert uuid.UUID(channel.find("podcast:guid", ns).text).version == 5
+    assert channel.find("podcast:locked", ns).text == "yes" and channel.find("podcast:medium", ns).text == "podcast"
+    item = channel.find("item")
+    transcripts = {t.get("type"): t.get("url") for t in item.findall("podcast:transcript", ns)}
+    base = "https://podcasts.example.com/ai/episodes/2026-11-21"
+    assert transcripts == {"text/vtt": f"{base}.vtt", "application/x-subrip": f"{base}.srt", "text/plain": f"{base}.txt"}
+    chapters = item.find("podcast:chapters", ns)
+    assert chapters.get("url") == f"{base}.chapters.json" and chapters.get("type") == "application/json+chapters"
+    for url in (*transcripts.values(), chapters.get("url")):
+        assert (root / "feed" / url.removeprefix("https://podcasts.example.com/ai/")).is_file()

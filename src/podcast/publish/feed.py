@@ -1,7 +1,10 @@
-"""The podcast feed: RSS 2.0 with the iTunes namespace, as podcast apps expect it."""
+"""The podcast feed: RSS 2.0 with the iTunes, content, atom and Podcasting 2.0 namespaces, as
+podcast apps expect it."""
 
 from __future__ import annotations
 
+import re
+import uuid
 import xml.etree.ElementTree as ET
 from collections.abc import Callable, Sequence
 from datetime import datetime
@@ -15,8 +18,17 @@ from ..models import Episode, Paper, ShowNotes
 ITUNES = "http://www.itunes.com/dtds/podcast-1.0.dtd"
 CONTENT = "http://purl.org/rss/1.0/modules/content/"
 ATOM = "http://www.w3.org/2005/Atom"
-for _prefix, _uri in (("itunes", ITUNES), ("content", CONTENT), ("atom", ATOM)):
+PODCAST = "https://podcastindex.org/namespace/1.0"
+for _prefix, _uri in (("itunes", ITUNES), ("content", CONTENT), ("atom", ATOM), ("podcast", PODCAST)):
     ET.register_namespace(_prefix, _uri)
+# podcast:guid is a UUIDv5 of the feed URL without its scheme and trailing slashes, in this namespace
+PODCAST_GUID_NAMESPACE = uuid.UUID("ead4c236-bf58-58c6-a2c6-a6b28d128cb6")
+TRANSCRIPT_TYPES = {".vtt": "text/vtt", ".srt": "application/x-subrip"}
+
+
+def podcast_guid(feed_url: str) -> str:
+    """The show's podcast:guid, as the Podcasting 2.0 namespace computes it from the feed URL."""
+    return str(uuid.uuid5(PODCAST_GUID_NAMESPACE, re.sub(r"^[a-zA-Z][a-zA-Z0-9+.-]*://", "", feed_url).rstrip("/")))
 
 
 def render_feed(
@@ -45,6 +57,11 @@ def render_feed(
     _add(owner, f"{{{ITUNES}}}name", show.author)
     if show.email:
         _add(owner, f"{{{ITUNES}}}email", show.email)
+    _add(channel, f"{{{PODCAST}}}guid", podcast_guid(self_url))
+    locked = _add(channel, f"{{{PODCAST}}}locked", "yes")  # no other host may import the show
+    if show.email:
+        locked.set("owner", show.email)
+    _add(channel, f"{{{PODCAST}}}medium", "podcast")
     for number, episode in zip(range(len(episodes), 0, -1), episodes):
         _item(channel, episode, number, url_for)
     ET.indent(rss)
@@ -68,6 +85,20 @@ def _item(channel: ET.Element, episode: Episode, number: int, url_for: Callable[
     _add(item, f"{{{ITUNES}}}episode", str(number))
     _add(item, f"{{{ITUNES}}}episodeType", "full")
     _add(item, f"{{{ITUNES}}}explicit", "false")
+    for name in episode.captions:
+        suffix = name[name.rfind("."):]
+        if suffix in TRANSCRIPT_TYPES:
+            ET.SubElement(item, f"{{{PODCAST}}}transcript", {
+                "url": url_for(name), "type": TRANSCRIPT_TYPES[suffix], "language": episode.language.lower(),
+                **({"rel": "captions"} if suffix == ".vtt" else {}),
+            })
+    ET.SubElement(item, f"{{{PODCAST}}}transcript", {
+        "url": url_for(episode.transcript_name), "type": "text/plain", "language": episode.language.lower(),
+    })
+    if episode.chapters_name:
+        ET.SubElement(item, f"{{{PODCAST}}}chapters", {
+            "url": url_for(episode.chapters_name), "type": "application/json+chapters",
+        })
 
 
 def notes_html(episode: Episode, full: bool = True) -> str:
