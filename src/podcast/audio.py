@@ -32,6 +32,9 @@ RATE = 44100
 CHANNELS = 1
 SAMPLE_WIDTH = 2
 
+# house-format PCM over pipes, as ffmpeg arguments
+_PCM_IN = ["-f", "s16le", "-ar", str(RATE), "-ac", str(CHANNELS), "-i", "pipe:0"]
+_PCM_OUT = ["-f", "s16le", "-acodec", "pcm_s16le", "-ac", str(CHANNELS), "-ar", str(RATE), "pipe:1"]
 SILENT_LUFS = -70.0  # what ebur128 reports when nothing is loud enough to measure
 
 __all__ = [
@@ -99,8 +102,7 @@ def decode_measured(path: Path) -> tuple[AudioSegment, Loudness]:
 def _decode(inputs: list[str], data: bytes | None, what: str, measured: bool = False) -> Any:
     command = [
         ffmpeg_exe(), "-hide_banner", "-nostats", "-loglevel", "info" if measured else "error", *inputs,
-        *(["-af", _EBUR128] if measured else []),
-        "-f", "s16le", "-acodec", "pcm_s16le", "-ac", str(CHANNELS), "-ar", str(RATE), "pipe:1",
+        *(["-af", _EBUR128] if measured else []), *_PCM_OUT,
     ]
     pcm, stderr, code = _pipe(command, data)
     if code != 0 or not pcm:
@@ -183,14 +185,14 @@ def measure(audio: AudioSegment | Path, true_peak: bool = False) -> Loudness:
         inputs, data = ["-nostdin", "-i", str(audio)], None
     else:
         audio = conform(audio)
-        inputs, data = ["-f", "s16le", "-ar", str(RATE), "-ac", str(CHANNELS), "-i", "pipe:0"], audio.raw_data
+        inputs, data = _PCM_IN, audio.raw_data
     kind = "true" if true_peak else "sample"
     command = [ffmpeg_exe(), "-hide_banner", "-nostats", "-loglevel", "info", *inputs,
                "-vn", "-af", f"ebur128=framelog=quiet:peak={kind}", "-f", "null", "-"]
-    result = subprocess.run(command, input=data, capture_output=True, check=False)
-    if result.returncode != 0:
-        raise AudioError(f"{what}: ffmpeg cannot measure its loudness: {_last_line(result.stderr)}")
-    return Loudness.parse(result.stderr, what)
+    _, stderr, code = _pipe(command, data)
+    if code != 0:
+        raise AudioError(f"{what}: ffmpeg cannot measure its loudness: {_last_line(stderr)}")
+    return Loudness.parse(stderr, what)
 
 
 def master(audio: AudioSegment, gain: float, ceiling: float | None) -> tuple[AudioSegment, Loudness]:
@@ -203,8 +205,7 @@ def master(audio: AudioSegment, gain: float, ceiling: float | None) -> tuple[Aud
     chain = f"volume={gain:.2f}dB:precision=float,{limiter}{_EBUR128}"
     command = [
         ffmpeg_exe(), "-hide_banner", "-nostats", "-loglevel", "info",
-        "-f", "s16le", "-ar", str(RATE), "-ac", str(CHANNELS), "-i", "pipe:0", "-af", chain,
-        "-f", "s16le", "-acodec", "pcm_s16le", "-ac", str(CHANNELS), "-ar", str(RATE), "pipe:1",
+        *_PCM_IN, "-af", chain, *_PCM_OUT,
     ]
     pcm, stderr, code = _pipe(command, audio.raw_data, len(audio.raw_data))
     if code != 0 or not pcm:
@@ -221,20 +222,20 @@ class Encoding:
     channels: int = 1
     quality: int = 7  # LAME's algorithm quality, 0 (slowest) to 9
 
+    def lame(self) -> list[str]:
+        return ["-codec:a", "libmp3lame", "-b:a", f"{self.bitrate}k", "-compression_level", str(self.quality),
+                "-ac", str(self.channels), "-ar", str(RATE)]
+
 
 def codec_loss(audio: AudioSegment, encoding: Encoding) -> float:
     """How many LU quieter ``audio`` measures once through the MP3 encoder and back: LAME drops
     some of what it cannot hear, and that counts in the loudness of some voices."""
-    command = [
-        ffmpeg_exe(), "-hide_banner", "-loglevel", "error", "-f", "s16le", "-ar", str(RATE), "-ac", str(CHANNELS),
-        "-i", "pipe:0", "-codec:a", "libmp3lame", "-b:a", f"{encoding.bitrate}k",
-        "-compression_level", str(encoding.quality), "-f", "mp3", "pipe:1",
-    ]
+    command = [ffmpeg_exe(), "-hide_banner", "-loglevel", "error", *_PCM_IN, *encoding.lame(), "-f", "mp3", "pipe:1"]
     audio = conform(audio)
-    result = subprocess.run(command, input=audio.raw_data, capture_output=True, check=False)
-    if result.returncode != 0:
-        raise AudioError(f"ffmpeg cannot encode MP3: {_last_line(result.stderr)}")
-    before, after = measure(audio), measure(decode_bytes(result.stdout, "encoded audio"))
+    mp3, stderr, code = _pipe(command, audio.raw_data)
+    if code != 0:
+        raise AudioError(f"ffmpeg cannot encode MP3: {_last_line(stderr)}")
+    before, after = measure(audio), measure(decode_bytes(bytes(mp3), "encoded audio"))
     return before.integrated - after.integrated if before.measurable and after.measurable else 0.0
 
 
@@ -247,9 +248,7 @@ class Mp3Encoder:
         self.samples = 0
         command = [
             ffmpeg_exe(), "-hide_banner", "-loglevel", "error", "-y",
-            "-f", "s16le", "-ar", str(RATE), "-ac", str(CHANNELS), "-i", "pipe:0",
-            "-codec:a", "libmp3lame", "-b:a", f"{encoding.bitrate}k", "-compression_level", str(encoding.quality),
-            "-ac", str(encoding.channels), "-ar", str(RATE),
+            *_PCM_IN, *encoding.lame(),
             "-write_xing", "1", "-id3v2_version", "0", "-f", "mp3", str(path),
         ]
         try:
