@@ -2,7 +2,14 @@
 
 from __future__ import annotations
 
+import os
+import socket
+import subprocess
+import sys
 import textwrap
+import time
+import urllib.error
+import urllib.request
 from collections.abc import Callable
 from datetime import datetime
 from pathlib import Path
@@ -10,15 +17,16 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from .clock import FakeClock
-from .webserver import WebServer
-
 from podcast.config import Config, TTSConfig, load_config
 from podcast.models import Paper
+from podcast.pipeline import run_episode
 from podcast.sources.file import FileOptions, FileSource
 from podcast.speak import Line, Speaker, Utterance, open_speaker
 from podcast.speak.espeak import EspeakOptions
 from podcast.voices import Lexicon
+
+from .clock import FakeClock
+from .webserver import WebServer
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 # A Saturday morning, as in the issue: "上午 9 点 30 分，星期六".
@@ -84,3 +92,48 @@ def espeak_speaker(language: str, voice: str = "", **espeak) -> Speaker:
 def say(engine: Speaker, text: str, thoughts: bool = False) -> Utterance:
     """One paragraph spoken by ``engine``, no lexicon applied."""
     return engine.speak_all([Line(text, thoughts)], Lexicon(None, {}), lambda n: None)[0]
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+@pytest.fixture(scope="session")
+def server(tmp_path_factory):
+    """A show with one episode, its state folder inside the publish folder (the worst case),
+    served on a free port."""
+    root = tmp_path_factory.mktemp("served")
+    port = free_port()
+    (root / "podcast.toml").write_text(
+        f'[show]\nmax_papers = 1\ntarget_minutes = 1\n[publish]\nbase_url = "http://127.0.0.1:{port}/"\n'
+        f'[state]\ndir = "feed/.state"\n{FILE_SOURCE}{OFFLINE_TTS}', encoding="utf-8")
+    config = load_config(root / "podcast.toml", root)
+    episode = run_episode(config, now=SATURDAY_MORNING).episode
+    env = {k: v for k, v in os.environ.items() if k not in ("PODCAST_CONFIG", "OPENAI_API_KEY")}
+    log = (root / "serve.log").open("wb")  # a file, not a pipe: a full pipe would stall the server
+    process = subprocess.Popen([sys.executable, "-m", "podcast", "serve", "--port", str(port)], cwd=root, env=env,
+                               stdout=log, stderr=subprocess.STDOUT)
+    deadline = time.monotonic() + 20
+    while time.monotonic() < deadline:
+        try:
+            socket.create_connection(("127.0.0.1", port), timeout=0.2).close()
+            break
+        except OSError:
+            if process.poll() is not None:
+                raise AssertionError((root / "serve.log").read_text()) from None
+            time.sleep(0.1)
+    yield f"http://127.0.0.1:{port}", root / "feed", episode, port
+    process.terminate()
+    assert process.wait(timeout=10) == 0
+    log.close()
+
+
+def fetch(url: str, method: str = "GET", headers: dict | None = None) -> tuple[int, dict, bytes]:
+    request = urllib.request.Request(url, method=method, headers=headers or {})
+    try:
+        with urllib.request.urlopen(request, timeout=10) as response:
+            return response.status, {k.lower(): v for k, v in response.headers.items()}, response.read()
+    except urllib.error.HTTPError as error:
+        return error.code, {k.lower(): v for k, v in error.headers.items()}, error.read()

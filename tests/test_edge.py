@@ -131,7 +131,11 @@ def test_an_episode_voiced_by_edge_has_captions_on_speech(edge, tmp_path):
     for hours, minutes, seconds, millis, text in cues:
         start = ((int(hours) * 60 + int(minutes)) * 60 + int(seconds)) * 1000 + int(millis)
         assert audio[start : start + 200].dBFS > -35, f"silence at the cue for {text!r}"
-    assert result.episode.captions == ("episodes/2026-11-21.vtt", "episodes/2026-11-21.srt")
+    assert result.episode.captions == ("episodes/2026-11-21.vtt", "episodes/2026-11-21.srt",
+                                       "episodes/2026-11-21.transcript.html")
+    html = (feed / "episodes" / "2026-11-21.transcript.html").read_text(encoding="utf-8")
+    stamps = re.findall(r"<time>(\d\d:\d\d:\d\d)</time>\n<p>(.+)</p>", html)
+    assert [(f"{h}:{m}:{s}", text) for h, m, s, _, text in cues] == stamps
     assert edge.fake.requests and not any(re.search(r"[*#_`\[\]]|https?:", r.text) for r in edge.fake.requests)
     assert 'href="episodes/2026-11-21.vtt"' in (feed / "index.html").read_text(encoding="utf-8")
 

@@ -42,6 +42,10 @@ base_url = "https://podcasts.example.com/ai"
 {FILE_SOURCE}"""
 
 
+EPISODE_FILES = sorted(f"2026-11-21{suffix}" for suffix in (
+    ".chapters.json", ".html", ".mp3", ".srt", ".transcript.html", ".txt", ".vtt"))
+
+
 def new_show(root: Path):
     (root / "podcast.toml").write_text(CONFIG, encoding="utf-8")
     return load_config(root / "podcast.toml", root)
@@ -65,9 +69,7 @@ def test_run_publishes_mp3_feed_page_and_transcript(published):
     assert result.standins == ("bundled sample papers", "template script writer (no $OPENAI_API_KEY)", "espeak-ng voice")
     assert Path(result.audio) == feed / "episodes" / "2026-11-21.mp3"
     assert Path(result.feed) == feed / "feed.xml" and Path(result.page) == feed / "index.html"
-    assert sorted(p.name for p in (feed / "episodes").iterdir()) == [
-        "2026-11-21.chapters.json", "2026-11-21.mp3", "2026-11-21.srt", "2026-11-21.txt", "2026-11-21.vtt",
-    ]
+    assert sorted(p.name for p in (feed / "episodes").iterdir()) == EPISODE_FILES
     assert not list(config.state.dir.glob("episode-*"))  # work files are cleaned up
 
 
@@ -149,10 +151,32 @@ def test_page_lists_the_episode_with_player_and_download(published):
     audio = [a for tag, a in page.tags if tag == "audio"]
     assert [a["src"] for a in audio] == ["episodes/2026-11-21.mp3"]
     links = {a.get("href") for tag, a in page.tags if tag == "a"}
-    assert {"episodes/2026-11-21.mp3", "episodes/2026-11-21.txt", "feed.xml"} <= links
+    assert {"episodes/2026-11-21.mp3", "episodes/2026-11-21.txt", "episodes/2026-11-21.html", "feed.xml"} <= links
     assert "https://arxiv.org/abs/2409.17581" in links
-    for href in ("episodes/2026-11-21.mp3", "episodes/2026-11-21.txt"):
+    (download,) = [a for tag, a in page.tags if tag == "a" and "download" in a]
+    assert download["download"] == "AI 论文早报 2026-11-21.mp3"
+    (cover,) = [a["src"] for tag, a in page.tags if tag == "img"]
+    with Image.open(root / "feed" / cover) as image:
+        assert image.size == (1400, 1400)
+    for href in ("episodes/2026-11-21.mp3", "episodes/2026-11-21.txt", "episodes/2026-11-21.html"):
         assert (root / "feed" / href).is_file()
+    seeks = [float(a["data-t"]) for tag, a in page.tags if tag == "button" and "data-t" in a]
+    assert seeks == [round(c.start, 2) for c in result.episode.chapters]
+
+
+def test_episode_page_has_the_timed_transcript(published):
+    _, result, root = published
+    html = (root / "feed" / result.episode.page_name).read_text(encoding="utf-8")
+    page = _Page()
+    page.feed(html)
+    assert [a["src"] for tag, a in page.tags if tag == "audio"] == ["../episodes/2026-11-21.mp3"]
+    links = {a.get("href") for tag, a in page.tags if tag == "a"}
+    assert {"../", "../feed.xml", "../episodes/2026-11-21.txt"} <= links
+    starts = [float(a["data-t"]) for tag, a in page.tags if tag == "span" and "data-t" in a]
+    vtt = (root / "feed" / "episodes" / "2026-11-21.vtt").read_text(encoding="utf-8")
+    cues = [int(h) * 3600 + int(m) * 60 + float(s) for h, m, s in re.findall(r"(\d\d):(\d\d):([\d.]+) -->", vtt)]
+    assert len(starts) == len(cues) > 10 and starts == pytest.approx(cues, abs=0.006)
+    assert "今天是 2026 年 11 月 21 日" in html and html.count("<h3>") == len(result.episode.chapters)
 
 
 def test_same_day_reuses_and_force_rebuilds_under_a_new_name(tmp_path):
@@ -163,9 +187,7 @@ def test_same_day_reuses_and_force_rebuilds_under_a_new_name(tmp_path):
 
     again = run_episode(config, now=SATURDAY_MORNING)
     assert again.reused and again.episode == first.episode
-    assert sorted(p.name for p in first_mp3.parent.iterdir()) == [
-        "2026-11-21.chapters.json", "2026-11-21.mp3", "2026-11-21.srt", "2026-11-21.txt", "2026-11-21.vtt",
-    ]
+    assert sorted(p.name for p in first_mp3.parent.iterdir()) == EPISODE_FILES
 
     rebuilt = run_episode(config, now=SATURDAY_MORNING, force=True)
     assert not rebuilt.reused
@@ -256,8 +278,38 @@ def test_feed_carries_the_podcasting_2_tags(published):
     item = channel.find("item")
     transcripts = {t.get("type"): t.get("url") for t in item.findall("podcast:transcript", ns)}
     base = "https://podcasts.example.com/ai/episodes/2026-11-21"
-    assert transcripts == {"text/vtt": f"{base}.vtt", "application/x-subrip": f"{base}.srt", "text/plain": f"{base}.txt"}
+    assert transcripts == {"text/vtt": f"{base}.vtt", "application/x-subrip": f"{base}.srt", "text/plain": f"{base}.txt",
+                           "text/html": f"{base}.transcript.html"}
+    frequency = channel.find("podcast:updateFrequency", ns)
+    assert frequency.get("rrule") == "FREQ=DAILY" and frequency.text == "Daily"
+    cover = channel.find("{http://www.itunes.com/dtds/podcast-1.0.dtd}image").get("href")
+    assert channel.find("image/url").text == cover and re.fullmatch(r"https://podcasts\.example\.com/ai/cover-[0-9a-f]{12}\.png", cover)
+    with Image.open(root / "feed" / cover.rsplit("/", 1)[1]) as image:
+        assert image.size == (1400, 1400)
+    assert item.find("link").text == f"{base}.html"
     chapters = item.find("podcast:chapters", ns)
     assert chapters.get("url") == f"{base}.chapters.json" and chapters.get("type") == "application/json+chapters"
-    for url in (*transcripts.values(), chapters.get("url")):
+    for url in (*transcripts.values(), chapters.get("url"), item.find("link").text):
         assert (root / "feed" / url.removeprefix("https://podcasts.example.com/ai/")).is_file()
+
+
+def test_keep_episodes_lists_the_newest_and_removes_older_files_after_the_feed(tmp_path):
+    (tmp_path / "podcast.toml").write_text(
+        CONFIG.replace("max_papers = 2", "max_papers = 1\ntarget_minutes = 1")
+        .replace("[publish]\n", "[publish]\nkeep_episodes = 2\n"), encoding="utf-8")
+    config = load_config(tmp_path / "podcast.toml", tmp_path)
+    results = [run_episode(config, now=SATURDAY_MORNING + timedelta(days=d)) for d in range(3)]
+    feed = tmp_path / "feed"
+    parsed = feedparser.parse((feed / "feed.xml").read_bytes())
+    assert [e.id for e in parsed.entries] == [r.episode.guid for r in results[:0:-1]]
+    assert [e.itunes_episode for e in parsed.entries] == ["3", "2"]  # numbers stay with their episodes
+    for entry in parsed.entries:  # everything the feed names is there
+        assert (feed / entry.enclosures[0].href.removeprefix("https://podcasts.example.com/ai/")).is_file()
+    assert not list(feed.glob("episodes/2026-11-21*"))  # the oldest episode's files are gone
+    assert len(list(feed.glob("episodes/2026-11-22*"))) == len(EPISODE_FILES)
+    page = (feed / "index.html").read_text(encoding="utf-8")
+    assert "2026-11-22.mp3" in page and "2026-11-21" not in page
+    with open_store(config) as store:  # the store still knows it: its papers stay broadcast
+        assert [(e.date.day, e.removed) for e in store.episodes()] == [(23, False), (22, False), (21, True)]
+        assert results[0].episode.papers[0].id in store.broadcast_ids()
+    assert rebuild_site(config)[0] == 2

@@ -9,13 +9,18 @@ import pytest
 from podcast.config import PublishConfig, ShowConfig
 from podcast.errors import PublishError
 from podcast.models import Chapter, Episode
-from podcast.publish import free_stem, open_target, publish_site
+from podcast.publish import free_stem, open_target, publish_cover, publish_site
 
 from .conftest import SATURDAY_MORNING
 
 
 def target(tmp_path: Path):
     return open_target(PublishConfig(dir=tmp_path / "feed", base_url="https://example.com/show/"))
+
+
+def site(tmp_path: Path, show: ShowConfig | None = None):
+    """The show's site in ``tmp_path``'s feed folder, with a stand-in cover (any bytes do here)."""
+    return publish_cover(target(tmp_path), show or ShowConfig(), (b"\x89PNG cover", "image/png"))
 
 
 def test_published_files_are_never_overwritten(tmp_path):
@@ -68,8 +73,7 @@ def test_feed_escapes_and_orders_episodes(tmp_path):
                 published_at=datetime(2026, 11, d, 9, 30, tzinfo=SATURDAY_MORNING.tzinfo))
         for d in (22, 21)
     ]
-    site = target(tmp_path)
-    publish_site(site, show, episodes, SATURDAY_MORNING)
+    publish_site(target(tmp_path), site(tmp_path, show), episodes, SATURDAY_MORNING)
     parsed = feedparser.parse((tmp_path / "feed" / "feed.xml").read_bytes())
     assert not parsed.bozo
     assert parsed.feed.title == "AI <Papers> & Co"
@@ -89,7 +93,7 @@ def test_show_notes_in_the_feed_and_on_the_page(tmp_path, sample_papers):
     episode = Episode(date=date(2026, 11, 21), guid="g", title="t", audio_name="episodes/x.mp3", audio_bytes=1,
                       duration=60, transcript_name="episodes/x.txt", chapters=(), papers=(paper,),
                       published_at=SATURDAY_MORNING, notes={paper.id: notes})
-    publish_site(target(tmp_path), ShowConfig(), [episode], SATURDAY_MORNING)
+    publish_site(target(tmp_path), site(tmp_path), [episode], SATURDAY_MORNING)
     entry = feedparser.parse((tmp_path / "feed" / "feed.xml").read_bytes()).entries[0]
     full = entry.content[0].value
     for expected in ("用大模型分析年报", paper.title, "一句话。", "问题：年报太多。", "方法：流水线。", "结果：三家公司。",

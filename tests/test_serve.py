@@ -4,68 +4,15 @@ requests no well-behaved client would send)."""
 from __future__ import annotations
 
 import io
-import os
 import socket
-import subprocess
-import sys
-import time
-import urllib.request
 
 import feedparser
 import podcastparser
 import pytest
 
-from podcast.config import load_config
-from podcast.pipeline import run_episode
-
-from .conftest import FILE_SOURCE, OFFLINE_TTS, SATURDAY_MORNING
+from .conftest import fetch
 
 pytestmark = pytest.mark.slow
-
-
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
-
-
-@pytest.fixture(scope="module")
-def server(tmp_path_factory):
-    """A show with one episode, its state folder inside the publish folder (the worst case),
-    served on a free port."""
-    root = tmp_path_factory.mktemp("served")
-    port = _free_port()
-    (root / "podcast.toml").write_text(
-        f'[show]\nmax_papers = 1\ntarget_minutes = 1\n[publish]\nbase_url = "http://127.0.0.1:{port}/"\n'
-        f'[state]\ndir = "feed/.state"\n{FILE_SOURCE}{OFFLINE_TTS}', encoding="utf-8")
-    config = load_config(root / "podcast.toml", root)
-    episode = run_episode(config, now=SATURDAY_MORNING).episode
-    env = {k: v for k, v in os.environ.items() if k not in ("PODCAST_CONFIG", "OPENAI_API_KEY")}
-    log = (root / "serve.log").open("wb")  # a file, not a pipe: a full pipe would stall the server
-    process = subprocess.Popen([sys.executable, "-m", "podcast", "serve", "--port", str(port)], cwd=root, env=env,
-                               stdout=log, stderr=subprocess.STDOUT)
-    deadline = time.monotonic() + 20
-    while time.monotonic() < deadline:
-        try:
-            socket.create_connection(("127.0.0.1", port), timeout=0.2).close()
-            break
-        except OSError:
-            if process.poll() is not None:
-                raise AssertionError((root / "serve.log").read_text()) from None
-            time.sleep(0.1)
-    yield f"http://127.0.0.1:{port}", root / "feed", episode, port
-    process.terminate()
-    assert process.wait(timeout=10) == 0
-    log.close()
-
-
-def fetch(url: str, method: str = "GET", headers: dict | None = None) -> tuple[int, dict, bytes]:
-    request = urllib.request.Request(url, method=method, headers=headers or {})
-    try:
-        with urllib.request.urlopen(request, timeout=10) as response:
-            return response.status, {k.lower(): v for k, v in response.headers.items()}, response.read()
-    except urllib.error.HTTPError as error:
-        return error.code, {k.lower(): v for k, v in error.headers.items()}, error.read()
 
 
 def raw(port: int, target: str) -> int:

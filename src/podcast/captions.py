@@ -4,7 +4,8 @@ cue per sentence, and the chapters as Podcasting 2.0 JSON."""
 from __future__ import annotations
 
 import json
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from html import escape
 
 from .models import Chapter, Cue
 
@@ -50,3 +51,32 @@ def render_chapters(chapters: Sequence[Chapter], title: str, show: str) -> str:
         ],
     }
     return json.dumps(document, ensure_ascii=False, indent=1) + "\n"
+
+
+def by_chapter(cues: Sequence[Cue], chapters: Sequence[Chapter]) -> Iterator[tuple[Chapter | None, list[Cue]]]:
+    """The cues said in each chapter (one group with no chapter when there are none)."""
+    if not chapters:
+        yield None, list(cues)
+        return
+    starts = [c.start for c in chapters[1:]] + [float("inf")]
+    index = 0
+    for chapter, end in zip(chapters, starts):
+        said = []
+        while index < len(cues) and cues[index].start < end:
+            said.append(cues[index])
+            index += 1
+        yield chapter, said
+
+
+def render_html_transcript(cues: Sequence[Cue], chapters: Sequence[Chapter], title: str, language: str) -> str:
+    """The transcript as the Podcasting 2.0 HTML transcript format has it (``<time>`` then
+    ``<p>`` per sentence), under chapter headings: what ``podcast:transcript type="text/html"``
+    points at."""
+    lines = [f'<!doctype html>\n<html lang="{escape(language)}">\n<head>\n<meta charset="utf-8">',
+             f"<title>{escape(title)}</title>\n</head>\n<body>\n<h1>{escape(title)}</h1>"]
+    for chapter, said in by_chapter(cues, chapters):
+        if chapter:
+            lines.append(f"<h2>{escape(chapter.title)}</h2>")
+        lines += [f"<time>{_stamp(cue.start, '.')[:8]}</time>\n<p>{escape(cue.text)}</p>" for cue in said]
+    lines.append("</body>\n</html>")
+    return "\n".join(lines) + "\n"

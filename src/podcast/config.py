@@ -17,11 +17,11 @@ from zoneinfo import ZoneInfo
 
 from . import i18n
 from .errors import ConfigError
-from .voices import presets
 from .schema import (
-    Context, between, check, email, fraction, http_url, one_of, parse_table, positive_number,
-    reject_unknown, subtable, timezone,
+    Context, between, check, email, fraction, http_url, one_of, parse_table, positive_number, reject_unknown,
+    subtable, timezone,
 )
+from .voices import presets
 
 CONFIG_FILE = "podcast.toml"
 ENV_VAR = "PODCAST_CONFIG"
@@ -189,9 +189,20 @@ class AudioConfig:
 
 @dataclass(frozen=True)
 class PublishConfig:
+    #: "folder" (``dir``) or "s3://bucket/prefix" (S3-compatible object storage)
     target: str = "folder"
     dir: Path = Path("feed")
     base_url: str = field(default="http://localhost:8000/", metadata=check(http_url))
+    #: how many of the newest episodes the feed and page list; older ones' files are removed
+    keep_episodes: int | None = field(default=None, metadata=between(1, 100_000))
+    #: an S3-compatible endpoint (MinIO, R2, OSS...); unset: AWS itself
+    endpoint_url: str | None = field(default=None, metadata=check(http_url))
+    region: str = ""  # unset: $AWS_DEFAULT_REGION, else us-east-1
+
+    @property
+    def kind(self) -> str:
+        """The target backend's name: the URL scheme of "s3://...", else the target itself."""
+        return self.target.split("://", 1)[0] if "://" in self.target else self.target
 
 
 @dataclass(frozen=True)
@@ -281,11 +292,13 @@ def _build(data: dict[str, Any], ctx: Context) -> Config:
                         f"{', '.join(known_presets)}", tts.preset)
     audio = parse_table(AudioConfig, subtable(data, "audio", ctx), "audio", ctx)
     publish = parse_table(PublishConfig, subtable(data, "publish", ctx), "publish", ctx)
-    if publish.target not in TARGETS:
+    if publish.kind not in TARGETS:
         raise ctx.error(
-            "publish.target", f"unknown publish target; choose one of: {', '.join(TARGETS)}",
-            publish.target,
-        )
+            "publish.target", 'unknown publish target; choose "folder" or "s3://bucket/prefix"', publish.target)
+    try:
+        TARGETS.get(publish.kind).check(publish)
+    except ValueError as exc:
+        raise ctx.error("publish.target", str(exc), publish.target) from None
     if not publish.base_url.endswith("/"):
         publish = dataclasses.replace(publish, base_url=publish.base_url + "/")
     state = parse_table(StateConfig, subtable(data, "state", ctx), "state", ctx)

@@ -36,6 +36,11 @@ class Phrases:
     captions: str
     ordinals: tuple[str, ...]
     step: str
+    subscribe_hint: str  # the show page's subscribe block
+    copy: str
+    copied: str
+    all_episodes: str
+    episode_page: str
 
 
 _ZH = Phrases(
@@ -61,6 +66,11 @@ _ZH = Phrases(
     captions="字幕",
     ordinals=("一", "二", "三", "四", "五", "六", "七", "八", "九", "十"),
     step="第{ordinal}步，{step}",
+    subscribe_hint="在播客 App 里添加这个地址订阅，或用手机扫码：",
+    copy="复制",
+    copied="已复制",
+    all_episodes="全部节目",
+    episode_page="本期页面",
 )
 
 _EN = Phrases(
@@ -86,6 +96,11 @@ _EN = Phrases(
     captions="Captions",
     ordinals=("one", "two", "three", "four", "five", "six", "seven", "eight", "nine", "ten"),
     step="Step {ordinal}: {step}",
+    subscribe_hint="Add this address in your podcast app, or scan it with your phone:",
+    copy="Copy",
+    copied="Copied",
+    all_episodes="All episodes",
+    episode_page="Episode page",
 )
 
 _PHRASES = {"zh-CN": _ZH, "en-US": _EN}

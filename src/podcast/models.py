@@ -10,6 +10,7 @@ from typing import Any
 from . import i18n
 from .normalize import arxiv_id, pdf_url
 
+
 def bare_id(paper_id: str) -> str:
     """An arXiv id without its version (a revised paper is the same paper); other ids as given."""
     return arxiv_id(paper_id) or paper_id.strip()
@@ -261,3 +262,11 @@ class Episode:
     captions: tuple[str, ...] = ()  # published timed transcripts (WebVTT first, then SRT)
     voice_note: str = ""  # said in the show notes when the offline voice stood in
     chapters_name: str = ""  # the published Podcasting 2.0 chapters file (JSON)
+    page_name: str = ""  # the episode's own web page
+    removed: bool = False  # its files were removed by [publish] keep_episodes
+
+    @property
+    def files(self) -> tuple[str, ...]:
+        """Every file the episode published."""
+        names = (self.audio_name, self.transcript_name, *self.captions, self.chapters_name, self.page_name)
+        return tuple(name for name in names if name)

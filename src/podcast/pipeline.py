@@ -16,6 +16,8 @@ from functools import partial
 from pathlib import Path
 
 from . import i18n
+from .artwork import show_artwork
+from .captions import render_chapters, render_html_transcript, render_srt, render_vtt
 from .config import AUTO_WRITER, BackendConfig, Config, SourceConfig
 from .errors import NothingToBroadcast, SpeechError
 from .http import HttpClient, HttpPolicy, ResponseCache
@@ -23,17 +25,18 @@ from .i18n import counted
 from .models import Episode, Paper, Pick, Script
 from .produce import Music, Tags, pace, produce_episode
 from .progress import NoProgress, Progress
-from .publish import FEED_NAME, PAGE_NAME, PublishTarget, free_stem, open_target, publish_site
+from .publish import (
+    FEED_NAME, PAGE_NAME, PublishTarget, free_stem, open_target, publish_cover, publish_site,
+)
+from .publish.page import render_episode_page
 from .refine import open_refiners
 from .select import Profile, select_papers
 from .sources import SOURCES, Gathered, Source, SourceReport, gather, open_sources
 from .sources.file import FileOptions
-from .artwork import show_artwork
-from .captions import render_chapters, render_srt, render_vtt
 from .speak import ENGINES, Pauses, SpeakContext, Speaker, open_speaker, speak_script
 from .store import Store
 from .timing import Pace, clock
-from .write import WRITERS, Brief, Writer, WriteContext, compose_script
+from .write import WRITERS, Brief, WriteContext, Writer, compose_script
 from .write.template import TemplateWriter
 
 log = logging.getLogger(__name__)
@@ -162,7 +165,7 @@ def run_episode(
         previous = store.episode(moment.date())
         if previous and not force:
             log.info("The episode for %s is already published; reusing it.", moment.date())
-            publish_site(target, config.show, store.episodes(), moment)
+            _publish_site(config, target, store, moment)
             return _result(previous, True, (), target)
         choice = choose_papers(config, moment.date(), store, env)
         if choice.skipped:
@@ -170,7 +173,7 @@ def run_episode(
                              target.location(PAGE_NAME), skipped=choice.skipped)
         maker = _EpisodeMaker(config, target, store, progress or NoProgress(), env)
         episode, standins = maker.make(moment, previous, choice)
-        publish_site(target, config.show, store.episodes(), moment)
+        _publish_site(config, target, store, moment)
     return replace(_result(episode, False, standins, target), from_backlog=choice.from_backlog)
 
 
@@ -193,7 +196,7 @@ class _EpisodeMaker:
         if problem:  # known before writing: the script is sized for the voice that will read it
             speaker, fallback_reason = self._fallback(speaker, context, SpeechError(problem))
         music = Music.load(config.audio)
-        artwork = show_artwork(show.artwork, show.title, show.author, config.state.dir / "cache")
+        artwork = _artwork(config)
         writer, writer_standin = open_writer(config, self.env)
         script = _write(writer, choice.picks, config, moment, pace(speaker.settings, music))
         estimate = pace(speaker.settings, music).estimate(script)
@@ -252,8 +255,10 @@ class _EpisodeMaker:
         self.target.add(f"{stem}.txt", transcript.encode("utf-8"))
         self.target.add(f"{stem}.vtt", render_vtt(audio.cues).encode("utf-8"))
         self.target.add(f"{stem}.srt", render_srt(audio.cues).encode("utf-8"))
+        self.target.add(f"{stem}.transcript.html",
+                        render_html_transcript(audio.cues, audio.chapters, title, show.language).encode("utf-8"))
         self.target.add(f"{stem}.chapters.json", render_chapters(audio.chapters, title, show.title).encode("utf-8"))
-        return Episode(
+        episode = Episode(
             date=day,
             guid=previous.guid if previous else str(uuid.uuid4()),
             title=title,
@@ -267,9 +272,13 @@ class _EpisodeMaker:
             revision=revision,
             language=show.language,
             notes={segment.paper_id: segment.notes for segment in script.segments},
-            captions=(f"{stem}.vtt", f"{stem}.srt"),
+            captions=(f"{stem}.vtt", f"{stem}.srt", f"{stem}.transcript.html"),
             chapters_name=f"{stem}.chapters.json",
+            page_name=f"{stem}.html",
         )
+        site = publish_cover(self.target, show, artwork)
+        self.target.add(episode.page_name, render_episode_page(site, episode, audio.cues))
+        return episode
 
 
 def _short_reason(exc: Exception) -> str:
@@ -307,9 +316,22 @@ def rebuild_site(config: Config, now: datetime | None = None) -> tuple[int, str,
     """Rewrite the feed and the page from the store: (episodes, feed location, page location)."""
     target = open_target(config.publish)
     with open_store(config) as store:
-        episodes = store.episodes()
-    publish_site(target, config.show, episodes, now or datetime.now(config.show.zone))
-    return len(episodes), target.location(FEED_NAME), target.location(PAGE_NAME)
+        listed = _publish_site(config, target, store, now or datetime.now(config.show.zone))
+    return listed, target.location(FEED_NAME), target.location(PAGE_NAME)
+
+
+def _artwork(config: Config) -> tuple[bytes, str]:
+    show = config.show
+    return show_artwork(show.artwork, show.title, show.author, config.state.dir / "cache")
+
+
+def _publish_site(config: Config, target: PublishTarget, store: Store, now: datetime) -> int:
+    """The page and the feed for every episode in the store; the number of episodes listed."""
+    site = publish_cover(target, config.show, _artwork(config))
+    episodes = store.episodes()
+    removed = publish_site(target, site, episodes, now)
+    store.mark_removed([episode.date for episode in removed])
+    return sum(1 for e in episodes if not e.removed) - len(removed)
 
 
 def _result(episode: Episode, reused: bool, standins: tuple[str, ...], target: PublishTarget) -> RunResult:

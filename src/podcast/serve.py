@@ -16,27 +16,9 @@ from pathlib import Path, PurePosixPath
 from aiohttp import web
 
 from .errors import PublishError
-from .publish import FEED_NAME, PAGE_NAME
+from .publish import CORS, PAGE_NAME, cache_control, media_type
 
 log = logging.getLogger(__name__)
-
-TYPES = {
-    ".mp3": "audio/mpeg",
-    ".xml": "application/rss+xml; charset=utf-8",
-    ".html": "text/html; charset=utf-8",
-    ".txt": "text/plain; charset=utf-8",
-    ".vtt": "text/vtt; charset=utf-8",
-    ".srt": "application/x-subrip; charset=utf-8",
-    ".json": "application/json; charset=utf-8",
-    ".png": "image/png",
-    ".jpg": "image/jpeg",
-    ".svg": "image/svg+xml",
-    ".css": "text/css; charset=utf-8",
-    ".js": "text/javascript; charset=utf-8",
-}
-CORS = (".vtt", ".srt", ".json", ".txt", ".xml")  # read by web players on other origins
-CHANGING = (FEED_NAME, PAGE_NAME)  # rewritten on every episode: revalidate; the rest never changes
-
 
 def make_app(folder: Path, hidden: Iterable[Path] = ()) -> web.Application:
     """An application serving ``folder``; anything inside ``hidden`` (the state folder, the
@@ -50,14 +32,11 @@ def make_app(folder: Path, hidden: Iterable[Path] = ()) -> web.Application:
         path = _resolve(root, request.match_info["path"], refused)
         if path is None:
             raise web.HTTPNotFound()
-        headers = {"Content-Type": TYPES.get(path.suffix.lower(), "application/octet-stream"),
-                   "X-Content-Type-Options": "nosniff"}
         name = path.relative_to(root).as_posix()
-        headers["Cache-Control"] = "no-cache" if name in CHANGING else "public, max-age=86400"
+        headers = {"Content-Type": media_type(name), "Cache-Control": cache_control(name),
+                   "X-Content-Type-Options": "nosniff"}
         if path.suffix.lower() in CORS:
             headers["Access-Control-Allow-Origin"] = "*"
-        if path.suffix.lower() == ".mp3":
-            headers["Content-Disposition"] = f'inline; filename="{path.name}"'
         return web.FileResponse(path, headers=headers)
 
     app = web.Application()

@@ -17,7 +17,7 @@ from types import TracebackType
 from .errors import StoreError
 from .models import Chapter, Episode, Paper, ShowNotes
 
-SCHEMA_VERSION = 5
+SCHEMA_VERSION = 6
 _SCHEMA_1 = """
 CREATE TABLE episodes (
     day TEXT PRIMARY KEY,
@@ -61,7 +61,11 @@ ALTER TABLE episodes ADD COLUMN voice_note TEXT NOT NULL DEFAULT '';
 _SCHEMA_5 = """
 ALTER TABLE episodes ADD COLUMN chapters_name TEXT NOT NULL DEFAULT '';
 """
-_MIGRATIONS = {1: _SCHEMA_1, 2: _SCHEMA_2, 3: _SCHEMA_3, 4: _SCHEMA_4, 5: _SCHEMA_5}  # version → what brings the previous one to it
+_SCHEMA_6 = """
+ALTER TABLE episodes ADD COLUMN page_name TEXT NOT NULL DEFAULT '';
+ALTER TABLE episodes ADD COLUMN removed INTEGER NOT NULL DEFAULT 0;
+"""
+_MIGRATIONS = {1: _SCHEMA_1, 2: _SCHEMA_2, 3: _SCHEMA_3, 4: _SCHEMA_4, 5: _SCHEMA_5, 6: _SCHEMA_6}  # version → what brings the previous one to it
 
 
 class Store:
@@ -146,7 +150,7 @@ class Store:
             self._db.execute(
                 "INSERT INTO episodes (day, guid, revision, title, language, audio_name, audio_bytes,"
                 " duration, transcript_name, chapters, papers, published_at, notes, usage, captions, voice_note,"
-                " chapters_name) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                " chapters_name, page_name) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                 (
                     day, episode.guid, episode.revision, episode.title, episode.language,
                     episode.audio_name, episode.audio_bytes, episode.duration,
@@ -159,12 +163,19 @@ class Store:
                     json.dumps(list(episode.captions)),
                     episode.voice_note,
                     episode.chapters_name,
+                    episode.page_name,
                 ),
             )
             self._db.executemany(
                 "INSERT INTO broadcasts VALUES (?, ?, ?)",
                 [(paper.id, day, position) for position, paper in enumerate(episode.papers, start=1)],
             )
+
+    def mark_removed(self, days: Sequence[date]) -> None:
+        """Record that these days' episode files were removed (they stay in the store: the
+        papers stay broadcast and the episode numbers stay as they were)."""
+        with self._errors(), self._db:
+            self._db.executemany("UPDATE episodes SET removed = 1 WHERE day = ?", [(d.isoformat(),) for d in days])
 
     def close(self) -> None:
         self._db.close()
@@ -197,4 +208,6 @@ def _episode(data: sqlite3.Row) -> Episode:
         captions=tuple(json.loads(data["captions"])),
         voice_note=data["voice_note"],
         chapters_name=data["chapters_name"],
+        page_name=data["page_name"],
+        removed=bool(data["removed"]),
     )

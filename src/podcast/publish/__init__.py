@@ -1,15 +1,18 @@
-"""Stage 6, publish: the episode's files, then the feed and the show page, onto a target.
+"""Stage 6, publish: the episode's files, then the show page and, last, the feed, onto a target.
 
 Episode files are added under new names only, never rewritten (a podcast app may be half-way
-through downloading them); the feed and page are replaced atomically. A target backend
-subclasses :class:`PublishTarget` and registers in :data:`TARGETS`.
+through downloading them); the page and feed are replaced atomically, the feed last so that it
+never names a file that is not there yet. A target backend subclasses :class:`PublishTarget`
+and registers in :data:`TARGETS` under the scheme of ``[publish] target``.
 """
 
 from __future__ import annotations
 
+import hashlib
 import logging
 from abc import ABC, abstractmethod
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 from typing import ClassVar
@@ -27,7 +30,31 @@ log = logging.getLogger(__name__)
 FEED_NAME = "feed.xml"
 PAGE_NAME = "index.html"
 EPISODES_DIR = "episodes"
-EPISODE_FILES = (".mp3", ".txt", ".vtt", ".srt", ".chapters.json")  # what an episode publishes under one stem
+# what an episode publishes under one stem
+EPISODE_FILES = (".mp3", ".txt", ".vtt", ".srt", ".chapters.json", ".transcript.html", ".html")
+
+TYPES = {
+    ".mp3": "audio/mpeg",
+    ".xml": "application/rss+xml; charset=utf-8",
+    ".html": "text/html; charset=utf-8",
+    ".txt": "text/plain; charset=utf-8",
+    ".vtt": "text/vtt; charset=utf-8",
+    ".srt": "application/x-subrip; charset=utf-8",
+    ".json": "application/json; charset=utf-8",
+    ".png": "image/png",
+    ".jpg": "image/jpeg",
+}
+CORS = (".vtt", ".srt", ".json", ".txt", ".xml")  # read by web players on other origins
+CHANGING = (FEED_NAME, PAGE_NAME)  # rewritten on every episode; every other name keeps its bytes
+
+
+def media_type(name: str) -> str:
+    return TYPES.get(Path(name).suffix.lower(), "application/octet-stream")
+
+
+def cache_control(name: str) -> str:
+    """Caches revalidate the feed and the page; every other published file never changes."""
+    return "no-cache" if name in CHANGING else "public, max-age=31536000, immutable"
 
 
 class PublishTarget(ABC):
@@ -35,6 +62,10 @@ class PublishTarget(ABC):
 
     def __init__(self, config: PublishConfig) -> None:
         self.config = config
+
+    @classmethod  # noqa: B027  (a default: most targets need no check)
+    def check(cls, config: PublishConfig) -> None:
+        """Raise ValueError saying what is wrong when ``config`` cannot name a target of this kind."""
 
     @abstractmethod
     def exists(self, name: str) -> bool:
@@ -49,6 +80,10 @@ class PublishTarget(ABC):
         """Publish ``data`` as ``name``, atomically replacing what was there."""
 
     @abstractmethod
+    def remove(self, names: Sequence[str]) -> None:
+        """Delete these files; names already gone are no error."""
+
+    @abstractmethod
     def location(self, name: str) -> str:
         """Where a person finds ``name`` (a local path or a URL), for messages."""
 
@@ -60,7 +95,7 @@ TARGETS: Registry[type[PublishTarget]] = Registry("publish target")
 
 
 def open_target(config: PublishConfig) -> PublishTarget:
-    return TARGETS.get(config.target)(config)
+    return TARGETS.get(config.kind)(config)
 
 
 def free_stem(target: PublishTarget, day: str, revision: int) -> str:
@@ -73,11 +108,53 @@ def free_stem(target: PublishTarget, day: str, revision: int) -> str:
         revision += 1
 
 
-def publish_site(target: PublishTarget, show: ShowConfig, episodes: Sequence[Episode], now: datetime) -> None:
-    """Write the feed and the page for ``episodes`` (newest first)."""
-    target.replace(FEED_NAME, render_feed(show, episodes, target.url, target.url(FEED_NAME), now))
-    target.replace(PAGE_NAME, render_page(show, episodes))
-    log.info("Updated the feed and the page with %s.", counted(len(episodes), "episode"))
+@dataclass(frozen=True)
+class Site:
+    """What every page and the feed share: the show, its published cover and its URLs."""
+
+    show: ShowConfig
+    url_for: Callable[[str], str]  # a published name → its absolute URL
+    cover: str  # the cover's published name
+    cover_type: str
+
+    @property
+    def feed_url(self) -> str:
+        return self.url_for(FEED_NAME)
+
+    def download_name(self, episode: Episode) -> str:
+        """A file name a person recognises in their downloads folder."""
+        name = f"{self.show.title} {episode.date.isoformat()}" + (f" r{episode.revision}" if episode.revision > 1 else "")
+        return "".join("_" if c in '\\/:*?"<>|' or ord(c) < 32 else c for c in name) + ".mp3"
+
+
+def publish_cover(target: PublishTarget, show: ShowConfig, artwork: tuple[bytes, str]) -> Site:
+    """Publish the show's cover under a name made from its bytes (a new cover is a new name: the
+    old one's bytes never change) and return the :class:`Site` it belongs to."""
+    data, mime = artwork
+    name = f"cover-{hashlib.sha256(data).hexdigest()[:12]}{'.png' if mime == 'image/png' else '.jpg'}"
+    if not target.exists(name):
+        target.add(name, data)
+    return Site(show, target.url, name, mime)
+
+
+def publish_site(target: PublishTarget, site: Site, episodes: Sequence[Episode], now: datetime) -> list[Episode]:
+    """Write the page and then the feed for ``episodes`` (every episode ever published, newest
+    first); with ``keep_episodes``, list the newest only and remove the files of older ones once
+    the feed no longer names them. Returns the episodes whose files were removed."""
+    keep = target.config.keep_episodes
+    listed = [e for e in episodes if not e.removed][:keep]
+    numbers = {e.date: len(episodes) - i for i, e in enumerate(episodes)}  # stay put when old ones go
+    target.replace(PAGE_NAME, render_page(site, listed))
+    target.replace(FEED_NAME, render_feed(site, [(numbers[e.date], e) for e in listed], now))
+    log.info("Updated the page and the feed with %s.", counted(len(listed), "episode"))
+    shown = {e.date for e in listed}
+    retired = [e for e in episodes if not e.removed and e.date not in shown]
+    if retired:
+        target.remove([name for episode in retired for name in episode.files])
+        log.info("Removed the files of %s older than the newest %d (keep_episodes).",
+                 counted(len(retired), "episode"), keep)
+    return retired
 
 
 from . import folder as _folder  # noqa: E402,F401  (registers the built-in backends)
+from . import s3 as _s3  # noqa: E402,F401

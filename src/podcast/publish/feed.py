@@ -10,10 +10,13 @@ from collections.abc import Callable, Sequence
 from datetime import datetime
 from email.utils import format_datetime
 from html import escape
+from typing import TYPE_CHECKING
 
 from .. import i18n
-from ..config import ShowConfig
 from ..models import Episode, Paper, ShowNotes
+
+if TYPE_CHECKING:
+    from . import Site
 
 ITUNES = "http://www.itunes.com/dtds/podcast-1.0.dtd"
 CONTENT = "http://purl.org/rss/1.0/modules/content/"
@@ -23,7 +26,7 @@ for _prefix, _uri in (("itunes", ITUNES), ("content", CONTENT), ("atom", ATOM), 
     ET.register_namespace(_prefix, _uri)
 # podcast:guid is a UUIDv5 of the feed URL without its scheme and trailing slashes, in this namespace
 PODCAST_GUID_NAMESPACE = uuid.UUID("ead4c236-bf58-58c6-a2c6-a6b28d128cb6")
-TRANSCRIPT_TYPES = {".vtt": "text/vtt", ".srt": "application/x-subrip"}
+TRANSCRIPT_TYPES = {".vtt": "text/vtt", ".srt": "application/x-subrip", ".transcript.html": "text/html"}
 
 
 def podcast_guid(feed_url: str) -> str:
@@ -31,23 +34,24 @@ def podcast_guid(feed_url: str) -> str:
     return str(uuid.uuid5(PODCAST_GUID_NAMESPACE, re.sub(r"^[a-zA-Z][a-zA-Z0-9+.-]*://", "", feed_url).rstrip("/")))
 
 
-def render_feed(
-    show: ShowConfig,
-    episodes: Sequence[Episode],
-    url_for: Callable[[str], str],
-    self_url: str,
-    now: datetime,
-) -> bytes:
-    """The whole feed document for ``episodes`` (newest first)."""
+def render_feed(site: Site, episodes: Sequence[tuple[int, Episode]], now: datetime) -> bytes:
+    """The whole feed document for ``episodes``: (episode number, episode) pairs, newest first."""
+    show, url_for = site.show, site.url_for
     rss = ET.Element("rss", {"version": "2.0"})
     channel = ET.SubElement(rss, "channel")
     _add(channel, "title", show.title)
     _add(channel, "link", url_for("index.html"))
     _add(channel, "description", show.description)
     _add(channel, "language", show.language.lower())
+    _add(channel, "copyright", f"© {now.year} {show.author}")
     _add(channel, "generator", "podcast")
     _add(channel, "lastBuildDate", format_datetime(now))
-    ET.SubElement(channel, f"{{{ATOM}}}link", {"href": self_url, "rel": "self", "type": "application/rss+xml"})
+    ET.SubElement(channel, f"{{{ATOM}}}link", {"href": site.feed_url, "rel": "self", "type": "application/rss+xml"})
+    image = ET.SubElement(channel, "image")
+    _add(image, "url", url_for(site.cover))
+    _add(image, "title", show.title)
+    _add(image, "link", url_for("index.html"))
+    ET.SubElement(channel, f"{{{ITUNES}}}image", {"href": url_for(site.cover)})
     _add(channel, f"{{{ITUNES}}}author", show.author)
     _add(channel, f"{{{ITUNES}}}summary", show.description)
     _add(channel, f"{{{ITUNES}}}type", "episodic")
@@ -57,12 +61,13 @@ def render_feed(
     _add(owner, f"{{{ITUNES}}}name", show.author)
     if show.email:
         _add(owner, f"{{{ITUNES}}}email", show.email)
-    _add(channel, f"{{{PODCAST}}}guid", podcast_guid(self_url))
+    _add(channel, f"{{{PODCAST}}}guid", podcast_guid(site.feed_url))
     locked = _add(channel, f"{{{PODCAST}}}locked", "yes")  # no other host may import the show
     if show.email:
         locked.set("owner", show.email)
     _add(channel, f"{{{PODCAST}}}medium", "podcast")
-    for number, episode in zip(range(len(episodes), 0, -1), episodes):
+    _add(channel, f"{{{PODCAST}}}updateFrequency", "Daily").set("rrule", "FREQ=DAILY")
+    for number, episode in episodes:
         _item(channel, episode, number, url_for)
     ET.indent(rss)
     return ET.tostring(rss, encoding="utf-8", xml_declaration=True) + b"\n"
@@ -71,7 +76,8 @@ def render_feed(
 def _item(channel: ET.Element, episode: Episode, number: int, url_for: Callable[[str], str]) -> None:
     item = ET.SubElement(channel, "item")
     _add(item, "title", episode.title)
-    _add(item, "link", url_for("index.html") + f"#{episode.date.isoformat()}")
+    page = url_for(episode.page_name) if episode.page_name else url_for("index.html") + f"#{episode.date.isoformat()}"
+    _add(item, "link", page)
     _add(item, "description", notes_html(episode, full=False))
     _add(item, f"{{{CONTENT}}}encoded", notes_html(episode))
     ET.SubElement(item, "enclosure", {
@@ -85,15 +91,16 @@ def _item(channel: ET.Element, episode: Episode, number: int, url_for: Callable[
     _add(item, f"{{{ITUNES}}}episode", str(number))
     _add(item, f"{{{ITUNES}}}episodeType", "full")
     _add(item, f"{{{ITUNES}}}explicit", "false")
+    language = episode.language.lower()
     for name in episode.captions:
-        suffix = name[name.rfind("."):]
-        if suffix in TRANSCRIPT_TYPES:
+        kind = next((t for suffix, t in TRANSCRIPT_TYPES.items() if name.endswith(suffix)), None)
+        if kind:
             ET.SubElement(item, f"{{{PODCAST}}}transcript", {
-                "url": url_for(name), "type": TRANSCRIPT_TYPES[suffix], "language": episode.language.lower(),
-                **({"rel": "captions"} if suffix == ".vtt" else {}),
+                "url": url_for(name), "type": kind, "language": language,
+                **({"rel": "captions"} if kind == "text/vtt" else {}),
             })
     ET.SubElement(item, f"{{{PODCAST}}}transcript", {
-        "url": url_for(episode.transcript_name), "type": "text/plain", "language": episode.language.lower(),
+        "url": url_for(episode.transcript_name), "type": "text/plain", "language": language,
     })
     if episode.chapters_name:
         ET.SubElement(item, f"{{{PODCAST}}}chapters", {

@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import shutil
 import tempfile
+from collections.abc import Sequence
 from pathlib import Path
 
 from ..errors import PublishError
@@ -40,6 +41,13 @@ class FolderTarget(PublishTarget):
         except OSError as exc:
             temporary.unlink(missing_ok=True)
             raise PublishError(f"{destination}: cannot publish: {exc.strerror}") from exc
+
+    def remove(self, names: Sequence[str]) -> None:
+        for name in names:
+            try:
+                (self.root / name).unlink(missing_ok=True)
+            except OSError as exc:
+                raise PublishError(f"{self.root / name}: cannot remove: {exc.strerror}") from exc
 
     def location(self, name: str) -> str:
         return str(self.root / name)
