@@ -103,3 +103,18 @@ def test_show_notes_in_the_feed_and_on_the_page(tmp_path, sample_papers):
     assert len(entry.description.encode()) < 4000
     page = (tmp_path / "feed" / "index.html").read_text(encoding="utf-8")
     assert "问题：年报太多。" in page and "★★★★☆" in page
+
+
+def test_description_stays_within_4000_bytes_however_long_the_papers(tmp_path):
+    from podcast.models import Paper
+
+    papers = tuple(Paper(id=f"2411.{n:05d}", title="很长的标题" * 60, summary="s", authors=("作者",) * 40,
+                         url=f"https://arxiv.org/abs/2411.{n:05d}") for n in range(10))
+    episode = Episode(date=date(2026, 11, 21), guid="g", title="t", audio_name="episodes/x.mp3", audio_bytes=1,
+                      duration=60, transcript_name="episodes/x.txt", chapters=(), papers=papers,
+                      published_at=SATURDAY_MORNING)
+    publish_site(target(tmp_path), site(tmp_path), [episode], SATURDAY_MORNING)
+    entry = feedparser.parse((tmp_path / "feed" / "feed.xml").read_bytes()).entries[0]
+    assert 3000 < len(entry.description.encode()) <= 4000
+    assert entry.description.count("<li>") < 10 and entry.description.endswith("<li>…</li></ol>")
+    assert entry.content[0].value.count("https://arxiv.org/abs/2411.") == 10  # the full notes keep them all

@@ -26,6 +26,7 @@ for _prefix, _uri in (("itunes", ITUNES), ("content", CONTENT), ("atom", ATOM), 
     ET.register_namespace(_prefix, _uri)
 # podcast:guid is a UUIDv5 of the feed URL without its scheme and trailing slashes, in this namespace
 PODCAST_GUID_NAMESPACE = uuid.UUID("ead4c236-bf58-58c6-a2c6-a6b28d128cb6")
+DESCRIPTION_BYTES = 4000  # Apple's limit for an item's description
 TRANSCRIPT_TYPES = {".vtt": "text/vtt", ".srt": "application/x-subrip", ".transcript.html": "text/html"}
 
 
@@ -116,6 +117,14 @@ def notes_html(episode: Episode, full: bool = True) -> str:
     items = [_paper_html(paper, episode.notes.get(paper.id, ShowNotes()), episode.language, full)
              for paper in episode.papers]
     note = f"<p>{escape(episode.voice_note)}</p>" if episode.voice_note and full else ""
+    frame = f"<p>{escape(words.papers_heading)}</p><ol></ol>{note}"
+    if not full:  # whole papers only, as many as fit (titles and author lists can be very long)
+        room = DESCRIPTION_BYTES - len(frame.encode("utf-8")) - len("<li>…</li>")
+        kept = 0
+        while kept < len(items) and len(items[kept].encode("utf-8")) <= room:
+            room -= len(items[kept].encode("utf-8"))
+            kept += 1
+        items = items[:kept] + (["<li>…</li>"] if kept < len(items) else [])
     return f"<p>{escape(words.papers_heading)}</p><ol>{''.join(items)}</ol>{note}"
 
 
