@@ -113,7 +113,7 @@ def server(tmp_path_factory):
     episode = run_episode(config, now=SATURDAY_MORNING).episode
     env = {k: v for k, v in os.environ.items() if k not in ("PODCAST_CONFIG", "OPENAI_API_KEY")}
     log = (root / "serve.log").open("wb")  # a file, not a pipe: a full pipe would stall the server
-    process = subprocess.Popen([sys.executable, "-m", "podcast", "serve", "--port", str(port)], cwd=root, env=env,
+    process = subprocess.Popen([sys.executable, "-m", "podcast", "serve", "--no-schedule", "--port", str(port)], cwd=root, env=env,
                                stdout=log, stderr=subprocess.STDOUT)
     deadline = time.monotonic() + 20
     while time.monotonic() < deadline:

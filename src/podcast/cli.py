@@ -14,14 +14,14 @@ import sys
 import traceback
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
-from datetime import date
+from datetime import date, datetime
 from pathlib import Path
 
 from tqdm import tqdm
 
 from . import __version__, pipeline
 from .config import Config, load_config, locate_config
-from .errors import PodcastError, PublishError
+from .errors import PodcastError
 from .i18n import counted
 from .models import Pick
 from .progress import Advance
@@ -63,7 +63,7 @@ def _parser() -> argparse.ArgumentParser:
     day = argparse.ArgumentParser(add_help=False)
     day.add_argument("--date", type=_date, metavar="YYYY-MM-DD", help="the episode's day (default: today in the show's time zone)")
     day.add_argument("--offline", action="store_true", help="use only the offline stand-ins (sample papers, template writer, espeak-ng)")
-    commands = parser.add_subparsers(dest="command", metavar="{run,papers,voices,feed,serve}")
+    commands = parser.add_subparsers(dest="command", metavar="{run,papers,voices,feed,serve,play,status}")
 
     run = commands.add_parser("run", parents=[common, day], help="make and publish today's episode",
                               description="Make and publish the episode for a day.")
@@ -90,19 +90,64 @@ def _parser() -> argparse.ArgumentParser:
                                 description="Serve the feed, the page and the episodes (byte ranges, HEAD, caching).")
     serve.add_argument("--host", default="127.0.0.1", help="address to listen on (default 127.0.0.1; 0.0.0.0 for the office)")
     serve.add_argument("--port", type=int, default=8000, help="port (default 8000)")
+    serve.add_argument("--no-schedule", action="store_true", help="only serve; build nothing ([schedule] enabled = false does the same)")
     serve.set_defaults(handler=_serve)
+
+    play = commands.add_parser("play", parents=[common], help="play an episode aloud now ([playback] command)",
+                               description="Play the day's episode with [playback] command, to the end.")
+    play.add_argument("--date", type=_date, metavar="YYYY-MM-DD", help="the episode's day (default: today in the show's time zone)")
+    play.set_defaults(handler=_play)
+
+    status = commands.add_parser("status", parents=[common], help="next build, last episode, last error",
+                                 description="What the schedule will do next and how the last builds went.")
+    status.add_argument("--json", action="store_true", help="print the JSON that GET /healthz returns")
+    status.set_defaults(handler=_status)
     return parser
 
 
 def _serve(args: argparse.Namespace, config: Config) -> int:
-    from .serve import serve
+    from .daemon import run_daemon
 
-    folder = config.publish.dir
-    if not folder.is_dir():
-        raise PublishError(f"{folder}: no publish folder yet; run `podcast run` first")
-    print(f"Serving {folder} at http://{args.host}:{args.port}/ (Ctrl-C stops).", flush=True)
-    serve(folder, args.host, args.port, hidden=[config.state.dir, *([config.path] if config.path else [])])
+    schedule = config.schedule.enabled and not args.no_schedule
+    what = f"building on \"{config.schedule.cron}\" ({config.show.timezone})" if schedule else "not building"
+    print(f"Serving {config.publish.dir} at http://{args.host}:{args.port}/, {what} (Ctrl-C stops).", flush=True)
+    run_daemon(config, args.host, args.port, schedule, os.environ)
     return 0
+
+
+def _play(args: argparse.Namespace, config: Config) -> int:
+    from .playback import play
+
+    day = args.date or datetime.now(config.show.zone).date()
+    return play(config, day)
+
+
+def _status(args: argparse.Namespace, config: Config) -> int:
+    from .daemon import status
+
+    report = status(config, datetime.now(config.show.zone))
+    if args.json:
+        print(json.dumps(report, ensure_ascii=False, indent=2))
+        return 0
+    episode, run, error = report["last_episode"], report["last_run"], report["last_error"]
+    print(f"Daemon:        {'running, ' + report['daemon'] if report['daemon'] else 'not running'}")
+    if report["building"]:
+        print(f"Building now:  {report['building']}")
+    zone = config.show.timezone
+
+    def when(moment: str) -> str:
+        return f"{datetime.fromisoformat(moment):%a %Y-%m-%d %H:%M} ({zone})"
+
+    print(f"Next build:    {when(report['next_build']) if report['next_build'] else 'none ([schedule] enabled = false)'}")
+    if report["next_playback"]:
+        print(f"Next playback: {when(report['next_playback'])}")
+    print(f"Last episode:  {episode['date'] + ', ' + episode['title'] if episode else 'none yet'}"
+          f"{' (' + counted(report['episodes'], 'episode') + ' listed)' if episode else ''}")
+    if run:
+        print(f"Last run:      {run['day']}: {run['outcome']} at {when(run['finished'])}"
+              f"{': ' + run['message'] if run['message'] else ''}")
+    print(f"Last error:    {when(error['at']) + ': ' + error['message'] if error else 'none'}")
+    return 0 if report["ok"] else 1
 
 
 def _date(text: str) -> date:

@@ -18,8 +18,8 @@ from zoneinfo import ZoneInfo
 from . import i18n
 from .errors import ConfigError
 from .schema import (
-    Context, between, check, email, fraction, http_url, one_of, parse_table, positive_number, reject_unknown,
-    subtable, timezone,
+    Context, between, check, clock_time, crontab, duration, email, fraction, http_url, one_of, parse_table,
+    positive_number, reject_unknown, seconds, subtable, timezone,
 )
 from .voices import presets
 
@@ -136,6 +136,36 @@ class NetworkConfig:
 
 
 @dataclass(frozen=True)
+class ScheduleConfig:
+    """When ``podcast serve`` builds the day's episode, in the show's time zone."""
+
+    enabled: bool = True
+    cron: str = field(default="30 9 * * 1-5", metadata=check(crontab))
+    #: started this long after a missed build time, the daemon still builds that day's episode
+    misfire_grace: str = field(default="6h", metadata=check(duration))
+    retries: int = field(default=3, metadata=between(0, 10))  # after a failed build
+    retry_delay: str = field(default="5m", metadata=check(duration))  # doubled on each retry
+
+    @property
+    def grace_seconds(self) -> float:
+        return seconds(self.misfire_grace)
+
+    @property
+    def retry_seconds(self) -> float:
+        return seconds(self.retry_delay)
+
+
+@dataclass(frozen=True)
+class PlaybackConfig:
+    """The day's episode played aloud in the office."""
+
+    at: str = field(default="", metadata=check(clock_time))  # "10:00"; "": never
+    #: the player, {file} standing for the episode's MP3 (its URL when there is no local file);
+    #: "": the first of mpv, ffplay, cvlc, mpg123 that is installed
+    command: str = ""
+
+
+@dataclass(frozen=True)
 class BackendConfig:
     """Which backend (``type``) and its own validated options object."""
 
@@ -223,6 +253,8 @@ class Config:
     publish: PublishConfig
     state: StateConfig
     network: NetworkConfig
+    schedule: ScheduleConfig = ScheduleConfig()
+    playback: PlaybackConfig = PlaybackConfig()
     path: Path | None = None
 
     def describe_origin(self) -> str:
@@ -264,7 +296,7 @@ def _build(data: dict[str, Any], ctx: Context) -> Config:
     from .publish import TARGETS
 
     known = ("show", "listener", "sources", "selection", "llm", "writer", "tts", "audio", "publish", "state",
-             "network")
+             "network", "schedule", "playback")
     reject_unknown(data, known, "", ctx)
     show = parse_table(ShowConfig, subtable(data, "show", ctx), "show", ctx)
     show = dataclasses.replace(
@@ -303,7 +335,10 @@ def _build(data: dict[str, Any], ctx: Context) -> Config:
         publish = dataclasses.replace(publish, base_url=publish.base_url + "/")
     state = parse_table(StateConfig, subtable(data, "state", ctx), "state", ctx)
     network = parse_table(NetworkConfig, subtable(data, "network", ctx), "network", ctx)
-    return Config(show, listener, sources, selection, llm, writer, tts, audio, publish, state, network)
+    schedule = parse_table(ScheduleConfig, subtable(data, "schedule", ctx), "schedule", ctx)
+    playback = parse_table(PlaybackConfig, subtable(data, "playback", ctx), "playback", ctx)
+    return Config(show, listener, sources, selection, llm, writer, tts, audio, publish, state, network, schedule,
+                  playback)
 
 
 def _tts(table: dict[str, Any], ctx: Context) -> TTSConfig:

@@ -13,7 +13,10 @@ they enter our code, with ``raise ... from exc``.
     ├── SpeechError          text-to-speech failed
     ├── AudioError           ffmpeg or the audio assembly failed
     ├── PublishError         the episode could not be published
-    └── StoreError           the state database is unreadable or from a newer version
+    ├── StoreError           the state database is unreadable or from a newer version
+    ├── PlaybackError        the episode could not be played aloud
+    ├── Busy                 another process holds the show's build or daemon lock
+    └── Interrupted          a build stopped on request before publishing anything
 """
 
 from __future__ import annotations
@@ -57,3 +60,17 @@ class PublishError(PodcastError):
 
 class StoreError(PodcastError):
     """The state database could not be read or written."""
+
+
+class Interrupted(PodcastError):
+    """A build stopped on request (SIGTERM to the daemon) before it published anything."""
+
+
+class Busy(PodcastError):
+    """Another process holds the lock: a build of the same show, or its scheduling daemon."""
+
+    exit_code = 75  # EX_TEMPFAIL: try again later
+
+
+class PlaybackError(PodcastError):
+    """No episode to play, no player, or the player failed."""

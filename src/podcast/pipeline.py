@@ -8,8 +8,10 @@ from __future__ import annotations
 
 import logging
 import tempfile
+import threading
 import uuid
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, replace
 from datetime import date, datetime, timedelta
 from functools import partial
@@ -19,12 +21,12 @@ from . import i18n
 from .artwork import show_artwork
 from .captions import render_chapters, render_html_transcript, render_srt, render_vtt
 from .config import AUTO_WRITER, BackendConfig, Config, SourceConfig
-from .errors import NothingToBroadcast, SpeechError
+from .errors import Interrupted, NothingToBroadcast, PodcastError, SpeechError
 from .http import HttpClient, HttpPolicy, ResponseCache
 from .i18n import counted
 from .models import Episode, Paper, Pick, Script
 from .produce import Music, Tags, pace, produce_episode
-from .progress import NoProgress, Progress
+from .progress import Advance, NoProgress, Progress
 from .publish import (
     FEED_NAME, PAGE_NAME, PublishTarget, free_stem, open_target, publish_cover, publish_site,
 )
@@ -34,7 +36,8 @@ from .select import Profile, select_papers
 from .sources import SOURCES, Gathered, Source, SourceReport, gather, open_sources
 from .sources.file import FileOptions
 from .speak import ENGINES, Pauses, SpeakContext, Speaker, open_speaker, speak_script
-from .store import Store
+from .schedule import build_lock
+from .store import Run, Store
 from .timing import Pace, clock
 from .write import WRITERS, Brief, WriteContext, Writer, compose_script
 from .write.template import TemplateWriter
@@ -153,13 +156,43 @@ def run_episode(
     force: bool = False,
     progress: Progress | None = None,
     env: Mapping[str, str] = {},
+    stop: threading.Event | None = None,
+    wait: bool = True,
 ) -> RunResult:
     """Make and publish the episode for ``day`` (today in the show's time zone by default).
 
     An episode already published for that day is reused unless ``force``, which rebuilds it
-    under a new file name. ``env`` holds the environment variables secrets are read from.
+    under a new file name. ``env`` holds the environment variables secrets are read from. One
+    build per show at a time, across processes: a second one waits for the first (or raises
+    Busy, without ``wait``), then finds its episode. ``stop``, once set, ends the build at its
+    next step with Interrupted, as long as nothing has been published yet. Every attempt is
+    recorded in the store for `podcast status`.
     """
     moment = broadcast_moment(config, day, now)
+    on_wait = partial(log.info, "Another build of this show is running (%s); waiting for it to finish.")
+    with build_lock(config).acquire(wait, on_wait):
+        started = datetime.now(config.show.zone)
+        try:
+            result = _run_episode(config, moment, force, progress or NoProgress(), env, stop)
+        except PodcastError as exc:
+            outcome = "interrupted" if isinstance(exc, Interrupted) else "failed"
+            _record(config, Run(moment.date(), started, datetime.now(config.show.zone), outcome, str(exc)))
+            raise
+        outcome = "skipped" if result.episode is None else "reused" if result.reused else "published"
+        _record(config, Run(moment.date(), started, datetime.now(config.show.zone), outcome, result.skipped or ""))
+    return result
+
+
+def _record(config: Config, run: Run) -> None:
+    try:
+        with open_store(config) as store:
+            store.record_run(run)
+    except PodcastError as exc:  # the run's own outcome matters more than its log entry
+        log.warning("Could not record the run: %s", exc)
+
+
+def _run_episode(config: Config, moment: datetime, force: bool, progress: Progress, env: Mapping[str, str],
+                 stop: threading.Event | None) -> RunResult:
     target = open_target(config.publish)
     with open_store(config) as store:
         previous = store.episode(moment.date())
@@ -171,10 +204,33 @@ def run_episode(
         if choice.skipped:
             return RunResult(None, False, tuple(choice.standins), "", target.location(FEED_NAME),
                              target.location(PAGE_NAME), skipped=choice.skipped)
-        maker = _EpisodeMaker(config, target, store, progress or NoProgress(), env)
+        maker = _EpisodeMaker(config, target, store, _Stoppable(progress, stop), env)
         episode, standins = maker.make(moment, previous, choice)
         _publish_site(config, target, store, moment)
     return replace(_result(episode, False, standins, target), from_backlog=choice.from_backlog)
+
+
+@dataclass
+class _Stoppable:
+    """Progress that also ends the build, before anything is published, once ``stop`` is set:
+    between any two spoken paragraphs or produced chunks, and between stages."""
+
+    progress: Progress
+    stop: threading.Event | None
+
+    def check(self) -> None:
+        if self.stop is not None and self.stop.is_set():
+            raise Interrupted("stopped before publishing; the next run resumes from the cached pieces")
+
+    @contextmanager
+    def task(self, label: str, total: int) -> Iterator[Advance]:
+        self.check()
+        with self.progress.task(label, total) as advance:
+            def step(n: int) -> None:
+                self.check()
+                advance(n)
+
+            yield step
 
 
 @dataclass
@@ -184,7 +240,7 @@ class _EpisodeMaker:
     config: Config
     target: PublishTarget
     store: Store
-    progress: Progress
+    progress: _Stoppable
     env: Mapping[str, str]
 
     def make(self, moment: datetime, previous: Episode | None, choice: Choice) -> tuple[Episode, tuple[str, ...]]:
@@ -198,6 +254,7 @@ class _EpisodeMaker:
         music = Music.load(config.audio)
         artwork = _artwork(config)
         writer, writer_standin = open_writer(config, self.env)
+        self.progress.check()
         script = _write(writer, choice.picks, config, moment, pace(speaker.settings, music))
         estimate = pace(speaker.settings, music).estimate(script)
         log.info("Estimated length %s (target %s).", clock(estimate), clock(show.target_minutes * 60))

@@ -67,6 +67,36 @@ def fraction(value: float) -> None:
         raise ValueError("must be between 0 and 1")
 
 
+_DURATION = re.compile(r"(\d+(?:\.\d+)?)\s*(s|m|h|d)")
+_UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400}
+
+
+def seconds(text: str) -> float:
+    """A duration such as "90s", "10m", "6h" or "1d", in seconds."""
+    match = _DURATION.fullmatch(text.strip())
+    if not match:
+        raise ValueError('must be a duration such as "90s", "10m", "6h" or "1d"')
+    return float(match[1]) * _UNITS[match[2]]
+
+
+def duration(value: str) -> None:
+    seconds(value)
+
+
+def crontab(value: str) -> None:
+    from .schedule import cron_trigger
+
+    try:
+        cron_trigger(value)
+    except (ValueError, TypeError) as exc:
+        raise ValueError(f"must be a crontab line of five fields, such as \"30 9 * * 1-5\" ({exc})") from None
+
+
+def clock_time(value: str) -> None:
+    if value and not re.fullmatch(r"([01]?\d|2[0-3]):[0-5]\d", value):
+        raise ValueError('must be a time of day such as "10:00", or "" for none')
+
+
 def http_url(value: str) -> None:
     if not re.fullmatch(r"https?://[^\s/]+(/\S*)?", value):
         raise ValueError("must be an http:// or https:// URL")

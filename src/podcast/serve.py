@@ -10,19 +10,21 @@ written), never a directory listing; and with which type, caching and CORS heade
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterable
+import asyncio
+import json
+from collections.abc import Callable, Iterable
 from pathlib import Path, PurePosixPath
 
 from aiohttp import web
 
-from .errors import PublishError
 from .publish import CORS, PAGE_NAME, cache_control, media_type
 
 log = logging.getLogger(__name__)
 
-def make_app(folder: Path, hidden: Iterable[Path] = ()) -> web.Application:
+def make_app(folder: Path, hidden: Iterable[Path] = (), health: Callable[[], dict] | None = None) -> web.Application:
     """An application serving ``folder``; anything inside ``hidden`` (the state folder, the
-    config file) is refused even if it lies in there."""
+    config file) is refused even if it lies in there. With ``health``, ``GET /healthz`` answers
+    its report as JSON."""
     root = folder.resolve()
     refused = tuple(path.resolve() for path in hidden)
 
@@ -39,7 +41,14 @@ def make_app(folder: Path, hidden: Iterable[Path] = ()) -> web.Application:
             headers["Access-Control-Allow-Origin"] = "*"
         return web.FileResponse(path, headers=headers)
 
+    async def healthz(request: web.Request) -> web.Response:
+        report = await asyncio.get_running_loop().run_in_executor(None, health)
+        return web.json_response(report, dumps=lambda data: json.dumps(data, ensure_ascii=False),
+                                 headers={"Cache-Control": "no-store"})
+
     app = web.Application()
+    if health:
+        app.router.add_get("/healthz", healthz)
     app.router.add_route("*", "/{path:.*}", handle)
     return app
 
@@ -62,12 +71,3 @@ def _resolve(root: Path, requested: str, refused: tuple[Path, ...]) -> Path | No
     if any(real == hidden or real.is_relative_to(hidden) for hidden in refused):
         return None
     return real
-
-
-def serve(folder: Path, host: str, port: int, hidden: Iterable[Path] = ()) -> None:
-    """Serve ``folder`` until interrupted."""
-    try:
-        web.run_app(make_app(folder, hidden), host=host, port=port, print=None,
-                    access_log=logging.getLogger("podcast.access"))
-    except OSError as exc:  # the port is taken, the address is not ours
-        raise PublishError(f"cannot serve at {host}:{port}: {exc.strerror or exc}") from exc

@@ -10,6 +10,7 @@ import json
 import sqlite3
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
+from dataclasses import dataclass
 from datetime import date, datetime
 from pathlib import Path
 from types import TracebackType
@@ -17,7 +18,7 @@ from types import TracebackType
 from .errors import StoreError
 from .models import Chapter, Episode, Paper, ShowNotes
 
-SCHEMA_VERSION = 6
+SCHEMA_VERSION = 7
 _SCHEMA_1 = """
 CREATE TABLE episodes (
     day TEXT PRIMARY KEY,
@@ -65,7 +66,18 @@ _SCHEMA_6 = """
 ALTER TABLE episodes ADD COLUMN page_name TEXT NOT NULL DEFAULT '';
 ALTER TABLE episodes ADD COLUMN removed INTEGER NOT NULL DEFAULT 0;
 """
-_MIGRATIONS = {1: _SCHEMA_1, 2: _SCHEMA_2, 3: _SCHEMA_3, 4: _SCHEMA_4, 5: _SCHEMA_5, 6: _SCHEMA_6}  # version → what brings the previous one to it
+_SCHEMA_7 = """
+CREATE TABLE runs (
+    id INTEGER PRIMARY KEY,
+    day TEXT NOT NULL,
+    started TEXT NOT NULL,
+    finished TEXT NOT NULL,
+    outcome TEXT NOT NULL,
+    message TEXT NOT NULL
+);
+"""
+_MIGRATIONS = {1: _SCHEMA_1, 2: _SCHEMA_2, 3: _SCHEMA_3, 4: _SCHEMA_4, 5: _SCHEMA_5, 6: _SCHEMA_6, 7: _SCHEMA_7}
+KEEP_RUNS = 500  # the run log keeps this many of the latest  # version → what brings the previous one to it
 
 
 class Store:
@@ -177,6 +189,24 @@ class Store:
         with self._errors(), self._db:
             self._db.executemany("UPDATE episodes SET removed = 1 WHERE day = ?", [(d.isoformat(),) for d in days])
 
+    def record_run(self, run: Run) -> None:
+        with self._errors(), self._db:
+            self._db.execute("INSERT INTO runs (day, started, finished, outcome, message) VALUES (?, ?, ?, ?, ?)",
+                             (run.day.isoformat(), run.started.isoformat(), run.finished.isoformat(), run.outcome,
+                              run.message))
+            self._db.execute("DELETE FROM runs WHERE id <= (SELECT MAX(id) FROM runs) - ?", (KEEP_RUNS,))
+
+    def last_run(self, outcome: str | None = None) -> Run | None:
+        """The latest build attempt (with that ``outcome``)."""
+        with self._errors():
+            row = self._db.execute(
+                "SELECT * FROM runs" + (" WHERE outcome = ?" if outcome else "") + " ORDER BY id DESC LIMIT 1",
+                (outcome,) if outcome else ()).fetchone()
+        if not row:
+            return None
+        return Run(date.fromisoformat(row["day"]), datetime.fromisoformat(row["started"]),
+                   datetime.fromisoformat(row["finished"]), row["outcome"], row["message"])
+
     def close(self) -> None:
         self._db.close()
 
@@ -187,6 +217,17 @@ class Store:
         self, kind: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
     ) -> None:
         self.close()
+
+
+@dataclass(frozen=True)
+class Run:
+    """One attempt at a day's episode: published, reused, skipped, failed or interrupted."""
+
+    day: date
+    started: datetime
+    finished: datetime
+    outcome: str
+    message: str = ""
 
 
 def _episode(data: sqlite3.Row) -> Episode:

@@ -1,0 +1,200 @@
+"""`podcast serve` with its schedule: one process serving the publish folder and, with an
+APScheduler 3 scheduler, building the day's episode at ``[schedule] cron`` and playing it in
+the office at ``[playback] at``.
+
+Jobs live in memory and are made anew from the config at every start (stable ids,
+replace_existing); a daemon lock keeps a second scheduler off the same show, and the build lock
+(taken inside :func:`pipeline.run_episode`) keeps the daemon and a manual `podcast run` from
+building at once. SIGTERM or SIGINT stops the build at its next step, before it publishes
+anything, and exits 0.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import signal
+import threading
+from collections.abc import Callable, Mapping
+from datetime import date, datetime, timedelta
+from typing import Any
+
+from apscheduler.schedulers.background import BackgroundScheduler
+from apscheduler.triggers.date import DateTrigger
+
+from .config import Config
+from .errors import ConfigError, Interrupted, NothingToBroadcast, PodcastError, PublishError
+from .i18n import counted
+from .playback import play
+from .publish import open_target
+from .schedule import build_lock, build_trigger, catch_up_day, daemon_lock, next_time, playback_trigger
+
+log = logging.getLogger(__name__)
+
+BUILD_JOB, RETRY_JOB, CATCH_UP_JOB, PLAYBACK_JOB = "daily-build", "build-retry", "catch-up", "office-playback"
+FINAL = (ConfigError, NothingToBroadcast, Interrupted)  # a retry would end the same way
+
+
+def status(config: Config, now: datetime) -> dict[str, Any]:
+    """What `podcast status` prints and ``GET /healthz`` returns."""
+    from .pipeline import open_store
+
+    with open_store(config) as store:
+        episodes = [e for e in store.episodes() if not e.removed]
+        last_run, last_failure = store.last_run(), store.last_run("failed")
+    target = open_target(config.publish)
+    build = next_time(build_trigger(config), now) if config.schedule.enabled else None
+    playback = playback_trigger(config)
+    return {
+        "ok": last_run is None or last_run.outcome != "failed",
+        "now": now.isoformat(),
+        "daemon": daemon_lock(config).holder(),
+        "building": build_lock(config).holder(),
+        "next_build": build.isoformat() if build else None,
+        "next_playback": (next_time(playback, now).isoformat() if playback else None),
+        "episodes": len(episodes),
+        "last_episode": {
+            "date": episodes[0].date.isoformat(),
+            "title": episodes[0].title,
+            "published_at": episodes[0].published_at.isoformat(),
+            "url": target.url(episodes[0].audio_name),
+        } if episodes else None,
+        "last_run": {
+            "day": last_run.day.isoformat(), "outcome": last_run.outcome,
+            "finished": last_run.finished.isoformat(), "message": last_run.message,
+        } if last_run else None,
+        "last_error": {
+            "day": last_failure.day.isoformat(), "at": last_failure.finished.isoformat(),
+            "message": last_failure.message,
+        } if last_failure else None,
+    }
+
+
+class Daemon:
+    """The schedule of one show. ``clock`` gives the current time (tests move it)."""
+
+    def __init__(self, config: Config, env: Mapping[str, str], clock: Callable[[], datetime] | None = None) -> None:
+        self.config, self.env = config, env
+        self.clock = clock or (lambda: datetime.now(config.show.zone))
+        self.stop = threading.Event()
+        self.scheduler = BackgroundScheduler(
+            timezone=config.show.zone,
+            job_defaults={"coalesce": True, "max_instances": 1,
+                          "misfire_grace_time": int(config.schedule.grace_seconds)},
+        )
+
+    def add_jobs(self) -> None:
+        """The daily build and the office playback, from the config (replacing any of the same id)."""
+        self.scheduler.add_job(self.build, build_trigger(self.config), id=BUILD_JOB, name="daily build",
+                               replace_existing=True)
+        playback = playback_trigger(self.config)
+        if playback:
+            self.scheduler.add_job(self.play, playback, id=PLAYBACK_JOB, name="office playback",
+                                   replace_existing=True)
+
+    def start(self, paused: bool = False) -> None:
+        """Schedule the jobs, and today's build now if it was missed (``paused``: schedule
+        only, run nothing: for tests that run the jobs themselves)."""
+        self.add_jobs()
+        self.scheduler.start(paused=paused)
+        now = self.clock()
+        from .pipeline import open_store
+
+        with open_store(self.config) as store:
+            day = catch_up_day(self.config, store, now)
+        if day:
+            log.info("Started after today's build time with the episode for %s missing: building it now.", day)
+            self.scheduler.add_job(self.build, DateTrigger(now), args=[day], id=CATCH_UP_JOB, replace_existing=True)
+        build = self.scheduler.get_job(BUILD_JOB).next_run_time
+        log.info("Next build at %s.", f"{build:%Y-%m-%d %H:%M %Z}" if build else "never")
+
+    def build(self, day: date | None = None, attempt: int = 0) -> None:
+        """Build ``day``'s episode (today's by default); after a failure, schedule a retry with
+        backoff, up to ``[schedule] retries``."""
+        from .pipeline import run_episode
+
+        now = self.clock()
+        day = day or now.astimezone(self.config.show.zone).date()
+        try:
+            result = run_episode(self.config, day=day, now=now, env=self.env, stop=self.stop)
+        except Interrupted as exc:
+            log.info("The build for %s stopped: %s.", day, exc)
+            return
+        except Exception as exc:  # noqa: BLE001  (one line per failure; a bug keeps its traceback)
+            known = isinstance(exc, PodcastError)
+            log.error("The build for %s failed: %s", day, exc if known else repr(exc), exc_info=not known)
+            self._retry(day, attempt, exc)
+            return
+        if result.episode is None:
+            log.info("No episode for %s: %s.", day, result.skipped)
+        elif not result.reused:
+            log.info("Published the episode for %s (%s).", day, counted(len(result.episode.papers), "paper"))
+
+    def _retry(self, day: date, attempt: int, exc: Exception) -> None:
+        retries = self.config.schedule.retries
+        if isinstance(exc, FINAL) or attempt >= retries or self.stop.is_set():
+            if attempt >= retries and retries:
+                log.error("Giving up on the episode for %s after %s.", day, counted(attempt + 1, "attempt"))
+            return
+        delay = self.config.schedule.retry_seconds * 2**attempt
+        at = self.clock() + timedelta(seconds=delay)
+        log.info("Retrying at %s (retry %d of %d).", f"{at:%H:%M:%S}", attempt + 1, retries)
+        self.scheduler.add_job(self.build, DateTrigger(at), args=[day, attempt + 1], id=RETRY_JOB,
+                               replace_existing=True)
+
+    def play(self) -> None:
+        day = self.clock().astimezone(self.config.show.zone).date()
+        try:
+            play(self.config, day)
+        except PodcastError as exc:
+            log.error("Office playback: %s", exc)
+
+    def shutdown(self) -> None:
+        """Stop scheduling; a build in flight stops at its next step (or finishes publishing)."""
+        self.stop.set()
+        if self.scheduler.running:
+            self.scheduler.shutdown(wait=True)
+
+
+def run_daemon(config: Config, host: str, port: int, schedule: bool, env: Mapping[str, str]) -> None:
+    """Serve the publish folder and, with ``schedule``, run the show's schedule, until SIGTERM
+    or SIGINT."""
+    lock = daemon_lock(config).acquire(wait=False) if schedule else None
+    try:
+        config.publish.dir.mkdir(parents=True, exist_ok=True)
+        asyncio.run(_serve(config, host, port, Daemon(config, env) if schedule else None))
+    finally:
+        if lock:
+            lock.release()
+
+
+async def _serve(config: Config, host: str, port: int, daemon: Daemon | None) -> None:
+    from aiohttp import web
+
+    from .serve import make_app
+
+    hidden = [config.state.dir, *([config.path] if config.path else [])]
+    app = make_app(config.publish.dir, hidden,
+                   health=lambda: status(config, daemon.clock() if daemon else datetime.now(config.show.zone)))
+    runner = web.AppRunner(app, access_log=logging.getLogger("podcast.access"))
+    await runner.setup()
+    try:
+        await web.TCPSite(runner, host, port).start()
+    except OSError as exc:  # the port is taken, the address is not ours
+        await runner.cleanup()
+        raise PublishError(f"cannot serve at {host}:{port}: {exc.strerror or exc}") from exc
+    stopping = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for number in (signal.SIGTERM, signal.SIGINT):
+        loop.add_signal_handler(number, stopping.set)
+    log.info("Serving %s at http://%s:%d/.", config.publish.dir, host, port)
+    try:
+        if daemon:
+            await loop.run_in_executor(None, daemon.start)
+        await stopping.wait()
+        log.info("Stopping%s.", ": the build in progress stops at its next step" if build_lock(config).holder() else "")
+    finally:
+        if daemon:
+            await loop.run_in_executor(None, daemon.shutdown)
+        await runner.cleanup()
+    log.info("Stopped.")
