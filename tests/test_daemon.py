@@ -92,6 +92,19 @@ def test_a_build_time_inside_the_dst_gap_or_overlap_fires_once(tmp_path):
     assert [(f.day, f.hour, f.minute) for f in autumn] == [(25, 2, 30), (26, 2, 30)]
 
 
+@pytest.mark.parametrize("cron, expected", [
+    ("30 9 * * 1-5", ("Weekdays", "FREQ=WEEKLY;BYDAY=MO,TU,WE,TH,FR")),
+    ("0 7 * * *", ("Daily", "FREQ=DAILY")),
+    ("0 17 * * 5", ("Weekly", "FREQ=WEEKLY;BYDAY=FR")),
+    ("0 7 1 * *", None),
+])
+def test_the_feed_announces_the_schedule(tmp_path, cron, expected):
+    from podcast.schedule import update_frequency
+
+    assert update_frequency(show(tmp_path, f'[schedule]\ncron = "{cron}"')) == expected
+    assert update_frequency(show(tmp_path, "[schedule]\nenabled = false")) is None
+
+
 def test_catch_up_only_today_within_the_grace(tmp_path):
     config = show(tmp_path, '[schedule]\ncron = "30 9 * * *"\nmisfire_grace = "6h"')
     with open_store(config) as store:

@@ -281,7 +281,7 @@ def test_feed_carries_the_podcasting_2_tags(published):
     assert transcripts == {"text/vtt": f"{base}.vtt", "application/x-subrip": f"{base}.srt", "text/plain": f"{base}.txt",
                            "text/html": f"{base}.transcript.html"}
     frequency = channel.find("podcast:updateFrequency", ns)
-    assert frequency.get("rrule") == "FREQ=DAILY" and frequency.text == "Daily"
+    assert frequency.get("rrule") == "FREQ=WEEKLY;BYDAY=MO,TU,WE,TH,FR" and frequency.text == "Weekdays"
     cover = channel.find("{http://www.itunes.com/dtds/podcast-1.0.dtd}image").get("href")
     assert channel.find("image/url").text == cover and re.fullmatch(r"https://podcasts\.example\.com/ai/cover-[0-9a-f]{12}\.png", cover)
     with Image.open(root / "feed" / cover.rsplit("/", 1)[1]) as image:

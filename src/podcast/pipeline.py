@@ -36,7 +36,7 @@ from .select import Profile, select_papers
 from .sources import SOURCES, Gathered, Source, SourceReport, gather, open_sources
 from .sources.file import FileOptions
 from .speak import ENGINES, Pauses, SpeakContext, Speaker, open_speaker, speak_script
-from .schedule import build_lock
+from .schedule import build_lock, update_frequency
 from .store import Run, Store
 from .timing import Pace, clock
 from .write import WRITERS, Brief, WriteContext, Writer, compose_script
@@ -333,7 +333,7 @@ class _EpisodeMaker:
             chapters_name=f"{stem}.chapters.json",
             page_name=f"{stem}.html",
         )
-        site = publish_cover(self.target, show, artwork)
+        site = publish_cover(self.target, show, artwork, update_frequency(self.config))
         self.target.add(episode.page_name, render_episode_page(site, episode, audio.cues))
         return episode
 
@@ -384,7 +384,7 @@ def _artwork(config: Config) -> tuple[bytes, str]:
 
 def _publish_site(config: Config, target: PublishTarget, store: Store, now: datetime) -> int:
     """The page and the feed for every episode in the store; the number of episodes listed."""
-    site = publish_cover(target, config.show, _artwork(config))
+    site = publish_cover(target, config.show, _artwork(config), update_frequency(config))
     episodes = store.episodes()
     removed = publish_site(target, site, episodes, now)
     store.mark_removed([episode.date for episode in removed])

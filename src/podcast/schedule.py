@@ -82,6 +82,19 @@ def _weekday(text: str) -> int:
     raise ValueError(f"{text!r} is not a weekday (0-7 or sun-sat)")
 
 
+def update_frequency(config: Config) -> tuple[str, str] | None:
+    """The schedule as ``podcast:updateFrequency`` has it: a label and an RFC 5545 rule; None
+    when nothing is scheduled or the cron line has no simple rule (days of the month)."""
+    minute, hour, day, month, weekday = config.schedule.cron.split()
+    if not config.schedule.enabled or day not in ("*", "?") or month != "*":
+        return None
+    days = _weekdays(weekday)
+    if days == "*" or days.count(",") == 6:
+        return "Daily", "FREQ=DAILY"
+    label = "Weekdays" if days == "mon,tue,wed,thu,fri" else "Weekly"
+    return label, "FREQ=WEEKLY;BYDAY=" + ",".join(d[:2].upper() for d in days.split(","))
+
+
 def build_trigger(config: Config) -> LocalCronTrigger:
     return cron_trigger(config.schedule.cron, config.show.zone)
 

@@ -116,6 +116,7 @@ class Site:
     url_for: Callable[[str], str]  # a published name → its absolute URL
     cover: str  # the cover's published name
     cover_type: str
+    frequency: tuple[str, str] | None = None  # podcast:updateFrequency: label, RFC 5545 rule
 
     @property
     def feed_url(self) -> str:
@@ -127,14 +128,15 @@ class Site:
         return "".join("_" if c in '\\/:*?"<>|' or ord(c) < 32 else c for c in name) + ".mp3"
 
 
-def publish_cover(target: PublishTarget, show: ShowConfig, artwork: tuple[bytes, str]) -> Site:
+def publish_cover(target: PublishTarget, show: ShowConfig, artwork: tuple[bytes, str],
+                  frequency: tuple[str, str] | None = None) -> Site:
     """Publish the show's cover under a name made from its bytes (a new cover is a new name: the
     old one's bytes never change) and return the :class:`Site` it belongs to."""
     data, mime = artwork
     name = f"cover-{hashlib.sha256(data).hexdigest()[:12]}{'.png' if mime == 'image/png' else '.jpg'}"
     if not target.exists(name):
         target.add(name, data)
-    return Site(show, target.url, name, mime)
+    return Site(show, target.url, name, mime, frequency)
 
 
 def publish_site(target: PublishTarget, site: Site, episodes: Sequence[Episode], now: datetime) -> list[Episode]:

@@ -67,7 +67,8 @@ def render_feed(site: Site, episodes: Sequence[tuple[int, Episode]], now: dateti
     if show.email:
         locked.set("owner", show.email)
     _add(channel, f"{{{PODCAST}}}medium", "podcast")
-    _add(channel, f"{{{PODCAST}}}updateFrequency", "Daily").set("rrule", "FREQ=DAILY")
+    if site.frequency:
+        _add(channel, f"{{{PODCAST}}}updateFrequency", site.frequency[0]).set("rrule", site.frequency[1])
     for number, episode in episodes:
         _item(channel, episode, number, url_for)
     ET.indent(rss)
