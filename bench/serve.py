@@ -64,7 +64,7 @@ def main() -> None:
             port = probe.getsockname()[1]
         (root / "podcast.toml").write_text("", encoding="utf-8")
         env = {k: v for k, v in os.environ.items() if k != "PODCAST_CONFIG"}
-        server = subprocess.Popen([sys.executable, "-m", "podcast", "serve", "-q", "--port", str(port)], cwd=root,
+        server = subprocess.Popen([sys.executable, "-m", "podcast", "serve", "-q", "--no-schedule", "--port", str(port)], cwd=root,
                                   env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         try:
             for _ in range(100):
