@@ -10,8 +10,7 @@ import logging
 import tempfile
 import threading
 import uuid
-from collections.abc import Iterator, Mapping, Sequence
-from contextlib import contextmanager
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import date, datetime, timedelta
 from functools import partial
@@ -26,7 +25,7 @@ from .http import HttpClient, HttpPolicy, ResponseCache
 from .i18n import counted
 from .models import Episode, Paper, Pick, Script
 from .produce import Music, Tags, pace, produce_episode
-from .progress import Advance, NoProgress, Progress
+from .progress import NoProgress, Progress, Stoppable
 from .publish import (
     FEED_NAME, PAGE_NAME, PublishTarget, free_stem, open_target, publish_cover, publish_site,
 )
@@ -204,33 +203,10 @@ def _run_episode(config: Config, moment: datetime, force: bool, progress: Progre
         if choice.skipped:
             return RunResult(None, False, tuple(choice.standins), "", target.location(FEED_NAME),
                              target.location(PAGE_NAME), skipped=choice.skipped)
-        maker = _EpisodeMaker(config, target, store, _Stoppable(progress, stop), env)
+        maker = _EpisodeMaker(config, target, store, Stoppable(progress, stop), env)
         episode, standins = maker.make(moment, previous, choice)
         _publish_site(config, target, store, moment)
     return replace(_result(episode, False, standins, target), from_backlog=choice.from_backlog)
-
-
-@dataclass
-class _Stoppable:
-    """Progress that also ends the build, before anything is published, once ``stop`` is set:
-    between any two spoken paragraphs or produced chunks, and between stages."""
-
-    progress: Progress
-    stop: threading.Event | None
-
-    def check(self) -> None:
-        if self.stop is not None and self.stop.is_set():
-            raise Interrupted("stopped before publishing; the next run resumes from the cached pieces")
-
-    @contextmanager
-    def task(self, label: str, total: int) -> Iterator[Advance]:
-        self.check()
-        with self.progress.task(label, total) as advance:
-            def step(n: int) -> None:
-                self.check()
-                advance(n)
-
-            yield step
 
 
 @dataclass
@@ -240,7 +216,7 @@ class _EpisodeMaker:
     config: Config
     target: PublishTarget
     store: Store
-    progress: _Stoppable
+    progress: Stoppable
     env: Mapping[str, str]
 
     def make(self, moment: datetime, previous: Episode | None, choice: Choice) -> tuple[Episode, tuple[str, ...]]:
