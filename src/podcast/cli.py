@@ -25,6 +25,7 @@ from .errors import PodcastError
 from .i18n import counted
 from .models import Pick
 from .progress import Advance
+from .recap import Week
 from .speak.edge import available_voices
 from .voices import presets
 
@@ -63,12 +64,21 @@ def _parser() -> argparse.ArgumentParser:
     day = argparse.ArgumentParser(add_help=False)
     day.add_argument("--date", type=_date, metavar="YYYY-MM-DD", help="the episode's day (default: today in the show's time zone)")
     day.add_argument("--offline", action="store_true", help="use only the offline stand-ins (sample papers, template writer, espeak-ng)")
-    commands = parser.add_subparsers(dest="command", metavar="{run,papers,voices,feed,serve,play,status}")
+    commands = parser.add_subparsers(dest="command", metavar="{run,recap,papers,voices,feed,serve,play,status}")
 
     run = commands.add_parser("run", parents=[common, day], help="make and publish today's episode",
                               description="Make and publish the episode for a day.")
     run.add_argument("--force", action="store_true", help="rebuild an episode already published for the day (under a new file name)")
     run.set_defaults(handler=_run)
+
+    recap = commands.add_parser("recap", parents=[common], help="make and publish the weekly recap",
+                                description="Make and publish the recap of a week: its papers by theme, the trend "
+                                            "and what to do next, as a bonus episode of the same feed.")
+    recap.add_argument("--week", type=_week, metavar="YYYY-Www",
+                       help="the ISO week, e.g. 2026-W47 (default: this week from Friday on, else the week before)")
+    recap.add_argument("--force", action="store_true", help="rebuild a recap already published for the week")
+    recap.add_argument("--offline", action="store_true", help="use only the offline stand-ins (template recap writer, espeak-ng)")
+    recap.set_defaults(handler=_recap)
 
     papers = commands.add_parser("papers", parents=[common, day], help="show which papers would be broadcast, and why",
                                  description="Show which papers would be broadcast, and why each was chosen.")
@@ -139,6 +149,8 @@ def _status(args: argparse.Namespace, config: Config) -> int:
         return f"{datetime.fromisoformat(moment):%a %Y-%m-%d %H:%M} ({zone})"
 
     print(f"Next build:    {when(report['next_build']) if report['next_build'] else 'none ([schedule] enabled = false)'}")
+    if report["next_recap"]:
+        print(f"Next recap:    {when(report['next_recap'])}")
     if report["next_playback"]:
         print(f"Next playback: {when(report['next_playback'])}")
     print(f"Last episode:  {episode['date'] + ', ' + episode['title'] if episode else 'none yet'}"
@@ -157,6 +169,13 @@ def _date(text: str) -> date:
         raise argparse.ArgumentTypeError(f"{text!r} is not a date of the form YYYY-MM-DD") from None
 
 
+def _week(text: str) -> Week:
+    try:
+        return Week.parse(text)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
+
+
 def _config(args: argparse.Namespace) -> Config:
     cwd = Path.cwd()
     config = load_config(locate_config(args.config, os.environ, cwd), cwd)
@@ -169,19 +188,38 @@ def _config(args: argparse.Namespace) -> Config:
 def _run(args: argparse.Namespace, config: Config) -> int:
     result = pipeline.run_episode(config, day=args.date, force=args.force, progress=_Bars(args.quiet),
                                   env=os.environ)
-    if result.standins:
-        print(f"Offline stand-ins: {', '.join(result.standins)}.")
-    episode = result.episode
-    if episode is None:
+    if result.episode is None:
+        _print_standins(result)
         print(f"No episode: {result.skipped} ([selection] on_empty = \"skip\").")
         return 0
+    backlog = " from the backlog of recent days" if result.from_backlog else ""
+    return _report(result, config, f"the episode for {result.episode.date}", backlog)
+
+
+def _recap(args: argparse.Namespace, config: Config) -> int:
+    result = pipeline.run_recap(config, week=args.week, force=args.force, progress=_Bars(args.quiet), env=os.environ)
+    if result.episode is None:
+        print(f"No recap: {result.skipped}.")
+        return 0
+    themes = f", {counted(len(result.episode.recap.themes), 'theme')}" if result.episode.recap else ""
+    return _report(result, config, f"the recap of {result.episode.key}", themes)
+
+
+def _print_standins(result: pipeline.RunResult) -> None:
+    if result.standins:
+        print(f"Offline stand-ins: {', '.join(result.standins)}.")
+
+
+def _report(result: pipeline.RunResult, config: Config, what: str, detail: str = "") -> int:
+    """What a run published (or reused), and where."""
+    _print_standins(result)
+    episode = result.episode
+    assert episode is not None
     minutes, seconds = divmod(round(episode.duration), 60)
     if result.reused:
-        print(f"The episode for {episode.date} was already published; reusing it (--force rebuilds it).")
+        print(f"{what[0].upper()}{what[1:]} was already published; reusing it (--force rebuilds it).")
     else:
-        backlog = " from the backlog of recent days" if result.from_backlog else ""
-        print(f"Published the episode for {episode.date}: {minutes}:{seconds:02d}, "
-              f"{counted(len(episode.papers), 'paper')}{backlog}.")
+        print(f"Published {what}: {minutes}:{seconds:02d}, {counted(len(episode.papers), 'paper')}{detail}.")
     usage = episode.usage if not result.reused else {}
     if usage.get("calls") or usage.get("cached"):
         cost = f", cost {usage['cost']:.4f}" if "cost" in usage else ""

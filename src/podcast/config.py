@@ -156,6 +156,14 @@ class ScheduleConfig:
 
 
 @dataclass(frozen=True)
+class RecapConfig:
+    """When ``podcast serve`` makes the weekly recap (a bonus episode), in the show's time zone."""
+
+    enabled: bool = True
+    cron: str = field(default="0 17 * * 5", metadata=check(crontab))  # Fridays at 17:00
+
+
+@dataclass(frozen=True)
 class PlaybackConfig:
     """The day's episode played aloud in the office."""
 
@@ -255,6 +263,7 @@ class Config:
     network: NetworkConfig
     schedule: ScheduleConfig = ScheduleConfig()
     playback: PlaybackConfig = PlaybackConfig()
+    recap: RecapConfig = RecapConfig()
     path: Path | None = None
 
     def describe_origin(self) -> str:
@@ -296,7 +305,7 @@ def _build(data: dict[str, Any], ctx: Context) -> Config:
     from .publish import TARGETS
 
     known = ("show", "listener", "sources", "selection", "llm", "writer", "tts", "audio", "publish", "state",
-             "network", "schedule", "playback")
+             "network", "schedule", "playback", "recap")
     reject_unknown(data, known, "", ctx)
     show = parse_table(ShowConfig, subtable(data, "show", ctx), "show", ctx)
     show = dataclasses.replace(
@@ -337,8 +346,9 @@ def _build(data: dict[str, Any], ctx: Context) -> Config:
     network = parse_table(NetworkConfig, subtable(data, "network", ctx), "network", ctx)
     schedule = parse_table(ScheduleConfig, subtable(data, "schedule", ctx), "schedule", ctx)
     playback = parse_table(PlaybackConfig, subtable(data, "playback", ctx), "playback", ctx)
+    recap = parse_table(RecapConfig, subtable(data, "recap", ctx), "recap", ctx)
     return Config(show, listener, sources, selection, llm, writer, tts, audio, publish, state, network, schedule,
-                  playback)
+                  playback, recap)
 
 
 def _tts(table: dict[str, Any], ctx: Context) -> TTSConfig:

@@ -27,11 +27,15 @@ from .errors import ConfigError, Interrupted, NothingToBroadcast, PodcastError, 
 from .i18n import counted
 from .playback import play
 from .publish import open_target
-from .schedule import build_lock, build_trigger, catch_up_day, daemon_lock, next_time, playback_trigger
+from .recap import Week
+from .schedule import (
+    build_lock, build_trigger, catch_up_day, catch_up_week, daemon_lock, next_time, playback_trigger, recap_trigger,
+)
 
 log = logging.getLogger(__name__)
 
 BUILD_JOB, RETRY_JOB, CATCH_UP_JOB, PLAYBACK_JOB = "daily-build", "build-retry", "catch-up", "office-playback"
+RECAP_JOB, RECAP_RETRY_JOB, RECAP_CATCH_UP_JOB = "weekly-recap", "recap-retry", "recap-catch-up"
 FINAL = (ConfigError, NothingToBroadcast, Interrupted)  # a retry would end the same way
 
 
@@ -45,6 +49,7 @@ def status(config: Config, now: datetime) -> dict[str, Any]:
     target = open_target(config.publish)
     build = next_time(build_trigger(config), now) if config.schedule.enabled else None
     playback = playback_trigger(config)
+    recap = recap_trigger(config) if config.schedule.enabled else None
     return {
         "ok": last_run is None or last_run.outcome != "failed",
         "now": now.isoformat(),
@@ -52,6 +57,7 @@ def status(config: Config, now: datetime) -> dict[str, Any]:
         "building": build_lock(config).holder(),
         "next_build": build.isoformat() if build else None,
         "next_playback": (next_time(playback, now).isoformat() if playback else None),
+        "next_recap": (next_time(recap, now).isoformat() if recap else None),
         "episodes": len(episodes),
         "last_episode": {
             "date": episodes[0].date.isoformat(),
@@ -84,9 +90,13 @@ class Daemon:
         )
 
     def add_jobs(self) -> None:
-        """The daily build and the office playback, from the config (replacing any of the same id)."""
+        """The daily build, the weekly recap and the office playback, from the config
+        (replacing any of the same id)."""
         self.scheduler.add_job(self.build, build_trigger(self.config), id=BUILD_JOB, name="daily build",
                                replace_existing=True)
+        recap = recap_trigger(self.config)
+        if recap:
+            self.scheduler.add_job(self.recap, recap, id=RECAP_JOB, name="weekly recap", replace_existing=True)
         playback = playback_trigger(self.config)
         if playback:
             self.scheduler.add_job(self.play, playback, id=PLAYBACK_JOB, name="office playback",
@@ -102,9 +112,14 @@ class Daemon:
 
         with open_store(self.config) as store:
             day = catch_up_day(self.config, store, now)
+            week = catch_up_week(self.config, store, now)
         if day:
             log.info("Started after today's build time with the episode for %s missing: building it now.", day)
             self.scheduler.add_job(self.build, DateTrigger(now), args=[day], id=CATCH_UP_JOB, replace_existing=True)
+        if week:  # after the day's episode: the recap includes it
+            log.info("Started after the recap time with the recap of %s missing: making it now.", week)
+            self.scheduler.add_job(self.recap, DateTrigger(now + timedelta(seconds=1)), args=[week],
+                                   id=RECAP_CATCH_UP_JOB, replace_existing=True)
         build = self.scheduler.get_job(BUILD_JOB).next_run_time
         log.info("Next build at %s.", f"{build:%Y-%m-%d %H:%M %Z}" if build else "never")
 
@@ -115,32 +130,57 @@ class Daemon:
 
         now = self.clock()
         day = day or now.astimezone(self.config.show.zone).date()
-        try:
-            result = run_episode(self.config, day=day, now=now, env=self.env, stop=self.stop)
-        except Interrupted as exc:
-            log.info("The build for %s stopped: %s.", day, exc)
-            return
-        except Exception as exc:  # noqa: BLE001  (one line per failure; a bug keeps its traceback)
-            known = isinstance(exc, PodcastError)
-            log.error("The build for %s failed: %s", day, exc if known else repr(exc), exc_info=not known)
-            self._retry(day, attempt, exc)
+        what = f"the episode for {day}"
+        result = self._attempt(what, lambda: run_episode(self.config, day=day, now=now, env=self.env, stop=self.stop),
+                               lambda: (RETRY_JOB, self.build, [day, attempt + 1]), attempt)
+        if result is None:
             return
         if result.episode is None:
             log.info("No episode for %s: %s.", day, result.skipped)
         elif not result.reused:
             log.info("Published the episode for %s (%s).", day, counted(len(result.episode.papers), "paper"))
 
-    def _retry(self, day: date, attempt: int, exc: Exception) -> None:
-        retries = self.config.schedule.retries
-        if isinstance(exc, FINAL) or attempt >= retries or self.stop.is_set():
-            if attempt >= retries and retries:
-                log.error("Giving up on the episode for %s after %s.", day, counted(attempt + 1, "attempt"))
+    def recap(self, week: Week | None = None, attempt: int = 0) -> None:
+        """Make the weekly recap (of the week the recap day covers by default); retried as builds are."""
+        from .pipeline import run_recap
+        from .recap import default_week
+
+        now = self.clock()
+        week = week or default_week(now.astimezone(self.config.show.zone).date())
+        result = self._attempt(f"the recap of {week}",
+                               lambda: run_recap(self.config, week=week, now=now, env=self.env, stop=self.stop),
+                               lambda: (RECAP_RETRY_JOB, self.recap, [week, attempt + 1]), attempt)
+        if result is None:
             return
+        if result.episode is None:
+            log.info("No recap of %s: %s.", week, result.skipped)
+        elif not result.reused:
+            log.info("Published the recap of %s (%s).", week, counted(len(result.episode.papers), "paper"))
+
+    def _attempt(self, what: str, run: Callable[[], Any], retry: Callable[[], tuple[str, Callable, list]],
+                 attempt: int) -> Any:
+        """``run()``'s result, or None after logging a failure in one line and scheduling the
+        retry (job id, function, arguments) with backoff, up to ``[schedule] retries``."""
+        try:
+            return run()
+        except Interrupted as exc:
+            log.info("Making %s stopped: %s.", what, exc)
+            return None
+        except Exception as exc:  # noqa: BLE001  (one line per failure; a bug keeps its traceback)
+            known = isinstance(exc, PodcastError)
+            log.error("Making %s failed: %s", what, exc if known else repr(exc), exc_info=not known)
+            final = isinstance(exc, FINAL)
+        retries = self.config.schedule.retries
+        if final or attempt >= retries or self.stop.is_set():
+            if attempt >= retries and retries:
+                log.error("Giving up on %s after %s.", what, counted(attempt + 1, "attempt"))
+            return None
         delay = self.config.schedule.retry_seconds * 2**attempt
         at = self.clock() + timedelta(seconds=delay)
         log.info("Retrying at %s (retry %d of %d).", f"{at:%H:%M:%S}", attempt + 1, retries)
-        self.scheduler.add_job(self.build, DateTrigger(at), args=[day, attempt + 1], id=RETRY_JOB,
-                               replace_existing=True)
+        job, function, args = retry()
+        self.scheduler.add_job(function, DateTrigger(at), args=args, id=job, replace_existing=True)
+        return None
 
     def play(self) -> None:
         day = self.clock().astimezone(self.config.show.zone).date()

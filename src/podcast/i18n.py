@@ -105,6 +105,76 @@ _EN = Phrases(
 
 _PHRASES = {"zh-CN": _ZH, "en-US": _EN}
 
+
+@dataclass(frozen=True)
+class RecapPhrases:
+    """The fixed words of the weekly recap."""
+
+    title: str
+    intro: str
+    theme_heading: str
+    theme_chapter: str
+    theme_count: str
+    trend_chapter: str
+    trend_line: str
+    advice_line: str
+    closing: str
+    trend: str  # show notes labels
+    advice: str
+
+
+_ZH_RECAP = RecapPhrases(
+    title="{show}：本周回顾（{span}）",
+    intro="这是本周的论文回顾。{span}，我们一共播报了 {papers}，归成 {themes}。"
+          "我们一个一个来看，最后说说趋势，和我们接下来可以做什么。",
+    theme_heading="主题{ordinal}：{name}。",
+    theme_chapter="主题{ordinal}：{name}",
+    theme_count="这个主题本周有 {papers}。",
+    trend_chapter="趋势与建议",
+    trend_line="先说趋势。{text}",
+    advice_line="对我们的项目，我有这几条建议。",
+    closing="以上就是本周的论文回顾，我们下周再见！",
+    trend="趋势",
+    advice="建议",
+)
+
+_EN_RECAP = RecapPhrases(
+    title="{show}: Week in review, {span}",
+    intro="This is the week in review. {span}, we covered {papers} papers, in {themes} themes. "
+          "We'll take them one by one, then look at the trend and what we can do next.",
+    theme_heading="Theme {ordinal}: {name}.",
+    theme_chapter="Theme {ordinal}: {name}",
+    theme_count="This theme had {papers} this week.",
+    trend_chapter="Trend and next steps",
+    trend_line="First, the trend. {text}",
+    advice_line="For our project, here is what I suggest.",
+    closing="That's the week in papers. See you next week!",
+    trend="Trend",
+    advice="Next steps",
+)
+
+_RECAP = {"zh-CN": _ZH_RECAP, "en-US": _EN_RECAP}
+
+
+def recap_phrases(language: str) -> RecapPhrases:
+    return _RECAP[language]
+
+
+def how_many(number: int, noun: str, language: str) -> str:
+    """'3 篇论文' / '3 papers', for the nouns the recap counts ("paper", "theme")."""
+    if is_chinese(language):
+        return f"{number} {'篇论文' if noun == 'paper' else '个主题'}"
+    return counted(number, noun)
+
+
+def week_span(first: date, last: date, language: str) -> str:
+    """'11 月 16 日至 11 月 20 日' or 'November 16 to 20' (the days a recap covers)."""
+    if is_chinese(language):
+        return f"{first.month} 月 {first.day} 日至 {last.month} 月 {last.day} 日"
+    if first.month == last.month:
+        return f"{_EN_MONTHS[first.month - 1]} {first.day} to {last.day}"
+    return f"{_EN_MONTHS[first.month - 1]} {first.day} to {_EN_MONTHS[last.month - 1]} {last.day}"
+
 _ZH_WEEKDAYS = ("星期一", "星期二", "星期三", "星期四", "星期五", "星期六", "星期日")
 _EN_WEEKDAYS = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
 _EN_MONTHS = (

@@ -183,6 +183,7 @@ class Segment:
     parts: tuple[str, ...]
     notes: ShowNotes = ShowNotes()
     thoughts_at: int = -1  # the index in parts where "my thoughts" begins (the second voice)
+    chapter: str = ""  # its chapter's title, when not "paper N: title" (a recap's themes)
 
 
 @dataclass(frozen=True)
@@ -205,7 +206,7 @@ class Script:
         words = i18n.phrases(self.language)
         opening = Section(words.opening_title, (self.greeting, self.intro))
         papers = [
-            Section(words.chapter_title.format(n=seg.number, title=seg.title), seg.parts)
+            Section(seg.chapter or words.chapter_title.format(n=seg.number, title=seg.title), seg.parts)
             for seg in self.segments
         ]
         return [opening, *papers, Section(words.closing_title, (self.closing,))]
@@ -242,6 +243,34 @@ class ProducedAudio:
 
 
 @dataclass(frozen=True)
+class Theme:
+    """Papers of a recap grouped under one name, with what the week brought in it."""
+
+    name: str
+    summary: str
+    paper_ids: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class Recap:
+    """What makes an episode a weekly recap: its ISO week, the themes, the trend and advice."""
+
+    week: str  # "2026-W47"
+    themes: tuple[Theme, ...]
+    trend: str = ""
+    advice: tuple[str, ...] = ()  # concrete recommendations for the listeners' project
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"week": self.week, "trend": self.trend, "advice": list(self.advice),
+                "themes": [{"name": t.name, "summary": t.summary, "papers": list(t.paper_ids)} for t in self.themes]}
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> Recap:
+        themes = tuple(Theme(t["name"], t["summary"], tuple(t["papers"])) for t in data["themes"])
+        return cls(data["week"], themes, data.get("trend", ""), tuple(data.get("advice", ())))
+
+
+@dataclass(frozen=True)
 class Episode:
     """A published episode as the store and the feed know it."""
 
@@ -264,6 +293,12 @@ class Episode:
     chapters_name: str = ""  # the published Podcasting 2.0 chapters file (JSON)
     page_name: str = ""  # the episode's own web page
     removed: bool = False  # its files were removed by [publish] keep_episodes
+    recap: Recap | None = None  # set on a weekly recap (a bonus episode), None on a daily one
+
+    @property
+    def key(self) -> str:
+        """What identifies it in the store: its day, or a recap's week."""
+        return self.recap.week if self.recap else self.date.isoformat()
 
     @property
     def files(self) -> tuple[str, ...]:

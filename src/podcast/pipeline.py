@@ -1,44 +1,43 @@
 """The stages strung together: sources → select → write → speak → produce → publish.
 
-The front ends (CLI, and later the daemon) call these functions; nothing here prints, prompts
-or exits. Every failure is a PodcastError.
+:func:`run_episode` makes the day's show from the sources, :func:`run_recap` the week's recap
+from what the days broadcast; :mod:`making` turns either into a published episode. The front
+ends (the CLI and the daemon) call these functions; nothing here prints, prompts or exits.
+Every failure is a PodcastError.
 """
 
 from __future__ import annotations
 
 import logging
-import tempfile
 import threading
-import uuid
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import date, datetime, timedelta
 from functools import partial
 from pathlib import Path
 
 from . import i18n
-from .artwork import show_artwork
-from .captions import render_chapters, render_html_transcript, render_srt, render_vtt
 from .config import AUTO_WRITER, BackendConfig, Config, SourceConfig
-from .errors import Interrupted, NothingToBroadcast, PodcastError, SpeechError
+from .errors import Interrupted, NothingToBroadcast, PodcastError
 from .http import HttpClient, HttpPolicy, ResponseCache
 from .i18n import counted
-from .models import Episode, Paper, Pick, Script
-from .produce import Music, Tags, pace, produce_episode
+from .models import Episode, Paper, Pick, Recap, Script
+from .making import Draft, EpisodeMaker, Written, load_artwork
 from .progress import NoProgress, Progress, Stoppable
+from .recap import Week, default_week, week_papers
 from .publish import (
-    FEED_NAME, PAGE_NAME, PublishTarget, free_stem, open_target, publish_cover, publish_site,
+    FEED_NAME, PAGE_NAME, PublishTarget, open_target, publish_cover, publish_site,
 )
-from .publish.page import render_episode_page
 from .refine import open_refiners
 from .select import Profile, select_papers
 from .sources import SOURCES, Gathered, Source, SourceReport, gather, open_sources
 from .sources.file import FileOptions
-from .speak import ENGINES, Pauses, SpeakContext, Speaker, open_speaker, speak_script
+from .speak import ENGINES
 from .schedule import build_lock, update_frequency
 from .store import Run, Store
-from .timing import Pace, clock
+from .timing import Pace
 from .write import WRITERS, Brief, WriteContext, Writer, compose_script
+from .write.recap import RECAP_WRITERS, RecapBrief, RecapWriter, compose_recap
 from .write.template import TemplateWriter
 
 log = logging.getLogger(__name__)
@@ -168,17 +167,24 @@ def run_episode(
     recorded in the store for `podcast status`.
     """
     moment = broadcast_moment(config, day, now)
+    return _attempt(config, moment.date(), wait, "",
+                    lambda: _run_episode(config, moment, force, progress or NoProgress(), env, stop))
+
+
+def _attempt(config: Config, day: date, wait: bool, label: str, build: Callable[[], RunResult]) -> RunResult:
+    """``build()`` under the show's build lock, its outcome recorded in the store's run log."""
     on_wait = partial(log.info, "Another build of this show is running (%s); waiting for it to finish.")
     with build_lock(config).acquire(wait, on_wait):
         started = datetime.now(config.show.zone)
         try:
-            result = _run_episode(config, moment, force, progress or NoProgress(), env, stop)
+            result = build()
         except PodcastError as exc:
             outcome = "interrupted" if isinstance(exc, Interrupted) else "failed"
-            _record(config, Run(moment.date(), started, datetime.now(config.show.zone), outcome, str(exc)))
+            _record(config, Run(day, started, datetime.now(config.show.zone), outcome, label + str(exc)))
             raise
         outcome = "skipped" if result.episode is None else "reused" if result.reused else "published"
-        _record(config, Run(moment.date(), started, datetime.now(config.show.zone), outcome, result.skipped or ""))
+        message = label + (result.skipped or "") if label or result.skipped else ""
+        _record(config, Run(day, started, datetime.now(config.show.zone), outcome, message.rstrip(": ")))
     return result
 
 
@@ -203,120 +209,98 @@ def _run_episode(config: Config, moment: datetime, force: bool, progress: Progre
         if choice.skipped:
             return RunResult(None, False, tuple(choice.standins), "", target.location(FEED_NAME),
                              target.location(PAGE_NAME), skipped=choice.skipped)
-        maker = _EpisodeMaker(config, target, store, Stoppable(progress, stop), env)
-        episode, standins = maker.make(moment, previous, choice)
+        writer, opened = open_writer(config, env)
+        show = config.show
+        picks = choice.picks
+        draft = Draft(
+            stem=moment.date().isoformat(),
+            title=i18n.phrases(show.language).episode_title.format(
+                show=show.title, day=i18n.spoken_day(moment.date(), show.language)),
+            papers=tuple(pick.paper for pick in picks),
+            write=lambda timing: Written.daily(_write(writer, picks, config, moment, timing)),
+            writer=writer,
+            writer_standin=opened,
+            standins=tuple(choice.standins),
+            target_seconds=show.target_minutes * 60,
+        )
+        episode, standins = EpisodeMaker(config, target, store, Stoppable(progress, stop), env).make(
+            moment, previous, draft)
         _publish_site(config, target, store, moment)
     return replace(_result(episode, False, standins, target), from_backlog=choice.from_backlog)
 
 
-@dataclass
-class _EpisodeMaker:
-    """Stages 3-6 for the chosen papers: write, speak, produce, publish and record."""
+def run_recap(
+    config: Config,
+    week: Week | None = None,
+    now: datetime | None = None,
+    force: bool = False,
+    progress: Progress | None = None,
+    env: Mapping[str, str] = {},
+    stop: threading.Event | None = None,
+    wait: bool = True,
+) -> RunResult:
+    """Make and publish the weekly recap of ``week`` (by default this week from Friday on, the
+    week before until then): the papers its daily episodes broadcast, by theme, in a bonus
+    episode of the same feed. A week with no episode gets no recap (``skipped`` says so); a
+    recap already published is reused unless ``force``. Shares the build lock and the run log
+    with :func:`run_episode`."""
+    moment = (now or datetime.now(config.show.zone)).astimezone(config.show.zone)
+    week = week or default_week(moment.date())
+    return _attempt(config, moment.date(), wait, f"weekly recap {week}: ",
+                    lambda: _run_recap(config, week, moment, force, progress or NoProgress(), env, stop))
 
-    config: Config
-    target: PublishTarget
-    store: Store
-    progress: Stoppable
-    env: Mapping[str, str]
 
-    def make(self, moment: datetime, previous: Episode | None, choice: Choice) -> tuple[Episode, tuple[str, ...]]:
-        config, show = self.config, self.config.show
-        context = SpeakContext(config.state.dir / "cache" / "tts", self.env, config.tts.concurrency, config.tts.retries)
-        speaker = open_speaker(config.tts, show.language, context, pauses=config.audio.pauses)
-        fallback_reason = None
-        problem = speaker.check()
-        if problem:  # known before writing: the script is sized for the voice that will read it
-            speaker, fallback_reason = self._fallback(speaker, context, SpeechError(problem))
-        music = Music.load(config.audio)
-        artwork = _artwork(config)
-        writer, writer_standin = open_writer(config, self.env)
-        self.progress.check()
-        script = _write(writer, choice.picks, config, moment, pace(speaker.settings, music))
-        estimate = pace(speaker.settings, music).estimate(script)
-        log.info("Estimated length %s (target %s).", clock(estimate), clock(show.target_minutes * 60))
-        spoken, speaker, failed = self._speak(script, speaker, context)
-        fallback_reason = fallback_reason or failed
-        episode = self._publish(moment, previous, choice, script, spoken, music, speaker.settings.pauses, artwork)
-        log.info("Produced %s (estimated %s for the %s).", clock(episode.duration),
-                 clock(pace(speaker.settings, music).estimate(script)), speaker.describe())
-        if fallback_reason:
-            episode = replace(episode, voice_note=i18n.phrases(show.language).offline_voice.format(reason=fallback_reason))
-        episode = replace(episode, usage=writer.usage)
-        self.store.save_episode(episode)
-        log.info("Published %s.", self.target.location(episode.audio_name))
-        voice = speaker.standin()
-        if voice and fallback_reason:
-            voice = f"{voice} ({fallback_reason})"
-        return episode, (*choice.standins, *(s for s in (writer_standin or writer.standin(), voice) if s))
+def _run_recap(config: Config, week: Week, moment: datetime, force: bool, progress: Progress,
+               env: Mapping[str, str], stop: threading.Event | None) -> RunResult:
+    target = open_target(config.publish)
+    show = config.show
+    with open_store(config) as store:
+        previous = store.recap(str(week))
+        if previous and not force:
+            log.info("The recap of %s is already published; reusing it.", week)
+            _publish_site(config, target, store, moment)
+            return _result(previous, True, (), target)
+        material = week_papers(store, week)
+        if not material.papers:
+            span = i18n.week_span(week.first, week.last, "en-US")
+            return RunResult(None, False, (), "", target.location(FEED_NAME), target.location(PAGE_NAME),
+                             skipped=f"no episodes in {week} ({span}), so nothing to recap")
+        log.info("Recapping %s: %s from %s.", week, counted(len(material.papers), "paper"),
+                 counted(len(material.days), "episode"))
+        writer, opened = open_recap_writer(config, env)
+        brief = RecapBrief(show.language, config.listener.project, moment, material)
 
-    def _speak(self, script: Script, speaker: Speaker, context: SpeakContext) -> tuple[list, Speaker, str | None]:
-        """The script's audio; with [tts] fallback = "offline", the offline voice re-voices the
-        whole episode when the configured one fails (a mixed episode would sound broken)."""
-        lines = sum(len(s.parts) for s in script.sections())
-        try:
-            with self.progress.task("Speaking", lines) as advance:
-                return speak_script(script, speaker, advance), speaker, None
-        except SpeechError as exc:
-            offline, reason = self._fallback(speaker, context, exc)
-            with self.progress.task("Speaking (offline)", lines) as advance:
-                return speak_script(script, offline, advance), offline, reason
+        def write(timing: Pace) -> Written:
+            text = writer.text(brief)
+            log.info("Grouped the week into %s: %s.", counted(len(text.themes), "theme"),
+                     "; ".join(f"{t.name} ({len(t.paper_ids)})" for t in text.themes))
+            return Written(compose_recap(text, brief), material.notes, Recap(str(week), text.themes, text.trend,
+                                                                              text.advice))
 
-    def _fallback(self, speaker: Speaker, context: SpeakContext, exc: SpeechError) -> tuple[Speaker, str]:
-        """The offline voice in place of one that fails, if [tts] fallback allows; else the error."""
-        if speaker.offline or self.config.tts.fallback != "offline":
-            raise SpeechError(f"{exc} (pieces already spoken are cached: a rerun resumes)") from exc
-        log.warning("%s; espeak-ng voices the episode instead.", exc)
-        offline = open_speaker(self.config.tts, speaker.language, context, "espeak", self.config.audio.pauses)
-        return offline, _short_reason(exc)
-
-    def _publish(self, moment: datetime, previous: Episode | None, choice: Choice, script: Script,
-                 spoken: list, music: Music, pauses: Pauses, artwork: tuple[bytes, str]) -> Episode:
-        show, day = self.config.show, moment.date()
-        transcript = script.text()
-        title = i18n.phrases(show.language).episode_title.format(show=show.title, day=i18n.spoken_day(day, show.language))
-        listing = "; ".join(pick.paper.title_for(show.language) for pick in choice.picks)
-        tags = Tags(title, show.author, show.title, day, show.language, listing, transcript, artwork)
-        revision = previous.revision + 1 if previous else 1
-        stem = free_stem(self.target, day.isoformat(), revision)
-        self.config.state.dir.mkdir(parents=True, exist_ok=True)
-        with tempfile.TemporaryDirectory(prefix="episode-", dir=self.config.state.dir) as work:
-            with self.progress.task("Producing", len(spoken)) as advance:
-                audio = produce_episode(spoken, Path(work) / "episode.mp3", tags, music, advance, pauses,
-                                        self.config.audio)
-            size = audio.path.stat().st_size
-            self.target.add(f"{stem}.mp3", audio.path)
-        self.target.add(f"{stem}.txt", transcript.encode("utf-8"))
-        self.target.add(f"{stem}.vtt", render_vtt(audio.cues).encode("utf-8"))
-        self.target.add(f"{stem}.srt", render_srt(audio.cues).encode("utf-8"))
-        self.target.add(f"{stem}.transcript.html",
-                        render_html_transcript(audio.cues, audio.chapters, title, show.language).encode("utf-8"))
-        self.target.add(f"{stem}.chapters.json", render_chapters(audio.chapters, title, show.title).encode("utf-8"))
-        episode = Episode(
-            date=day,
-            guid=previous.guid if previous else str(uuid.uuid4()),
-            title=title,
-            audio_name=f"{stem}.mp3",
-            audio_bytes=size,
-            duration=audio.duration,
-            transcript_name=f"{stem}.txt",
-            chapters=audio.chapters,
-            papers=tuple(pick.paper for pick in choice.picks),
-            published_at=moment,
-            revision=revision,
-            language=show.language,
-            notes={segment.paper_id: segment.notes for segment in script.segments},
-            captions=(f"{stem}.vtt", f"{stem}.srt", f"{stem}.transcript.html"),
-            chapters_name=f"{stem}.chapters.json",
-            page_name=f"{stem}.html",
+        words = i18n.recap_phrases(show.language)
+        draft = Draft(
+            stem=f"{week}-recap",
+            title=words.title.format(show=show.title, span=i18n.week_span(week.first, week.last, show.language)),
+            papers=material.papers,
+            write=write,
+            writer=writer,
+            writer_standin=opened,
         )
-        site = publish_cover(self.target, show, artwork, update_frequency(self.config))
-        self.target.add(episode.page_name, render_episode_page(site, episode, audio.cues))
-        return episode
+        episode, standins = EpisodeMaker(config, target, store, Stoppable(progress, stop), env).make(
+            moment, previous, draft)
+        _publish_site(config, target, store, moment)
+    return _result(episode, False, standins, target)
 
 
-def _short_reason(exc: Exception) -> str:
-    text = str(exc)
-    return "edge-tts could not be reached" if "cannot be reached" in text else "edge-tts failed"
+def open_recap_writer(config: Config, env: Mapping[str, str]) -> tuple[RecapWriter, str | None]:
+    """The model writes the recap when [writer] lets the llm writer write and its key is set;
+    the template recap writer otherwise."""
+    context = WriteContext(config.llm, env, config.state.dir / "cache" / "llm")
+    if config.writer.type in (AUTO_WRITER, "llm") and config.llm.key(env) is not None:
+        return RECAP_WRITERS.get("llm")(None, context), None
+    writer = RECAP_WRITERS.get("template")(None, context)
+    missing = config.writer.type in (AUTO_WRITER, "llm")
+    return writer, f"template recap writer (no ${config.llm.api_key_env})" if missing else writer.standin()
 
 
 def open_writer(config: Config, env: Mapping[str, str]) -> tuple[Writer, str | None]:
@@ -353,17 +337,12 @@ def rebuild_site(config: Config, now: datetime | None = None) -> tuple[int, str,
     return listed, target.location(FEED_NAME), target.location(PAGE_NAME)
 
 
-def _artwork(config: Config) -> tuple[bytes, str]:
-    show = config.show
-    return show_artwork(show.artwork, show.title, show.author, config.state.dir / "cache")
-
-
 def _publish_site(config: Config, target: PublishTarget, store: Store, now: datetime) -> int:
     """The page and the feed for every episode in the store; the number of episodes listed."""
-    site = publish_cover(target, config.show, _artwork(config), update_frequency(config))
-    episodes = store.episodes()
+    site = publish_cover(target, config.show, load_artwork(config), update_frequency(config))
+    episodes = sorted(store.episodes() + store.recaps(), key=lambda e: e.published_at, reverse=True)
     removed = publish_site(target, site, episodes, now)
-    store.mark_removed([episode.date for episode in removed])
+    store.mark_removed(removed)
     return sum(1 for e in episodes if not e.removed) - len(removed)
 
 

@@ -19,6 +19,7 @@ from apscheduler.triggers.cron import CronTrigger
 
 from .config import Config
 from .errors import Busy
+from .recap import Week, default_week
 from .store import Store
 
 log = logging.getLogger(__name__)
@@ -99,6 +100,10 @@ def build_trigger(config: Config) -> LocalCronTrigger:
     return cron_trigger(config.schedule.cron, config.show.zone)
 
 
+def recap_trigger(config: Config) -> LocalCronTrigger | None:
+    return cron_trigger(config.recap.cron, config.show.zone) if config.recap.enabled else None
+
+
 def playback_trigger(config: Config) -> LocalCronTrigger | None:
     if not config.playback.at:
         return None
@@ -128,6 +133,17 @@ def catch_up_day(config: Config, store: Store, now: datetime) -> date | None:
         return None
     day = due.astimezone(config.show.zone).date()
     return None if store.episode(day) else day
+
+
+def catch_up_week(config: Config, store: Store, now: datetime) -> Week | None:
+    """The week to recap now, at start-up: the one today's recap time covers, when that time
+    has passed within ``[schedule] misfire_grace`` and its recap is missing."""
+    trigger = recap_trigger(config)
+    due = last_due_today(trigger, now, config.show.zone) if trigger else None
+    if due is None or (now - due).total_seconds() > config.schedule.grace_seconds:
+        return None
+    week = default_week(due.astimezone(config.show.zone).date())
+    return None if store.recap(str(week)) else week
 
 
 class FileLock:

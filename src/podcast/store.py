@@ -16,9 +16,9 @@ from pathlib import Path
 from types import TracebackType
 
 from .errors import StoreError
-from .models import Chapter, Episode, Paper, ShowNotes
+from .models import Chapter, Episode, Paper, Recap, ShowNotes
 
-SCHEMA_VERSION = 7
+SCHEMA_VERSION = 8
 _SCHEMA_1 = """
 CREATE TABLE episodes (
     day TEXT PRIMARY KEY,
@@ -76,8 +76,36 @@ CREATE TABLE runs (
     message TEXT NOT NULL
 );
 """
-_MIGRATIONS = {1: _SCHEMA_1, 2: _SCHEMA_2, 3: _SCHEMA_3, 4: _SCHEMA_4, 5: _SCHEMA_5, 6: _SCHEMA_6, 7: _SCHEMA_7}
-KEEP_RUNS = 500  # the run log keeps this many of the latest  # version → what brings the previous one to it
+# Weekly recaps: episodes of their own, keyed by ISO week; their papers were broadcast already.
+_SCHEMA_8 = """
+CREATE TABLE recaps (
+    week TEXT PRIMARY KEY,
+    day TEXT NOT NULL,
+    guid TEXT NOT NULL UNIQUE,
+    revision INTEGER NOT NULL,
+    title TEXT NOT NULL,
+    language TEXT NOT NULL,
+    audio_name TEXT NOT NULL,
+    audio_bytes INTEGER NOT NULL,
+    duration REAL NOT NULL,
+    transcript_name TEXT NOT NULL,
+    chapters TEXT NOT NULL,
+    papers TEXT NOT NULL,
+    published_at TEXT NOT NULL,
+    notes TEXT NOT NULL,
+    usage TEXT NOT NULL,
+    captions TEXT NOT NULL,
+    voice_note TEXT NOT NULL,
+    chapters_name TEXT NOT NULL,
+    page_name TEXT NOT NULL,
+    removed INTEGER NOT NULL DEFAULT 0,
+    recap TEXT NOT NULL
+);
+"""
+# version → what brings the previous one to it
+_MIGRATIONS = {1: _SCHEMA_1, 2: _SCHEMA_2, 3: _SCHEMA_3, 4: _SCHEMA_4, 5: _SCHEMA_5, 6: _SCHEMA_6, 7: _SCHEMA_7,
+               8: _SCHEMA_8}
+KEEP_RUNS = 500  # the run log keeps this many of the latest
 
 
 class Store:
@@ -159,35 +187,42 @@ class Store:
         day = episode.date.isoformat()
         with self._errors(), self._db:
             self._db.execute("DELETE FROM episodes WHERE day = ?", (day,))
-            self._db.execute(
-                "INSERT INTO episodes (day, guid, revision, title, language, audio_name, audio_bytes,"
-                " duration, transcript_name, chapters, papers, published_at, notes, usage, captions, voice_note,"
-                " chapters_name, page_name) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                (
-                    day, episode.guid, episode.revision, episode.title, episode.language,
-                    episode.audio_name, episode.audio_bytes, episode.duration,
-                    episode.transcript_name,
-                    json.dumps([[c.title, c.start, c.end] for c in episode.chapters], ensure_ascii=False),
-                    json.dumps([p.to_dict() for p in episode.papers], ensure_ascii=False),
-                    episode.published_at.isoformat(),
-                    json.dumps({k: n.to_dict() for k, n in episode.notes.items()}, ensure_ascii=False),
-                    json.dumps(episode.usage),
-                    json.dumps(list(episode.captions)),
-                    episode.voice_note,
-                    episode.chapters_name,
-                    episode.page_name,
-                ),
-            )
+            self._insert("episodes", _columns(episode))
             self._db.executemany(
                 "INSERT INTO broadcasts VALUES (?, ?, ?)",
                 [(paper.id, day, position) for position, paper in enumerate(episode.papers, start=1)],
             )
 
-    def mark_removed(self, days: Sequence[date]) -> None:
-        """Record that these days' episode files were removed (they stay in the store: the
-        papers stay broadcast and the episode numbers stay as they were)."""
+    def recap(self, week: str) -> Episode | None:
+        with self._errors():
+            row = self._db.execute("SELECT * FROM recaps WHERE week = ?", (week,)).fetchone()
+            return _episode(row) if row else None
+
+    def recaps(self) -> list[Episode]:
+        """All weekly recaps, newest first."""
+        with self._errors():
+            return [_episode(row) for row in self._db.execute("SELECT * FROM recaps ORDER BY week DESC")]
+
+    def save_recap(self, episode: Episode) -> None:
+        """Record a weekly recap, replacing an earlier one of the same week (its papers stay
+        as broadcast as they were)."""
+        assert episode.recap is not None
         with self._errors(), self._db:
-            self._db.executemany("UPDATE episodes SET removed = 1 WHERE day = ?", [(d.isoformat(),) for d in days])
+            self._db.execute("DELETE FROM recaps WHERE week = ?", (episode.recap.week,))
+            self._insert("recaps", {"week": episode.recap.week, **_columns(episode),
+                                    "recap": json.dumps(episode.recap.to_dict(), ensure_ascii=False)})
+
+    def _insert(self, table: str, columns: dict[str, object]) -> None:
+        self._db.execute(f"INSERT INTO {table} ({', '.join(columns)}) VALUES ({', '.join('?' * len(columns))})",
+                         tuple(columns.values()))
+
+    def mark_removed(self, episodes: Sequence[Episode]) -> None:
+        """Record that these episodes' files were removed (they stay in the store: the papers
+        stay broadcast and the episode numbers stay as they were)."""
+        with self._errors(), self._db:
+            for episode in episodes:
+                table, key = ("recaps", "week") if episode.recap else ("episodes", "day")
+                self._db.execute(f"UPDATE {table} SET removed = 1 WHERE {key} = ?", (episode.key,))
 
     def record_run(self, run: Run) -> None:
         with self._errors(), self._db:
@@ -230,6 +265,25 @@ class Run:
     message: str = ""
 
 
+def _columns(episode: Episode) -> dict[str, object]:
+    """The columns daily episodes and recaps share."""
+    return {
+        "day": episode.date.isoformat(), "guid": episode.guid, "revision": episode.revision,
+        "title": episode.title, "language": episode.language, "audio_name": episode.audio_name,
+        "audio_bytes": episode.audio_bytes, "duration": episode.duration,
+        "transcript_name": episode.transcript_name,
+        "chapters": json.dumps([[c.title, c.start, c.end] for c in episode.chapters], ensure_ascii=False),
+        "papers": json.dumps([p.to_dict() for p in episode.papers], ensure_ascii=False),
+        "published_at": episode.published_at.isoformat(),
+        "notes": json.dumps({k: n.to_dict() for k, n in episode.notes.items()}, ensure_ascii=False),
+        "usage": json.dumps(episode.usage),
+        "captions": json.dumps(list(episode.captions)),
+        "voice_note": episode.voice_note,
+        "chapters_name": episode.chapters_name,
+        "page_name": episode.page_name,
+    }
+
+
 def _episode(data: sqlite3.Row) -> Episode:
     return Episode(
         date=date.fromisoformat(data["day"]),
@@ -251,4 +305,5 @@ def _episode(data: sqlite3.Row) -> Episode:
         chapters_name=data["chapters_name"],
         page_name=data["page_name"],
         removed=bool(data["removed"]),
+        recap=Recap.from_dict(json.loads(data["recap"])) if "recap" in data.keys() else None,
     )

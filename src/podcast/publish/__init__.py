@@ -124,7 +124,7 @@ class Site:
 
     def download_name(self, episode: Episode) -> str:
         """A file name a person recognises in their downloads folder."""
-        name = f"{self.show.title} {episode.date.isoformat()}" + (f" r{episode.revision}" if episode.revision > 1 else "")
+        name = f"{self.show.title} {episode.key}" + (f" r{episode.revision}" if episode.revision > 1 else "")
         return "".join("_" if c in '\\/:*?"<>|' or ord(c) < 32 else c for c in name) + ".mp3"
 
 
@@ -140,17 +140,19 @@ def publish_cover(target: PublishTarget, show: ShowConfig, artwork: tuple[bytes,
 
 
 def publish_site(target: PublishTarget, site: Site, episodes: Sequence[Episode], now: datetime) -> list[Episode]:
-    """Write the page and then the feed for ``episodes`` (every episode ever published, newest
-    first); with ``keep_episodes``, list the newest only and remove the files of older ones once
-    the feed no longer names them. Returns the episodes whose files were removed."""
+    """Write the page and then the feed for ``episodes`` (every episode ever published, daily
+    ones and recaps, newest first); with ``keep_episodes``, list the newest only and remove the
+    files of older ones once the feed no longer names them. Returns the episodes whose files
+    were removed."""
     keep = target.config.keep_episodes
     listed = [e for e in episodes if not e.removed][:keep]
-    numbers = {e.date: len(episodes) - i for i, e in enumerate(episodes)}  # stay put when old ones go
+    daily = [e for e in episodes if not e.recap]
+    numbers = {e.key: len(daily) - i for i, e in enumerate(daily)}  # stay put when old ones go; recaps are bonus
     target.replace(PAGE_NAME, render_page(site, listed))
-    target.replace(FEED_NAME, render_feed(site, [(numbers[e.date], e) for e in listed], now))
+    target.replace(FEED_NAME, render_feed(site, [(numbers.get(e.key), e) for e in listed], now))
     log.info("Updated the page and the feed with %s.", counted(len(listed), "episode"))
-    shown = {e.date for e in listed}
-    retired = [e for e in episodes if not e.removed and e.date not in shown]
+    shown = {e.key for e in listed}
+    retired = [e for e in episodes if not e.removed and e.key not in shown]
     if retired:
         target.remove([name for episode in retired for name in episode.files])
         log.info("Removed the files of %s older than the newest %d (keep_episodes).",

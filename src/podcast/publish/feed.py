@@ -35,8 +35,9 @@ def podcast_guid(feed_url: str) -> str:
     return str(uuid.uuid5(PODCAST_GUID_NAMESPACE, re.sub(r"^[a-zA-Z][a-zA-Z0-9+.-]*://", "", feed_url).rstrip("/")))
 
 
-def render_feed(site: Site, episodes: Sequence[tuple[int, Episode]], now: datetime) -> bytes:
-    """The whole feed document for ``episodes``: (episode number, episode) pairs, newest first."""
+def render_feed(site: Site, episodes: Sequence[tuple[int | None, Episode]], now: datetime) -> bytes:
+    """The whole feed document for ``episodes``: (episode number, episode) pairs, newest first;
+    recaps, bonus episodes, have no number."""
     show, url_for = site.show, site.url_for
     rss = ET.Element("rss", {"version": "2.0"})
     channel = ET.SubElement(rss, "channel")
@@ -75,10 +76,10 @@ def render_feed(site: Site, episodes: Sequence[tuple[int, Episode]], now: dateti
     return ET.tostring(rss, encoding="utf-8", xml_declaration=True) + b"\n"
 
 
-def _item(channel: ET.Element, episode: Episode, number: int, url_for: Callable[[str], str]) -> None:
+def _item(channel: ET.Element, episode: Episode, number: int | None, url_for: Callable[[str], str]) -> None:
     item = ET.SubElement(channel, "item")
     _add(item, "title", episode.title)
-    page = url_for(episode.page_name) if episode.page_name else url_for("index.html") + f"#{episode.date.isoformat()}"
+    page = url_for(episode.page_name) if episode.page_name else url_for("index.html") + f"#{episode.key}"
     _add(item, "link", page)
     _add(item, "description", notes_html(episode, full=False))
     _add(item, f"{{{CONTENT}}}encoded", notes_html(episode))
@@ -90,8 +91,9 @@ def _item(channel: ET.Element, episode: Episode, number: int, url_for: Callable[
     _add(item, "guid", episode.guid).set("isPermaLink", "false")
     _add(item, "pubDate", format_datetime(episode.published_at))
     _add(item, f"{{{ITUNES}}}duration", str(round(episode.duration)))
-    _add(item, f"{{{ITUNES}}}episode", str(number))
-    _add(item, f"{{{ITUNES}}}episodeType", "full")
+    if number is not None:
+        _add(item, f"{{{ITUNES}}}episode", str(number))
+    _add(item, f"{{{ITUNES}}}episodeType", "bonus" if episode.recap else "full")
     _add(item, f"{{{ITUNES}}}explicit", "false")
     language = episode.language.lower()
     for name in episode.captions:
@@ -114,6 +116,8 @@ def notes_html(episode: Episode, full: bool = True) -> str:
     """Show notes: each paper with its title in the show's language, authors and links and, in
     full, what the writer noted about it, in the HTML podcast apps accept (p, ol, ul, li, a).
     The short form fits the 4000 bytes Apple allows in a description."""
+    if episode.recap:
+        return _recap_html(episode, full)
     words = i18n.phrases(episode.language)
     items = [_paper_html(paper, episode.notes.get(paper.id, ShowNotes()), episode.language, full)
              for paper in episode.papers]
@@ -127,6 +131,40 @@ def notes_html(episode: Episode, full: bool = True) -> str:
             kept += 1
         items = items[:kept] + (["<li>…</li>"] if kept < len(items) else [])
     return f"<p>{escape(words.papers_heading)}</p><ol>{''.join(items)}</ol>{note}"
+
+
+def _recap_html(episode: Episode, full: bool) -> str:
+    """A recap's notes: each theme (in full with its summary) and its papers, then the trend and
+    the advice; the short form keeps whole themes up to the description's 4000 bytes."""
+    recap, language = episode.recap, episode.language
+    assert recap is not None
+    words = i18n.recap_phrases(language)
+    papers = {paper.id: paper for paper in episode.papers}
+    blocks = []
+    for number, theme in enumerate(recap.themes, start=1):
+        heading = words.theme_chapter.format(ordinal=i18n.phrases(language).ordinals[number - 1], name=theme.name)
+        items = "".join(_paper_html(papers[pid], episode.notes.get(pid, ShowNotes()), language, False)
+                        for pid in theme.paper_ids if pid in papers)
+        summary = f"<p>{escape(theme.summary)}</p>" if full and theme.summary else ""
+        blocks.append(f"<p>{escape(heading)}</p>{summary}<ul>{items}</ul>")
+    tail = ""
+    if full:
+        tail = "".join((f"<p>{escape(words.trend)}{_colon(language)}{escape(recap.trend)}</p>" if recap.trend else "",
+                        f"<p>{escape(words.advice)}</p><ol>" + "".join(f"<li>{escape(a)}</li>" for a in recap.advice)
+                        + "</ol>" if recap.advice else ""))
+        return "".join(blocks) + tail
+    room, kept = DESCRIPTION_BYTES - len("<p>…</p>"), []
+    for block in blocks:
+        size = len(block.encode("utf-8"))
+        if size > room:
+            return "".join(kept) + "<p>…</p>"
+        kept.append(block)
+        room -= size
+    return "".join(kept)
+
+
+def _colon(language: str) -> str:
+    return "：" if language.startswith("zh") else ": "
 
 
 def _paper_html(paper: Paper, notes: ShowNotes, language: str, full: bool) -> str:
@@ -148,8 +186,8 @@ def _details(notes: ShowNotes, language: str) -> str:
     labels = i18n.phrases(language).note_labels
     facts = [(label, getattr(notes, name)) for name, label in labels if getattr(notes, name)]
     if facts:
-        colon = "：" if language.startswith("zh") else ": "
-        parts.append("<ul>" + "".join(f"<li>{escape(label)}{colon}{escape(value)}</li>" for label, value in facts) + "</ul>")
+        parts.append("<ul>" + "".join(f"<li>{escape(label)}{_colon(language)}{escape(value)}</li>"
+                                      for label, value in facts) + "</ul>")
     if notes.stars:
         stars = "★" * notes.stars + "☆" * (5 - notes.stars)
         parts.append(f"<p>{stars}" + (f" {escape(notes.star_reason)}" if notes.star_reason else "") + "</p>")

@@ -176,7 +176,7 @@ def _episode(site: Site, episode: Episode, up: str, transcript: str = "") -> str
     chapters = "".join(
         f'<li><button type="button" data-t="{c.start:.2f}"><time>{_clock(c.start)}</time>{escape(c.title)}</button></li>'
         for c in episode.chapters)
-    return f"""<article class="card" id="{episode.date.isoformat()}">
+    return f"""<article class="card" id="{episode.key}">
 <h2>{title}</h2>
 <p class="meta">{escape(i18n.spoken_day(episode.date, episode.language))} · {_clock(episode.duration)}</p>
 <audio controls preload="none" src="{audio}"></audio>

@@ -17,7 +17,7 @@ from ..topics import TOPICS_BY_KEY, find_topics
 from . import WRITERS, Brief, PaperText, Writer
 
 # Two concrete steps per topic: (Chinese, English).
-_PLANS: dict[str, tuple[tuple[str, str], ...]] = {
+PLANS: dict[str, tuple[tuple[str, str], ...]] = {
     "finetuning": (
         ("用论文的微调方法，在我们自己的领域数据上训练一个小规模的对照版本。",
          "Apply the paper's fine-tuning recipe in a small run on our own domain data, next to our current recipe."),
@@ -136,7 +136,7 @@ _LAST_STEP = (
     "把试验结果和下一步计划带到本周的项目例会上讨论。",
     "Bring the results and a proposed next step to this week's project meeting.",
 )
-_GENERIC = (
+GENERIC = (
     ("想一想论文的核心思路能不能迁移到我们的数据和任务上，写下一个可以验证的假设。",
      "Ask whether the paper's core idea carries over to our data and tasks, and write down one testable hypothesis."),
     ("用一个小实验验证这个假设，控制在一两天的工作量以内。",
@@ -152,11 +152,11 @@ class TemplateWriter(Writer):
     def text(self, pick: Pick, brief: Brief) -> PaperText:
         paper, language = pick.paper, brief.language
         summary = paper.summary_for(language)
-        shortened = _shorten(summary, brief.paper_units * SHARES["summary"], language)
+        shortened = shorten(summary, brief.paper_units * SHARES["summary"], language)
         topics = list(pick.topics)
         plan_topic = (topics or list(find_topics(f"{paper.title} {paper.summary}")) or [None])[0]
         pick_language = 0 if is_chinese(language) else 1
-        plan = [step[pick_language] for step in _PLANS.get(plan_topic, _GENERIC)]
+        plan = [step[pick_language] for step in PLANS.get(plan_topic, GENERIC)]
         first, last = _FIRST_STEP[pick_language], _LAST_STEP[pick_language]
         steps = [*plan, last]  # three steps at least; the reading step when time allows
         if speech_units(" ".join([first, *steps]), language) <= brief.paper_units * SHARES["steps"]:
@@ -166,7 +166,7 @@ class TemplateWriter(Writer):
             summary=shortened,
             thoughts=_thoughts(pick, brief, plan_topic, len(steps)),
             steps=tuple(steps),
-            notes=ShowNotes(one_line=_shorten(summary, 1, language)),
+            notes=ShowNotes(one_line=shorten(summary, 1, language)),
         )
 
     def standin(self) -> str | None:
@@ -208,7 +208,7 @@ def _and(items: list[str]) -> str:
     return items[0] if len(items) == 1 else f"{', '.join(items[:-1])} and {items[-1]}"
 
 
-def _shorten(text: str, limit: float, language: str) -> str:
+def shorten(text: str, limit: float, language: str) -> str:
     """Whole sentences of ``text`` up to about ``limit`` units of speech (one at least)."""
     text = " ".join(text.split())
     if speech_units(text, language) <= limit:

@@ -1,0 +1,163 @@
+"""The weekly recap's material: which ISO week, the papers broadcast in it, and how they group.
+
+Grouping offline is lexical clustering: average-linkage agglomerative clustering over the same
+tf-idf vectors ranking uses (word stems, Chinese character pairs, glossary concepts and their
+topics), named after the topic most of a group's papers share.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from collections import Counter
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import date, timedelta
+
+from .models import Paper, ShowNotes
+from .rank import TfIdf, analyse, similarity
+from .store import Store
+from .topics import find_topics
+
+HISTORY_WEEKS = 4  # the trend compares a week with this many before it
+MAX_THEMES = 5
+
+
+@dataclass(frozen=True, order=True)
+class Week:
+    """An ISO week: Monday to Sunday, numbered as ISO 8601 numbers it ("2026-W47")."""
+
+    year: int
+    number: int
+
+    @classmethod
+    def parse(cls, text: str) -> Week:
+        match = re.fullmatch(r"(\d{4})-?W(\d{1,2})", text.strip(), re.IGNORECASE)
+        if not match:
+            raise ValueError(f"{text!r} is not a week of the form 2026-W47")
+        week = cls(int(match[1]), int(match[2]))
+        if not 1 <= week.number <= date(week.year, 12, 28).isocalendar().week:
+            raise ValueError(f"{week.year} has no week {week.number}")
+        return week
+
+    @classmethod
+    def of(cls, day: date) -> Week:
+        iso = day.isocalendar()
+        return cls(iso.year, iso.week)
+
+    @property
+    def first(self) -> date:
+        return date.fromisocalendar(self.year, self.number, 1)
+
+    @property
+    def last(self) -> date:
+        return self.first + timedelta(days=6)
+
+    def before(self, weeks: int = 1) -> Week:
+        return Week.of(self.first - timedelta(weeks=weeks))
+
+    def __str__(self) -> str:
+        return f"{self.year}-W{self.number:02d}"
+
+
+def default_week(today: date) -> Week:
+    """The week a recap made ``today`` covers: this one from Friday on (the recap's day), the
+    one before earlier in the week, when this one has barely started."""
+    week = Week.of(today)
+    return week if today.weekday() >= 4 else week.before()
+
+
+@dataclass(frozen=True)
+class WeekPapers:
+    """What was broadcast in a week, in broadcast order, with what the shows noted on each."""
+
+    week: Week
+    papers: tuple[Paper, ...]
+    notes: dict[str, ShowNotes]
+    days: tuple[date, ...]  # the days with an episode
+    earlier: tuple[Paper, ...]  # broadcast in the HISTORY_WEEKS before, for the trend
+
+
+def week_papers(store: Store, week: Week) -> WeekPapers:
+    papers: list[Paper] = []
+    notes: dict[str, ShowNotes] = {}
+    days: list[date] = []
+    earlier: list[Paper] = []
+    since = week.before(HISTORY_WEEKS).first
+    for episode in sorted(store.episodes(), key=lambda e: e.date):
+        if week.first <= episode.date <= week.last:
+            days.append(episode.date)
+            for paper in episode.papers:
+                if paper.id not in notes:
+                    papers.append(paper)
+                    notes[paper.id] = episode.notes.get(paper.id, ShowNotes())
+        elif since <= episode.date < week.first:
+            earlier.extend(episode.papers)
+    return WeekPapers(week, tuple(papers), notes, tuple(days), tuple(earlier))
+
+
+def group(papers: Sequence[Paper], limit: int = MAX_THEMES) -> list[tuple[str | None, list[Paper]]]:
+    """``papers`` grouped by what they are about, each group with its topic (topics.TOPICS
+    key), largest first, papers in broadcast order. Average-linkage clustering merges the most
+    similar groups while they are alike enough (THRESHOLD); beyond ``limit`` groups, the
+    smallest go together as the "other" group (topic None), as do papers with no known topic.
+    Deterministic: ties go to the earlier papers."""
+    if not papers:
+        return []
+    profiles = [_topic_profile(paper) for paper in papers]
+    documents = [analyse(_text(paper)) for paper in papers]
+    tfidf = TfIdf(documents)
+    vectors = [tfidf.vector(document) for document in documents]
+    alike = [[TOPIC_WEIGHT * similarity(profiles[a], profiles[b]) + (1 - TOPIC_WEIGHT) * similarity(vectors[a], vectors[b])
+              for b in range(len(papers))] for a in range(len(papers))]
+    clusters = [[i] for i in range(len(papers))]
+    while len(clusters) > 1:
+        best, merge = -1.0, (0, 1)
+        for i in range(len(clusters)):
+            for j in range(i + 1, len(clusters)):
+                link = sum(alike[a][b] for a in clusters[i] for b in clusters[j]) / (len(clusters[i]) * len(clusters[j]))
+                if link > best:
+                    best, merge = link, (i, j)
+        if best < THRESHOLD:
+            break
+        i, j = merge
+        clusters[i] = sorted(clusters[i] + clusters.pop(j))
+    named: dict[str | None, list[int]] = {}
+    for members in clusters:
+        named.setdefault(_main_topic([profiles[i] for i in members]), []).extend(members)
+    ranked = sorted(named.items(), key=lambda item: (item[0] is None, -len(item[1]), min(item[1])))
+    kept = [item for item in ranked if item[0] is not None][: limit - 1 if len(ranked) > limit else limit]
+    other = sorted(i for topic, members in ranked if (topic, members) not in kept for i in members)
+    groups = [*kept, *([(None, other)] if other else [])]
+    return [(topic, [papers[i] for i in sorted(members)]) for topic, members in groups]
+
+
+TOPIC_WEIGHT = 0.7  # how much sharing a topic counts against sharing words, in clustering
+THRESHOLD = 0.3  # groups less alike than this stay apart
+
+
+def _topic_profile(paper: Paper) -> dict[str, float]:
+    """The paper's topics as a unit vector of mentions."""
+    found = find_topics(_text(paper))
+    norm = math.sqrt(sum(n * n for n in found.values())) or 1.0
+    return {topic: n / norm for topic, n in found.items()}
+
+
+def _main_topic(profiles: Sequence[dict[str, float]]) -> str | None:
+    """The topic that carries most of a group's weight, if it carries a third of it at least."""
+    mass: Counter[str] = Counter()
+    for profile in profiles:
+        mass.update(profile)
+    if not mass:
+        return None
+    topic, weight = mass.most_common(1)[0]
+    return topic if weight >= sum(mass.values()) / 3 else None
+
+
+def topic_counts(papers: Sequence[Paper]) -> Counter[str]:
+    """Papers per main topic."""
+    return Counter(topic for paper in papers if (topic := _main_topic([_topic_profile(paper)])))
+
+
+def _text(paper: Paper) -> str:
+    return f"{paper.title} {paper.title_zh} {paper.summary}"
