@@ -140,7 +140,7 @@ _ZH_RECAP = RecapPhrases(
 
 _EN_RECAP = RecapPhrases(
     title="{show}: Week in review, {span}",
-    intro="This is the week in review. {span}, we covered {papers} papers, in {themes} themes. "
+    intro="This is the week in review. From {span}, we covered {papers}, in {themes}. "
           "We'll take them one by one, then look at the trend and what we can do next.",
     theme_heading="Theme {ordinal}: {name}.",
     theme_chapter="Theme {ordinal}: {name}",

@@ -30,7 +30,7 @@ from ..registry import Backend, Registry
 from ..speakable import speakable
 from ..topics import TOPICS_BY_KEY
 from . import WriteContext
-from .template import GENERIC, PLANS, shorten
+from .template import GENERIC, PLANS, and_list, shorten
 
 log = logging.getLogger(__name__)
 
@@ -155,8 +155,9 @@ def _trend(groups: Sequence[tuple[str | None, Sequence[Paper]]], week: WeekPaper
                            "是值得跟进的方向。")
         return text + f"和前 {HISTORY_WEEKS} 周的 {earlier} 篇相比，各个方向的比重变化不大。"
     if labels:
+        worth = "directions worth following" if len(labels) > 1 else "a direction worth following"
         return text + (f" Against the {counted_papers(earlier)} of the {HISTORY_WEEKS} weeks before, "
-                       f"{', '.join(labels)} clearly grew: a direction worth following.")
+                       f"{and_list(labels)} clearly grew: {worth}.")
     return text + f" Against the {counted_papers(earlier)} of the {HISTORY_WEEKS} weeks before, the mix barely changed."
 
 

@@ -189,7 +189,7 @@ def _thoughts(pick: Pick, brief: Brief, plan_topic: str | None, step_count: int)
         return f"{lead}{relation}建议分{_ZH_COUNT[step_count]}步来做："
     lead = f"Think of what we are working on. {project}."
     if labels:
-        relation = f"This paper bears directly on it through {_and(labels)}."
+        relation = f"This paper bears directly on it through {and_list(labels)}."
     elif plan_topic:
         label = TOPICS_BY_KEY[plan_topic].label(brief.language)
         relation = f"This paper does not touch it directly, but its approach to {label} is worth borrowing."
@@ -204,7 +204,7 @@ def _first_clause(text: str) -> str:
     return re.split(r"[：:；;。！？!?]|\.(?:\s|$)", text, maxsplit=1)[0].strip(" ，,")
 
 
-def _and(items: list[str]) -> str:
+def and_list(items: list[str]) -> str:
     return items[0] if len(items) == 1 else f"{', '.join(items[:-1])} and {items[-1]}"
 
 

@@ -1,0 +1,330 @@
+"""The weekly recap: a week of real daily episodes recapped offline and by a chat model behind a
+local OpenAI-compatible server, checked on what it publishes (the MP3 and its chapters, the feed
+in two podcast parsers, the page), plus the grouping, the trend and the empty week."""
+
+from __future__ import annotations
+
+import io
+import json
+import re
+import shutil
+from datetime import date, datetime, timedelta
+from pathlib import Path
+
+import feedparser
+import podcastparser
+import pytest
+from mutagen.id3 import ID3
+
+from podcast.audio import decode_file
+from podcast.cli import main
+from podcast.config import load_config
+from podcast.daemon import RECAP_CATCH_UP_JOB, RECAP_JOB, status
+from podcast.models import Paper, ShowNotes
+from podcast.pipeline import open_store, run_episode, run_recap
+from podcast.recap import Week, WeekPapers, default_week, group
+from podcast.write.recap import RecapBrief, TemplateRecapWriter
+
+from .conftest import FILE_SOURCE, OFFLINE_TTS, SHANGHAI, TAX_PROJECT
+from .fake_llm import completion
+from .test_daemon import daemon, run_job
+from .webserver import Reply
+
+pytestmark = pytest.mark.slow
+
+MONDAY = datetime(2026, 11, 16, 9, 30, tzinfo=SHANGHAI)  # week 47 of 2026
+FRIDAY_1700 = datetime(2026, 11, 20, 17, 0, tzinfo=SHANGHAI)
+BASE = "https://podcasts.example.com/ai/"
+CONFIG = f"""
+[show]
+max_papers = 2
+target_minutes = 1
+
+[listener]
+project = "{TAX_PROJECT}"
+
+[publish]
+base_url = "{BASE}"
+
+{OFFLINE_TTS}
+{FILE_SOURCE}"""
+
+
+@pytest.fixture(scope="module")
+def week_show(tmp_path_factory) -> Path:
+    """A show with four daily episodes, Monday to Thursday of 2026-W47 (the 8 bundled papers)."""
+    root = tmp_path_factory.mktemp("week")
+    (root / "podcast.toml").write_text(CONFIG, encoding="utf-8")
+    config = load_config(root / "podcast.toml", root)
+    for day in range(4):
+        run_episode(config, now=MONDAY + timedelta(days=day))
+    return root
+
+
+def copy_of(show: Path, tmp_path: Path, extra: str = ""):
+    root = tmp_path / "show"
+    shutil.copytree(show, root)
+    if extra:
+        (root / "podcast.toml").write_text(CONFIG + extra, encoding="utf-8")
+    return load_config(root / "podcast.toml", root)
+
+
+@pytest.fixture(scope="module")
+def offline_recap(week_show, tmp_path_factory):
+    config = copy_of(week_show, tmp_path_factory.mktemp("offline"))
+    return config, run_recap(config, now=FRIDAY_1700)
+
+
+def test_offline_recap_groups_every_paper_of_the_week_once(offline_recap):
+    config, result = offline_recap
+    episode = result.episode
+    with open_store(config) as store:
+        dailies = [e for e in store.episodes() if Week.of(e.date) == Week(2026, 47)]
+    week_ids = [paper.id for daily in sorted(dailies, key=lambda e: e.date) for paper in daily.papers]
+    assert len(dailies) == 4 and len(week_ids) == 8
+    assert episode.recap.week == "2026-W47" and [p.id for p in episode.papers] == week_ids
+    grouped = [pid for theme in episode.recap.themes for pid in theme.paper_ids]
+    assert sorted(grouped) == sorted(week_ids)  # each paper in exactly one theme
+    assert 2 <= len(episode.recap.themes) <= 5
+    assert episode.recap.trend and len(episode.recap.advice) >= 3
+    assert "template recap writer (no $OPENAI_API_KEY)" in result.standins
+    assert episode.title == "AI 论文早报：本周回顾（11 月 16 日至 11 月 22 日）"
+    assert Path(result.audio).name == "2026-W47-recap.mp3"
+
+
+def test_recap_audio_has_a_chapter_per_theme(offline_recap):
+    config, result = offline_recap
+    episode = result.episode
+    audio = decode_file(Path(result.audio))
+    assert audio.duration_seconds == pytest.approx(episode.duration, abs=0.1)
+    themes = [f"主题{n}：{t.name}" for n, t in zip("一二三四五", episode.recap.themes)]
+    expected = ["开场", *themes, "趋势与建议", "结束语"]
+    frames = sorted(ID3(result.audio).getall("CHAP"), key=lambda frame: frame.start_time)
+    assert [str(f.sub_frames["TIT2"]) for f in frames] == expected
+    document = json.loads((config.publish.dir / episode.chapters_name).read_text(encoding="utf-8"))
+    assert [c["title"] for c in document["chapters"]] == expected
+    starts = [c["startTime"] for c in document["chapters"]]
+    assert starts == sorted(starts) and len(set(starts)) == len(starts)
+    text = (config.publish.dir / episode.transcript_name).read_text(encoding="utf-8")
+    assert text.startswith("下午好！今天是 2026 年 11 月 20 日，下午 5 点整，星期五。")
+    assert "11 月 16 日至 11 月 19 日，我们一共播报了 8 篇论文" in text
+    for theme in themes:  # each theme is said where its chapter begins
+        assert f"{theme}。" in text
+    assert not re.search(r"[*#`\[\]<>]", text)
+
+
+def test_recap_is_a_bonus_item_of_the_same_feed(offline_recap):
+    config, result = offline_recap
+    episode = result.episode
+    xml = (config.publish.dir / "feed.xml").read_bytes()
+    parsed = feedparser.parse(xml)
+    assert not parsed.bozo, parsed.get("bozo_exception")
+    assert len(parsed.entries) == 5
+    recap = parsed.entries[0]  # the newest
+    assert recap.id == episode.guid and recap.title == episode.title
+    assert recap.itunes_episodetype == "bonus" and "itunes_episode" not in recap
+    assert [e.itunes_episode for e in parsed.entries[1:]] == ["4", "3", "2", "1"]  # the dailies keep their numbers
+    assert {e.itunes_episodetype for e in parsed.entries[1:]} == {"full"}
+    (enclosure,) = recap.enclosures
+    assert enclosure.href == BASE + episode.audio_name
+    assert int(enclosure.length) == (config.publish.dir / episode.audio_name).stat().st_size
+    for theme in episode.recap.themes:  # show notes: each theme and its papers, linked
+        assert theme.name in recap.description and theme.summary[:20] in recap.content[0].value
+        for paper in episode.papers:
+            if paper.id in theme.paper_ids:
+                assert f'href="{paper.url}"' in recap.description
+    assert episode.recap.trend in recap.content[0].value
+    assert len(recap.description.encode("utf-8")) <= 4000
+
+    podcast = podcastparser.parse(BASE + "feed.xml", io.BytesIO(xml))
+    item = next(e for e in podcast["episodes"] if e["guid"] == episode.guid)
+    assert item["type"] == "bonus"
+    assert item["total_time"] == round(episode.duration)
+    page = (config.publish.dir / "index.html").read_text(encoding="utf-8")
+    assert 'id="2026-W47"' in page and episode.page_name in page
+    own_page = (config.publish.dir / episode.page_name).read_text(encoding="utf-8")
+    assert all(theme.name in own_page for theme in episode.recap.themes)
+
+
+def test_a_second_recap_reuses_and_force_rebuilds(offline_recap):
+    config, first = offline_recap
+    again = run_recap(config, week=Week(2026, 47), now=FRIDAY_1700 + timedelta(hours=1))
+    assert again.reused and again.episode.guid == first.episode.guid
+    rebuilt = run_recap(config, week=Week(2026, 47), now=FRIDAY_1700 + timedelta(hours=2), force=True)
+    assert Path(rebuilt.audio).name == "2026-W47-recap-r2.mp3" and rebuilt.episode.guid == first.episode.guid
+    parsed = feedparser.parse((config.publish.dir / "feed.xml").read_bytes())
+    assert [e.id for e in parsed.entries].count(first.episode.guid) == 1
+    with open_store(config) as store:
+        assert [r.key for r in store.recaps()] == ["2026-W47"]
+        assert len(store.broadcast_ids()) == 8  # a recap broadcasts nothing new
+
+
+def test_an_empty_week_makes_no_recap_and_says_so(week_show, tmp_path, capsys, monkeypatch):
+    config = copy_of(week_show, tmp_path)
+    feed = config.publish.dir / "feed.xml"
+    before = feed.read_bytes()
+    result = run_recap(config, week=Week(2026, 46), now=FRIDAY_1700)
+    assert result.episode is None
+    assert result.skipped == "no episodes in 2026-W46 (November 9 to 15), so nothing to recap"
+    assert feed.read_bytes() == before and not list(config.publish.dir.glob("episodes/*W46*"))
+    monkeypatch.chdir(config.path.parent)
+    assert main(["recap", "--week", "2026-W45", "-q"]) == 0
+    assert capsys.readouterr().out == "No recap: no episodes in 2026-W45 (November 2 to 8), so nothing to recap.\n"
+    with pytest.raises(SystemExit) as exit:  # argparse's own error, naming the week
+        main(["recap", "--week", "2026-W60", "-q"])
+    assert exit.value.code == 2
+    assert "2026 has no week 60" in capsys.readouterr().err
+    with open_store(config) as store:
+        assert store.recaps() == []
+
+
+# -- the model writes it --------------------------------------------------------------------------
+
+
+def week_of(request) -> list[dict]:
+    body = json.loads(request.body)
+    user = next(m["content"] for m in body["messages"] if m["role"] == "user")
+    return json.loads(user.split("<week>\n", 1)[1].split("\n</week>", 1)[0])
+
+
+def model_answer(papers: list[dict], leave_out: int = 0) -> str:
+    """Two themes, papers split by their position, a trend and three recommendations."""
+    ids = [paper["id"] for paper in papers][leave_out:]
+    half = len(ids) // 2
+    return json.dumps({
+        "themes": [
+            {"name": "领域微调", "summary": "本周几篇论文都在讲怎么把大模型用到专门领域。", "papers": ids[:half]},
+            {"name": "评测与对齐", "summary": "另外几篇关注怎么评测和对齐模型的回答。", "papers": ids[half:]},
+        ],
+        "trend": "整体来看，领域化和对齐是本周的两条主线。",
+        "recommendations": ["把年报问答做成固定评测集。", "试一次偏好数据对齐。", "每周复盘一次评测结果。"],
+    }, ensure_ascii=False)
+
+
+@pytest.fixture
+def model(web):
+    requests = []
+    plan: list = []
+
+    def handle(request):
+        requests.append(request)
+        step = plan.pop(0) if plan else "valid"
+        papers = week_of(request)
+        if isinstance(step, Reply):
+            return step
+        return completion(model_answer(papers, leave_out=1 if step == "missing" else 0))
+
+    web.routes["/v1/chat/completions"] = handle
+    return requests, plan
+
+
+def llm_config(week_show, tmp_path, web):
+    return copy_of(week_show, tmp_path, f'\n[llm]\nbase_url = "{web.url("/v1")}"\nmodel = "test-model"\n'
+                                        'api_key_env = "TEST_LLM_KEY"\nmax_retries = 0\n')
+
+
+def test_the_model_writes_the_recap_through_the_openai_client(week_show, tmp_path, web, model):
+    requests, plan = model
+    plan.append("missing")  # the first answer leaves a paper out: one repair request fixes it
+    config = llm_config(week_show, tmp_path, web)
+    env = {"TEST_LLM_KEY": "sk-local-test"}
+    result = run_recap(config, now=FRIDAY_1700, env=env)
+    episode = result.episode
+    assert len(requests) == 2
+    first = json.loads(requests[0].body)
+    assert first["model"] == "test-model" and first["response_format"] == {"type": "json_object"}
+    assert requests[0].headers["authorization"] == "Bearer sk-local-test"
+    sent = week_of(requests[0])
+    assert [p["id"] for p in sent] == [p.id for p in episode.papers]
+    assert "税务" in first["messages"][1]["content"]  # the listeners' project
+    repair = json.loads(requests[1].body)["messages"][-1]["content"]
+    assert "papers in no theme" in repair and sent[0]["id"] in repair
+    assert [t.name for t in episode.recap.themes] == ["领域微调", "评测与对齐"]
+    assert episode.recap.advice[0] == "把年报问答做成固定评测集。"
+    assert episode.usage["calls"] == 2 and result.standins == ("espeak-ng voice",)
+    text = (config.publish.dir / episode.transcript_name).read_text(encoding="utf-8")
+    assert "主题一：领域微调。" in text and "整体来看，领域化和对齐是本周的两条主线。" in text
+    assert "第一步，把年报问答做成固定评测集。" in text
+    chapters = json.loads((config.publish.dir / episode.chapters_name).read_text(encoding="utf-8"))["chapters"]
+    assert [c["title"] for c in chapters] == ["开场", "主题一：领域微调", "主题二：评测与对齐", "趋势与建议", "结束语"]
+    rebuilt = run_recap(config, now=FRIDAY_1700, env=env, force=True)  # the answer comes from the cache
+    assert len(requests) == 2 and rebuilt.episode.usage == {"calls": 0, "cached": 1, "tokens_in": 0, "tokens_out": 0}
+
+
+def test_a_failing_model_leaves_the_recap_to_the_template(week_show, tmp_path, web, model):
+    requests, plan = model
+    plan += [Reply.json({"error": {"message": "overloaded"}}, status=500)]
+    config = llm_config(week_show, tmp_path, web)
+    result = run_recap(config, now=FRIDAY_1700, env={"TEST_LLM_KEY": "sk-local-test"})
+    assert len(requests) == 1
+    assert "template recap writer (the model's answer was unusable)" in result.standins
+    assert sorted(p for t in result.episode.recap.themes for p in t.paper_ids) == sorted(p.id for p in result.episode.papers)
+
+
+# -- grouping and trend ---------------------------------------------------------------------------
+
+
+def paper(n: int, title: str, summary: str) -> Paper:
+    return Paper(id=f"2611.{n:05d}", title=title, summary=summary, url=f"https://arxiv.org/abs/2611.{n:05d}")
+
+
+RL = "We train the policy with reinforcement learning from verifiable rewards, improving the reward model and PPO."
+DISTIL = "We distil a large teacher model into a small student model by knowledge distillation of its logits."
+RAG = "Retrieval-augmented generation: we improve the retriever and the reranker over a document index."
+PAPERS = [
+    paper(1, "Reward shaping for RL fine-tuning", RL), paper(2, "Knowledge distillation at scale", DISTIL),
+    paper(3, "Dense retrieval for RAG", RAG), paper(4, "PPO without a critic", RL),
+    paper(5, "Student models that match teachers", DISTIL), paper(6, "Reranking for retrieval-augmented QA", RAG),
+    paper(7, "Verifiable rewards for reasoning RL", RL), paper(8, "Distilling chain of thought", DISTIL),
+]
+
+
+def test_lexical_grouping_finds_the_themes():
+    groups = group(PAPERS)
+    assert [(topic, [p.id[-1] for p in members]) for topic, members in groups] == [
+        ("rl", ["1", "4", "7"]), ("distillation", ["2", "5", "8"]), ("retrieval", ["3", "6"])]
+    assert group(PAPERS, limit=2)[-1][0] is None  # beyond the limit, the rest is "other"
+    assert group([]) == []
+
+
+def test_the_offline_trend_compares_with_the_weeks_before():
+    earlier = tuple(paper(100 + n, "Knowledge distillation again", DISTIL) for n in range(8))
+    week = WeekPapers(Week(2026, 47), tuple(PAPERS), {p.id: ShowNotes() for p in PAPERS},
+                      (date(2026, 11, 16), date(2026, 11, 17)), earlier)
+    brief = RecapBrief("en-US", "We fine-tune models for tax questions.", FRIDAY_1700, week)
+    text = TemplateRecapWriter(None).text(brief)
+    assert [t.name for t in text.themes] == ["reinforcement learning", "distillation", "retrieval"]
+    assert text.trend.startswith("Of this week's 8 papers, reinforcement learning had the most: 3.")
+    # distillation did not: 3 this week against 2 a week before
+    assert text.trend.endswith("Against the 8 papers of the 4 weeks before, reinforcement learning and retrieval "
+                               "clearly grew: directions worth following.")
+    first = TemplateRecapWriter(None).text(RecapBrief("en-US", "x", FRIDAY_1700, week.__class__(
+        week.week, week.papers, week.notes, week.days, ())))
+    assert "first week on record" in first.trend
+
+
+def test_weeks_and_the_default_week():
+    week = Week.parse("2026-W47")
+    assert (week.first, week.last, str(week)) == (date(2026, 11, 16), date(2026, 11, 22), "2026-W47")
+    assert Week.parse("2020w53").last == date(2021, 1, 3)
+    assert Week.parse("2026-W53").last == date(2027, 1, 3)  # 2026 begins on a Thursday: 53 weeks
+    with pytest.raises(ValueError, match="2027 has no week 53"):
+        Week.parse("2027-W53")
+    assert default_week(date(2026, 11, 20)) == week  # Friday: this week
+    assert default_week(date(2026, 11, 22)) == week  # Sunday too
+    assert default_week(date(2026, 11, 23)) == week  # Monday: the week before
+
+
+def test_the_daemon_makes_the_recap_on_friday_and_catches_up(week_show, tmp_path):
+    config = copy_of(week_show, tmp_path)
+    late = FRIDAY_1700 + timedelta(hours=1)
+    with daemon(config, late) as instance:
+        assert instance.scheduler.get_job(RECAP_JOB).next_run_time == FRIDAY_1700 + timedelta(days=7)
+        run_job(instance, RECAP_CATCH_UP_JOB)  # started an hour late: the missed recap is made now
+    with open_store(config) as store:
+        assert [r.key for r in store.recaps()] == ["2026-W47"]
+    with daemon(config, late) as instance:  # a restart makes nothing again
+        assert instance.scheduler.get_job(RECAP_CATCH_UP_JOB) is None
+    report = status(config, datetime(2026, 11, 23, 8, 0, tzinfo=SHANGHAI))
+    assert report["next_recap"] == "2026-11-27T17:00:00+08:00"
+    assert report["last_run"]["message"] == "weekly recap 2026-W47"
