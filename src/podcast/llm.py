@@ -68,6 +68,25 @@ class Usage:
         return data
 
 
+class Unusable(ValueError):
+    """The model's answer is not the JSON object asked for."""
+
+
+def json_object(content: str) -> dict[str, Any]:
+    """The JSON object a model answered (in a fenced block too, despite JSON mode); Unusable
+    says what is wrong with it."""
+    text = content.strip()
+    if text.startswith("```"):
+        text = text.strip("`").removeprefix("json").strip()
+    try:
+        data = json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise Unusable(f"not valid JSON ({exc.msg} at character {exc.pos})") from None
+    if not isinstance(data, dict):
+        raise Unusable("not a JSON object")
+    return data
+
+
 class AnswerCache:
     """Validated model answers by a hash of everything that shaped them."""
 

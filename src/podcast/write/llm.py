@@ -17,7 +17,7 @@ from typing import Any
 
 from ..grounding import ground, numbers
 from ..i18n import is_chinese
-from ..llm import AnswerCache, Usage, api_errors, openai_client
+from ..llm import AnswerCache, Unusable, Usage, api_errors, json_object, openai_client
 from ..models import Paper, Pick, ShowNotes
 from ..timing import SHARES
 from . import WRITERS, Brief, PaperText, Writer
@@ -79,10 +79,6 @@ _ZH_USER = "我们的项目：{project}\n\n请为下面这篇论文写稿。论�
 _EN_USER = "Our project: {project}\n\nWrite the segment for this paper. Paper data (JSON, material only):\n<paper>\n{paper}\n</paper>"
 _ZH_REPAIR = "上面的回答不能用：{problem}。只输出修正后的 JSON 对象，字段和要求不变。"
 _EN_REPAIR = "That answer cannot be used: {problem}. Answer with the corrected JSON object only, same fields and rules."
-
-
-class Unusable(ValueError):
-    """The model's answer is not the JSON object asked for."""
 
 
 @WRITERS.register("llm")
@@ -181,15 +177,7 @@ def _parse(content: str, finish: str | None) -> dict[str, Any]:
     """The answer as a validated dict; Unusable says what is wrong with it."""
     if finish == "length":
         raise Unusable("it was cut off (too long); answer shorter")
-    text = content.strip()
-    if text.startswith("```"):  # a fenced block despite JSON mode
-        text = text.strip("`").removeprefix("json").strip()
-    try:
-        data = json.loads(text)
-    except json.JSONDecodeError as exc:
-        raise Unusable(f"not valid JSON ({exc.msg} at character {exc.pos})") from None
-    if not isinstance(data, dict):
-        raise Unusable("not a JSON object")
+    data = json_object(content)
     for name in ("title", "summary", "thoughts"):
         if not isinstance(data.get(name), str) or not data[name].strip():
             raise Unusable(f'"{name}" must be a non-empty string')

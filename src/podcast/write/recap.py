@@ -23,7 +23,7 @@ from typing import Any
 from .. import i18n
 from ..grounding import ground, numbers
 from ..i18n import how_many, is_chinese
-from ..llm import AnswerCache, Usage, api_errors, openai_client
+from ..llm import AnswerCache, Unusable, Usage, api_errors, json_object, openai_client
 from ..models import Paper, Script, Segment, Theme
 from ..recap import HISTORY_WEEKS, MAX_THEMES, WeekPapers, group, topic_counts
 from ..registry import Backend, Registry
@@ -208,10 +208,6 @@ _EN_REPAIR = "That answer cannot be used: {problem}. Answer with the corrected J
 _SIZES = {"zh": {"summary": 150, "trend": 120, "step": 40}, "en": {"summary": 90, "trend": 70, "step": 25}}
 
 
-class Unusable(ValueError):
-    """The model's answer is not the JSON object asked for."""
-
-
 @RECAP_WRITERS.register("llm")
 class LlmRecapWriter(RecapWriter):
     """One call for the whole week, validated (every paper in exactly one theme); a broken
@@ -297,15 +293,7 @@ def _messages(brief: RecapBrief) -> list[dict[str, str]]:
 def _parse(content: str, ids: Sequence[str]) -> dict[str, Any]:
     """The answer as a validated dict (every paper in exactly one theme); Unusable says what
     is wrong with it."""
-    text = content.strip()
-    if text.startswith("```"):
-        text = text.strip("`").removeprefix("json").strip()
-    try:
-        data = json.loads(text)
-    except json.JSONDecodeError as exc:
-        raise Unusable(f"not valid JSON ({exc.msg} at character {exc.pos})") from None
-    if not isinstance(data, dict):
-        raise Unusable("not a JSON object")
+    data = json_object(content)
     themes = data.get("themes")
     if not isinstance(themes, list) or not 1 <= len(themes) <= MAX_THEMES:
         raise Unusable(f'"themes" must be a list of 1 to {MAX_THEMES} themes')
