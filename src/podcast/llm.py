@@ -68,6 +68,12 @@ class Usage:
         return data
 
 
+def quoted(data: Any) -> str:
+    """``data`` as JSON to put between the prompt's material tags: ``<`` and ``>`` escaped
+    (the same JSON), so a title or abstract can never close the tag and speak as the prompt."""
+    return json.dumps(data, ensure_ascii=False, indent=1).replace("<", "\\u003c").replace(">", "\\u003e")
+
+
 class Unusable(ValueError):
     """The model's answer is not the JSON object asked for."""
 

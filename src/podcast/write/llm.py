@@ -9,7 +9,6 @@ nothing.
 
 from __future__ import annotations
 
-import json
 import logging
 from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
@@ -17,7 +16,7 @@ from typing import Any
 
 from ..grounding import ground, numbers
 from ..i18n import is_chinese
-from ..llm import AnswerCache, Unusable, Usage, api_errors, json_object, openai_client
+from ..llm import AnswerCache, Unusable, Usage, api_errors, json_object, openai_client, quoted
 from ..models import Paper, Pick, ShowNotes
 from ..timing import SHARES
 from . import WRITERS, Brief, PaperText, Writer
@@ -166,8 +165,7 @@ def _messages(paper: Paper, brief: Brief) -> list[dict[str, str]]:
     budget = brief.paper_units
     sizes = {"summary": round(budget * SHARES["summary"]), "thoughts": round(budget * SHARES["thoughts"]),
              "step": round(budget * SHARES["steps"] / 4)}
-    data = json.dumps({"title": paper.title, "authors": list(paper.authors[:8]),
-                       "abstract": paper.summary[:ABSTRACT_CHARS]}, ensure_ascii=False, indent=1)
+    data = quoted({"title": paper.title, "authors": list(paper.authors[:8]), "abstract": paper.summary[:ABSTRACT_CHARS]})
     system = (_ZH_SYSTEM if chinese else _EN_SYSTEM).format(**sizes)
     user = (_ZH_USER if chinese else _EN_USER).format(project=" ".join(brief.project.split()), paper=data)
     return [{"role": "system", "content": system}, {"role": "user", "content": user}]

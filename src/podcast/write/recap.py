@@ -10,7 +10,6 @@ show broadcast in the weeks before.
 
 from __future__ import annotations
 
-import json
 import logging
 from abc import ABC, abstractmethod
 from collections import Counter
@@ -23,7 +22,7 @@ from typing import Any
 from .. import i18n
 from ..grounding import ground, numbers
 from ..i18n import how_many, is_chinese
-from ..llm import AnswerCache, Unusable, Usage, api_errors, json_object, openai_client
+from ..llm import AnswerCache, Unusable, Usage, api_errors, json_object, openai_client, quoted
 from ..models import Paper, Script, Segment, Theme
 from ..recap import HISTORY_WEEKS, MAX_THEMES, WeekPapers, group, topic_counts
 from ..registry import Backend, Registry
@@ -278,12 +277,11 @@ class LlmRecapWriter(RecapWriter):
 def _messages(brief: RecapBrief) -> list[dict[str, str]]:
     chinese = is_chinese(brief.language)
     week = brief.week
-    data = json.dumps([{"id": paper.id, "title": paper.title,
+    data = quoted([{"id": paper.id, "title": paper.title,
                         **({"title_zh": week.notes[paper.id].title} if paper.id in week.notes and week.notes[paper.id].title
                            and week.notes[paper.id].title != paper.title else {}),
-                        "abstract": paper.summary[:ABSTRACT_CHARS]} for paper in week.papers],
-                      ensure_ascii=False, indent=1)
-    earlier = "\n".join(dict.fromkeys(paper.title for paper in week.earlier)) or "-"
+                        "abstract": paper.summary[:ABSTRACT_CHARS]} for paper in week.papers])
+    earlier = quoted(list(dict.fromkeys(paper.title for paper in week.earlier)))
     system = (_ZH_SYSTEM if chinese else _EN_SYSTEM).format(max_themes=MAX_THEMES, **_SIZES["zh" if chinese else "en"])
     user = (_ZH_USER if chinese else _EN_USER).format(project=" ".join(brief.project.split()), week=data,
                                                       earlier=earlier)
