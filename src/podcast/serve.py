@@ -60,11 +60,11 @@ def _resolve(root: Path, requested: str, refused: tuple[Path, ...]) -> Path | No
     if any(part in ("..", ".") or part.startswith(".") or "\\" in part or "\0" in part for part in parts):
         return None
     path = root.joinpath(*parts)
-    if path == root or path.is_dir():
-        path = path / PAGE_NAME
-    try:
+    try:  # a name too long for the file system is as absent as any other (is_dir raises ENAMETOOLONG)
+        if path == root or path.is_dir():
+            path = path / PAGE_NAME
         real = path.resolve(strict=True)
-    except (OSError, RuntimeError):
+    except (OSError, ValueError, RuntimeError):
         return None
     if not real.is_relative_to(root) or not real.is_file():
         return None
