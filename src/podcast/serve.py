@@ -68,6 +68,8 @@ def _resolve(root: Path, requested: str, refused: tuple[Path, ...]) -> Path | No
         return None
     if not real.is_relative_to(root) or not real.is_file():
         return None
+    if any(part.startswith(".") for part in real.relative_to(root).parts):  # a link to a dot-file
+        return None
     if any(real == hidden or real.is_relative_to(hidden) for hidden in refused):
         return None
     return real
