@@ -16,10 +16,31 @@ from collections.abc import Callable, Iterable
 from pathlib import Path, PurePosixPath
 
 from aiohttp import web
+from aiohttp.http_exceptions import HttpProcessingError
 
 from .publish import CORS, PAGE_NAME, cache_control, media_type
 
 log = logging.getLogger(__name__)
+
+
+class _ClientFaults(logging.Filter):
+    """aiohttp logs every request it cannot parse (garbage, a header too large, a NUL byte) at
+    ERROR with a traceback, though the fault is the client's and the answer a 400 that the
+    access log shows: make that one line at INFO. A failure of ours (a 500) keeps its traceback."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        error = record.exc_info[1] if record.exc_info else None
+        if isinstance(error, HttpProcessingError) and 400 <= (error.code or 400) < 500:
+            reason = " ".join(str(error.message or type(error).__name__).split())[:200]
+            record.msg, record.args = "%s: %s", (record.getMessage(), reason)
+            record.exc_info, record.exc_text = None, None
+            record.levelno, record.levelname = logging.INFO, logging.getLevelName(logging.INFO)
+            return log.isEnabledFor(logging.INFO)
+        return True
+
+
+log.addFilter(_ClientFaults())
+
 
 def make_app(folder: Path, hidden: Iterable[Path] = (), health: Callable[[], dict] | None = None) -> web.Application:
     """An application serving ``folder``; anything inside ``hidden`` (the state folder, the
@@ -46,7 +67,7 @@ def make_app(folder: Path, hidden: Iterable[Path] = (), health: Callable[[], dic
         return web.json_response(report, dumps=lambda data: json.dumps(data, ensure_ascii=False),
                                  headers={"Cache-Control": "no-store"})
 
-    app = web.Application()
+    app = web.Application(handler_args={"logger": log})
     if health:
         app.router.add_get("/healthz", healthz)
     app.router.add_route("*", "/{path:.*}", handle)
