@@ -41,6 +41,11 @@ class _ClientFaults(logging.Filter):
 
 log.addFilter(_ClientFaults())
 
+# How much of a request aiohttp reads before it answers 400 (aiohttp 3.14's defaults, named here
+# so that they stay put), and how long a connection may sit idle or half sent, as a slow-loris
+# client keeps it: 75 s, as nginx does, not aiohttp's hour.
+LIMITS = {"max_line_size": 8190, "max_field_size": 8190, "max_headers": 128, "keepalive_timeout": 75}
+
 
 def make_app(folder: Path, hidden: Iterable[Path] = (), health: Callable[[], dict] | None = None) -> web.Application:
     """An application serving ``folder``; anything inside ``hidden`` (the state folder, the
@@ -67,7 +72,7 @@ def make_app(folder: Path, hidden: Iterable[Path] = (), health: Callable[[], dic
         return web.json_response(report, dumps=lambda data: json.dumps(data, ensure_ascii=False),
                                  headers={"Cache-Control": "no-store"})
 
-    app = web.Application(handler_args={"logger": log})
+    app = web.Application(handler_args={"logger": log, **LIMITS})
     if health:
         app.router.add_get("/healthz", healthz)
     app.router.add_route("*", "/{path:.*}", handle)
