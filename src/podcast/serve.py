@@ -72,11 +72,20 @@ def make_app(folder: Path, hidden: Iterable[Path] = (), health: Callable[[], dic
         return web.json_response(report, dumps=lambda data: json.dumps(data, ensure_ascii=False),
                                  headers={"Cache-Control": "no-store"})
 
-    app = web.Application(handler_args={"logger": log, **LIMITS})
+    app = web.Application(handler_args={"logger": log, **LIMITS}, middlewares=[_http_1])
     if health:
         app.router.add_get("/healthz", healthz)
     app.router.add_route("*", "/{path:.*}", handle)
     return app
+
+
+@web.middleware
+async def _http_1(request: web.Request, handler: Callable) -> web.StreamResponse:
+    """HTTP/1.0 and 1.1 only: aiohttp answers an HTTP/0.9 request line, or one claiming HTTP/2.0,
+    with a status line and headers of that version, which no such client could read."""
+    if request.version not in ((1, 0), (1, 1)):
+        raise web.HTTPBadRequest(text="HTTP/1.0 or HTTP/1.1 only")
+    return await handler(request)
 
 
 def _resolve(root: Path, requested: str, refused: tuple[Path, ...]) -> Path | None:
