@@ -73,6 +73,7 @@ def make_app(folder: Path, hidden: Iterable[Path] = (), health: Callable[[], dic
                                  headers={"Cache-Control": "no-store"})
 
     app = web.Application(handler_args={"logger": log, **LIMITS}, middlewares=[_http_1])
+    app.on_response_prepare.append(_errors_not_cached)
     if health:
         app.router.add_get("/healthz", healthz)
     app.router.add_route("*", "/{path:.*}", handle)
@@ -86,6 +87,13 @@ async def _http_1(request: web.Request, handler: Callable) -> web.StreamResponse
     if request.version not in ((1, 0), (1, 1)):
         raise web.HTTPBadRequest(text="HTTP/1.0 or HTTP/1.1 only")
     return await handler(request)
+
+
+async def _errors_not_cached(request: web.Request, response: web.StreamResponse) -> None:
+    """FileResponse answers 416 (no such range) and 412 (a failed precondition) with the headers
+    of the file, a year's immutable caching among them: a shared cache must not keep that."""
+    if response.status >= 400:
+        response.headers["Cache-Control"] = "no-store"
 
 
 def _resolve(root: Path, requested: str, refused: tuple[Path, ...]) -> Path | None:
