@@ -65,7 +65,7 @@ def make_app(folder: Path, hidden: Iterable[Path] = (), health: Callable[[], dic
                    "X-Content-Type-Options": "nosniff"}
         if path.suffix.lower() in CORS:
             headers["Access-Control-Allow-Origin"] = "*"
-        return web.FileResponse(path, headers=headers)
+        return _File(path, headers=headers)
 
     async def healthz(request: web.Request) -> web.Response:
         report = await asyncio.get_running_loop().run_in_executor(None, health)
@@ -78,6 +78,29 @@ def make_app(folder: Path, hidden: Iterable[Path] = (), health: Callable[[], dic
         app.router.add_get("/healthz", healthz)
     app.router.add_route("*", "/{path:.*}", handle)
     return app
+
+
+class _File(web.FileResponse):
+    """FileResponse, which reads a date in If-Range but not the entity tag that browsers and
+    podcast apps resuming a download send: it served the range whatever the tag, so a file
+    changed since (the feed, the page) came back as old bytes spliced to new. A tag that is not
+    the file's current one now gets the whole file (RFC 9110, 13.1.5)."""
+
+    def __init__(self, path: Path, headers: dict[str, str]) -> None:
+        super().__init__(path, headers=headers)
+        self.file = path
+
+    async def prepare(self, request: web.BaseRequest):
+        validator = request.headers.get("If-Range")
+        if validator and "Range" in request.headers and request.if_range is None:
+            try:
+                stat = self.file.stat()
+                current = f'"{stat.st_mtime_ns:x}-{stat.st_size:x}"'  # the ETag FileResponse sends
+            except OSError:
+                current = None
+            if validator.strip() != current:
+                request = request.clone(headers=[(k, v) for k, v in request.headers.items() if k.lower() != "range"])
+        return await super().prepare(request)
 
 
 @web.middleware
