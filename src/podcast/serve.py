@@ -4,7 +4,10 @@ aiohttp's FileResponse does the HTTP: HEAD, single byte ranges (206 with Content
 when unsatisfiable), Accept-Ranges, ETag and Last-Modified with the conditional requests. This
 module decides what may be served: files under the publish folder only, never a dot-file or
 dot-folder (the state database and caches when they live there, temporary files being
-written), never a directory listing; and with which type, caching and CORS headers.
+written), never a directory listing; and with which type, caching and CORS headers. It also
+covers for what aiohttp lets through: HTTP/1.0 and 1.1 only, idle or half-sent connections
+closed after 75 s, If-Range entity tags, no caching of errors, and a malformed request is one
+log line, not a traceback. tests/test_serve_abuse.py is what it must withstand.
 """
 
 from __future__ import annotations
