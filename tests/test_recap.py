@@ -210,7 +210,7 @@ def model(web):
         requests.append(request)
         step = plan.pop(0) if plan else "valid"
         papers = week_of(request)
-        if isinstance(step, Reply):
+        if not isinstance(step, str):
             return step
         return completion(model_answer(papers, leave_out=1 if step == "missing" else 0))
 
@@ -253,10 +253,10 @@ def test_the_model_writes_the_recap_through_the_openai_client(week_show, tmp_pat
 
 def test_a_failing_model_leaves_the_recap_to_the_template(week_show, tmp_path, web, model):
     requests, plan = model
-    plan += [Reply.json({"error": {"message": "overloaded"}}, status=500)]
+    plan += [completion("The themes are RL and data."), Reply.json({"error": {"message": "overloaded"}}, status=500)]
     config = llm_config(week_show, tmp_path, web)
     result = run_recap(config, now=FRIDAY_1700, env={"TEST_LLM_KEY": "sk-local-test"})
-    assert len(requests) == 1
+    assert len(requests) == 2 and result.episode.usage["calls"] == 1  # not JSON, then a 500; the answer's tokens count
     assert "template recap writer (the model's answer was unusable)" in result.standins
     assert sorted(p for t in result.episode.recap.themes for p in t.paper_ids) == sorted(p.id for p in result.episode.papers)
 

@@ -236,6 +236,8 @@ class LlmRecapWriter(RecapWriter):
                 self.fell_back = True
                 log.warning("The recap: %s; the template recap writer writes it instead.", " ".join(str(exc).split()))
                 return TemplateRecapWriter(None).text(brief)
+            finally:
+                self.usage = self.tally.as_dict(self.config.price_per_mtok_in, self.config.price_per_mtok_out)
             self.cache.put(key, answer)
         self.usage = self.tally.as_dict(self.config.price_per_mtok_in, self.config.price_per_mtok_out)
         return _grounded(answer, papers, brief.language)
