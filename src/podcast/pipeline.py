@@ -7,6 +7,7 @@ or exits. Every failure is a PodcastError.
 from __future__ import annotations
 
 import logging
+import shutil
 import tempfile
 import threading
 import uuid
@@ -27,7 +28,8 @@ from .models import Episode, Paper, Pick, Script
 from .produce import Music, Tags, pace, produce_episode
 from .progress import NoProgress, Progress, Stoppable
 from .publish import (
-    FEED_NAME, PAGE_NAME, PublishTarget, free_stem, open_target, publish_cover, publish_site,
+    EPISODE_FILES, FEED_NAME, PAGE_NAME, PENDING_NAME, PublishTarget, clear_pending, free_stem, note_pending,
+    open_target, publish_cover, publish_site, recover,
 )
 from .publish.page import render_episode_page
 from .refine import open_refiners
@@ -194,6 +196,7 @@ def _run_episode(config: Config, moment: datetime, force: bool, progress: Progre
                  stop: threading.Event | None) -> RunResult:
     target = open_target(config.publish)
     with open_store(config) as store:
+        _recover(config, target, store)
         previous = store.episode(moment.date())
         if previous and not force:
             log.info("The episode for %s is already published; reusing it.", moment.date())
@@ -243,6 +246,7 @@ class _EpisodeMaker:
             episode = replace(episode, voice_note=i18n.phrases(show.language).offline_voice.format(reason=fallback_reason))
         episode = replace(episode, usage=writer.usage)
         self.store.save_episode(episode)
+        clear_pending(self.config.state.dir / PENDING_NAME)
         log.info("Published %s.", self.target.location(episode.audio_name))
         voice = speaker.standin()
         if voice and fallback_reason:
@@ -278,7 +282,7 @@ class _EpisodeMaker:
         tags = Tags(title, show.author, show.title, day, show.language, listing, transcript, artwork)
         revision = previous.revision + 1 if previous else 1
         stem = free_stem(self.target, day.isoformat(), revision)
-        self.config.state.dir.mkdir(parents=True, exist_ok=True)
+        note_pending(self.config.state.dir / PENDING_NAME, [stem + suffix for suffix in EPISODE_FILES])
         with tempfile.TemporaryDirectory(prefix="episode-", dir=self.config.state.dir) as work:
             with self.progress.task("Producing", len(spoken)) as advance:
                 audio = produce_episode(spoken, Path(work) / "episode.mp3", tags, music, advance, pauses,
@@ -346,11 +350,21 @@ def _write(writer: Writer, picks: list[Pick], config: Config, moment: datetime, 
 
 
 def rebuild_site(config: Config, now: datetime | None = None) -> tuple[int, str, str]:
-    """Rewrite the feed and the page from the store: (episodes, feed location, page location)."""
+    """Rewrite the feed and the page from the store: (episodes, feed location, page location).
+    Under the build lock: a build starting meanwhile sweeps the target's temporary files."""
     target = open_target(config.publish)
-    with open_store(config) as store:
+    on_wait = partial(log.info, "A build of this show is running (%s); waiting for it to finish.")
+    with build_lock(config).acquire(True, on_wait), open_store(config) as store:
         listed = _publish_site(config, target, store, now or datetime.now(config.show.zone))
     return listed, target.location(FEED_NAME), target.location(PAGE_NAME)
+
+
+def _recover(config: Config, target: PublishTarget, store: Store) -> None:
+    """Clear what a build that stopped half-way left: its work folders, its temporary files and
+    the files it published without recording them. Under the build lock, so none is in use."""
+    for work in config.state.dir.glob("episode-*"):
+        shutil.rmtree(work, ignore_errors=True)
+    recover(target, config.state.dir / PENDING_NAME, {name for e in store.episodes() for name in e.files})
 
 
 def _artwork(config: Config) -> tuple[bytes, str]:
