@@ -189,7 +189,8 @@ def _record(config: Config, run: Run) -> None:
         with open_store(config) as store:
             store.record_run(run)
     except PodcastError as exc:  # the run's own outcome matters more than its log entry
-        log.warning("Could not record the run: %s", exc)
+        # after a failure it most likely failed the same way (a full disk), and the run's error says so
+        (log.debug if run.outcome in ("failed", "interrupted") else log.warning)("Could not record the run: %s", exc)
 
 
 def _run_episode(config: Config, moment: datetime, force: bool, progress: Progress, env: Mapping[str, str],
