@@ -34,6 +34,19 @@ SATURDAY_MORNING = datetime(2026, 11, 21, 9, 30, tzinfo=SHANGHAI)
 TAX_PROJECT = "我们在为税务和财报分析微调大语言模型：读上市公司年报，回答税务问题。"
 
 
+def pytest_addoption(parser):
+    parser.addoption("--soak", action="store_true", help="also run the slow fault-injection sweeps (marked soak)")
+
+
+def pytest_collection_modifyitems(config, items):
+    if config.getoption("--soak"):
+        return
+    skip = pytest.mark.skip(reason="slow fault-injection; run with --soak (.ci/run does)")
+    for item in items:
+        if "soak" in item.keywords:
+            item.add_marker(skip)
+
+
 @pytest.fixture
 def sample_papers() -> list[Paper]:
     return FileSource(FileOptions()).fetch(SATURDAY_MORNING.date())

@@ -118,3 +118,51 @@ def test_description_stays_within_4000_bytes_however_long_the_papers(tmp_path):
     assert 3000 < len(entry.description.encode()) <= 4000
     assert entry.description.count("<li>") < 10 and entry.description.endswith("<li>…</li></ol>")
     assert entry.content[0].value.count("https://arxiv.org/abs/2411.") == 10  # the full notes keep them all
+
+
+def test_sweep_removes_only_the_temporary_files_of_unfinished_writes(tmp_path):
+    site = target(tmp_path)
+    site.add("episodes/a.mp3", b"episode")
+    site.replace("feed.xml", b"feed")
+    root = tmp_path / "feed"
+    leftovers = [root / ".feed.xml.k2_9xq0a", root / "episodes" / ".a.mp3.abcdefgh", root / ".cover-0123.png.zz_zz_zz"]
+    kept = [root / ".htaccess", root / ".state" / "podcast.db", root / ".well-known.abcdefgh",
+            root / "episodes" / ".notes.txt", root / ".feed.xml.too-long-suffix"]
+    for path in leftovers + kept:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_bytes(b"x")
+    site.sweep()
+    assert not any(path.exists() for path in leftovers)
+    assert all(path.exists() for path in kept)
+    assert (root / "feed.xml").read_bytes() == b"feed" and (root / "episodes" / "a.mp3").read_bytes() == b"episode"
+
+
+def test_replace_all_changes_nothing_when_one_file_cannot_be_written(tmp_path):
+    site = target(tmp_path)
+    site.replace("index.html", b"old page")
+    (tmp_path / "feed" / "blocked").write_text("a file where a folder should be")
+    with pytest.raises(PublishError, match="blocked: cannot write"):
+        site.replace_all([("index.html", b"new page"), ("blocked/feed.xml", b"new feed")])
+    assert (tmp_path / "feed" / "index.html").read_bytes() == b"old page"  # not replaced before the failure
+    assert sorted(p.name for p in (tmp_path / "feed").iterdir()) == ["blocked", "index.html"]  # no temporary left
+
+
+def test_recover_removes_what_was_published_but_never_recorded(tmp_path):
+    from podcast.publish import note_pending, recover
+
+    site = target(tmp_path)
+    journal = tmp_path / "state" / "publishing.json"
+    recorded = ["episodes/2026-11-20.mp3", "episodes/2026-11-20.txt"]
+    for name in recorded:
+        site.add(name, b"published and recorded")
+    note_pending(journal, ["episodes/2026-11-21.mp3", "episodes/2026-11-21.txt", "episodes/2026-11-20.mp3",
+                           "feed.xml", "episodes/../../outside"])
+    site.add("episodes/2026-11-21.mp3", b"published, never recorded")  # the build stopped here
+    site.replace("feed.xml", b"feed")
+    (tmp_path / "outside").write_text("not the show's")
+    recover(site, journal, set(recorded))
+    assert sorted(p.name for p in (tmp_path / "feed" / "episodes").iterdir()) == ["2026-11-20.mp3", "2026-11-20.txt"]
+    assert (tmp_path / "feed" / "feed.xml").exists() and (tmp_path / "outside").exists()  # only episode files
+    assert not journal.exists()
+    recover(site, journal, set(recorded))  # nothing noted: nothing to do
+    assert len(list((tmp_path / "feed" / "episodes").iterdir())) == 2

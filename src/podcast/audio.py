@@ -11,6 +11,7 @@ import contextlib
 import ctypes
 import ctypes.util
 import re
+import signal
 import subprocess
 import threading
 import warnings
@@ -290,7 +291,13 @@ class Mp3Encoder:
 
     def _stderr(self) -> str:
         with self._process.stderr:
-            return _last_line(self._process.stderr.read())
+            message = _last_line(self._process.stderr.read())
+        code = self._process.returncode
+        if message == "no message" and code is not None and code < 0:  # killed before it could say why
+            message = f"killed by {signal.Signals(-code).name}"
+            if -code == getattr(signal, "SIGXFSZ", None):
+                message += " (the file size limit, ulimit -f, was reached)"
+        return message
 
     def __enter__(self) -> Mp3Encoder:
         return self
@@ -306,4 +313,5 @@ class Mp3Encoder:
 
 def _last_line(stderr: bytes) -> str:
     lines = stderr.decode("utf-8", "replace").strip().splitlines()
-    return lines[-1] if lines else "no message"
+    # without ffmpeg's "[out#0/mp3 @ 0x55d0c0e0a700] " context, which means nothing to a user
+    return re.sub(r"^\[[^\]]* @ 0x[0-9a-f]+\] ", "", lines[-1]) if lines else "no message"

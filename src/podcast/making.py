@@ -20,7 +20,9 @@ from .errors import SpeechError
 from .models import Episode, Paper, Recap, Script, ShowNotes
 from .produce import Music, Tags, pace, produce_episode
 from .progress import Stoppable
-from .publish import PublishTarget, free_stem, publish_cover
+from .publish import (
+    EPISODE_FILES, PENDING_NAME, PublishTarget, clear_pending, free_stem, note_pending, publish_cover,
+)
 from .publish.page import render_episode_page
 from .schedule import update_frequency
 from .speak import Pauses, SpeakContext, Speaker, open_speaker, speak_script
@@ -96,6 +98,7 @@ class EpisodeMaker:
             self.store.save_recap(episode)
         else:
             self.store.save_episode(episode)
+        clear_pending(self.config.state.dir / PENDING_NAME)
         log.info("Published %s.", self.target.location(episode.audio_name))
         voice = speaker.standin()
         if voice and fallback_reason:
@@ -131,7 +134,7 @@ class EpisodeMaker:
         tags = Tags(title, show.author, show.title, day, show.language, listing, transcript, artwork)
         revision = previous.revision + 1 if previous else 1
         stem = free_stem(self.target, draft.stem, revision)
-        self.config.state.dir.mkdir(parents=True, exist_ok=True)
+        note_pending(self.config.state.dir / PENDING_NAME, [stem + suffix for suffix in EPISODE_FILES])
         with tempfile.TemporaryDirectory(prefix="episode-", dir=self.config.state.dir) as work:
             with self.progress.task("Producing", len(spoken)) as advance:
                 audio = produce_episode(spoken, Path(work) / "episode.mp3", tags, music, advance, pauses,

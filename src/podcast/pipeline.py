@@ -9,6 +9,7 @@ Every failure is a PodcastError.
 from __future__ import annotations
 
 import logging
+import shutil
 import threading
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, replace
@@ -26,7 +27,7 @@ from .making import Draft, EpisodeMaker, Written, load_artwork
 from .progress import NoProgress, Progress, Stoppable
 from .recap import Week, default_week, week_papers
 from .publish import (
-    FEED_NAME, PAGE_NAME, PublishTarget, open_target, publish_cover, publish_site,
+    FEED_NAME, PAGE_NAME, PENDING_NAME, PublishTarget, open_target, publish_cover, publish_site, recover,
 )
 from .refine import open_refiners
 from .select import Profile, select_papers
@@ -193,13 +194,15 @@ def _record(config: Config, run: Run) -> None:
         with open_store(config) as store:
             store.record_run(run)
     except PodcastError as exc:  # the run's own outcome matters more than its log entry
-        log.warning("Could not record the run: %s", exc)
+        # after a failure it most likely failed the same way (a full disk), and the run's error says so
+        (log.debug if run.outcome in ("failed", "interrupted") else log.warning)("Could not record the run: %s", exc)
 
 
 def _run_episode(config: Config, moment: datetime, force: bool, progress: Progress, env: Mapping[str, str],
                  stop: threading.Event | None) -> RunResult:
     target = open_target(config.publish)
     with open_store(config) as store:
+        _recover(config, target, store)
         previous = store.episode(moment.date())
         if previous and not force:
             log.info("The episode for %s is already published; reusing it.", moment.date())
@@ -255,6 +258,7 @@ def _run_recap(config: Config, week: Week, moment: datetime, force: bool, progre
     target = open_target(config.publish)
     show = config.show
     with open_store(config) as store:
+        _recover(config, target, store)
         previous = store.recap(str(week))
         if previous and not force:
             log.info("The recap of %s is already published; reusing it.", week)
@@ -330,11 +334,21 @@ def _write(writer: Writer, picks: list[Pick], config: Config, moment: datetime, 
 
 
 def rebuild_site(config: Config, now: datetime | None = None) -> tuple[int, str, str]:
-    """Rewrite the feed and the page from the store: (episodes, feed location, page location)."""
+    """Rewrite the feed and the page from the store: (episodes, feed location, page location).
+    Under the build lock: a build starting meanwhile sweeps the target's temporary files."""
     target = open_target(config.publish)
-    with open_store(config) as store:
+    on_wait = partial(log.info, "A build of this show is running (%s); waiting for it to finish.")
+    with build_lock(config).acquire(True, on_wait), open_store(config) as store:
         listed = _publish_site(config, target, store, now or datetime.now(config.show.zone))
     return listed, target.location(FEED_NAME), target.location(PAGE_NAME)
+
+
+def _recover(config: Config, target: PublishTarget, store: Store) -> None:
+    """Clear what a build that stopped half-way left: its work folders, its temporary files and
+    the files it published without recording them. Under the build lock, so none is in use."""
+    for work in config.state.dir.glob("episode-*"):
+        shutil.rmtree(work, ignore_errors=True)
+    recover(target, config.state.dir / PENDING_NAME, {name for e in store.episodes() + store.recaps() for name in e.files})
 
 
 def _publish_site(config: Config, target: PublishTarget, store: Store, now: datetime) -> int:

@@ -180,10 +180,12 @@ class FileLock:
             if on_wait:
                 on_wait(holder)
             fcntl.flock(handle, fcntl.LOCK_EX)
-        handle.seek(0)
-        handle.truncate()
-        handle.write(f"pid {os.getpid()} since {datetime.now().astimezone():%Y-%m-%d %H:%M:%S %z}\n")
-        handle.flush()
+        note = f"pid {os.getpid()} since {datetime.now().astimezone():%Y-%m-%d %H:%M:%S %z}\n"
+        try:  # unbuffered: a note that cannot be written (a full disk) leaves nothing to flush later
+            os.ftruncate(handle.fileno(), 0)
+            os.write(handle.fileno(), note.encode())
+        except OSError as exc:  # the lock holds all the same; only `podcast status` misses who holds it
+            log.debug("Could not note the holder in %s: %s", self.path, exc.strerror)
         self._file = handle
         return self
 

@@ -2,16 +2,21 @@
 
 Episode files are added under new names only, never rewritten (a podcast app may be half-way
 through downloading them); the page and feed are replaced atomically, the feed last so that it
-never names a file that is not there yet. A target backend subclasses :class:`PublishTarget`
-and registers in :data:`TARGETS` under the scheme of ``[publish] target``.
+never names a file that is not there yet. A build notes the files it is about to add in the
+state folder (:func:`note_pending`), so that if it stops before recording its episode (killed, a
+full disk), the next build removes them (:func:`recover`): no feed or page ever named them. A
+target backend subclasses :class:`PublishTarget` and registers in :data:`TARGETS` under the
+scheme of ``[publish] target``.
 """
 
 from __future__ import annotations
 
 import hashlib
+import json
 import logging
+import os
 from abc import ABC, abstractmethod
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Collection, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -19,6 +24,7 @@ from typing import ClassVar
 from urllib.parse import quote
 
 from ..config import PublishConfig, ShowConfig
+from ..errors import PublishError
 from ..i18n import counted
 from ..models import Episode
 from ..registry import Registry
@@ -30,6 +36,7 @@ log = logging.getLogger(__name__)
 FEED_NAME = "feed.xml"
 PAGE_NAME = "index.html"
 EPISODES_DIR = "episodes"
+PENDING_NAME = "publishing.json"  # in the state folder: what a build is publishing, until it is recorded
 # what an episode publishes under one stem
 EPISODE_FILES = (".mp3", ".txt", ".vtt", ".srt", ".chapters.json", ".transcript.html", ".html")
 
@@ -79,9 +86,19 @@ class PublishTarget(ABC):
     def replace(self, name: str, data: bytes) -> None:
         """Publish ``data`` as ``name``, atomically replacing what was there."""
 
+    def replace_all(self, files: Sequence[tuple[str, bytes]]) -> None:
+        """:meth:`replace` each (name, data) in order. A target that can writes them all before
+        replacing any, so that a failure (a full disk) leaves every one as it was."""
+        for name, data in files:
+            self.replace(name, data)
+
     @abstractmethod
     def remove(self, names: Sequence[str]) -> None:
         """Delete these files; names already gone are no error."""
+
+    def sweep(self) -> None:  # noqa: B027  (a default: most targets write nothing temporary)
+        """Remove what writes that never finished left (a build killed half-way). Called only
+        under the show's build lock, when nothing else writes to the target."""
 
     @abstractmethod
     def location(self, name: str) -> str:
@@ -148,8 +165,8 @@ def publish_site(target: PublishTarget, site: Site, episodes: Sequence[Episode],
     listed = [e for e in episodes if not e.removed][:keep]
     daily = [e for e in episodes if not e.recap]
     numbers = {e.key: len(daily) - i for i, e in enumerate(daily)}  # stay put when old ones go; recaps are bonus
-    target.replace(PAGE_NAME, render_page(site, listed))
-    target.replace(FEED_NAME, render_feed(site, [(numbers.get(e.key), e) for e in listed], now))
+    target.replace_all([(PAGE_NAME, render_page(site, listed)),
+                        (FEED_NAME, render_feed(site, [(numbers.get(e.key), e) for e in listed], now))])
     log.info("Updated the page and the feed with %s.", counted(len(listed), "episode"))
     shown = {e.key for e in listed}
     retired = [e for e in episodes if not e.removed and e.key not in shown]
@@ -158,6 +175,52 @@ def publish_site(target: PublishTarget, site: Site, episodes: Sequence[Episode],
         log.info("Removed the files of %s older than the newest %d (keep_episodes).",
                  counted(len(retired), "episode"), keep)
     return retired
+
+
+def note_pending(journal: Path, names: Sequence[str]) -> None:
+    """Write down, before the first of them is added, the files a build is about to publish; the
+    build deletes the note once it has recorded the episode (:func:`clear_pending`)."""
+    part = journal.with_name(journal.name + ".part")
+    try:
+        journal.parent.mkdir(parents=True, exist_ok=True)
+        part.write_text(json.dumps(list(names)), encoding="utf-8")
+        os.replace(part, journal)
+    except OSError as exc:
+        part.unlink(missing_ok=True)
+        raise PublishError(f"{journal}: cannot write: {exc.strerror}") from exc
+
+
+def clear_pending(journal: Path) -> None:
+    try:
+        journal.unlink(missing_ok=True)
+    except OSError as exc:  # harmless: the next build keeps every file the store records
+        log.debug("Could not delete %s: %s", journal, exc.strerror)
+
+
+def recover(target: PublishTarget, journal: Path, recorded: Collection[str]) -> None:
+    """Undo what a build that stopped half-way (killed, or failed on a full disk) left on the
+    target: the files it published without recording their episode, which no feed or page ever
+    named, and half-written temporary files. Only under the show's build lock."""
+    try:
+        names = json.loads(journal.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        names = []
+    except (OSError, ValueError) as exc:
+        log.warning("Ignoring %s: %s", journal, exc)
+        names = []
+    orphans = [name for name in names if isinstance(name, str) and name.startswith(f"{EPISODES_DIR}/")
+               and ".." not in name.split("/") and name not in recorded]
+    try:
+        orphans = [name for name in orphans if target.exists(name)]
+        if orphans:
+            target.remove(orphans)
+            log.info("Removed %s that a build which stopped half-way had published without recording its "
+                     "episode.", counted(len(orphans), "file"))
+        target.sweep()
+        for leftover in (journal, journal.with_name(journal.name + ".part")):
+            leftover.unlink(missing_ok=True)
+    except (PublishError, OSError) as exc:  # tidying up; the build itself can still succeed
+        log.warning("Could not clear what a build that stopped half-way left: %s", exc)
 
 
 from . import folder as _folder  # noqa: E402,F401  (registers the built-in backends)

@@ -3,13 +3,17 @@
 from __future__ import annotations
 
 import os
+import re
 import shutil
 import tempfile
 from collections.abc import Sequence
 from pathlib import Path
 
 from ..errors import PublishError
-from . import TARGETS, PublishTarget
+from . import EPISODES_DIR, TARGETS, TYPES, PublishTarget
+
+# what _write_temporary names its files: "." + the published name + "." + mkstemp's 8 characters
+_TEMPORARY = re.compile(r"\..+(?:" + "|".join(re.escape(suffix) for suffix in TYPES) + r")\.[a-z0-9_]{8}")
 
 
 @TARGETS.register("folder")
@@ -34,13 +38,26 @@ class FolderTarget(PublishTarget):
             temporary.unlink(missing_ok=True)
 
     def replace(self, name: str, data: bytes) -> None:
-        destination = self.root / name
-        temporary = self._write_temporary(destination, data)
+        self.replace_all([(name, data)])
+
+    def replace_all(self, files: Sequence[tuple[str, bytes]]) -> None:
+        """Every file written in full first (what can fail on a full disk), then each renamed
+        over its old version."""
+        written: list[tuple[Path, Path]] = []
         try:
-            os.replace(temporary, destination)
-        except OSError as exc:
-            temporary.unlink(missing_ok=True)
-            raise PublishError(f"{destination}: cannot publish: {exc.strerror}") from exc
+            for name, data in files:
+                destination = self.root / name
+                written.append((self._write_temporary(destination, data), destination))
+            while written:
+                temporary, destination = written[0]
+                try:
+                    os.replace(temporary, destination)
+                except OSError as exc:
+                    raise PublishError(f"{destination}: cannot publish: {exc.strerror}") from exc
+                written.pop(0)
+        finally:
+            for temporary, _ in written:
+                temporary.unlink(missing_ok=True)
 
     def remove(self, names: Sequence[str]) -> None:
         for name in names:
@@ -48,6 +65,20 @@ class FolderTarget(PublishTarget):
                 (self.root / name).unlink(missing_ok=True)
             except OSError as exc:
                 raise PublishError(f"{self.root / name}: cannot remove: {exc.strerror}") from exc
+
+    def sweep(self) -> None:
+        for folder in (self.root, self.root / EPISODES_DIR):
+            try:
+                leftovers = [p for p in folder.iterdir() if _TEMPORARY.fullmatch(p.name) and p.is_file()]
+            except (FileNotFoundError, NotADirectoryError):  # nothing published there yet, or nothing can be
+                continue
+            except OSError as exc:
+                raise PublishError(f"{folder}: cannot list: {exc.strerror}") from exc
+            for path in leftovers:
+                try:
+                    path.unlink(missing_ok=True)
+                except OSError as exc:
+                    raise PublishError(f"{path}: cannot remove: {exc.strerror}") from exc
 
     def location(self, name: str) -> str:
         return str(self.root / name)
