@@ -7,6 +7,7 @@ PDFs are linked, never re-hosted.
 
 from __future__ import annotations
 
+import io
 import logging
 import re
 import time
@@ -153,7 +154,7 @@ def _error_entry(feed: Any) -> str | None:
 def _api_error(exc: FetchError) -> str | None:
     """arXiv explains a 400 in an Atom feed with one entry titled Error."""
     if exc.status == 400 and exc.body:
-        message = _error_entry(feedparser.parse(exc.body))
+        message = _error_entry(feedparser.parse(io.BytesIO(exc.body)))  # bytes could name a local file
         if message:
             return f"{exc.url}: arXiv says: {message}"
     return None
