@@ -17,8 +17,9 @@ from typing import Any
 
 from ..grounding import ground, numbers
 from ..i18n import is_chinese
-from ..llm import AnswerCache, Usage, api_errors, openai_client
+from ..llm import AnswerCache, Usage, api_errors, api_problem, openai_client
 from ..models import Paper, Pick, ShowNotes
+from ..normalize import strip_unsafe
 from ..timing import SHARES
 from . import WRITERS, Brief, PaperText, Writer
 from .template import TemplateWriter
@@ -119,7 +120,8 @@ class LlmWriter(Writer):
                 answer = self._ask(paper, brief)
             except (Unusable, *api_errors()) as exc:
                 self.fallbacks += 1
-                log.warning("Paper %s: %s; the template writes this paper instead.", paper.id, _one_line(exc))
+                log.warning("Paper %s: %s; the template writes this paper instead.", paper.id,
+                            api_problem(exc, self.client and self.client.api_key))
                 return self.fallback.text(pick, brief)
             self.cache.put(key, answer)
         return _grounded(_text(answer), paper, brief.language)
@@ -240,6 +242,3 @@ def _grounded(text: PaperText, paper: Paper, language: str) -> PaperText:
                     paper.id, drop.figure, drop.sentence)
     return PaperText(title, summary, thoughts, steps, notes)
 
-
-def _one_line(exc: BaseException) -> str:
-    return " ".join(str(exc).split()) or type(exc).__name__
