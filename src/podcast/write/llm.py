@@ -190,6 +190,8 @@ def _parse(content: str, finish: str | None) -> dict[str, Any]:
         data = json.loads(text)
     except json.JSONDecodeError as exc:
         raise Unusable(f"not valid JSON ({exc.msg} at character {exc.pos})") from None
+    except RecursionError:
+        raise Unusable("not valid JSON (nested too deeply)") from None
     if not isinstance(data, dict):
         raise Unusable("not a JSON object")
     for name in ("title", "summary", "thoughts"):
@@ -214,12 +216,18 @@ def _text(answer: dict[str, Any]) -> PaperText:
     except (TypeError, ValueError):
         stars = None
     return PaperText(
-        title=answer["title"].strip(),
-        summary=answer["summary"].strip(),
-        thoughts=answer["thoughts"].strip(),
-        steps=tuple(step.strip() for step in answer["steps"]),
-        notes=ShowNotes(**{name: str(notes.get(name) or "").strip() for name in _NOTE_FIELDS}, stars=stars),
+        title=_plain(answer["title"]),
+        summary=_plain(answer["summary"]),
+        thoughts=_plain(answer["thoughts"]),
+        steps=tuple(_plain(step) for step in answer["steps"]),
+        notes=ShowNotes(**{name: _plain(str(notes.get(name) or "")) for name in _NOTE_FIELDS}, stars=stars),
     )
+
+
+def _plain(text: str) -> str:
+    """A model's words without control characters or lone surrogates (JSON can spell both, and
+    the show notes go into the feed and the pages as they are)."""
+    return strip_unsafe(text).strip()
 
 
 def _grounded(text: PaperText, paper: Paper, language: str) -> PaperText:
