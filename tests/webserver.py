@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import json
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
@@ -19,7 +19,10 @@ class Reply:
     status: int = 200
     body: bytes = b""
     headers: dict[str, str] = field(default_factory=dict)
-    delay: float = 0.0  # seconds to wait before answering (real time)
+    delay: float = 0.0  # seconds to wait before answering (real time; the server's end cuts it short)
+    #: the body sent piece by piece as the function yields it, without a Content-Length unless
+    #: ``headers`` has one: a response that never ends, trickles, or stalls half-way
+    stream: Callable[[], Iterable[bytes]] | None = None
 
     @classmethod
     def file(cls, path: Path, status: int | None = None, content_type: str = "application/xml") -> Reply:
@@ -53,6 +56,7 @@ class WebServer:
         self.routes: dict[str, Reply | list[Reply] | Handler] = {}
         self.requests: list[Request] = []
         self.on_request: Callable[[Request], None] | None = None
+        self.closing = threading.Event()  # set on exit: ends delays and streams still running
         server = self
 
         class _Handler(BaseHTTPRequestHandler):
@@ -74,14 +78,23 @@ class WebServer:
                     server.on_request(request)
                 reply = server._reply(request)
                 if reply.delay:
-                    threading.Event().wait(reply.delay)
+                    server.closing.wait(reply.delay)
                 try:
                     self.send_response(reply.status)
                     for name, value in reply.headers.items():
                         self.send_header(name, value)
-                    self.send_header("Content-Length", str(len(reply.body)))
+                    if reply.stream is None:
+                        self.send_header("Content-Length", str(len(reply.body)))
                     self.end_headers()
-                    self.wfile.write(reply.body)
+                    if reply.stream is None:
+                        self.wfile.write(reply.body)
+                        return
+                    self.wfile.flush()
+                    for piece in reply.stream():
+                        if server.closing.is_set():
+                            break
+                        self.wfile.write(piece)
+                        self.wfile.flush()
                 except (BrokenPipeError, ConnectionResetError):
                     pass  # the client gave up waiting, as a timeout test wants
 
@@ -114,6 +127,7 @@ class WebServer:
         return self
 
     def __exit__(self, *exc: object) -> None:
+        self.closing.set()
         self._server.shutdown()
         self._server.server_close()
         self._thread.join()

@@ -6,7 +6,6 @@ network again. The clock is injected, so tests check the spacing without waiting
 
 from __future__ import annotations
 
-import gzip
 import hashlib
 import json
 import logging
@@ -16,12 +15,13 @@ import threading
 import time
 import urllib.error
 import urllib.request
+import zlib
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta, timezone
 from email.utils import parsedate_to_datetime
-from http.client import HTTPException
+from http.client import HTTPException, IncompleteRead
 from pathlib import Path
-from typing import Protocol
+from typing import BinaryIO, Protocol
 from urllib.parse import urlencode, urlsplit
 
 from . import __version__
@@ -59,7 +59,8 @@ class HttpPolicy:
     retries: int = 3  # further attempts after a timeout, a dropped connection, 429 or 5xx
     backoff: float = 2.0  # first wait between attempts, doubled each time
     max_wait: float = 60.0  # the longest Retry-After honoured; longer means give up
-    max_bytes: int = 20_000_000
+    max_bytes: int = 20_000_000  # the largest body read (and, gzipped, unpacked)
+    deadline: float = 300.0  # seconds one attempt may take in all, however the server trickles
 
 
 class ResponseCache:
@@ -163,7 +164,8 @@ class HttpClient:
                 return self._request(url, max_bytes)
             except _Retryable as exc:
                 if attempt >= self.policy.retries:
-                    raise FetchError(url, f"{exc.reason} (gave up after {attempt + 1} attempts)",
+                    tries = f"{attempt + 1} attempt{'s' if attempt else ''}"
+                    raise FetchError(url, f"{exc.reason} (gave up after {tries})",
                                      exc.status, exc.body) from None
                 delay = exc.retry_after if exc.retry_after is not None else self.policy.backoff * 2**attempt
                 if delay > self.policy.max_wait:
@@ -176,15 +178,16 @@ class HttpClient:
         request = urllib.request.Request(url, headers={"User-Agent": USER_AGENT, "Accept-Encoding": "gzip"})
         try:
             with urllib.request.urlopen(request, timeout=self.policy.timeout) as response:
-                body = response.read(max_bytes + 1)
-                if len(body) > max_bytes:
-                    raise FetchError(url, f"response larger than {max_bytes // 1_000_000} MB; not read")
+                body = self._read(response, url, max_bytes)
                 if response.headers.get("Content-Encoding") == "gzip":
-                    body = gzip.decompress(body)
+                    body = _gunzip(body, url, max_bytes)
                 return body
         except urllib.error.HTTPError as exc:
             with exc:
-                body = exc.read(65536)
+                try:
+                    body = exc.read(65536)
+                except (OSError, HTTPException):  # an error page that stalls or breaks off
+                    body = b""
             if exc.code in _RETRY_STATUSES:
                 raise _Retryable(f"HTTP {exc.code}", exc.code, body, _retry_after(exc.headers.get("Retry-After"))) from None
             raise FetchError(url, f"HTTP {exc.code} {exc.reason}", exc.code, body) from None
@@ -195,11 +198,51 @@ class HttpClient:
                 raise FetchError(url, f"cannot connect: {getattr(reason, 'strerror', None) or reason}") from None
             raise _Retryable(f"connection failed: {reason}") from None
         except (TimeoutError, socket.timeout):
-            raise _Retryable(f"no answer within {self.policy.timeout:.0f} s") from None
+            raise _Retryable(f"no answer within {self.policy.timeout:g} s") from None
         except (ConnectionError, HTTPException, OSError) as exc:
             raise _Retryable(f"connection broke: {exc}") from None
-        except (gzip.BadGzipFile, EOFError) as exc:
+
+    def _read(self, response: BinaryIO, url: str, max_bytes: int) -> bytes:
+        """The body, piece by piece: at most ``max_bytes`` (a feed that never ends is cut off)
+        and within the policy's deadline (a server sending a byte a second never times out)."""
+        deadline = time.monotonic() + self.policy.deadline
+        read = getattr(response, "read1", response.read)
+        pieces, size = [], 0
+        while piece := read(65536):
+            pieces.append(piece)
+            size += len(piece)
+            if size > max_bytes:
+                raise FetchError(url, f"response larger than {_size(max_bytes)}; stopped reading")
+            if time.monotonic() > deadline:
+                raise FetchError(url, f"still sending after {self.policy.deadline:g} s; gave up")
+        missing = getattr(response, "length", None)  # read1, unlike read, does not notice a cut
+        if missing:
+            raise IncompleteRead(b"".join(pieces), missing)
+        return b"".join(pieces)
+
+
+def _gunzip(body: bytes, url: str, max_bytes: int) -> bytes:
+    """A gzipped body unpacked, to at most ``max_bytes``: a few kilobytes can unpack to gigabytes."""
+    out: list[bytes] = []
+    size = 0
+    while body:  # one gzip member after another, as gzip.decompress reads them
+        member = zlib.decompressobj(16 + zlib.MAX_WBITS)
+        try:
+            data = member.decompress(body, max_bytes + 1 - size)
+        except zlib.error as exc:
             raise FetchError(url, f"bad gzip data: {exc}") from None
+        size += len(data)
+        if size > max_bytes:
+            raise FetchError(url, f"response larger than {_size(max_bytes)} unpacked; stopped unpacking")
+        if not member.eof:
+            raise FetchError(url, "bad gzip data: it ends before the end of the stream")
+        out.append(data)
+        body = member.unused_data.lstrip(b"\0")  # gzip allows zero padding after a member
+    return b"".join(out)
+
+
+def _size(count: int) -> str:
+    return f"{count / 1_000_000:g} MB" if count >= 100_000 else f"{count:,} bytes"
 
 
 class _Retryable(Exception):

@@ -33,6 +33,15 @@ def api_errors() -> tuple[type[Exception], ...]:
     return (openai.OpenAIError,)
 
 
+def api_problem(exc: BaseException, secret: str | None) -> str:
+    """An API failure as one line for the log, ``secret`` (the API key) masked: some endpoints
+    echo a wrong key back in their 401 body, which the openai client puts in the message."""
+    text = " ".join(str(exc).split()) or type(exc).__name__
+    if secret and len(secret) >= 4:
+        text = text.replace(secret, "***")
+    return text
+
+
 @dataclass
 class Usage:
     """Calls and tokens spent, and what they cost at the configured prices."""
@@ -88,6 +97,8 @@ def json_object(content: str) -> dict[str, Any]:
         data = json.loads(text)
     except json.JSONDecodeError as exc:
         raise Unusable(f"not valid JSON ({exc.msg} at character {exc.pos})") from None
+    except RecursionError:
+        raise Unusable("not valid JSON (nested too deeply)") from None
     if not isinstance(data, dict):
         raise Unusable("not a JSON object")
     return data

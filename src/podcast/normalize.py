@@ -23,6 +23,12 @@ _SINGLE_BYTE_RUN = re.compile("[\u0000-\u00ff\u20ac\u201a\u0192\u201e\u2026\u202
                               "\u0152\u017d\u2018\u2019\u201c\u201d\u2022\u2013\u2014\u02dc\u2122\u0161\u203a"
                               "\u0153\u017e\u0178]+")
 _SPACES = re.compile(r"\s+")
+# What never belongs in a title, an abstract or a name: control characters (C0 but the
+# whitespace ones, DEL, C1), lone surrogates (no encoding can write them), the noncharacters
+# U+FFFE/U+FFFF (not allowed in XML), and the bidi embeddings, overrides and isolates, invisible
+# characters that reorder how the text around them is displayed (the "gnp.exe" trick). Marks
+# (U+200E, U+200F) and zero-width joiners stay: scripts and emoji need them.
+_UNSAFE = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\ud800-\udfff\ufffe\uffff\u202a-\u202e\u2066-\u2069]")
 _GREEK = {
     name: chr(code)
     for name, code in (
@@ -85,11 +91,24 @@ def clean_text(text: str | None) -> str:
         text = html.unescape(text)
     text = repair_mojibake(text)
     text = _latex(text)
-    return _SPACES.sub(" ", unicodedata.normalize("NFC", text)).strip()
+    return _SPACES.sub(" ", unicodedata.normalize("NFC", strip_unsafe(text))).strip()
 
 
 def clean_name(name: str) -> str:
-    return _SPACES.sub(" ", repair_mojibake(html.unescape(name))).strip()
+    name = strip_unsafe(repair_mojibake(html.unescape(name)))
+    return _SPACES.sub(" ", unicodedata.normalize("NFC", name)).strip()
+
+
+def web_address(link: str) -> bool:
+    """Whether ``link`` is an absolute http(s) address with nothing in it that an address cannot
+    hold (spaces, control characters): what may go into a page's or a feed's links."""
+    return bool(re.fullmatch(r"https?://\S+", link, re.IGNORECASE)) and not _UNSAFE.search(link)
+
+
+def strip_unsafe(text: str) -> str:
+    """``text`` without the characters :data:`_UNSAFE` lists, each replaced by a space (a control
+    character may be all that separates two words)."""
+    return _UNSAFE.sub(" ", text)
 
 
 def repair_mojibake(text: str) -> str:

@@ -14,7 +14,7 @@ from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
 from .config import EmbeddingsConfig, ModelEndpoint, RerankConfig, SelectionConfig
-from .llm import api_errors, openai_client
+from .llm import api_errors, api_problem, openai_client
 from .select import Candidate, Profile, Refiner, refined
 
 if TYPE_CHECKING:
@@ -65,7 +65,8 @@ class EmbeddingRefiner:
         try:
             vectors = self._embed(texts)
         except _api_errors() as exc:
-            log.warning("Embeddings from %s failed, ranking without them: %s", self.config.base_url, exc)
+            log.warning("Embeddings from %s failed, ranking without them: %s", self.config.base_url,
+                        api_problem(exc, self.client.api_key))
             return candidates
         wanted, rest = vectors[0], vectors[1:]
         cosines = [_cosine(wanted, vector) for vector in rest]
@@ -105,7 +106,8 @@ class LlmReranker:
         try:
             verdicts = self._ask(profile, head, language)
         except _api_errors() as exc:
-            log.warning("The reranker at %s failed, keeping the ranking: %s", self.config.base_url, exc)
+            log.warning("The reranker at %s failed, keeping the ranking: %s", self.config.base_url,
+                        api_problem(exc, self.client.api_key))
             return candidates
         by_id = {c.pick.paper.id: c for c in head}
         judged = [

@@ -13,6 +13,8 @@ from __future__ import annotations
 import re
 import unicodedata
 
+from .normalize import strip_unsafe
+
 _CJK = r"\u2e80-\u9fff\uf900-\ufaff\uff00-\uffef\u3000-\u303f"
 _URL = re.compile(r"(?:https?://|ftp://|www\.)[^\s<>\"'，。；！？、）)]+", re.IGNORECASE)
 _MD_IMAGE = re.compile(r"!\[[^\]]*\]\([^)]*\)")
@@ -23,7 +25,8 @@ _GREEK = frozenset(
     "alpha beta gamma delta epsilon zeta eta theta iota kappa lambda mu nu xi pi rho sigma tau"
     " upsilon phi chi psi omega".split()
 )
-_LIST_MARKER = re.compile(r"^\s*(?:[-*+•·]|\d+[.)、]|[（(]\d+[)）])\s+")
+# at most 9 digits: a longer number is no list marker, and past 4300 int() refuses it
+_LIST_MARKER = re.compile(r"^\s*(?:[-*+•·]|\d{1,9}[.)、]|[（(]\d{1,9}[)）])\s+")
 _HEADING = re.compile(r"^\s{0,3}#{1,6}\s*")
 _QUOTE = re.compile(r"^\s{0,3}>\s?")
 # Where a line may end without the sentence going on: sentence ends, colons, closing brackets.
@@ -36,28 +39,44 @@ _STAGE_WORDS = (
     r"|笑|大笑|停顿|音乐|背景音乐|片头音乐|片尾音乐|掌声|叹气|音效"
 )
 _STAGE = re.compile(rf"[(（\[【*]\s*(?:{_STAGE_WORDS})[^)）\]】*\n]{{0,20}}[)）\]】*]", re.IGNORECASE)
-_SPEAKER = re.compile(r"^\s*(?:主持人|主播|旁白|Host|Narrator|Speaker \d)\s*[:：]\s*", re.IGNORECASE)
+_SPEAKER = re.compile(r"^\s*(?:(?:主持人|主播|旁白|Host|Narrator|Speaker \d)\s*[:：]\s*)+", re.IGNORECASE)
 _EN_ORDINALS = ("First", "Second", "Third", "Fourth", "Fifth", "Sixth", "Seventh", "Eighth", "Ninth", "Tenth")
 _ZH_ORDINALS = "一二三四五六七八九十"
 _CJK_GAP = re.compile(rf"(?<=[{_CJK}]) (?=[{_CJK}])")
 _SPACE_BEFORE_PUNCT = re.compile(r" +(?=[，。；：！？、,.;:!?)）])")
+_ROUNDS = 10  # markup inside markup, taken out layer by layer; more is not text but an attack
 
 
 def speakable(text: str, language: str) -> str:
-    """Clean ``text`` for speech; paragraphs stay separated by one blank line."""
+    """Clean ``text`` for speech; paragraphs stay separated by one blank line. Cleaning again
+    changes nothing: markup that the removal of other markup completes ("htt<b></b>ps://",
+    "(（笑）笑)", "Host: Host:", "\\1. ") is taken out too."""
     chinese = language.startswith("zh")
-    text = unicodedata.normalize("NFC", text).replace("\r\n", "\n").replace("\r", "\n")
+    text = re.sub("\r\n?|[\u2028\u2029]", "\n", strip_unsafe(text))
+    for _ in range(_ROUNDS):
+        cleaner = _speakable(text, chinese)
+        if cleaner == text:
+            break
+        text = cleaner
+    return text
+
+
+def _speakable(text: str, chinese: bool) -> str:
+    text = _strip_markup(unicodedata.normalize("NFC", text))
+    lines = [_strip_line_markup(line, chinese) for line in text.split("\n")]
+    paragraphs = _join_broken_lines(lines, chinese)
+    return "\n\n".join(
+        cleaned for cleaned in (_clean_symbols(p, chinese) for p in paragraphs) if cleaned
+    )
+
+
+def _strip_markup(text: str) -> str:
     text = _STAGE.sub("", text)
     text = _MD_IMAGE.sub("", text)
     text = _MD_LINK.sub(r"\1", text)
     text = _URL.sub("", text)
     text = _HTML_TAG.sub("", text)
-    text = _LATEX_CMD.sub(_latex_words, text)
-    lines = [_strip_line_markup(line, chinese) for line in text.split("\n")]
-    paragraphs = _join_broken_lines(lines)
-    return "\n\n".join(
-        cleaned for cleaned in (_clean_symbols(p, chinese) for p in paragraphs) if cleaned
-    )
+    return _LATEX_CMD.sub(_latex_words, text)
 
 
 def _ordinal(number: int, chinese: bool) -> str:
@@ -83,8 +102,10 @@ def _strip_line_markup(line: str, chinese: bool) -> str:
     return line.strip()
 
 
-def _join_broken_lines(lines: list[str]) -> list[str]:
-    """Join lines that break a sentence, even across blank lines; list items stay apart."""
+def _join_broken_lines(lines: list[str], chinese: bool) -> list[str]:
+    """Join lines that break a sentence, even across blank lines; list items stay apart, and
+    what comes before an item ends as a sentence (read again, it must not be joined to the
+    item, which has lost its marker by then)."""
     paragraphs: list[str] = []
     current = ""
     for line in lines:
@@ -95,7 +116,7 @@ def _join_broken_lines(lines: list[str]) -> list[str]:
             current = _glue(current, line)
         else:
             if current:
-                paragraphs.append(current)
+                paragraphs.append(_ended(current, chinese) if starts_item else current)
             current = line
     if current:
         paragraphs.append(current)
@@ -112,15 +133,27 @@ def _is_cjk(char: str) -> bool:
     return bool(re.match(f"[{_CJK}]", char))
 
 
+def _ended(text: str, chinese: bool) -> str:
+    return text if text[-1] in _LINE_END_OK else text + ("。" if chinese else ".")
+
+
 def _clean_symbols(text: str, chinese: bool) -> str:
-    marker = _LIST_MARKER.match(text)
-    if marker:  # a numbered item is read with its ordinal, a bullet not at all
-        number = re.search(r"\d+", marker.group(0))
-        text = (_ordinal(int(number.group(0)), chinese) if number else "") + text[marker.end():]
     text = text.replace("&", "和" if chinese else " and ")
     text = text.replace("/", " ")
     text = _DROP.sub("", text)
     text = "".join(ch for ch in text if unicodedata.category(ch) not in ("So", "Cs", "Co"))
+    text = _tidy(text, chinese)
+    # The marker, once the symbols are gone ("\\1. " is one too): a numbered item is read with
+    # its ordinal, bullets ("- - x", "- 1. x") not at all.
+    while (marker := _LIST_MARKER.match(text)) and not re.search(r"\d", marker.group(0)):
+        text = text[marker.end():]
+    if marker:
+        number = int(re.search(r"\d+", marker.group(0)).group(0))
+        text = _ordinal(number, chinese) + text[marker.end():]
+    return unicodedata.normalize("NFC", _tidy(text, chinese))
+
+
+def _tidy(text: str, chinese: bool) -> str:
     text = _SPACES.sub(" ", text).strip()
     if chinese:
         text = _CJK_GAP.sub("", text)

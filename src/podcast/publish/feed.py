@@ -194,7 +194,11 @@ def _details(notes: ShowNotes, language: str) -> str:
     return "".join(parts)
 
 
+# Characters XML 1.0 cannot hold at all: one of them makes the whole feed unreadable.
+_NOT_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
+
+
 def _add(parent: ET.Element, tag: str, text: str) -> ET.Element:
     element = ET.SubElement(parent, tag)
-    element.text = text
+    element.text = _NOT_XML.sub("", text)
     return element

@@ -7,6 +7,7 @@ PDFs are linked, never re-hosted.
 
 from __future__ import annotations
 
+import io
 import logging
 import re
 import time
@@ -75,7 +76,7 @@ class ArxivSource(Source):
                 # The API sometimes answers an empty page that looks valid: ask once more.
                 log.info("arXiv answered an empty page at %d of %d; asking again.", start, total)
                 feed, total = self._page(start, size, fresh=True)
-            papers += [_api_paper(entry) for entry in feed.entries]
+            papers += [paper for entry in feed.entries if (paper := _api_paper(entry)).title]
             if len(feed.entries) < size:
                 break
             start += len(feed.entries)
@@ -126,13 +127,13 @@ class ArxivRssSource(Source):
             feed = parse_feed(self.http.get(url, min_interval=ARXIV_INTERVAL), url)
             title = feed.feed.get("title", "")
             if "feed error for query" in title.lower():
-                raise SourceError(f"{url}: arXiv has no listing for {category!r} ({title})")
+                raise SourceError(f"{url}: arXiv has no listing for {category!r} ({_shown(title)})")
             kinds: dict[str, int] = {}
             for entry in feed.entries:
                 kind = entry.get("arxiv_announce_type", "new").strip().lower()
                 kinds[kind] = kinds.get(kind, 0) + 1
-                if kind in keep:
-                    papers.append(_rss_paper(entry, url))
+                if kind in keep and (paper := _rss_paper(entry, url)).title:  # no title, nothing to say
+                    papers.append(paper)
             built = _date(feed.feed.get("updated_parsed") or feed.feed.get("published_parsed"))
             if built and (day - built).days > STALE_DAYS:
                 log.warning("The %s listing was last built on %s; it looks stale.", category, built)
@@ -153,7 +154,7 @@ def _error_entry(feed: Any) -> str | None:
 def _api_error(exc: FetchError) -> str | None:
     """arXiv explains a 400 in an Atom feed with one entry titled Error."""
     if exc.status == 400 and exc.body:
-        message = _error_entry(feedparser.parse(exc.body))
+        message = _error_entry(feedparser.parse(io.BytesIO(exc.body)))  # bytes could name a local file
         if message:
             return f"{exc.url}: arXiv says: {message}"
     return None
@@ -162,7 +163,7 @@ def _api_error(exc: FetchError) -> str | None:
 def _api_paper(entry: Any) -> Paper:
     paper_id = arxiv_id(entry.get("id", "")) or arxiv_id(entry.get("link", ""))
     if not paper_id:
-        raise SourceError(f"arXiv entry without an arXiv id: {entry.get('id', '?')}")
+        raise SourceError(f"arXiv entry without an arXiv id: {_shown(entry.get('id'))}")
     return Paper(
         id=paper_id,
         title=clean_text(entry.get("title")),
@@ -178,7 +179,7 @@ def _api_paper(entry: Any) -> Paper:
 def _rss_paper(entry: Any, url: str) -> Paper:
     paper_id = arxiv_id(entry.get("id", "")) or arxiv_id(entry.get("link", ""))
     if not paper_id:
-        raise SourceError(f"{url}: item without an arXiv id: {entry.get('title', '?')}")
+        raise SourceError(f"{url}: item without an arXiv id: {_shown(entry.get('title'))}")
     summary = _ANNOUNCE_PREFIX.sub("", entry.get("summary", ""))
     authors = re.split(r",\s*|\s+and\s+", entry.get("author", ""))
     return Paper(
@@ -197,13 +198,24 @@ def _categories_of(entry: Any) -> tuple[str, ...]:
     seen: list[str] = []
     primary = entry.get("arxiv_primary_category", {}).get("term")
     for term in [primary, *(tag.get("term") for tag in entry.get("tags", []))]:
+        term = clean_name(term) if isinstance(term, str) else ""
         if term and term not in seen:
             seen.append(term)
     return tuple(seen)
 
 
+def _shown(text: str | None) -> str:
+    """A title or id from the feed, as an error message quotes it: one clean line, not too long."""
+    text = clean_text(text)
+    return (text[:100] + "…" if len(text) > 100 else text) or "?"
+
+
 def _date(parsed: time.struct_time | None) -> date | None:
-    return date(parsed.tm_year, parsed.tm_mon, parsed.tm_mday) if parsed else None
+    """The day of a date feedparser read; None for none, or one no calendar has (year 0)."""
+    try:
+        return date(parsed.tm_year, parsed.tm_mon, parsed.tm_mday) if parsed else None
+    except ValueError:
+        return None
 
 
 def _int(value: Any, default: int) -> int:

@@ -5,9 +5,10 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
+from urllib.parse import urljoin, urlsplit
 
 from ..models import Paper
-from ..normalize import abs_url, arxiv_id, clean_name, clean_text, link_id
+from ..normalize import abs_url, arxiv_id, clean_name, clean_text, link_id, web_address
 from ..schema import between, check, http_url
 from . import SOURCES, Source, parse_feed
 
@@ -32,18 +33,21 @@ class FeedSource(Source):
         url = self.options.url
         feed = parse_feed(self.http.get(url, max_bytes=MAX_FEED_BYTES), url)
         name = self.options.name or clean_text(feed.feed.get("title")) or url
-        return [p for entry in feed.entries[: self.options.max_items] if (p := _paper(entry, name))]
+        return [p for entry in feed.entries[: self.options.max_items] if (p := _paper(entry, name, url))]
 
 
-def _paper(entry: Any, name: str) -> Paper | None:
-    link = entry.get("link") or entry.get("id") or ""
+def _paper(entry: Any, name: str, feed_url: str) -> Paper | None:
+    link = (entry.get("link") or entry.get("id") or "").strip()
+    if not arxiv_id(link):
+        link = _web_link(link, feed_url)
     title = clean_text(entry.get("title"))
     if not link or not title:
         return None
     content = entry.get("content") or []
     body = max([entry.get("summary", "")] + [c.get("value", "") for c in content], key=len)
     paper_id = arxiv_id(link) or link_id(link)
-    parsed = entry.get("published_parsed") or entry.get("updated_parsed")
+    # (asked for an updated_parsed it lacks, feedparser gives published_parsed with a DeprecationWarning)
+    parsed = entry.get("published_parsed") or (entry["updated_parsed"] if "updated_parsed" in entry else None)
     authors = [a.get("name", "") for a in entry.get("authors", [])] or [entry.get("author", "")]
     return Paper(
         id=paper_id,
@@ -51,6 +55,24 @@ def _paper(entry: Any, name: str) -> Paper | None:
         summary=clean_text(body),
         authors=tuple(clean_name(a) for a in authors if a),
         url=abs_url(paper_id) if arxiv_id(link) else link,
-        published=date(parsed.tm_year, parsed.tm_mon, parsed.tm_mday) if parsed else None,
+        published=_date(parsed),
         sources=(name,),
     )
+
+
+def _web_link(link: str, feed_url: str) -> str:
+    """``link`` as an absolute http(s) address; "" for anything else (javascript:, data:,
+    file:, a tag: id, spaces or control characters, an address urllib cannot read)."""
+    try:
+        link = urljoin(feed_url, link) if link else ""
+        urlsplit(link)
+    except ValueError:  # "http://[::1" and the like
+        return ""
+    return link if web_address(link) else ""
+
+
+def _date(parsed: Any) -> date | None:
+    try:
+        return date(parsed.tm_year, parsed.tm_mon, parsed.tm_mday) if parsed else None
+    except ValueError:  # year 0: no calendar has it
+        return None

@@ -9,6 +9,7 @@ from pathlib import Path
 
 from ..errors import SourceError
 from ..models import Paper
+from ..normalize import strip_unsafe, web_address
 from ..resources import SAMPLE_PAPERS
 from . import SOURCES, Source
 
@@ -35,6 +36,8 @@ class FileSource(Source):
             raise SourceError(f"{self.path}: cannot read papers file: {exc.strerror}") from exc
         except (UnicodeDecodeError, json.JSONDecodeError) as exc:
             raise SourceError(f"{self.path}: not a JSON papers file: {exc}") from exc
+        except RecursionError:
+            raise SourceError(f"{self.path}: not a JSON papers file we can read: nested too deeply") from None
         if not isinstance(data, list):
             raise SourceError(f"{self.path}: must hold a JSON list of papers")
         return [self._paper(entry, index) for index, entry in enumerate(data, start=1)]
@@ -48,10 +51,32 @@ class FileSource(Source):
             raise SourceError(f"{self.path}: paper {index} has no {exc.args[0]}") from None
         except (TypeError, ValueError) as exc:
             raise SourceError(f"{self.path}: paper {index}: {exc}") from None
-        return replace(paper, sources=paper.sources or ("file",))
+        title = _plain(paper.title)
+        if not title:
+            raise SourceError(f"{self.path}: paper {index} has no title")
+        if paper.url and not web_address(paper.url):
+            raise SourceError(f"{self.path}: paper {index}: url must be an http or https address")
+        paper_id = _plain(paper.id)
+        if not paper_id:
+            raise SourceError(f"{self.path}: paper {index} has no id")
+        return replace(
+            paper, id=paper_id, title=title, summary=_plain(paper.summary), authors=_all_plain(paper.authors),
+            title_zh=_plain(paper.title_zh), summary_zh=_plain(paper.summary_zh),
+            categories=_all_plain(paper.categories), sources=_all_plain(paper.sources) or ("file",),
+        )
 
     def standin(self) -> str | None:
         return "bundled sample papers" if self.options.path is None else None
 
     def describe(self) -> str:
         return "the bundled sample papers" if self.options.path is None else str(self.path)
+
+
+def _plain(text: str) -> str:
+    """Text on one line, as every source gives it, without control characters, lone surrogates
+    (JSON can spell them as "\\ud800", and no encoding can write them) or bidi overrides."""
+    return " ".join(strip_unsafe(text).split())
+
+
+def _all_plain(texts: tuple[str, ...]) -> tuple[str, ...]:
+    return tuple(text for text in map(_plain, texts) if text)

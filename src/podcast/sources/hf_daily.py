@@ -44,6 +44,8 @@ class HfDailySource(Source):
             items = json.loads(body)
         except (UnicodeDecodeError, json.JSONDecodeError) as exc:
             raise SourceError(f"{where}: not JSON: {exc}") from None
+        except RecursionError:
+            raise SourceError(f"{where}: not JSON we can read: nested too deeply") from None
         if not isinstance(items, list):
             raise SourceError(f"{where}: expected a JSON list of papers")
         return [paper for item in items if (paper := _paper(item))]
@@ -54,23 +56,31 @@ def _paper(item: Any) -> Paper | None:
         return None
     data = item["paper"]
     paper_id = arxiv_id(str(data.get("id", "")))
-    if not paper_id:
+    title = clean_text(_text(data, "title") or _text(item, "title"))
+    if not paper_id or not title:
         return None
     published = str(data.get("publishedAt") or item.get("publishedAt") or "")[:10]
     upvotes = data.get("upvotes")
+    authors = data.get("authors")
     return Paper(
         id=paper_id,
-        title=clean_text(data.get("title") or item.get("title")),
-        summary=clean_text(data.get("summary") or item.get("summary")),
+        title=title,
+        summary=clean_text(_text(data, "summary") or _text(item, "summary")),
         authors=tuple(
-            clean_name(a["name"]) for a in data.get("authors", [])
-            if isinstance(a, dict) and a.get("name") and not a.get("hidden")
+            clean_name(a["name"]) for a in (authors if isinstance(authors, list) else [])
+            if isinstance(a, dict) and isinstance(a.get("name"), str) and a["name"] and not a.get("hidden")
         ),
         url=abs_url(paper_id),
         published=_iso_date(published),
         sources=("hf-daily",),
         upvotes=upvotes if isinstance(upvotes, int) and not isinstance(upvotes, bool) else None,
     )
+
+
+def _text(data: dict, key: str) -> str:
+    """A string field; anything else (a number, a list, null) counts as missing."""
+    value = data.get(key)
+    return value if isinstance(value, str) else ""
 
 
 def _iso_date(text: str) -> date | None:

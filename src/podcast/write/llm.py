@@ -16,8 +16,9 @@ from typing import Any
 
 from ..grounding import ground, numbers
 from ..i18n import is_chinese
-from ..llm import AnswerCache, Unusable, Usage, api_errors, json_object, openai_client, quoted
+from ..llm import AnswerCache, Unusable, Usage, api_errors, api_problem, json_object, openai_client, quoted
 from ..models import Paper, Pick, ShowNotes
+from ..normalize import strip_unsafe
 from ..timing import SHARES
 from . import WRITERS, Brief, PaperText, Writer
 from .template import TemplateWriter
@@ -114,7 +115,8 @@ class LlmWriter(Writer):
                 answer = self._ask(paper, brief)
             except (Unusable, *api_errors()) as exc:
                 self.fallbacks += 1
-                log.warning("Paper %s: %s; the template writes this paper instead.", paper.id, _one_line(exc))
+                log.warning("Paper %s: %s; the template writes this paper instead.", paper.id,
+                            api_problem(exc, self.client and self.client.api_key))
                 return self.fallback.text(pick, brief)
             self.cache.put(key, answer)
         return _grounded(_text(answer), paper, brief.language)
@@ -198,12 +200,18 @@ def _text(answer: dict[str, Any]) -> PaperText:
     except (TypeError, ValueError):
         stars = None
     return PaperText(
-        title=answer["title"].strip(),
-        summary=answer["summary"].strip(),
-        thoughts=answer["thoughts"].strip(),
-        steps=tuple(step.strip() for step in answer["steps"]),
-        notes=ShowNotes(**{name: str(notes.get(name) or "").strip() for name in _NOTE_FIELDS}, stars=stars),
+        title=_plain(answer["title"]),
+        summary=_plain(answer["summary"]),
+        thoughts=_plain(answer["thoughts"]),
+        steps=tuple(_plain(step) for step in answer["steps"]),
+        notes=ShowNotes(**{name: _plain(str(notes.get(name) or "")) for name in _NOTE_FIELDS}, stars=stars),
     )
+
+
+def _plain(text: str) -> str:
+    """A model's words without control characters or lone surrogates (JSON can spell both, and
+    the show notes go into the feed and the pages as they are)."""
+    return strip_unsafe(text).strip()
 
 
 def _grounded(text: PaperText, paper: Paper, language: str) -> PaperText:
@@ -226,6 +234,3 @@ def _grounded(text: PaperText, paper: Paper, language: str) -> PaperText:
                     paper.id, drop.figure, drop.sentence)
     return PaperText(title, summary, thoughts, steps, notes)
 
-
-def _one_line(exc: BaseException) -> str:
-    return " ".join(str(exc).split()) or type(exc).__name__

@@ -22,7 +22,7 @@ from typing import Any
 from .. import i18n
 from ..grounding import ground, numbers
 from ..i18n import how_many, is_chinese
-from ..llm import AnswerCache, Unusable, Usage, api_errors, json_object, openai_client, quoted
+from ..llm import AnswerCache, Unusable, Usage, api_errors, api_problem, json_object, openai_client, quoted
 from ..models import Paper, Script, Segment, Theme
 from ..recap import HISTORY_WEEKS, MAX_THEMES, WeekPapers, group, topic_counts
 from ..registry import Backend, Registry
@@ -234,7 +234,8 @@ class LlmRecapWriter(RecapWriter):
                 answer = self._ask(brief)
             except (Unusable, *api_errors()) as exc:
                 self.fell_back = True
-                log.warning("The recap: %s; the template recap writer writes it instead.", " ".join(str(exc).split()))
+                log.warning("The recap: %s; the template recap writer writes it instead.",
+                            api_problem(exc, self.client and self.client.api_key))
                 return TemplateRecapWriter(None).text(brief)
             finally:
                 self.usage = self.tally.as_dict(self.config.price_per_mtok_in, self.config.price_per_mtok_out)
