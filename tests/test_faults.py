@@ -8,8 +8,10 @@ half-written file is visible (temporary files are dot-files, which `podcast serv
 serves, and the next run removes them), and the next run publishes the day exactly once, under
 its first name.
 
-The whole sweep (80-odd kill points, a full disk at every write) is marked ``soak``: it runs with
-``--soak``, as .ci/run does; a few points of each always run.
+The sweeps (some 70 kill points, a full disk at each file written, a second kill while the next
+run clears up) are marked ``soak``: they run with ``--soak``, as .ci/run does; three points of
+each always run. Where a kill timed from outside lands depends on the machine's speed; what must
+hold afterwards does not, and the kills at a given write land exactly there.
 """
 
 from __future__ import annotations
@@ -272,7 +274,7 @@ class Findings:
     def check(self, kind: str, check: Callable[[], object]) -> None:
         try:
             check()
-        except (AssertionError, OSError, ValueError) as exc:
+        except Exception as exc:  # noqa: BLE001  (an assertion, or a file missing or unreadable)
             self.problems.append((kind, f"{type(exc).__name__}: {str(exc).splitlines()[0] if str(exc) else ''}"))
 
     def has(self, kind: str) -> bool:
@@ -288,7 +290,7 @@ class Findings:
                       *expected: str) -> None:
         """A run that could not write failed in one line and left the site as it was."""
         self.check("unclear failure", lambda: check_failed_cleanly(run, *expected))
-        self.check(CORRUPTED, lambda: check_site_unchanged(show, reference))
+        self.check("site changed", lambda: check_site_unchanged(show, reference))
         self.after_fault(show, reference, temporary_allowed=False)
 
     def after_next_run(self, show: Path, reference: Reference, run: subprocess.CompletedProcess) -> None:
@@ -448,7 +450,7 @@ def test_killed_runs_damage_nothing_fast(reference, tmp_path):
         Point("after the page, before the feed", write=write_number(reference, "os.rename", "feed/feed.xml")),
     ]
     outcomes = kill_sweep(reference, tmp_path, points)
-    assert all(o.killed for o in outcomes)
+    assert [o.killed for o in outcomes[1:]] == [True, True]  # (the first may land anywhere in a slow run)
     assert [o.findings.problems for o in outcomes] == [[], [], []]
 
 
@@ -457,7 +459,7 @@ def test_killed_runs_damage_nothing_soak(reference, tmp_path):
     points = timed_points(reference) + write_points(reference)
     assert len(points) >= 30
     outcomes = kill_sweep(reference, tmp_path, points)
-    assert sum(o.killed for o in outcomes) >= 30
+    assert all(o.killed for o in outcomes if o.point.write)
     assert {o.point.label: o.findings.problems for o in outcomes if o.findings.problems} == {}
 
 
