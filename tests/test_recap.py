@@ -328,3 +328,26 @@ def test_the_daemon_makes_the_recap_on_friday_and_catches_up(week_show, tmp_path
     report = status(config, datetime(2026, 11, 23, 8, 0, tzinfo=SHANGHAI))
     assert report["next_recap"] == "2026-11-27T17:00:00+08:00"
     assert report["last_run"]["message"] == "weekly recap 2026-W47"
+
+
+def test_the_recap_page_plays_and_seeks_by_theme_in_chromium(offline_recap):
+    from .test_page import CHROMIUM, FLAGS, Console, sync_api, wait_until  # skips without chromium
+
+    config, result = offline_recap
+    episode = result.episode
+    with sync_api.sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=FLAGS)
+        page = browser.new_page()
+        console = Console(page)
+        page.goto((config.publish.dir / episode.page_name).as_uri())
+        assert page.title() == episode.title
+        buttons = page.query_selector_all("ol.chapters button")
+        titles = [b.eval_on_selector("time", "t => t.nextSibling.textContent") for b in buttons]
+        assert titles == [c.title for c in episode.chapters]  # a button per theme, the trend, opening and closing
+        assert titles[1:-2] == [f"主题{n}：{t.name}" for n, t in zip("一二三四五", episode.recap.themes)]
+        buttons[2].click()  # the second theme
+        start = episode.chapters[2].start
+        wait_until(page, f"Math.abs(document.querySelector('audio').currentTime - {start}) < 1.5")
+        assert page.locator(".transcript span").count() > 10
+        browser.close()
+    assert console.errors == []
