@@ -8,7 +8,7 @@ faked. Environment:
 - ``PODCAST_FAULT_ROOTS``: the folders whose writes count, separated by os.pathsep
 - ``PODCAST_FAULT_AT``: N, 1-based; 0 (the default) injects nothing
 - ``PODCAST_FAULT_MATCH``: instead of a number, a regular expression: the first write whose
-  "event path" it matches (re.search)
+  "event path" it matches (re.search), or the Nth with ``PODCAST_FAULT_MATCHES=N``
 - ``PODCAST_FAULT``: ``kill`` (default): SIGKILL, so no ``finally``, ``atexit`` or buffer flush of
   Python runs after it; ``fill``: every free block of the file system holding
   ``PODCAST_FAULT_DISK`` is taken (a file ``filler`` there), so the write fails as on a full disk
@@ -24,11 +24,12 @@ import sys
 ROOTS = tuple(os.path.join(os.path.abspath(root), "") for root in os.environ["PODCAST_FAULT_ROOTS"].split(os.pathsep))
 AT = int(os.environ.get("PODCAST_FAULT_AT", "0"))
 MATCH = re.compile(os.environ["PODCAST_FAULT_MATCH"]) if os.environ.get("PODCAST_FAULT_MATCH") else None
+MATCHES = int(os.environ.get("PODCAST_FAULT_MATCHES", "1"))
 FAULT = os.environ.get("PODCAST_FAULT", "kill")
 DISK = os.environ.get("PODCAST_FAULT_DISK", "")
 TRACE = open(os.environ["PODCAST_FAULT_TRACE"], "a", encoding="utf-8") if os.environ.get("PODCAST_FAULT_TRACE") else None
 WRITING = os.O_WRONLY | os.O_RDWR | os.O_CREAT | os.O_APPEND | os.O_TRUNC
-_count = 0
+_count = _matched = 0
 _done = False
 
 
@@ -57,7 +58,7 @@ def _fill() -> None:
 
 
 def _hook(event: str, args: tuple) -> None:
-    global _count, _done
+    global _count, _matched, _done
     path = _written(event, args)
     if path is None or isinstance(path, int):
         return
@@ -68,7 +69,8 @@ def _hook(event: str, args: tuple) -> None:
     if TRACE:
         TRACE.write(f"{_count}\t{event}\t{path}\n")
         TRACE.flush()
-    if not _done and (_count == AT or (MATCH and MATCH.search(f"{event} {path}"))):
+    _matched += bool(MATCH and MATCH.search(f"{event} {path}"))
+    if not _done and (_count == AT or (MATCH and _matched == MATCHES)):
         _done = True
         if FAULT == "fill":
             _fill()

@@ -213,7 +213,7 @@ def check_complete(path: Path) -> None:
         assert data.endswith(b"\n"), f"{path.name} is cut short"
 
 
-def check_visible(show: Path, reference: Reference, temporary_allowed: bool) -> None:
+def check_visible(show: Path, reference: Reference, temporary_allowed: bool, new: frozenset[str] = NEW_FILES) -> None:
     """Nothing but whole files of the show can be fetched: a temporary file is a dot-file, which
     `podcast serve` never serves (and only a killed run may leave one)."""
     for name, path in files(show / "feed").items():
@@ -221,7 +221,7 @@ def check_visible(show: Path, reference: Reference, temporary_allowed: bool) -> 
             assert temporary_allowed, f"{name} is left behind"
             assert TEMPORARY.fullmatch(path.name), f"{name} is an unexpected hidden file"
         elif name not in reference.digests:
-            assert name in NEW_FILES, f"{name} is not a file of the show"
+            assert name in new, f"{name} is not a file of the show"
             check_complete(path)
 
 
@@ -280,11 +280,13 @@ class Findings:
     def has(self, kind: str) -> bool:
         return any(k == kind for k, _ in self.problems)
 
-    def after_fault(self, show: Path, reference: Reference, temporary_allowed: bool) -> None:
-        """What a podcast app or a browser finds right after the fault."""
+    def after_fault(self, show: Path, reference: Reference, temporary_allowed: bool,
+                    new: frozenset[str] = NEW_FILES) -> None:
+        """What a podcast app or a browser finds right after the fault (``new``: the files of
+        the episode being made)."""
         self.check(CORRUPTED, lambda: (check_feed(show / "feed"), check_page(show / "feed")))
         self.check(LOST, lambda: check_earlier(show / "feed", reference))
-        self.check(LEFT, lambda: check_visible(show, reference, temporary_allowed))
+        self.check(LEFT, lambda: check_visible(show, reference, temporary_allowed, new))
 
     def after_failure(self, show: Path, reference: Reference, run: subprocess.CompletedProcess,
                       *expected: str) -> None:
@@ -313,7 +315,8 @@ def _succeeded(run: subprocess.CompletedProcess) -> None:
 class Point:
     label: str
     write: int = 0  # SIGKILL just before the run's write number `write` (tests/faultpoint.py),
-    match: str = ""  # or before its first write that this matches ("event path"), or
+    match: str = ""  # or before its `matches`th write that this matches ("event path"), or
+    matches: int = 1
     after: str | None = None  # from outside, `delay` s after the log line starting so ("" = the start)
     delay: float = 0.0
 
@@ -371,7 +374,7 @@ class Outcome:
 def kill_run(show: Path, point: Point, *args: str) -> int:
     """Run `podcast run --date DAY` (or ``args``) and kill it at ``point``; its exit code."""
     fault = {"PODCAST_FAULT_ROOTS": fault_roots(show), "PODCAST_FAULT_AT": str(point.write),
-             "PODCAST_FAULT_MATCH": point.match}
+             "PODCAST_FAULT_MATCH": point.match, "PODCAST_FAULT_MATCHES": str(point.matches)}
     with subprocess.Popen([sys.executable, str(FAULTPOINT), *(args or ("run", "--date", DAY))], cwd=show,
                           env=environment(**fault),
                           stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True) as process:
@@ -493,6 +496,43 @@ def check_clean_set(show: Path, expected: set[str]) -> None:
 
 def _same(path: Path, expected: str) -> None:
     assert digest(path) == expected, f"{path.name} changed"
+
+
+WEEK = "2026-W47"  # EARLIER's week
+RECAP_FILES = frozenset(f"episodes/{WEEK}-recap{suffix}" for suffix in EPISODE_FILES)
+
+
+def test_a_killed_recap_build_is_published_once_by_the_next(reference, tmp_path):
+    """`podcast recap` killed after its MP3 went out but before it was recorded, and after it was
+    recorded but before it cleared its note of what it was publishing (the recorded files must
+    stay)."""
+    points = [Point("after the recap's MP3", match=rf"os\.link .*/episodes/{WEEK}-recap\.txt$"),
+              Point("after the recap was recorded", match=r"os\.remove .*/\.podcast/publishing\.json$", matches=2)]
+
+    def survive_recap(item: tuple[int, Point]) -> Outcome:
+        show = copy_show(reference.baseline, tmp_path / f"point-{item[0]}")
+        killed = kill_run(show, item[1], "recap", "--week", WEEK) == -signal.SIGKILL
+        findings = Findings()
+        findings.after_fault(show, reference, temporary_allowed=True, new=RECAP_FILES)
+        again = podcast(show, "recap", "-q", "--week", WEEK)
+        findings.check(FAILED, lambda: _succeeded(again))
+        findings.check(CORRUPTED, lambda: (check_feed(show / "feed"), check_page(show / "feed")))
+        findings.check(LOST, lambda: (check_earlier(show / "feed", reference), check_recap_once(show)))
+        findings.check(LEFT, lambda: check_clean_set(show, set(reference.digests) | RECAP_FILES))
+        return Outcome(item[1], killed, findings)
+
+    outcomes = parallel(survive_recap, list(enumerate(points)))
+    assert [o.killed for o in outcomes] == [True, True]
+    assert [o.findings.problems for o in outcomes] == [[], []]
+
+
+def check_recap_once(show: Path) -> None:
+    entries = feedparser.parse((show / "feed" / "feed.xml").read_bytes()).entries
+    recaps = [e for e in entries if e.enclosures[0].href == f"{BASE_URL}episodes/{WEEK}-recap.mp3"]
+    assert len(recaps) == 1 and len(entries) == 2, f"the feed has {[e.enclosures[0].href for e in entries]}"
+    with Store(show / ".podcast" / "podcast.db") as store:
+        (recap,) = store.recaps()
+        assert recap.guid == recaps[0].id and recap.audio_name == f"episodes/{WEEK}-recap.mp3"
 
 
 @pytest.mark.soak

@@ -20,9 +20,7 @@ from .errors import SpeechError
 from .models import Episode, Paper, Recap, Script, ShowNotes
 from .produce import Music, Tags, pace, produce_episode
 from .progress import Stoppable
-from .publish import (
-    EPISODE_FILES, PENDING_NAME, PublishTarget, clear_pending, free_stem, note_pending, publish_cover,
-)
+from .publish import EPISODE_FILES, PENDING_NAME, PublishTarget, clear_pending, free_stem, note_pending, publish_cover
 from .publish.page import render_episode_page
 from .schedule import update_frequency
 from .speak import Pauses, SpeakContext, Speaker, open_speaker, speak_script
@@ -98,7 +96,7 @@ class EpisodeMaker:
             self.store.save_recap(episode)
         else:
             self.store.save_episode(episode)
-        clear_pending(self.config.state.dir / PENDING_NAME)
+        clear_pending(config.state.dir / PENDING_NAME)
         log.info("Published %s.", self.target.location(episode.audio_name))
         voice = speaker.standin()
         if voice and fallback_reason:

@@ -348,7 +348,8 @@ def _recover(config: Config, target: PublishTarget, store: Store) -> None:
     the files it published without recording them. Under the build lock, so none is in use."""
     for work in config.state.dir.glob("episode-*"):
         shutil.rmtree(work, ignore_errors=True)
-    recover(target, config.state.dir / PENDING_NAME, {name for e in store.episodes() + store.recaps() for name in e.files})
+    recorded = {name for episode in store.episodes() + store.recaps() for name in episode.files}
+    recover(target, config.state.dir / PENDING_NAME, recorded)
 
 
 def _publish_site(config: Config, target: PublishTarget, store: Store, now: datetime) -> int:
