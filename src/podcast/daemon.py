@@ -130,15 +130,9 @@ class Daemon:
 
         now = self.clock()
         day = day or now.astimezone(self.config.show.zone).date()
-        what = f"the episode for {day}"
-        result = self._attempt(what, lambda: run_episode(self.config, day=day, now=now, env=self.env, stop=self.stop),
-                               lambda: (RETRY_JOB, self.build, [day, attempt + 1]), attempt)
-        if result is None:
-            return
-        if result.episode is None:
-            log.info("No episode for %s: %s.", day, result.skipped)
-        elif not result.reused:
-            log.info("Published the episode for %s (%s).", day, counted(len(result.episode.papers), "paper"))
+        self._attempt(f"the episode for {day}",
+                      lambda: run_episode(self.config, day=day, now=now, env=self.env, stop=self.stop),
+                      lambda: (RETRY_JOB, self.build, [day, attempt + 1]), attempt)
 
     def recap(self, week: Week | None = None, attempt: int = 0) -> None:
         """Make the weekly recap (of the week the recap day covers by default); retried as builds are."""
@@ -147,40 +141,40 @@ class Daemon:
 
         now = self.clock()
         week = week or default_week(now.astimezone(self.config.show.zone).date())
-        result = self._attempt(f"the recap of {week}",
-                               lambda: run_recap(self.config, week=week, now=now, env=self.env, stop=self.stop),
-                               lambda: (RECAP_RETRY_JOB, self.recap, [week, attempt + 1]), attempt)
-        if result is None:
-            return
-        if result.episode is None:
-            log.info("No recap of %s: %s.", week, result.skipped)
-        elif not result.reused:
-            log.info("Published the recap of %s (%s).", week, counted(len(result.episode.papers), "paper"))
+        self._attempt(f"the recap of {week}",
+                      lambda: run_recap(self.config, week=week, now=now, env=self.env, stop=self.stop),
+                      lambda: (RECAP_RETRY_JOB, self.recap, [week, attempt + 1]), attempt)
 
     def _attempt(self, what: str, run: Callable[[], Any], retry: Callable[[], tuple[str, Callable, list]],
-                 attempt: int) -> Any:
-        """``run()``'s result, or None after logging a failure in one line and scheduling the
-        retry (job id, function, arguments) with backoff, up to ``[schedule] retries``."""
+                 attempt: int) -> None:
+        """Make ``what`` with ``run()`` and say what came of it; after a failure, logged in one
+        line, schedule the retry (job id, function, arguments) with backoff, up to
+        ``[schedule] retries``."""
         try:
-            return run()
+            result = run()
         except Interrupted as exc:
             log.info("Making %s stopped: %s.", what, exc)
-            return None
+            return
         except Exception as exc:  # noqa: BLE001  (one line per failure; a bug keeps its traceback)
             known = isinstance(exc, PodcastError)
             log.error("Making %s failed: %s", what, exc if known else repr(exc), exc_info=not known)
             final = isinstance(exc, FINAL)
+        else:
+            if result.episode is None:
+                log.info("Made nothing for %s: %s.", what, result.skipped)
+            elif not result.reused:
+                log.info("Published %s (%s).", what, counted(len(result.episode.papers), "paper"))
+            return
         retries = self.config.schedule.retries
         if final or attempt >= retries or self.stop.is_set():
             if attempt >= retries and retries:
                 log.error("Giving up on %s after %s.", what, counted(attempt + 1, "attempt"))
-            return None
+            return
         delay = self.config.schedule.retry_seconds * 2**attempt
         at = self.clock() + timedelta(seconds=delay)
         log.info("Retrying at %s (retry %d of %d).", f"{at:%H:%M:%S}", attempt + 1, retries)
         job, function, args = retry()
         self.scheduler.add_job(function, DateTrigger(at), args=args, id=job, replace_existing=True)
-        return None
 
     def play(self) -> None:
         day = self.clock().astimezone(self.config.show.zone).date()
