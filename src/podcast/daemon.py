@@ -29,7 +29,8 @@ from .playback import play
 from .publish import open_target
 from .recap import Week
 from .schedule import (
-    build_lock, build_trigger, catch_up_day, catch_up_week, daemon_lock, next_time, playback_trigger, recap_trigger,
+    LocalCronTrigger, build_lock, build_trigger, catch_up_day, catch_up_week, daemon_lock, next_time, playback_trigger,
+    recap_trigger,
 )
 
 log = logging.getLogger(__name__)
@@ -92,15 +93,19 @@ class Daemon:
     def add_jobs(self) -> None:
         """The daily build, the weekly recap and the office playback, from the config
         (replacing any of the same id)."""
-        self.scheduler.add_job(self.build, build_trigger(self.config), id=BUILD_JOB, name="daily build",
-                               replace_existing=True)
+        self._add(self.build, build_trigger(self.config), BUILD_JOB, "daily build")
         recap = recap_trigger(self.config)
         if recap:
-            self.scheduler.add_job(self.recap, recap, id=RECAP_JOB, name="weekly recap", replace_existing=True)
+            self._add(self.recap, recap, RECAP_JOB, "weekly recap")
         playback = playback_trigger(self.config)
         if playback:
-            self.scheduler.add_job(self.play, playback, id=PLAYBACK_JOB, name="office playback",
-                                   replace_existing=True)
+            self._add(self.play, playback, PLAYBACK_JOB, "office playback")
+
+    def _add(self, function: Callable[[], None], trigger: LocalCronTrigger, job: str, name: str) -> None:
+        """A job whose first run is the trigger's next time by the daemon's clock (APScheduler
+        would read the system clock)."""
+        first = trigger.get_next_fire_time(None, self.clock())
+        self.scheduler.add_job(function, trigger, id=job, name=name, replace_existing=True, next_run_time=first)
 
     def start(self, paused: bool = False) -> None:
         """Schedule the jobs, and today's build now if it was missed (``paused``: schedule
