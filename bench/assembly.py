@@ -35,8 +35,8 @@ MAX_MEMORY_MB = 200
 
 def make_segments(folder: Path, minutes: float, count: int) -> list[Path]:
     """``count`` MP3s of espeak-ng speech, ``minutes`` in all, sentences shuffled with pauses."""
-    from podcast.audio import ffmpeg_exe
-    from podcast.resources import SAMPLE_PAPERS
+    from podcast.produce.audio import ffmpeg_exe
+    from podcast.sources.file import SAMPLE_PAPERS
     from podcast.speak.espeak import _Library
 
     ffmpeg = ffmpeg_exe()
@@ -63,9 +63,9 @@ def ours(segments: list[Path], out: Path) -> None:
     """The project's assembly: an opening, five papers of five paragraphs, a closing."""
     from datetime import date
 
-    from podcast.artwork import render_artwork
+    from podcast.produce.artwork import render_artwork
     from podcast.produce import Music, Tags, produce_episode
-    from podcast.speak import Pauses, SpokenSection, Utterance
+    from podcast.models import Pauses, SpokenSection, Utterance
 
     parts = [Utterance(path, ()) for path in segments]
     middle = parts[1:-1]
@@ -81,7 +81,7 @@ def ours(segments: list[Path], out: Path) -> None:
 
 
 def baseline(segments: list[Path], out: Path, quality: int | None) -> None:
-    from podcast.audio import ffmpeg_exe
+    from podcast.produce.audio import ffmpeg_exe
 
     listing = out.with_suffix(".txt")
     listing.write_text("".join(f"file '{path}'\n" for path in segments), encoding="utf-8")
@@ -151,7 +151,7 @@ def main() -> None:
         wall, memory = timed("ours", folder)
         from mutagen.mp3 import MP3
 
-        from podcast.audio import measure
+        from podcast.produce.audio import measure
 
         length = MP3(folder / "ours.mp3").info.length
         loudness = measure(folder / "ours.mp3", true_peak=True)

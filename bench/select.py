@@ -26,9 +26,9 @@ import time
 
 import feedparser
 
-from podcast.glossary import glossary
+from podcast.select.glossary import glossary
 from podcast.models import Paper
-from podcast.normalize import clean_text
+from podcast.sources.normalize import clean_text
 from podcast.select import Profile, select_papers
 
 ROOT = Path(__file__).resolve().parent.parent

@@ -23,14 +23,14 @@ import time
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
-from podcast.config import TTSConfig
+from podcast.speak.voices import TTSConfig
 from podcast.produce import Music, pace
 from podcast.registry import NoOptions
 from podcast.select import Profile, select_papers
 from podcast.sources.file import FileOptions, FileSource
 from podcast.speak import SpeakContext, open_speaker, script_lines
 from podcast.speak.edge import ENDPOINT_ENV
-from podcast.voices import Lexicon
+from podcast.speak.voices import Lexicon
 from podcast.write import WRITERS, Brief, compose_script
 from tests.fake_edge import EdgeServer, FakeEdge
 

@@ -17,13 +17,15 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from podcast.config import Config, TTSConfig, load_config
+from podcast.config import Config, load_config
+from podcast.speak.voices import TTSConfig
 from podcast.models import Paper
 from podcast.pipeline import run_episode
 from podcast.sources.file import FileOptions, FileSource
-from podcast.speak import Line, Speaker, Utterance, open_speaker
+from podcast.models import Utterance
+from podcast.speak import Line, Speaker, open_speaker
 from podcast.speak.espeak import EspeakOptions
-from podcast.voices import Lexicon
+from podcast.speak.voices import Lexicon
 
 from .clock import FakeClock
 from .webserver import WebServer

@@ -21,7 +21,7 @@ from xml.sax.saxutils import unescape
 
 from aiohttp import web
 
-from podcast.audio import ffmpeg_exe
+from podcast.produce.audio import ffmpeg_exe
 from podcast.speak import sentences
 from podcast.speak.espeak import _Library
 

@@ -12,7 +12,8 @@ import pytest
 from podcast.config import load_config
 from podcast.errors import NothingToBroadcast, SourceError
 from podcast.models import Episode, Paper
-from podcast.pipeline import choose_papers, open_store, run_episode
+from podcast.pipeline import choose_papers, run_episode
+from podcast.store import open_store
 
 from .conftest import SHANGHAI, TAX_PROJECT
 from .webserver import DATA, Reply
@@ -55,7 +56,7 @@ def broadcast(store, day, papers):
 def test_a_holiday_takes_the_best_unbroadcast_papers_of_recent_days(tmp_path, web, caplog):
     config = config_for(tmp_path, web)
     serve_friday(web)
-    with open_store(config) as store:
+    with open_store(config.state.dir) as store:
         friday = choose_papers(config, FRIDAY, store)
         assert not friday.from_backlog and len(friday.picks) == 2
         broadcast(store, FRIDAY, [p.paper for p in friday.picks])
@@ -75,7 +76,7 @@ def test_a_holiday_takes_the_best_unbroadcast_papers_of_recent_days(tmp_path, we
 def test_backlog_looks_back_only_backlog_days(tmp_path, web):
     config = config_for(tmp_path, web, '[selection]\nbacklog_days = 2\n')
     serve_friday(web)
-    with open_store(config) as store:
+    with open_store(config.state.dir) as store:
         choose_papers(config, date(2026, 11, 10), store)
         serve_holiday(web)
         with pytest.raises(NothingToBroadcast, match="no papers found for 2026-11-21, and nothing unbroadcast from the 2 days before"):
@@ -94,7 +95,7 @@ def test_one_failing_source_does_not_stop_the_others(tmp_path, web, caplog):
     config = config_for(tmp_path, web, "[network]\nretries = 0\n")
     serve_friday(web)
     web.routes["/api/daily_papers"] = Reply(500, b"oops")
-    with open_store(config) as store:
+    with open_store(config.state.dir) as store:
         choice = choose_papers(config, FRIDAY, store)
     assert len(choice.picks) == 2
     reports = {r.source: r for r in choice.reports}
@@ -107,7 +108,7 @@ def test_strict_fails_the_run_on_one_failing_source(tmp_path, web):
     config = config_for(tmp_path, web, "[selection]\nstrict = true\n[network]\nretries = 0\n")
     serve_friday(web)
     web.routes["/api/daily_papers"] = Reply(503, b"")
-    with open_store(config) as store, pytest.raises(SourceError, match=r"^Hugging Face Daily Papers: http://127.0.0.1:\d+/api/daily_papers\?date=2026-11-20: HTTP 503"):
+    with open_store(config.state.dir) as store, pytest.raises(SourceError, match=r"^Hugging Face Daily Papers: http://127.0.0.1:\d+/api/daily_papers\?date=2026-11-20: HTTP 503"):
         choose_papers(config, FRIDAY, store)
 
 
@@ -115,7 +116,7 @@ def test_fallback_sources_only_when_every_source_failed(tmp_path, web):
     sources = listings(web) + '[[sources]]\ntype = "file"\nfallback = true\n'
     config = config_for(tmp_path, web, sources=sources)
     serve_friday(web)
-    with open_store(config) as store:
+    with open_store(config.state.dir) as store:
         normal = choose_papers(config, FRIDAY, store)
         assert all(p.paper.id.startswith("2611.") for p in normal.ranked) and normal.standins == []
         web.routes["/rss/cs.AI+cs.CL"] = Reply(404, b"")
@@ -130,7 +131,7 @@ def test_nothing_at_all_is_one_clear_error(tmp_path, web):
     config = config_for(tmp_path, web, "[network]\nretries = 0\n")
     web.routes["/rss/cs.AI+cs.CL"] = Reply(500, b"")
     web.routes["/api/daily_papers"] = Reply(500, b"")
-    with open_store(config) as store, pytest.raises(NothingToBroadcast, match="^no source could be read for 2026-11-20, and nothing unbroadcast"):
+    with open_store(config.state.dir) as store, pytest.raises(NothingToBroadcast, match="^no source could be read for 2026-11-20, and nothing unbroadcast"):
         choose_papers(config, FRIDAY, store)
 
 
@@ -141,7 +142,7 @@ def test_a_new_version_of_a_broadcast_paper_is_not_new(tmp_path, web):
         {"id": "http://arxiv.org/abs/2611.09999v1", "title": "Another paper", "summary": "Fine-tuning."},
     ]), encoding="utf-8")
     config = config_for(tmp_path, web, sources='[[sources]]\ntype = "file"\npath = "papers.json"\n')
-    with open_store(config) as store:
+    with open_store(config.state.dir) as store:
         broadcast(store, FRIDAY, [Paper(id="2611.04102", title="Rank-Adaptive LoRA", summary="v1")])
         choice = choose_papers(config, SATURDAY, store)
     assert [p.paper.id for p in choice.picks] == ["2611.09999"]

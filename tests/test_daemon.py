@@ -22,11 +22,13 @@ import feedparser
 import pytest
 
 from podcast.config import load_config
-from podcast.daemon import BUILD_JOB, CATCH_UP_JOB, PLAYBACK_JOB, RETRY_JOB, Daemon, status
+from podcast.daemon.service import BUILD_JOB, CATCH_UP_JOB, PLAYBACK_JOB, RETRY_JOB, Daemon, status
 from podcast.errors import Busy, Interrupted
-from podcast.pipeline import open_store, run_episode
+from podcast.pipeline import run_episode
+from podcast.store import open_store
 from podcast.progress import NoProgress
-from podcast.schedule import build_lock, build_trigger, catch_up_day, next_time
+from podcast.daemon.schedule import build_trigger, catch_up_day, next_time
+from podcast.store import build_lock
 
 from .conftest import FILE_SOURCE, OFFLINE_TTS, SHANGHAI, fetch, free_port
 
@@ -99,15 +101,13 @@ def test_a_build_time_inside_the_dst_gap_or_overlap_fires_once(tmp_path):
     ("0 7 1 * *", None),
 ])
 def test_the_feed_announces_the_schedule(tmp_path, cron, expected):
-    from podcast.schedule import update_frequency
-
-    assert update_frequency(show(tmp_path, f'[schedule]\ncron = "{cron}"')) == expected
-    assert update_frequency(show(tmp_path, "[schedule]\nenabled = false")) is None
+    assert show(tmp_path, f'[schedule]\ncron = "{cron}"').schedule.frequency == expected
+    assert show(tmp_path, "[schedule]\nenabled = false").schedule.frequency is None
 
 
 def test_catch_up_only_today_within_the_grace(tmp_path):
     config = show(tmp_path, '[schedule]\ncron = "30 9 * * *"\nmisfire_grace = "6h"')
-    with open_store(config) as store:
+    with open_store(config.state.dir) as store:
         def due(hour: int, minute: int = 0):
             return catch_up_day(config, store, MONDAY_0800.replace(hour=hour, minute=minute))
 
@@ -132,7 +132,7 @@ def test_downtime_catch_up_builds_once_and_a_restart_builds_nothing(tmp_path):
     with daemon(config, late + timedelta(minutes=5)) as second:  # restarted
         assert second.scheduler.get_job(CATCH_UP_JOB) is None
         second.build()  # and were the daily job to fire again the same day: reused
-    with open_store(config) as store:
+    with open_store(config.state.dir) as store:
         assert [e.date for e in store.episodes()] == [late.date()]
         assert store.last_run().outcome == "reused"
     assert len(list((tmp_path / "feed" / "episodes").glob("*.mp3"))) == 1
@@ -142,7 +142,7 @@ def test_downtime_catch_up_builds_once_and_a_restart_builds_nothing(tmp_path):
 @pytest.mark.slow
 def test_the_cli_waits_for_the_daemons_build_and_then_reuses_it(tmp_path):
     config = show(tmp_path)
-    lock = build_lock(config).acquire()  # the daemon is building
+    lock = build_lock(config.state.dir).acquire()  # the daemon is building
     with pytest.raises(Busy, match="a build of this show is already running \\(pid"):
         run_episode(config, now=MONDAY_0800, wait=False)
     env = {k: v for k, v in os.environ.items() if k not in ("PODCAST_CONFIG", "OPENAI_API_KEY")}
@@ -159,7 +159,7 @@ def test_the_cli_waits_for_the_daemons_build_and_then_reuses_it(tmp_path):
     out, err = cli.communicate(timeout=120)
     built.join()
     assert cli.returncode == 0, err
-    with open_store(config) as store:
+    with open_store(config.state.dir) as store:
         assert len(store.episodes()) == 1
     assert len(list((tmp_path / "feed" / "episodes").glob("*.mp3"))) == 1
 
@@ -217,7 +217,7 @@ def test_a_stop_mid_build_publishes_nothing_and_the_next_run_resumes(tmp_path):
     assert {p: p.read_bytes() for p in feed.rglob("*") if p.is_file()} == before  # not one byte more
     parsed = feedparser.parse((feed / "feed.xml").read_bytes())
     assert not parsed.bozo and len(parsed.entries) == 1
-    with open_store(config) as store:
+    with open_store(config.state.dir) as store:
         assert store.last_run().outcome == "interrupted" and store.episode(MONDAY_0800.date()) is None
     # the next attempt builds it (edge-tts pieces and LLM answers come from their caches:
     # test_edge and test_llm_writer show reruns making no new requests)

@@ -8,13 +8,14 @@ from datetime import datetime
 
 import pytest
 
-from podcast.audio import decode_file
-from podcast.config import TTSConfig, load_config
+from podcast.produce.audio import decode_file
+from podcast.config import load_config
+from podcast.speak.voices import TTSConfig
 from podcast.errors import SpeechError
 from podcast.pipeline import run_episode
 from podcast.speak import Line, SpeakContext, open_speaker
 from podcast.speak.edge import ENDPOINT_ENV, EdgeOptions
-from podcast.voices import Lexicon
+from podcast.speak.voices import Lexicon
 
 from .conftest import FILE_SOURCE, SHANGHAI, TAX_PROJECT
 from .fake_edge import EdgeServer, FakeEdge

@@ -38,7 +38,7 @@ import podcastparser
 import pytest
 from mutagen.mp3 import MP3
 
-from podcast.audio import decode_file
+from podcast.produce.audio import decode_file
 from podcast.publish import EPISODE_FILES
 from podcast.store import Store
 
@@ -331,7 +331,8 @@ STAGES: dict[str | None, tuple[float, ...]] = {
     "Estimated length": (0.5,),
     "Spoke ": (0.3, 0.7),
     "Encoded ": (0.2, 0.4, 0.6, 0.8),  # mixing, mastering, encoding into the work folder
-    "Produced ": (0.0, 0.2, 0.4, 0.6, 0.8),  # the episode's files onto the publish folder
+    "Produced ": (0.5,),  # said as soon as the encoder is done
+    "Added the ": (0.0, 0.2, 0.4, 0.6, 0.8),  # the episode's files onto the publish folder
     "Published ": (0.0, 0.5),  # recording the episode in the store
     "Updated the page": (0.0, 0.3, 0.6),  # the cover, the page and the feed
     None: (0.0, 0.5),  # the run log, exit
@@ -531,7 +532,7 @@ def check_recap_once(show: Path) -> None:
     recaps = [e for e in entries if e.enclosures[0].href == f"{BASE_URL}episodes/{WEEK}-recap.mp3"]
     assert len(recaps) == 1 and len(entries) == 2, f"the feed has {[e.enclosures[0].href for e in entries]}"
     with Store(show / ".podcast" / "podcast.db") as store:
-        (recap,) = store.recaps()
+        (recap,) = store.episodes("recap")
         assert recap.guid == recaps[0].id and recap.audio_name == f"episodes/{WEEK}-recap.mp3"
 
 

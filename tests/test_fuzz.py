@@ -24,13 +24,15 @@ from hypothesis import strategies as st
 from podcast.errors import SourceError
 from podcast.http import HttpClient, HttpPolicy
 from podcast.models import Paper
-from podcast.normalize import arxiv_id, clean_name, clean_text, strip_unsafe
+from podcast.models import arxiv_id
+from podcast.sources.normalize import clean_name, clean_text, strip_unsafe
 from podcast.sources.arxiv import ArxivOptions, ArxivRssOptions, ArxivRssSource, ArxivSource
 from podcast.sources.feed import FeedOptions, FeedSource
 from podcast.sources.file import FileOptions, FileSource
 from podcast.sources.hf_daily import HfDailyOptions, HfDailySource
-from podcast.speakable import speakable
-from podcast.write.llm import Unusable, _parse, _text
+from podcast.write.speakable import speakable
+from podcast.llm import Question, Unusable, _checked
+from podcast.write.llm import _parse, _text
 
 from .clock import FakeClock
 from .webserver import DATA, Reply, WebServer
@@ -339,7 +341,7 @@ ANSWER_FIELDS = st.fixed_dictionaries({}, optional={
        st.sampled_from(["stop", "length", None]))
 def test_a_model_answer_is_used_or_unusable(content, finish):
     try:
-        answer = _parse(content, finish)
+        answer = _checked(Question("Paper x", [], _parse, "", ()), content, finish)
     except Unusable as problem:
         assert str(problem)
         return

@@ -10,7 +10,7 @@ from datetime import datetime, timezone
 
 import pytest
 
-from podcast.config import LlmConfig
+from podcast.llm import LlmConfig
 from podcast.models import Pick
 from podcast.select import Profile, select_papers
 from podcast.write import Brief, WriteContext

@@ -14,11 +14,11 @@ import pytest
 from mutagen.id3 import ID3
 from mutagen.mp3 import MP3, BitrateMode
 
-from podcast.audio import decode_file, measure
-from podcast.config import AudioConfig
+from podcast.produce.audio import decode_file, measure
+from podcast.produce import AudioConfig
 from podcast.errors import AudioError
 from podcast.produce import Music, Tags, produce_episode
-from podcast.speak import Pauses, SpokenSection, Utterance
+from podcast.models import Pauses, SpokenSection, Utterance
 
 from .conftest import espeak_speaker, say
 
@@ -208,6 +208,6 @@ def test_pauses_are_the_configured_silences(sections, tmp_path):
 
 
 def _ffmpeg() -> str:
-    from podcast.audio import ffmpeg_exe
+    from podcast.produce.audio import ffmpeg_exe
 
     return ffmpeg_exe()

@@ -2,7 +2,8 @@
 
 import pytest
 
-from podcast.normalize import arxiv_id, canonical_url, clean_text, link_id, repair_mojibake
+from podcast.models import arxiv_id
+from podcast.sources.normalize import canonical_url, clean_text, link_id, repair_mojibake
 
 
 @pytest.mark.parametrize(

@@ -156,7 +156,8 @@ def test_a_script_in_a_paper_title_stays_text(browser, tmp_path):
     """Escaping, and the page's Content Security Policy behind it: only the page's own script runs."""
     from datetime import date
 
-    from podcast.config import PublishConfig, ShowConfig
+    from podcast.models import ShowConfig
+    from podcast.publish import PublishConfig
     from podcast.models import Chapter, Episode, Paper
     from podcast.publish import open_target, publish_cover, publish_site
 

@@ -17,10 +17,11 @@ import pytest
 from mutagen.id3 import ID3
 from PIL import Image
 
-from podcast.audio import decode_file, measure
+from podcast.produce.audio import decode_file, measure
 from podcast.config import load_config
 from podcast.errors import NothingToBroadcast
-from podcast.pipeline import open_store, preview, rebuild_site, run_episode
+from podcast.pipeline import preview, rebuild_site, run_episode
+from podcast.store import open_store
 
 from .conftest import FILE_SOURCE, OFFLINE_TTS, SATURDAY_MORNING, TAX_PROJECT
 
@@ -215,7 +216,7 @@ def test_papers_never_repeat_and_an_empty_day_damages_nothing(tmp_path):
     assert digest(feed) == before
     assert len(feedparser.parse(feed.read_bytes()).entries) == 4
 
-    with open_store(config) as store:
+    with open_store(config.state.dir) as store:
         assert [e.date for e in store.episodes()][0] == date(2026, 11, 24)
         assert store.broadcast_ids(other_than=date(2026, 11, 24)) == set(seen[:6])
 
@@ -309,7 +310,7 @@ def test_keep_episodes_lists_the_newest_and_removes_older_files_after_the_feed(t
     assert len(list(feed.glob("episodes/2026-11-22*"))) == len(EPISODE_FILES)
     page = (feed / "index.html").read_text(encoding="utf-8")
     assert "2026-11-22.mp3" in page and "2026-11-21" not in page
-    with open_store(config) as store:  # the store still knows it: its papers stay broadcast
+    with open_store(config.state.dir) as store:  # the store still knows it: its papers stay broadcast
         assert [(e.date.day, e.removed) for e in store.episodes()] == [(23, False), (22, False), (21, True)]
         assert results[0].episode.papers[0].id in store.broadcast_ids()
     assert rebuild_site(config)[0] == 2

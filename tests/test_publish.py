@@ -6,7 +6,8 @@ from pathlib import Path
 import feedparser
 import pytest
 
-from podcast.config import PublishConfig, ShowConfig
+from podcast.models import ShowConfig
+from podcast.publish import PublishConfig
 from podcast.errors import PublishError
 from podcast.models import Chapter, Episode
 from podcast.publish import free_stem, open_target, publish_cover, publish_site

@@ -16,14 +16,17 @@ import podcastparser
 import pytest
 from mutagen.id3 import ID3
 
-from podcast.audio import decode_file
+from podcast.produce.audio import decode_file
 from podcast.cli import main
 from podcast.config import load_config
-from podcast.daemon import RECAP_CATCH_UP_JOB, RECAP_JOB, status
+from podcast.daemon.service import RECAP_CATCH_UP_JOB, RECAP_JOB, status
 from podcast.models import Paper, ShowNotes
-from podcast.pipeline import open_store, run_episode, run_recap
-from podcast.recap import Week, WeekPapers, default_week, group
-from podcast.write.recap import RecapBrief, TemplateRecapWriter
+from podcast.pipeline import run_episode, run_recap
+from podcast.store import open_store
+from podcast.models import Week, WeekPapers, default_week
+from podcast.select.cluster import group
+from podcast.write import RecapBrief
+from podcast.write.template import TemplateWriter
 
 from .conftest import FILE_SOURCE, OFFLINE_TTS, SHANGHAI, TAX_PROJECT
 from .fake_llm import completion
@@ -78,8 +81,8 @@ def offline_recap(week_show, tmp_path_factory):
 def test_offline_recap_groups_every_paper_of_the_week_once(offline_recap):
     config, result = offline_recap
     episode = result.episode
-    with open_store(config) as store:
-        dailies = [e for e in store.episodes() if Week.of(e.date) == Week(2026, 47)]
+    with open_store(config.state.dir) as store:
+        dailies = [e for e in store.episodes("daily") if Week.of(e.date) == Week(2026, 47)]
     week_ids = [paper.id for daily in sorted(dailies, key=lambda e: e.date) for paper in daily.papers]
     assert len(dailies) == 4 and len(week_ids) == 8
     assert episode.recap.week == "2026-W47" and [p.id for p in episode.papers] == week_ids
@@ -154,8 +157,8 @@ def test_a_second_recap_reuses_and_force_rebuilds(offline_recap):
     assert Path(rebuilt.audio).name == "2026-W47-recap-r2.mp3" and rebuilt.episode.guid == first.episode.guid
     parsed = feedparser.parse((config.publish.dir / "feed.xml").read_bytes())
     assert [e.id for e in parsed.entries].count(first.episode.guid) == 1
-    with open_store(config) as store:
-        assert [r.key for r in store.recaps()] == ["2026-W47"]
+    with open_store(config.state.dir) as store:
+        assert [r.key for r in store.episodes("recap")] == ["2026-W47"]
         assert len(store.broadcast_ids()) == 8  # a recap broadcasts nothing new
 
 
@@ -174,8 +177,8 @@ def test_an_empty_week_makes_no_recap_and_says_so(week_show, tmp_path, capsys, m
         main(["recap", "--week", "2026-W60", "-q"])
     assert exit.value.code == 2
     assert "2026 has no week 60" in capsys.readouterr().err
-    with open_store(config) as store:
-        assert store.recaps() == []
+    with open_store(config.state.dir) as store:
+        assert store.episodes("recap") == []
 
 
 # -- the model writes it --------------------------------------------------------------------------
@@ -292,13 +295,13 @@ def test_the_offline_trend_compares_with_the_weeks_before():
     week = WeekPapers(Week(2026, 47), tuple(PAPERS), {p.id: ShowNotes() for p in PAPERS},
                       (date(2026, 11, 16), date(2026, 11, 17)), earlier)
     brief = RecapBrief("en-US", "We fine-tune models for tax questions.", FRIDAY_1700, week)
-    text = TemplateRecapWriter(None).text(brief)
+    text = TemplateWriter(None).recap(brief)
     assert [t.name for t in text.themes] == ["reinforcement learning", "distillation", "retrieval"]
     assert text.trend.startswith("Of this week's 8 papers, reinforcement learning had the most: 3.")
     # distillation did not: 3 this week against 2 a week before
     assert text.trend.endswith("Against the 8 papers of the 4 weeks before, reinforcement learning and retrieval "
                                "clearly grew: directions worth following.")
-    first = TemplateRecapWriter(None).text(RecapBrief("en-US", "x", FRIDAY_1700, week.__class__(
+    first = TemplateWriter(None).recap(RecapBrief("en-US", "x", FRIDAY_1700, week.__class__(
         week.week, week.papers, week.notes, week.days, ())))
     assert "first week on record" in first.trend
 
@@ -321,8 +324,8 @@ def test_the_daemon_makes_the_recap_on_friday_and_catches_up(week_show, tmp_path
     with daemon(config, late) as instance:
         assert instance.scheduler.get_job(RECAP_JOB).next_run_time == FRIDAY_1700 + timedelta(days=7)
         run_job(instance, RECAP_CATCH_UP_JOB)  # started an hour late: the missed recap is made now
-    with open_store(config) as store:
-        assert [r.key for r in store.recaps()] == ["2026-W47"]
+    with open_store(config.state.dir) as store:
+        assert [r.key for r in store.episodes("recap")] == ["2026-W47"]
     with daemon(config, late) as instance:  # a restart makes nothing again
         assert instance.scheduler.get_job(RECAP_CATCH_UP_JOB) is None
     report = status(config, datetime(2026, 11, 23, 8, 0, tzinfo=SHANGHAI))

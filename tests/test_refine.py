@@ -5,8 +5,8 @@ from __future__ import annotations
 import json
 import logging
 
-from podcast.config import EmbeddingsConfig, RerankConfig, SelectionConfig
-from podcast.refine import open_refiners
+from podcast.select.refine import EmbeddingsConfig, RerankConfig, SelectionConfig
+from podcast.select.refine import open_refiners
 from podcast.select import Profile, select_papers
 
 from .conftest import TAX_PROJECT

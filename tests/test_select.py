@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from podcast.glossary import glossary, stem
+from podcast.select.glossary import glossary, stem
 from podcast.models import Paper
 from podcast.select import Profile, select_papers
 

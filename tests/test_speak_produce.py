@@ -6,13 +6,14 @@ import pytest
 from mutagen.id3 import ID3
 from mutagen.mp3 import MP3
 
-from podcast.audio import AudioSegment, decode_file, silence
-from podcast.config import TTSConfig
+from podcast.produce.audio import AudioSegment, decode_file, silence
+from podcast.speak.voices import TTSConfig
 from podcast.errors import SpeechError
 from podcast.produce import Music, Tags, produce_episode
-from podcast.speak import SpokenSection, assemble, chunk, resolve_voice, speak_script
+from podcast.models import SpokenSection
+from podcast.speak import assemble, chunk, resolve_voice, speak_script
 from podcast.speak.espeak import EspeakOptions
-from podcast.voices import Lexicon
+from podcast.speak.voices import Lexicon
 
 from .conftest import say
 from .conftest import espeak_speaker as speaker
@@ -106,7 +107,7 @@ def test_speak_script_gives_one_utterance_per_paragraph(sample_papers):
 
     picks = select_papers(sample_papers, Profile(TAX_PROJECT), 1).picks
     script = WRITERS.get("template")(NoOptions()).write(picks, Brief("zh-CN", "AI 论文早报", TAX_PROJECT, SATURDAY_MORNING))
-    spoken = speak_script(script, speaker("zh-CN"))
+    spoken, _, _ = speak_script(script, speaker("zh-CN"))
     assert [s.title for s in spoken] == [s.title for s in script.sections()]
     assert [len(s.parts) for s in spoken] == [len(s.parts) for s in script.sections()]
     assert all(part.audio.duration_seconds > 0.3 and part.cues for s in spoken for part in s.parts)

@@ -1,6 +1,6 @@
 """Speech-ready text: what a voice would read aloud wrongly never reaches it."""
 
-from podcast.speakable import speakable
+from podcast.write.speakable import speakable
 
 
 def test_markdown_emphasis_and_escaped_stars_are_removed():

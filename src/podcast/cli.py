@@ -23,11 +23,10 @@ from . import __version__, pipeline
 from .config import Config, load_config, locate_config
 from .errors import PodcastError
 from .i18n import counted
-from .models import Pick
+from .models import Pick, Week
 from .progress import Advance
-from .recap import Week
-from .speak.edge import available_voices
-from .voices import presets
+from .speak import ENGINES
+from .speak.voices import presets
 
 log = logging.getLogger("podcast")
 
@@ -87,7 +86,7 @@ def _parser() -> argparse.ArgumentParser:
     papers.set_defaults(handler=_papers)
 
     voices = commands.add_parser("voices", parents=[common], help="list the voices and presets",
-                                 description="List the voice presets and the edge-tts voices of a language.")
+                                 description="List the voice presets and the voices of each engine for a language.")
     voices.add_argument("--language", metavar="L", help="a locale or its start: zh, zh-CN, en (default: the show's)")
     voices.add_argument("--offline", action="store_true", help="show the bundled voice list instead of the live one")
     voices.set_defaults(handler=_voices)
@@ -116,7 +115,7 @@ def _parser() -> argparse.ArgumentParser:
 
 
 def _serve(args: argparse.Namespace, config: Config) -> int:
-    from .daemon import run_daemon
+    from .daemon.service import run_daemon
 
     schedule = config.schedule.enabled and not args.no_schedule
     what = f"building on \"{config.schedule.cron}\" ({config.show.timezone})" if schedule else "not building"
@@ -126,14 +125,14 @@ def _serve(args: argparse.Namespace, config: Config) -> int:
 
 
 def _play(args: argparse.Namespace, config: Config) -> int:
-    from .playback import play
+    from .daemon.playback import play
 
     day = args.date or datetime.now(config.show.zone).date()
     return play(config, day)
 
 
 def _status(args: argparse.Namespace, config: Config) -> int:
-    from .daemon import status
+    from .daemon.service import status
 
     report = status(config, datetime.now(config.show.zone))
     if args.json:
@@ -285,14 +284,22 @@ def _voices(args: argparse.Namespace, config: Config) -> int:
     prefix = args.language or config.show.language
     language = "zh-CN" if prefix.lower().startswith("zh") else "en-US" if prefix.lower().startswith("en") else prefix
     for name, preset in presets(language).items():
-        edge, offline = preset.get("edge", {}), preset.get("espeak", {})
-        second = f" + {edge['thoughts_voice']}" if edge.get("thoughts_voice") else ""
-        print(f"preset {name}: {preset.get('description', '')}\n  edge: {edge.get('voice', '?')}{second}, "
-              f"offline: {offline.get('voice', '?')}")
-    voices, live = available_voices(prefix, online=not args.offline)
-    print(f"edge-tts voices for {prefix} ({'live list' if live else 'bundled list, possibly out of date'}):")
-    for voice in voices:
-        print(f"  {voice.name:<36} {voice.gender:<7} {voice.traits}")
+        engines = []
+        for engine in ENGINES:
+            settings = preset.get(engine, {})
+            if settings:
+                second = f" + {settings['thoughts_voice']}" if settings.get("thoughts_voice") else ""
+                engines.append(f"{engine}: {settings.get('voice', '?')}{second}")
+        print(f"preset {name}: {preset.get('description', '')}\n  {', '.join(engines)}")
+    for engine in ENGINES.classes():
+        listed = engine.voices(prefix, online=not args.offline)
+        if listed is None:
+            continue
+        voices, live = listed
+        print(f"{engine.label or engine.name} voices for {prefix} "
+              f"({'live list' if live else 'bundled list, possibly out of date'}):")
+        for voice in voices:
+            print(f"  {voice.name:<36} {voice.gender:<7} {voice.traits}")
     return 0
 
 

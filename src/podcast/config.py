@@ -3,6 +3,10 @@
 The file is found from ``--config``, else ``$PODCAST_CONFIG``, else ``./podcast.toml``, else the
 built-in defaults apply. Relative paths in the file are relative to the file's folder. Any
 unknown key or bad value is a :class:`ConfigError` naming the file and the key.
+
+Each stage declares the settings it takes (``SelectionConfig`` in select, ``TTSConfig`` in
+speak, ...) and each backend its own ``Options``; this module composes them into one
+:class:`Config` and validates every table up front. The stages never import it.
 """
 
 from __future__ import annotations
@@ -16,12 +20,22 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from . import i18n
+from .daemon.cron import cron_trigger, update_frequency
 from .errors import ConfigError
+from .llm import LlmConfig
+from .models import ShowConfig
+from .produce import AudioConfig
+from .publish import TARGETS, PublishConfig
+from .publish.target import target_kind
+from .registry import BackendConfig, Registry
 from .schema import (
-    Context, between, check, clock_time, crontab, duration, email, fraction, http_url, one_of, parse_table,
-    positive_number, reject_unknown, seconds, subtable, timezone,
+    Context, between, check, clock_time, duration, parse_table, positive_number, reject_unknown, seconds, subtable,
 )
-from .voices import presets
+from .select.refine import SelectionConfig
+from .sources import SOURCES, SourceConfig
+from .speak import ENGINES, TTSConfig
+from .speak.voices import presets
+from .write import AUTO_WRITER, WRITERS
 
 CONFIG_FILE = "podcast.toml"
 ENV_VAR = "PODCAST_CONFIG"
@@ -33,7 +47,6 @@ DEFAULT_PROJECT = {
     "domain data, supervised fine-tuning and reinforcement learning, building evaluation sets, "
     "and deploying the model efficiently and safely.",
 }
-AUTO_WRITER = "auto"  # the llm writer when its API key is set, else the template writer
 
 # Without a config file: today's arXiv listings and Hugging Face's picks; when neither can be
 # reached (no network), the bundled sample papers.
@@ -48,24 +61,6 @@ DEFAULT_DESCRIPTION = {
 
 
 @dataclass(frozen=True)
-class ShowConfig:
-    title: str = ""
-    author: str = "podcast"
-    email: str = field(default="", metadata=check(email))
-    language: str = field(default="zh-CN", metadata=one_of(*i18n.LANGUAGES))
-    timezone: str = field(default="Asia/Shanghai", metadata=check(timezone))
-    max_papers: int = field(default=5, metadata=between(1, 10))
-    target_minutes: float = field(default=8.0, metadata=check(positive_number))
-    description: str = ""
-    #: the show's cover: a square PNG or JPEG, 1400-3000 px; unset: drawn from the title
-    artwork: Path | None = None
-
-    @property
-    def zone(self) -> ZoneInfo:
-        return ZoneInfo(self.timezone)
-
-
-@dataclass(frozen=True)
 class ListenerConfig:
     project: str = ""
     keywords: tuple[str, ...] = ()  # count extra when ranking
@@ -73,66 +68,17 @@ class ListenerConfig:
 
 
 @dataclass(frozen=True)
-class ModelEndpoint:
-    """An OpenAI-compatible API: its key comes from the environment variable named here."""
-
-    model: str
-    base_url: str = field(default="https://api.openai.com/v1", metadata=check(http_url))
-    api_key_env: str = "OPENAI_API_KEY"  # empty: the endpoint needs no key (a local server)
-    timeout: float = field(default=60.0, metadata=check(positive_number))
-
-
-@dataclass(frozen=True)
-class EmbeddingsConfig(ModelEndpoint):
-    weight: float = field(default=0.5, metadata=check(fraction))
-
-
-@dataclass(frozen=True)
-class RerankConfig(ModelEndpoint):
-    candidates: int = field(default=15, metadata=between(2, 40))
-
-
-@dataclass(frozen=True)
-class SelectionConfig:
-    on_empty: str = field(default="backlog", metadata=one_of("backlog", "skip"))
-    backlog_days: int = field(default=7, metadata=between(1, 60))
-    strict: bool = False  # one failing source fails the run
-    embeddings: EmbeddingsConfig | None = None
-    rerank: RerankConfig | None = None
-
-
-@dataclass(frozen=True)
-class LlmConfig:
-    """The OpenAI-compatible chat endpoint that writes the script."""
-
-    base_url: str = field(default="https://api.openai.com/v1", metadata=check(http_url))
-    model: str = "gpt-4o-mini"
-    api_key_env: str = "OPENAI_API_KEY"  # empty: the endpoint needs no key (Ollama, vLLM)
-    temperature: float = field(default=0.4, metadata=check(lambda v: _at_most(v, 2.0)))
-    timeout: float = field(default=90.0, metadata=check(positive_number))
-    max_retries: int = field(default=3, metadata=between(0, 10))
-    concurrency: int = field(default=4, metadata=between(1, 16))
-    json_mode: str = field(default="json_object", metadata=one_of("json_object", "json_schema"))
-    price_per_mtok_in: float = 0.0  # your price per million prompt tokens, for the cost line
-    price_per_mtok_out: float = 0.0
-
-    def key(self, env: Mapping[str, str]) -> str | None:
-        """The API key from the environment; a placeholder when none is needed; None if missing."""
-        if not self.api_key_env:
-            return "not-needed"
-        return env.get(self.api_key_env) or None
-
-
-def _at_most(value: float, most: float) -> None:
-    if not 0 <= value <= most:
-        raise ValueError(f"must be between 0 and {most:g}")
-
-
-@dataclass(frozen=True)
 class NetworkConfig:
     timeout: float = field(default=20.0, metadata=check(positive_number))
     retries: int = field(default=3, metadata=between(0, 10))
     cache_days: int = field(default=7, metadata=between(1, 60))
+
+
+def crontab(value: str) -> None:
+    try:
+        cron_trigger(value)
+    except (ValueError, TypeError) as exc:
+        raise ValueError(f"must be a crontab line of five fields, such as \"30 9 * * 1-5\" ({exc})") from None
 
 
 @dataclass(frozen=True)
@@ -154,6 +100,11 @@ class ScheduleConfig:
     def retry_seconds(self) -> float:
         return seconds(self.retry_delay)
 
+    @property
+    def frequency(self) -> tuple[str, str] | None:
+        """The schedule as the feed's ``podcast:updateFrequency``: a label and an RFC 5545 rule."""
+        return update_frequency(self.cron) if self.enabled else None
+
 
 @dataclass(frozen=True)
 class RecapConfig:
@@ -171,76 +122,6 @@ class PlaybackConfig:
     #: the player, {file} standing for the episode's MP3 (its URL when there is no local file);
     #: "": the first of mpv, ffplay, cvlc, mpg123 that is installed
     command: str = ""
-
-
-@dataclass(frozen=True)
-class BackendConfig:
-    """Which backend (``type``) and its own validated options object."""
-
-    type: str
-    options: Any
-
-
-@dataclass(frozen=True)
-class SourceConfig(BackendConfig):
-    fallback: bool = False  # read only when every other source failed
-
-
-@dataclass(frozen=True)
-class TTSConfig:
-    engine: str = "edge"  # neural voices; falls back to espeak when they cannot be reached
-    preset: str = "default"  # a voice preset of the show's language in voices/presets.toml
-    voice: str = ""  # the host voice; empty: the preset's
-    thoughts_voice: str = ""  # the voice of "my thoughts"; empty: the preset's; "none": the host's
-    concurrency: int = field(default=4, metadata=between(1, 8))
-    retries: int = field(default=4, metadata=between(0, 10))
-    fallback: str = field(default="offline", metadata=one_of("offline", "fail"))
-    #: engine name → its options from [tts.<engine>]; not a key of its own
-    engines: dict[str, Any] = field(default_factory=dict, metadata={"internal": True})
-
-
-@dataclass(frozen=True)
-class PauseConfig:
-    """Silences in the mix, in seconds; unset: the voice preset's."""
-
-    sentence: float | None = field(default=None, metadata=between(0, 5))  # sentences synthesised apart
-    paragraph: float | None = field(default=None, metadata=between(0, 5))
-    section: float | None = field(default=None, metadata=between(0, 10))  # after the greeting, before the closing
-    paper: float | None = field(default=None, metadata=between(0, 10))  # between papers, around the sting
-
-
-@dataclass(frozen=True)
-class AudioConfig:
-    loudness: float = field(default=-16.0, metadata=between(-30, -10))  # integrated, LUFS
-    true_peak: float = field(default=-1.0, metadata=between(-9, 0))  # dBTP, at most
-    bitrate: int = field(default=96, metadata=between(32, 320))  # kbit/s, constant
-    channels: int = field(default=1, metadata=between(1, 2))
-    quality: int = field(default=7, metadata=between(0, 9))  # LAME: 0 slowest and best, 9 fastest
-    music: bool = True  # false: no intro, sting or outro at all
-    intro: Path | None = None  # any file ffmpeg reads; unset: the show's own in voices/music
-    sting: Path | None = None
-    outro: Path | None = None
-    duck: float = field(default=15.0, metadata=between(12, 40))  # dB the intro drops under the voice
-    voice_entry: float = field(default=7.5, metadata=between(0, 60))  # seconds into the intro
-    pauses: PauseConfig = field(default_factory=PauseConfig)
-
-
-@dataclass(frozen=True)
-class PublishConfig:
-    #: "folder" (``dir``) or "s3://bucket/prefix" (S3-compatible object storage)
-    target: str = "folder"
-    dir: Path = Path("feed")
-    base_url: str = field(default="http://localhost:8000/", metadata=check(http_url))
-    #: how many of the newest episodes the feed and page list; older ones' files are removed
-    keep_episodes: int | None = field(default=None, metadata=between(1, 100_000))
-    #: an S3-compatible endpoint (MinIO, R2, OSS...); unset: AWS itself
-    endpoint_url: str | None = field(default=None, metadata=check(http_url))
-    region: str = ""  # unset: $AWS_DEFAULT_REGION, else us-east-1
-
-    @property
-    def kind(self) -> str:
-        """The target backend's name: the URL scheme of "s3://...", else the target itself."""
-        return self.target.split("://", 1)[0] if "://" in self.target else self.target
 
 
 @dataclass(frozen=True)
@@ -302,8 +183,6 @@ def load_config(path: Path | None, cwd: Path) -> Config:
 
 
 def _build(data: dict[str, Any], ctx: Context) -> Config:
-    from .publish import TARGETS
-
     known = ("show", "listener", "sources", "selection", "llm", "writer", "tts", "audio", "publish", "state",
              "network", "schedule", "playback", "recap")
     reject_unknown(data, known, "", ctx)
@@ -332,14 +211,7 @@ def _build(data: dict[str, Any], ctx: Context) -> Config:
         raise ctx.error("tts.preset", f"no such voice preset for {show.language}; choose one of: "
                         f"{', '.join(known_presets)}", tts.preset)
     audio = parse_table(AudioConfig, subtable(data, "audio", ctx), "audio", ctx)
-    publish = parse_table(PublishConfig, subtable(data, "publish", ctx), "publish", ctx)
-    if publish.kind not in TARGETS:
-        raise ctx.error(
-            "publish.target", 'unknown publish target; choose "folder" or "s3://bucket/prefix"', publish.target)
-    try:
-        TARGETS.get(publish.kind).check(publish)
-    except ValueError as exc:
-        raise ctx.error("publish.target", str(exc), publish.target) from None
+    publish = _publish(subtable(data, "publish", ctx), ctx)
     if not publish.base_url.endswith("/"):
         publish = dataclasses.replace(publish, base_url=publish.base_url + "/")
     state = parse_table(StateConfig, subtable(data, "state", ctx), "state", ctx)
@@ -351,9 +223,31 @@ def _build(data: dict[str, Any], ctx: Context) -> Config:
                   playback, recap)
 
 
-def _tts(table: dict[str, Any], ctx: Context) -> TTSConfig:
-    from .speak import ENGINES
+def _publish(table: dict[str, Any], ctx: Context) -> PublishConfig:
+    """[publish]: its own keys, and those of the targets (each checked by its target's Options;
+    the chosen target keeps its own)."""
+    target = table.get("target", PublishConfig.target)
+    kind = target_kind(target) if isinstance(target, str) else ""
+    if kind not in TARGETS:
+        examples = [f'"{TARGETS.get(name).example or name}"' for name in TARGETS]
+        choices = " or ".join(examples) if len(examples) < 3 else f"one of: {', '.join(examples)}"
+        raise ctx.error("publish.target", f"unknown publish target; choose {choices}", target)
+    options: dict[str, Any] = {}
+    for name in TARGETS:
+        own = {spec.name for spec in dataclasses.fields(TARGETS.get(name).Options)}
+        options[name] = parse_table(TARGETS.get(name).Options, {k: v for k, v in table.items() if k in own},
+                                    "publish", ctx)
+    backend_keys = {spec.name for name in TARGETS for spec in dataclasses.fields(TARGETS.get(name).Options)}
+    common = {k: v for k, v in table.items() if k not in backend_keys}
+    publish = parse_table(PublishConfig, common, "publish", ctx, extra_known=tuple(sorted(backend_keys)))
+    try:
+        TARGETS.get(kind).check(publish.target)
+    except ValueError as exc:
+        raise ctx.error("publish.target", str(exc), publish.target) from None
+    return dataclasses.replace(publish, options=options[kind])
 
+
+def _tts(table: dict[str, Any], ctx: Context) -> TTSConfig:
     table = dict(table)
     engines = {}
     for name in ENGINES:  # each engine's own keys live in [tts.<engine>]
@@ -368,17 +262,13 @@ def _tts(table: dict[str, Any], ctx: Context) -> TTSConfig:
 
 
 def _writer(table: dict[str, Any], ctx: Context) -> BackendConfig:
-    from .write import WRITERS
-
     if table.get("type", AUTO_WRITER) != AUTO_WRITER:
         return _backend(table, "type", WRITERS, "writer", ctx)
     reject_unknown(table, ("type",), "writer", ctx)
-    return BackendConfig(type=AUTO_WRITER, options=None)  # decided at run time, by the API key
+    return BackendConfig(type=AUTO_WRITER, options=None)  # decided at run time (a model needs its key)
 
 
 def _source(entry: dict[str, Any], where: str, ctx: Context) -> SourceConfig:
-    from .sources import SOURCES
-
     entry = dict(entry)
     fallback = entry.pop("fallback", False)
     if not isinstance(fallback, bool):
@@ -390,7 +280,7 @@ def _source(entry: dict[str, Any], where: str, ctx: Context) -> SourceConfig:
 def _backend(
     table: dict[str, Any],
     selector: str,
-    registry: Any,
+    registry: Registry[Any],
     where: str,
     ctx: Context,
     default: str | None = None,

@@ -2,13 +2,66 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import asdict, dataclass, field, fields, replace
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
+from zoneinfo import ZoneInfo
 
 from . import i18n
-from .normalize import arxiv_id, pdf_url
+from .schema import between, check, email, one_of, positive_number, timezone
+
+if TYPE_CHECKING:
+    from pydub import AudioSegment
+
+# New-style (2409.17581, with optional version) and old-style (cs/0102536) arXiv ids.
+_ARXIV_ID = re.compile(r"(\d{4}\.\d{4,5}|[a-z][a-z.-]*/\d{7})(v\d+)?", re.IGNORECASE)
+_ARXIV_LINK = re.compile(r"arxiv\.org/(?:abs|pdf|html)/([^\s?#]+?)(?:\.pdf)?/?(?:[?#]|$)", re.IGNORECASE)
+_OAI_ID = re.compile(r"^oai:arxiv\.org:(.+)$", re.IGNORECASE)
+
+
+@dataclass(frozen=True)
+class ShowConfig:
+    """The show itself ([show] in podcast.toml): what every stage and the feed say about it."""
+
+    title: str = ""
+    author: str = "podcast"
+    email: str = field(default="", metadata=check(email))
+    language: str = field(default="zh-CN", metadata=one_of(*i18n.LANGUAGES))
+    timezone: str = field(default="Asia/Shanghai", metadata=check(timezone))
+    max_papers: int = field(default=5, metadata=between(1, 10))
+    target_minutes: float = field(default=8.0, metadata=check(positive_number))
+    description: str = ""
+    #: the show's cover: a square PNG or JPEG, 1400-3000 px; unset: drawn from the title
+    artwork: Path | None = None
+
+    @property
+    def zone(self) -> ZoneInfo:
+        return ZoneInfo(self.timezone)
+
+
+def arxiv_id(text: str) -> str | None:
+    """The bare arXiv id (no version) in an id, an oai: guid or an arXiv link, else None."""
+    text = text.strip()
+    oai = _OAI_ID.match(text)
+    if oai:
+        text = oai.group(1)
+    link = _ARXIV_LINK.search(text)
+    if link:
+        text = link.group(1)
+    match = _ARXIV_ID.fullmatch(text)
+    return match.group(1) if match else None
+
+
+def abs_url(paper_id: str) -> str:
+    return f"https://arxiv.org/abs/{paper_id}"
+
+
+def pdf_url(paper_id: str) -> str:
+    # The API stopped sending pdf links for a while in 2025: build them from the id.
+    return f"https://arxiv.org/pdf/{paper_id}"
+
 
 
 def bare_id(paper_id: str) -> str:
@@ -233,6 +286,42 @@ class Chapter:
 
 
 @dataclass(frozen=True)
+class Pauses:
+    """Silences the production adds, in seconds."""
+
+    sentence: float = 0.25  # seconds, between sentences synthesised apart
+    part: float = 0.65  # between paragraphs
+    section: float = 1.3  # after the greeting and before the closing
+    paper: float = 1.3  # from one paper to the next, around the sting
+
+
+@dataclass(frozen=True)
+class Voice:
+    """One engine's settings for the show, the preset with the config's overrides applied."""
+
+    language: str
+    voice: str
+    thoughts_voice: str  # empty: the host voice says the thoughts too
+    units_per_minute: float
+    pauses: Pauses
+    options: Any  # the engine's Options, completed from the preset
+
+
+@dataclass(frozen=True)
+class Utterance:
+    """A paragraph spoken: its audio (or a file holding it) and when each of its sentences is said."""
+
+    audio: AudioSegment | Path
+    cues: tuple[Cue, ...]
+
+
+@dataclass(frozen=True)
+class SpokenSection:
+    title: str
+    parts: tuple[Utterance, ...]
+
+
+@dataclass(frozen=True)
 class ProducedAudio:
     """An encoded, tagged MP3 on local disk, not yet published."""
 
@@ -240,6 +329,64 @@ class ProducedAudio:
     duration: float
     chapters: tuple[Chapter, ...]
     cues: tuple[Cue, ...] = ()  # every sentence's time on the episode's timeline
+
+
+HISTORY_WEEKS = 4  # a recap's trend compares its week with this many before it
+
+
+@dataclass(frozen=True, order=True)
+class Week:
+    """An ISO week: Monday to Sunday, numbered as ISO 8601 numbers it ("2026-W47")."""
+
+    year: int
+    number: int
+
+    @classmethod
+    def parse(cls, text: str) -> Week:
+        match = re.fullmatch(r"(\d{4})-?W(\d{1,2})", text.strip(), re.IGNORECASE)
+        if not match:
+            raise ValueError(f"{text!r} is not a week of the form 2026-W47")
+        week = cls(int(match[1]), int(match[2]))
+        if not 1 <= week.number <= date(week.year, 12, 28).isocalendar().week:
+            raise ValueError(f"{week.year} has no week {week.number}")
+        return week
+
+    @classmethod
+    def of(cls, day: date) -> Week:
+        iso = day.isocalendar()
+        return cls(iso.year, iso.week)
+
+    @property
+    def first(self) -> date:
+        return date.fromisocalendar(self.year, self.number, 1)
+
+    @property
+    def last(self) -> date:
+        return self.first + timedelta(days=6)
+
+    def before(self, weeks: int = 1) -> Week:
+        return Week.of(self.first - timedelta(weeks=weeks))
+
+    def __str__(self) -> str:
+        return f"{self.year}-W{self.number:02d}"
+
+
+def default_week(today: date) -> Week:
+    """The week a recap made ``today`` covers: this one from Friday on (the recap's day), the
+    one before earlier in the week, when this one has barely started."""
+    week = Week.of(today)
+    return week if today.weekday() >= 4 else week.before()
+
+
+@dataclass(frozen=True)
+class WeekPapers:
+    """What was broadcast in a week, in broadcast order, with what the shows noted on each."""
+
+    week: Week
+    papers: tuple[Paper, ...]
+    notes: dict[str, ShowNotes]
+    days: tuple[date, ...]  # the days with an episode
+    earlier: tuple[Paper, ...]  # broadcast in the HISTORY_WEEKS before, for the trend
 
 
 @dataclass(frozen=True)
@@ -299,6 +446,10 @@ class Episode:
     def key(self) -> str:
         """What identifies it in the store: its day, or a recap's week."""
         return self.recap.week if self.recap else self.date.isoformat()
+
+    @property
+    def kind(self) -> str:
+        return "recap" if self.recap else "daily"
 
     @property
     def files(self) -> tuple[str, ...]:

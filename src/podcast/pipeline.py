@@ -1,54 +1,59 @@
-"""The stages strung together: sources → select → write → speak → produce → publish.
+"""The stages strung together, for every kind of episode: gather → select → write → speak →
+produce → publish.
 
-:func:`run_episode` makes the day's show from the sources, :func:`run_recap` the week's recap
-from what the days broadcast; :mod:`making` turns either into a published episode. The front
-ends (the CLI and the daemon) call these functions; nothing here prints, prompts or exits.
-Every failure is a PodcastError.
+An episode is made from a :class:`Plan`: the daily show (:class:`DailyPlan`: the sources' new
+papers, picked for the listeners' project) or the weekly recap (:class:`RecapPlan`: what the
+week's episodes broadcast, by theme). :func:`_make` takes any plan through the six stages, in
+order. The front ends (the CLI and the daemon) call :func:`run_episode`, :func:`run_recap`,
+:func:`preview` and :func:`rebuild_site`; nothing here prints, prompts or exits. Every failure
+is a PodcastError.
 """
 
 from __future__ import annotations
 
 import logging
 import shutil
+import tempfile
 import threading
-from collections.abc import Callable, Mapping, Sequence
+import uuid
+from abc import ABC, abstractmethod
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import date, datetime, timedelta
 from functools import partial
 from pathlib import Path
 
 from . import i18n
-from .config import AUTO_WRITER, BackendConfig, Config, SourceConfig
+from .config import Config
 from .errors import Interrupted, NothingToBroadcast, PodcastError
 from .http import HttpClient, HttpPolicy, ResponseCache
 from .i18n import counted
-from .models import Episode, Paper, Pick, Recap, Script
-from .making import Draft, EpisodeMaker, Written, load_artwork
-from .progress import NoProgress, Progress, Stoppable
-from .recap import Week, default_week, week_papers
-from .publish import (
-    FEED_NAME, PAGE_NAME, PENDING_NAME, PublishTarget, open_target, publish_cover, publish_site, recover,
+from .models import (
+    HISTORY_WEEKS, Episode, Paper, Pick, ProducedAudio, Recap, Script, ShowNotes, SpokenSection, Week, WeekPapers,
+    default_week,
 )
-from .refine import open_refiners
+from .produce import Music, Tags, pace, produce_episode
+from .produce.artwork import show_artwork
+from .progress import NoProgress, Progress, Stoppable
+from .publish import (
+    FEED_NAME, PAGE_NAME, PENDING_NAME, PublishTarget, Site, clear_pending, open_target, publish_cover,
+    make_site, publish_episode, publish_site, recover,
+)
+from .registry import BackendConfig
 from .select import Profile, select_papers
-from .sources import SOURCES, Gathered, Source, SourceReport, gather, open_sources
-from .sources.file import FileOptions
-from .speak import ENGINES
-from .schedule import build_lock, update_frequency
-from .store import Run, Store
-from .timing import Pace
-from .write import WRITERS, Brief, WriteContext, Writer, compose_script
-from .write.recap import RECAP_WRITERS, RecapBrief, RecapWriter, compose_recap
-from .write.template import TemplateWriter
+from .select.refine import open_refiners
+from .sources import SOURCES, Gathered, Source, SourceConfig, SourceReport, gather, open_sources
+from .speak import ENGINES, SpeakContext, Speaker, choose_speaker, speak_script
+from .speak.timing import Pace, clock
+from .store import STORE_NAME, Run, Store, build_lock, open_store
+from .write import AUTO_WRITER, WRITERS, Brief, RecapBrief, Writer, compose_script, open_writer
 
 log = logging.getLogger(__name__)
-
-STORE_NAME = "podcast.db"
 
 
 @dataclass(frozen=True)
 class RunResult:
-    episode: Episode | None  # None when the day was skipped
+    episode: Episode | None  # None when there is nothing to make (``skipped`` says why)
     reused: bool
     standins: tuple[str, ...]
     audio: str
@@ -58,19 +63,74 @@ class RunResult:
     from_backlog: bool = False
 
 
-def broadcast_moment(config: Config, day: date | None, now: datetime | None) -> datetime:
-    """The local time the show greets with: now, on ``day`` if one is given."""
-    now = (now or datetime.now(config.show.zone)).astimezone(config.show.zone)
-    return now if day is None else datetime.combine(day, now.timetz())
+@dataclass(frozen=True)
+class Build:
+    """What the stages of one build share."""
+
+    config: Config
+    store: Store
+    target: PublishTarget
+    env: Mapping[str, str]
+    progress: Stoppable
 
 
-def open_store(config: Config) -> Store:
-    return Store(config.state.dir / STORE_NAME)
+@dataclass(frozen=True)
+class Chosen:
+    """Stages 1-2: the papers an episode is about, or why there is no episode."""
+
+    papers: tuple[Paper, ...]
+    standins: tuple[str, ...] = ()  # the sources' stand-ins
+    skipped: str | None = None
+    from_backlog: bool = False
+    picks: tuple[Pick, ...] = ()  # a daily show's papers with their scores and topics
+    week: WeekPapers | None = None  # a recap's week
+
+
+@dataclass(frozen=True)
+class Written:
+    """Stage 3: a script and what the episode records besides it."""
+
+    script: Script
+    notes: dict[str, ShowNotes]  # by paper id
+    recap: Recap | None = None
+
+
+class Plan(ABC):
+    """One episode to make: which one, what it is about, and how its script is written."""
+
+    key: str  # in the store: the day, or the week
+    stem: str  # its files are episodes/<stem>.mp3 and so on
+    moment: datetime  # when it is made, in the show's time zone: its greeting
+    label: str = ""  # what the run log says before the outcome
+
+    @abstractmethod
+    def title(self, config: Config) -> str:
+        """The episode's title."""
+
+    @abstractmethod
+    def gather(self, build: Build) -> Gathered:
+        """Stage 1: the papers it may be about."""
+
+    @abstractmethod
+    def select(self, build: Build, gathered: Gathered) -> Chosen:
+        """Stage 2: the papers it is about, or why there is no episode."""
+
+    @abstractmethod
+    def write(self, build: Build, writer: Writer, chosen: Chosen, timing: Pace) -> Written:
+        """Stage 3: the script, sized for the voice and music that will carry it."""
+
+    def target_seconds(self, config: Config) -> float | None:
+        """The length the script is sized for, if any."""
+        return None
+
+
+# -- the daily show ------------------------------------------------------------------------------
 
 
 @dataclass(frozen=True)
 class Choice:
-    """Stages 1-2 for one day: what the sources offered and what was picked, and why."""
+    """Stages 1-2 for one day, as `podcast papers` shows them: what the sources offered, what
+    was picked and why, and what came next."""
 
     day: date
     picks: list[Pick]
@@ -82,42 +142,78 @@ class Choice:
     skipped: str | None = None  # why there is no episode today ([selection] on_empty = "skip")
 
 
-def open_http(config: Config, day: date) -> HttpClient:
+class DailyPlan(Plan):
+    """The day's show: the sources' new papers, the best for the listeners' project."""
+
+    def __init__(self, moment: datetime, record: bool = True) -> None:
+        self.moment = moment
+        self.day = moment.date()
+        self.key = self.stem = self.day.isoformat()
+        self.record = record  # remember what the sources offered (not in a preview)
+        self.sources: list[Source] = []
+
+    def title(self, config: Config) -> str:
+        show = config.show
+        return i18n.phrases(show.language).episode_title.format(
+            show=show.title, day=i18n.spoken_day(self.day, show.language))
+
+    def target_seconds(self, config: Config) -> float | None:
+        return config.show.target_minutes * 60
+
+    def gather(self, build: Build) -> Gathered:
+        config = build.config
+        self.sources = open_sources(config.sources, _open_http(config, self.day))
+        gathered = gather(self.sources, self.day, strict=config.selection.strict)
+        if self.record and not gathered.used_fallback:  # stand-in papers never make a backlog
+            build.store.remember_candidates(self.day, gathered.papers)
+        return gathered
+
+    def select(self, build: Build, gathered: Gathered) -> Chosen:
+        choice = self.choose(build, gathered)
+        return Chosen(tuple(pick.paper for pick in choice.picks), tuple(choice.standins), choice.skipped,
+                      choice.from_backlog, tuple(choice.picks))
+
+    def choose(self, build: Build, gathered: Gathered) -> Choice:
+        """Select, from the backlog of recent days when nothing new came in; raises
+        NothingToBroadcast when there is nothing at all."""
+        config, store, day = build.config, build.store, self.day
+        listener = config.listener
+        select = partial(select_papers, profile=Profile(listener.project, listener.keywords, listener.exclude),
+                         limit=config.show.max_papers, already_broadcast=store.broadcast_ids(other_than=day),
+                         language=config.show.language, refiners=open_refiners(config.selection, build.env))
+        selection, from_backlog = select(gathered.papers), False
+        standins = _source_standins(self.sources, gathered)
+        if not selection.picks:
+            why = _nothing_new(day, gathered)
+            if config.selection.on_empty == "skip":
+                log.info("%s; no episode today (on_empty = \"skip\").", why)
+                return Choice(day, [], [], selection.excluded, gathered.reports, False, standins, why)
+            days = config.selection.backlog_days
+            selection, from_backlog = select(store.backlog(day - timedelta(days=days), day)), True
+            if not selection.picks:
+                raise NothingToBroadcast(f"{why}, and nothing unbroadcast from the {days} days before")
+            log.info("%s; taking the best of the last %d days instead.", why, days)
+        log.info("Picked %s: %s.", counted(len(selection.picks), "paper"),
+                 ", ".join(p.paper.id for p in selection.picks))
+        return Choice(day, selection.picks, selection.ranked, selection.excluded, gathered.reports,
+                      from_backlog, standins)
+
+    def write(self, build: Build, writer: Writer, chosen: Chosen, timing: Pace) -> Written:
+        config = build.config
+        show = config.show
+        brief = Brief(show.language, show.title, config.listener.project, self.moment)
+        frame = compose_script([], [], brief)
+        units = timing.paper_budget(show.target_minutes * 60, len(chosen.picks), frame)
+        script = writer.write(chosen.picks, replace(brief, paper_units=units))
+        log.info("Wrote the script: %s, %d characters.", counted(len(script.segments), "paper"),
+                 len(script.text()))
+        return Written(script, {segment.paper_id: segment.notes for segment in script.segments})
+
+
+def _open_http(config: Config, day: date) -> HttpClient:
     policy = HttpPolicy(timeout=config.network.timeout, retries=config.network.retries)
     cache = ResponseCache(config.state.dir / "cache" / "http", day, config.network.cache_days)
     return HttpClient(policy, cache)
-
-
-def choose_papers(
-    config: Config, day: date, store: Store, env: Mapping[str, str] = {}, record: bool = True
-) -> Choice:
-    """Gather, remember what was offered, and select; from the backlog of recent days when
-    nothing new came in. Raises NothingToBroadcast when there is nothing at all."""
-    sources = open_sources(config.sources, open_http(config, day))
-    gathered = gather(sources, day, strict=config.selection.strict)
-    if record and not gathered.used_fallback:  # stand-in papers never make a backlog
-        store.remember_candidates(day, gathered.papers)
-    broadcast = store.broadcast_ids(other_than=day)
-    profile = Profile(config.listener.project, config.listener.keywords, config.listener.exclude)
-    refiners = open_refiners(config.selection, env)
-    select = partial(select_papers, profile=profile, limit=config.show.max_papers,
-                     already_broadcast=broadcast, language=config.show.language, refiners=refiners)
-    selection, from_backlog = select(gathered.papers), False
-    standins = _source_standins(sources, gathered)
-    if not selection.picks:
-        why = _nothing_new(day, gathered)
-        if config.selection.on_empty == "skip":
-            log.info("%s; no episode today (on_empty = \"skip\").", why)
-            return Choice(day, [], [], selection.excluded, gathered.reports, False, standins, why)
-        days = config.selection.backlog_days
-        selection, from_backlog = select(store.backlog(day - timedelta(days=days), day)), True
-        if not selection.picks:
-            raise NothingToBroadcast(f"{why}, and nothing unbroadcast from the {days} days before")
-        log.info("%s; taking the best of the last %d days instead.", why, days)
-    log.info("Picked %s: %s.", counted(len(selection.picks), "paper"),
-             ", ".join(p.paper.id for p in selection.picks))
-    return Choice(day, selection.picks, selection.ranked, selection.excluded, gathered.reports,
-                  from_backlog, standins)
 
 
 def _nothing_new(day: date, gathered: Gathered) -> str:
@@ -137,15 +233,180 @@ def _source_standins(sources: Sequence[Source], gathered: Gathered) -> list[str]
     return standins
 
 
-def preview(
-    config: Config, day: date | None = None, now: datetime | None = None, env: Mapping[str, str] = {}
-) -> Choice:
-    """What ``run`` would broadcast, without recording anything."""
-    moment = broadcast_moment(config, day, now)
-    path = config.state.dir / STORE_NAME
-    # Before the first episode there is no store yet, and a preview should not create one.
-    with Store(path if path.exists() else Path(":memory:")) as store:
-        return choose_papers(config, moment.date(), store, env, record=False)
+# -- the weekly recap ----------------------------------------------------------------------------
+
+
+class RecapPlan(Plan):
+    """The week's recap: the papers its daily episodes broadcast, by theme, in a bonus episode."""
+
+    def __init__(self, week: Week, moment: datetime) -> None:
+        self.week, self.moment = week, moment
+        self.key = str(week)
+        self.stem = f"{week}-recap"
+        self.label = f"weekly recap {week}: "
+        self.material = WeekPapers(week, (), {}, (), ())
+
+    def title(self, config: Config) -> str:
+        show = config.show
+        span = i18n.week_span(self.week.first, self.week.last, show.language)
+        return i18n.recap_phrases(show.language).title.format(show=show.title, span=span)
+
+    def gather(self, build: Build) -> Gathered:
+        self.material = _week_papers(build.store, self.week)
+        return Gathered(list(self.material.papers), [])
+
+    def select(self, build: Build, gathered: Gathered) -> Chosen:
+        week = self.material
+        if not week.papers:
+            span = i18n.week_span(self.week.first, self.week.last, "en-US")
+            return Chosen((), skipped=f"no episodes in {self.week} ({span}), so nothing to recap")
+        log.info("Recapping %s: %s from %s.", self.week, counted(len(week.papers), "paper"),
+                 counted(len(week.days), "episode"))
+        return Chosen(week.papers, week=week)
+
+    def write(self, build: Build, writer: Writer, chosen: Chosen, timing: Pace) -> Written:
+        config, week = build.config, chosen.week
+        assert week is not None
+        script, text = writer.write_recap(RecapBrief(config.show.language, config.listener.project, self.moment, week))
+        log.info("Grouped the week into %s: %s.", counted(len(text.themes), "theme"),
+                 "; ".join(f"{t.name} ({len(t.paper_ids)})" for t in text.themes))
+        return Written(script, week.notes, Recap(str(self.week), text.themes, text.trend, text.advice))
+
+
+def _week_papers(store: Store, week: Week) -> WeekPapers:
+    """What the daily episodes of ``week`` broadcast, in broadcast order, with their notes; and
+    what the weeks before broadcast, for the trend."""
+    papers: list[Paper] = []
+    notes: dict[str, ShowNotes] = {}
+    days: list[date] = []
+    earlier: list[Paper] = []
+    since = week.before(HISTORY_WEEKS).first
+    for episode in sorted(store.episodes("daily"), key=lambda e: e.date):
+        if week.first <= episode.date <= week.last:
+            days.append(episode.date)
+            for paper in episode.papers:
+                if paper.id not in notes:
+                    papers.append(paper)
+                    notes[paper.id] = episode.notes.get(paper.id, ShowNotes())
+        elif since <= episode.date < week.first:
+            earlier.extend(episode.papers)
+    return WeekPapers(week, tuple(papers), notes, tuple(days), tuple(earlier))
+
+
+# -- one episode of any kind, through the six stages ---------------------------------------------
+
+
+def _make(build: Build, plan: Plan, force: bool) -> RunResult:
+    """Make and publish ``plan``'s episode, or reuse the one published already (unless ``force``,
+    which rebuilds it under a new file name)."""
+    config, store, target = build.config, build.store, build.target
+    _recover(build)
+    previous = store.episode(plan.key)
+    if previous and not force:
+        log.info("%s is already published; reusing it.", _what(plan))
+        _publish_site(build, plan.moment)
+        return _result(previous, True, (), target)
+
+    gathered = plan.gather(build)  # 1
+    chosen = plan.select(build, gathered)  # 2
+    if chosen.skipped:
+        return RunResult(None, False, chosen.standins, "", target.location(FEED_NAME), target.location(PAGE_NAME),
+                         skipped=chosen.skipped)
+
+    writer, writer_missing = open_writer(config.writer, config.llm, build.env, config.state.dir / "cache" / "llm")
+    language = config.show.language
+    context = SpeakContext(config.state.dir / "cache" / "tts", build.env, config.tts.concurrency, config.tts.retries)
+    # known before writing: the script is sized for the voice that will read it
+    speaker, voice_problem = choose_speaker(config.tts, language, context, config.audio.pauses)
+    music = Music.load(config.audio)
+    build.progress.check()
+    written = plan.write(build, writer, chosen, pace(speaker.settings, music))  # 3
+    _log_estimate(written.script, speaker, music, plan.target_seconds(config))
+
+    spoken, speaker, voice_failure = speak_script(written.script, speaker, build.progress,  # 4
+                                                  config.tts, config.audio.pauses)
+    voice_problem = voice_problem or voice_failure
+
+    with tempfile.TemporaryDirectory(prefix="episode-", dir=config.state.dir) as work:
+        audio = _produce(build, plan, chosen, written, spoken, music, speaker, Path(work))  # 5
+        log.info("Produced %s (estimated %s for the %s).", clock(audio.duration),
+                 clock(pace(speaker.settings, music).estimate(written.script)), speaker.describe())
+        episode = _publish(build, plan, previous, chosen, written, audio, writer, voice_problem)  # 6
+
+    return replace(_result(episode, False, _standins(chosen, writer, writer_missing, speaker, voice_problem), target),
+                   from_backlog=chosen.from_backlog)
+
+
+def _log_estimate(script: Script, speaker: Speaker, music: Music, target: float | None) -> None:
+    estimate = pace(speaker.settings, music).estimate(script)
+    log.info("Estimated length %s%s.", clock(estimate), f" (target {clock(target)})" if target else "")
+
+
+def _produce(build: Build, plan: Plan, chosen: Chosen, written: Written, spoken: list[SpokenSection],
+             music: Music, speaker: Speaker, work: Path) -> ProducedAudio:
+    """Stage 5: the episode's MP3 in ``work``, mixed, mastered and tagged."""
+    config = build.config
+    show = config.show
+    listing = "; ".join(written.notes.get(p.id, ShowNotes()).title or p.title_for(show.language)
+                        for p in chosen.papers)
+    tags = Tags(plan.title(config), show.author, show.title, plan.moment.date(), show.language, listing,
+                written.script.text(), _artwork(config))
+    with build.progress.task("Producing", len(spoken)) as advance:
+        return produce_episode(spoken, work / "episode.mp3", tags, music, advance, speaker.settings.pauses,
+                               config.audio)
+
+
+def _publish(build: Build, plan: Plan, previous: Episode | None, chosen: Chosen, written: Written,
+             audio: ProducedAudio, writer: Writer, voice_problem: str | None) -> Episode:
+    """Stage 6: the episode's files onto the target, then its record in the store, then the page
+    and the feed."""
+    config, store, target = build.config, build.store, build.target
+    show = config.show
+    journal = config.state.dir / PENDING_NAME
+    record = Episode(
+        date=plan.moment.date(),
+        guid=previous.guid if previous else str(uuid.uuid4()),
+        title=plan.title(config),
+        audio_name="", audio_bytes=0, duration=0.0, transcript_name="", chapters=(),
+        papers=chosen.papers,
+        published_at=plan.moment,
+        revision=previous.revision + 1 if previous else 1,
+        language=show.language,
+        notes=written.notes,
+        usage=writer.usage,
+        voice_note=i18n.phrases(show.language).offline_voice.format(reason=voice_problem) if voice_problem else "",
+        recap=written.recap,
+    )
+    site = make_site(target.url, show, _artwork(config), config.schedule.frequency)
+    episode = publish_episode(target, site, journal, plan.stem, record, audio, written.script.text())
+    store.save_episode(episode)
+    clear_pending(journal)
+    log.info("Published %s.", target.location(episode.audio_name))
+    _publish_site(build, plan.moment)
+    return episode
+
+
+def _standins(chosen: Chosen, writer: Writer, writer_missing: str | None, speaker: Speaker,
+              voice_problem: str | None) -> tuple[str, ...]:
+    """The 'offline stand-ins' line: what stood in for the real sources, writer and voice, and why."""
+    named = []
+    for standin, why in ((writer.standin(), writer_missing), (speaker.standin(), voice_problem)):
+        if standin:
+            named.append(f"{standin} ({why})" if why else standin)
+    return (*chosen.standins, *named)
+
+
+def _what(plan: Plan) -> str:
+    return f"The recap of {plan.key}" if isinstance(plan, RecapPlan) else f"The episode for {plan.key}"
+
+
+# -- the front ends' entry points ----------------------------------------------------------------
+
+
+def broadcast_moment(config: Config, day: date | None, now: datetime | None) -> datetime:
+    """The local time the show greets with: now, on ``day`` if one is given."""
+    now = (now or datetime.now(config.show.zone)).astimezone(config.show.zone)
+    return now if day is None else datetime.combine(day, now.timetz())
 
 
 def run_episode(
@@ -167,69 +428,8 @@ def run_episode(
     next step with Interrupted, as long as nothing has been published yet. Every attempt is
     recorded in the store for `podcast status`.
     """
-    moment = broadcast_moment(config, day, now)
-    return _attempt(config, moment.date(), wait, "",
-                    lambda: _run_episode(config, moment, force, progress or NoProgress(), env, stop))
-
-
-def _attempt(config: Config, day: date, wait: bool, label: str, build: Callable[[], RunResult]) -> RunResult:
-    """``build()`` under the show's build lock, its outcome recorded in the store's run log."""
-    on_wait = partial(log.info, "Another build of this show is running (%s); waiting for it to finish.")
-    with build_lock(config).acquire(wait, on_wait):
-        started = datetime.now(config.show.zone)
-        try:
-            result = build()
-        except PodcastError as exc:
-            outcome = "interrupted" if isinstance(exc, Interrupted) else "failed"
-            _record(config, Run(day, started, datetime.now(config.show.zone), outcome, label + str(exc)))
-            raise
-        outcome = "skipped" if result.episode is None else "reused" if result.reused else "published"
-        message = label + (result.skipped or "") if label or result.skipped else ""
-        _record(config, Run(day, started, datetime.now(config.show.zone), outcome, message.rstrip(": ")))
-    return result
-
-
-def _record(config: Config, run: Run) -> None:
-    try:
-        with open_store(config) as store:
-            store.record_run(run)
-    except PodcastError as exc:  # the run's own outcome matters more than its log entry
-        # after a failure it most likely failed the same way (a full disk), and the run's error says so
-        (log.debug if run.outcome in ("failed", "interrupted") else log.warning)("Could not record the run: %s", exc)
-
-
-def _run_episode(config: Config, moment: datetime, force: bool, progress: Progress, env: Mapping[str, str],
-                 stop: threading.Event | None) -> RunResult:
-    target = open_target(config.publish)
-    with open_store(config) as store:
-        _recover(config, target, store)
-        previous = store.episode(moment.date())
-        if previous and not force:
-            log.info("The episode for %s is already published; reusing it.", moment.date())
-            _publish_site(config, target, store, moment)
-            return _result(previous, True, (), target)
-        choice = choose_papers(config, moment.date(), store, env)
-        if choice.skipped:
-            return RunResult(None, False, tuple(choice.standins), "", target.location(FEED_NAME),
-                             target.location(PAGE_NAME), skipped=choice.skipped)
-        writer, opened = open_writer(config, env)
-        show = config.show
-        picks = choice.picks
-        draft = Draft(
-            stem=moment.date().isoformat(),
-            title=i18n.phrases(show.language).episode_title.format(
-                show=show.title, day=i18n.spoken_day(moment.date(), show.language)),
-            papers=tuple(pick.paper for pick in picks),
-            write=lambda timing: Written.daily(_write(writer, picks, config, moment, timing)),
-            writer=writer,
-            writer_standin=opened,
-            standins=tuple(choice.standins),
-            target_seconds=show.target_minutes * 60,
-        )
-        episode, standins = EpisodeMaker(config, target, store, Stoppable(progress, stop), env).make(
-            moment, previous, draft)
-        _publish_site(config, target, store, moment)
-    return replace(_result(episode, False, standins, target), from_backlog=choice.from_backlog)
+    plan = DailyPlan(broadcast_moment(config, day, now))
+    return _attempt(config, plan, wait, force, progress, env, stop)
 
 
 def run_recap(
@@ -248,89 +448,57 @@ def run_recap(
     recap already published is reused unless ``force``. Shares the build lock and the run log
     with :func:`run_episode`."""
     moment = (now or datetime.now(config.show.zone)).astimezone(config.show.zone)
-    week = week or default_week(moment.date())
-    return _attempt(config, moment.date(), wait, f"weekly recap {week}: ",
-                    lambda: _run_recap(config, week, moment, force, progress or NoProgress(), env, stop))
+    plan = RecapPlan(week or default_week(moment.date()), moment)
+    return _attempt(config, plan, wait, force, progress, env, stop)
 
 
-def _run_recap(config: Config, week: Week, moment: datetime, force: bool, progress: Progress,
-               env: Mapping[str, str], stop: threading.Event | None) -> RunResult:
-    target = open_target(config.publish)
-    show = config.show
-    with open_store(config) as store:
-        _recover(config, target, store)
-        previous = store.recap(str(week))
-        if previous and not force:
-            log.info("The recap of %s is already published; reusing it.", week)
-            _publish_site(config, target, store, moment)
-            return _result(previous, True, (), target)
-        material = week_papers(store, week)
-        if not material.papers:
-            span = i18n.week_span(week.first, week.last, "en-US")
-            return RunResult(None, False, (), "", target.location(FEED_NAME), target.location(PAGE_NAME),
-                             skipped=f"no episodes in {week} ({span}), so nothing to recap")
-        log.info("Recapping %s: %s from %s.", week, counted(len(material.papers), "paper"),
-                 counted(len(material.days), "episode"))
-        writer, opened = open_recap_writer(config, env)
-        brief = RecapBrief(show.language, config.listener.project, moment, material)
-
-        def write(timing: Pace) -> Written:
-            text = writer.text(brief)
-            log.info("Grouped the week into %s: %s.", counted(len(text.themes), "theme"),
-                     "; ".join(f"{t.name} ({len(t.paper_ids)})" for t in text.themes))
-            return Written(compose_recap(text, brief), material.notes, Recap(str(week), text.themes, text.trend,
-                                                                              text.advice))
-
-        words = i18n.recap_phrases(show.language)
-        draft = Draft(
-            stem=f"{week}-recap",
-            title=words.title.format(show=show.title, span=i18n.week_span(week.first, week.last, show.language)),
-            papers=material.papers,
-            write=write,
-            writer=writer,
-            writer_standin=opened,
-        )
-        episode, standins = EpisodeMaker(config, target, store, Stoppable(progress, stop), env).make(
-            moment, previous, draft)
-        _publish_site(config, target, store, moment)
-    return _result(episode, False, standins, target)
+def _attempt(config: Config, plan: Plan, wait: bool, force: bool, progress: Progress | None,
+             env: Mapping[str, str], stop: threading.Event | None) -> RunResult:
+    """``plan`` made under the show's build lock, its outcome recorded in the store's run log."""
+    on_wait = partial(log.info, "Another build of this show is running (%s); waiting for it to finish.")
+    day = plan.moment.date()
+    with build_lock(config.state.dir).acquire(wait, on_wait):
+        started = datetime.now(config.show.zone)
+        try:
+            with open_store(config.state.dir) as store:
+                build = Build(config, store, open_target(config.publish), env, Stoppable(progress or NoProgress(), stop))
+                result = _make(build, plan, force)
+        except PodcastError as exc:
+            outcome = "interrupted" if isinstance(exc, Interrupted) else "failed"
+            _record(config, Run(day, started, datetime.now(config.show.zone), outcome, plan.label + str(exc)))
+            raise
+        outcome = "skipped" if result.episode is None else "reused" if result.reused else "published"
+        message = plan.label + (result.skipped or "") if plan.label or result.skipped else ""
+        _record(config, Run(day, started, datetime.now(config.show.zone), outcome, message.rstrip(": ")))
+    return result
 
 
-def open_recap_writer(config: Config, env: Mapping[str, str]) -> tuple[RecapWriter, str | None]:
-    """The model writes the recap when [writer] lets the llm writer write and its key is set;
-    the template recap writer otherwise."""
-    context = WriteContext(config.llm, env, config.state.dir / "cache" / "llm")
-    if config.writer.type in (AUTO_WRITER, "llm") and config.llm.key(env) is not None:
-        return RECAP_WRITERS.get("llm")(None, context), None
-    writer = RECAP_WRITERS.get("template")(None, context)
-    missing = config.writer.type in (AUTO_WRITER, "llm")
-    return writer, f"template recap writer (no ${config.llm.api_key_env})" if missing else writer.standin()
+def _record(config: Config, run: Run) -> None:
+    try:
+        with open_store(config.state.dir) as store:
+            store.record_run(run)
+    except PodcastError as exc:  # the run's own outcome matters more than its log entry
+        # after a failure it most likely failed the same way (a full disk), and the run's error says so
+        (log.debug if run.outcome in ("failed", "interrupted") else log.warning)("Could not record the run: %s", exc)
 
 
-def open_writer(config: Config, env: Mapping[str, str]) -> tuple[Writer, str | None]:
-    """The configured writer, and how to name it in the stand-ins line when it is not the one
-    asked for: the llm writer needs its API key, else the template writes."""
-    context = WriteContext(config.llm, env, config.state.dir / "cache" / "llm")
-    kind = config.writer.type
-    if kind in (AUTO_WRITER, "llm"):
-        if config.llm.key(env) is None:
-            if kind == "llm":
-                log.warning('[writer] type = "llm" but $%s is not set; the template writes the script.',
-                            config.llm.api_key_env)
-            return TemplateWriter(None, context), f"template script writer (no ${config.llm.api_key_env})"
-        return WRITERS.get("llm")(None, context), None
-    return WRITERS.get(kind)(config.writer.options, context), None
+def choose_papers(config: Config, day: date, store: Store, env: Mapping[str, str] = {},
+                  record: bool = True) -> Choice:
+    """Stages 1-2 of the day's show: gather, remember what was offered (``record``), select."""
+    plan = DailyPlan(datetime.combine(day, datetime.min.time(), config.show.zone), record)
+    build = Build(config, store, open_target(config.publish), env, Stoppable(NoProgress(), None))
+    return plan.choose(build, plan.gather(build))
 
 
-def _write(writer: Writer, picks: list[Pick], config: Config, moment: datetime, timing: Pace) -> Script:
-    """Stage 3, sized so the episode lasts about [show] target_minutes."""
-    show = config.show
-    brief = Brief(show.language, show.title, config.listener.project, moment)
-    frame = compose_script([], [], brief)
-    units = timing.paper_budget(show.target_minutes * 60, len(picks), frame)
-    script = writer.write(picks, replace(brief, paper_units=units))
-    log.info("Wrote the script: %s, %d characters.", counted(len(script.segments), "paper"), len(script.text()))
-    return script
+def preview(
+    config: Config, day: date | None = None, now: datetime | None = None, env: Mapping[str, str] = {}
+) -> Choice:
+    """What ``run`` would broadcast, without recording anything."""
+    moment = broadcast_moment(config, day, now)
+    path = config.state.dir / STORE_NAME
+    # Before the first episode there is no store yet, and a preview should not create one.
+    with Store(path if path.exists() else Path(":memory:")) as store:
+        return choose_papers(config, moment.date(), store, env, record=False)
 
 
 def rebuild_site(config: Config, now: datetime | None = None) -> tuple[int, str, str]:
@@ -338,27 +506,61 @@ def rebuild_site(config: Config, now: datetime | None = None) -> tuple[int, str,
     Under the build lock: a build starting meanwhile sweeps the target's temporary files."""
     target = open_target(config.publish)
     on_wait = partial(log.info, "A build of this show is running (%s); waiting for it to finish.")
-    with build_lock(config).acquire(True, on_wait), open_store(config) as store:
-        listed = _publish_site(config, target, store, now or datetime.now(config.show.zone))
+    with build_lock(config.state.dir).acquire(True, on_wait), open_store(config.state.dir) as store:
+        build = Build(config, store, target, {}, Stoppable(NoProgress(), None))
+        listed = _publish_site(build, now or datetime.now(config.show.zone))
     return listed, target.location(FEED_NAME), target.location(PAGE_NAME)
 
 
-def _recover(config: Config, target: PublishTarget, store: Store) -> None:
+def offline(config: Config) -> Config:
+    """``config`` with every backend that needs the network swapped for its offline stand-in."""
+    sources = tuple(s for s in config.sources if SOURCES.get(s.type).offline and not s.fallback)
+    source = SOURCES.stand_in()
+    writer = config.writer
+    if writer.type == AUTO_WRITER or not WRITERS.get(writer.type).offline:
+        stand_in = WRITERS.stand_in()
+        writer = BackendConfig(stand_in.name, stand_in.Options())
+    tts = config.tts
+    if not ENGINES.get(tts.engine).offline:
+        tts = replace(tts, engine=ENGINES.stand_in().name)
+    return replace(
+        config,
+        sources=sources or (SourceConfig(source.name, source.Options()),),
+        selection=replace(config.selection, embeddings=None, rerank=None),
+        writer=writer,
+        tts=tts,
+    )
+
+
+# -- shared by every build -----------------------------------------------------------------------
+
+
+def _recover(build: Build) -> None:
     """Clear what a build that stopped half-way left: its work folders, its temporary files and
     the files it published without recording them. Under the build lock, so none is in use."""
-    for work in config.state.dir.glob("episode-*"):
+    state = build.config.state.dir
+    for work in state.glob("episode-*"):
         shutil.rmtree(work, ignore_errors=True)
-    recorded = {name for episode in store.episodes() + store.recaps() for name in episode.files}
-    recover(target, config.state.dir / PENDING_NAME, recorded)
+    recorded = {name for episode in build.store.episodes() for name in episode.files}
+    recover(build.target, state / PENDING_NAME, recorded)
 
 
-def _publish_site(config: Config, target: PublishTarget, store: Store, now: datetime) -> int:
+def _site(build: Build) -> Site:
+    config = build.config
+    return publish_cover(build.target, config.show, _artwork(config), config.schedule.frequency)
+
+
+def _publish_site(build: Build, now: datetime) -> int:
     """The page and the feed for every episode in the store; the number of episodes listed."""
-    site = publish_cover(target, config.show, load_artwork(config), update_frequency(config))
-    episodes = sorted(store.episodes() + store.recaps(), key=lambda e: e.published_at, reverse=True)
-    removed = publish_site(target, site, episodes, now)
-    store.mark_removed(removed)
+    episodes = build.store.episodes()
+    removed = publish_site(build.target, _site(build), episodes, now)
+    build.store.mark_removed(removed)
     return sum(1 for e in episodes if not e.removed) - len(removed)
+
+
+def _artwork(config: Config) -> tuple[bytes, str]:
+    show = config.show
+    return show_artwork(show.artwork, show.title, show.author, config.state.dir / "cache")
 
 
 def _result(episode: Episode, reused: bool, standins: tuple[str, ...], target: PublishTarget) -> RunResult:
@@ -369,22 +571,4 @@ def _result(episode: Episode, reused: bool, standins: tuple[str, ...], target: P
         audio=target.location(episode.audio_name),
         feed=target.location(FEED_NAME),
         page=target.location(PAGE_NAME),
-    )
-
-
-def offline(config: Config) -> Config:
-    """``config`` with every backend that needs the network swapped for its offline stand-in."""
-    sources = tuple(s for s in config.sources if SOURCES.get(s.type).offline and not s.fallback)
-    writer = config.writer
-    if writer.type == AUTO_WRITER or not WRITERS.get(writer.type).offline:
-        writer = BackendConfig("template", WRITERS.get("template").Options())
-    tts = config.tts
-    if not ENGINES.get(tts.engine).offline:
-        tts = replace(tts, engine="espeak")
-    return replace(
-        config,
-        sources=sources or (SourceConfig("file", FileOptions()),),
-        selection=replace(config.selection, embeddings=None, rerank=None),
-        writer=writer,
-        tts=tts,
     )

@@ -1,4 +1,12 @@
-"""Name → class registries for backends (paper sources, writers, TTS engines, publish targets)."""
+"""Backends (paper sources, script writers, TTS engines, publish targets): one class each, found
+by name in a registry of their kind.
+
+Every backend declares what the rest of the program needs to know about it, so that the core
+never names one: the keys it takes (``Options``, a dataclass validated when podcast.toml is
+read), whether it works without a network (``offline``), and whether it is the one that stands
+in for the others of its kind when they cannot work (``stands_in``: the sample papers, the
+template writer, the offline voice).
+"""
 
 from __future__ import annotations
 
@@ -8,21 +16,28 @@ from typing import Any, ClassVar, Generic, TypeVar
 
 from .errors import ConfigError
 
-T = TypeVar("T", bound=type)
-
 
 @dataclass(frozen=True)
 class NoOptions:
     """Options of a backend that takes none."""
 
 
+@dataclass(frozen=True)
+class BackendConfig:
+    """Which backend (``type``) and its own validated options object."""
+
+    type: str
+    options: Any
+
+
 class Backend:
     """What every backend has: the name it is registered under, the dataclass of the config keys
-    it takes (validated when podcast.toml is read), and whether it works without a network."""
+    it takes, whether it works without a network, and whether it stands in for the others."""
 
     name: ClassVar[str]
     Options: ClassVar[type] = NoOptions
     offline: ClassVar[bool] = False
+    stands_in: ClassVar[bool] = False  # the offline stand-in of its kind (one per registry)
 
     def __init__(self, options: Any) -> None:
         self.options = options
@@ -32,15 +47,18 @@ class Backend:
         return None
 
 
-class Registry(Generic[T]):
+B = TypeVar("B", bound=type[Backend])
+
+
+class Registry(Generic[B]):
     """Backends of one kind, by the name a config file uses for them."""
 
     def __init__(self, kind: str) -> None:
         self.kind = kind
-        self._classes: dict[str, T] = {}
+        self._classes: dict[str, B] = {}
 
-    def register(self, name: str) -> Callable[[T], T]:
-        def add(cls: T) -> T:
+    def register(self, name: str) -> Callable[[B], B]:
+        def add(cls: B) -> B:
             if name in self._classes:
                 raise ValueError(f"{self.kind} {name!r} is registered twice")
             cls.name = name
@@ -49,7 +67,11 @@ class Registry(Generic[T]):
 
         return add
 
-    def get(self, name: str) -> T:
+    def unregister(self, name: str) -> None:
+        """Forget a backend (tests that register one of their own take it out again)."""
+        self._classes.pop(name, None)
+
+    def get(self, name: str) -> B:
         try:
             return self._classes[name]
         except KeyError:
@@ -57,8 +79,18 @@ class Registry(Generic[T]):
                 f"unknown {self.kind} {name!r}; choose one of: {', '.join(self.names())}"
             ) from None
 
+    def stand_in(self) -> B:
+        """The backend that stands in for the others of this kind when they cannot work."""
+        found = [cls for cls in self._classes.values() if cls.stands_in]
+        if len(found) != 1:
+            raise RuntimeError(f"{len(found)} {self.kind}s declare stands_in; one must")  # a bug
+        return found[0]
+
     def names(self) -> list[str]:
         return sorted(self._classes)
+
+    def classes(self) -> list[B]:
+        return [self._classes[name] for name in self.names()]
 
     def __contains__(self, name: object) -> bool:
         return name in self._classes

@@ -83,15 +83,6 @@ def duration(value: str) -> None:
     seconds(value)
 
 
-def crontab(value: str) -> None:
-    from .schedule import cron_trigger
-
-    try:
-        cron_trigger(value)
-    except (ValueError, TypeError) as exc:
-        raise ValueError(f"must be a crontab line of five fields, such as \"30 9 * * 1-5\" ({exc})") from None
-
-
 def clock_time(value: str) -> None:
     if value and not re.fullmatch(r"([01]?\d|2[0-3]):[0-5]\d", value):
         raise ValueError('must be a time of day such as "10:00", or "" for none')

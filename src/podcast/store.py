@@ -1,24 +1,33 @@
-"""The state database (SQLite): every published episode and which papers went out on which day.
+"""The state folder: the database (SQLite) of every published episode, of every kind, and of
+which papers went out on which day; and the OS locks that keep one build (and one scheduling
+daemon) per show.
 
-It is what makes papers never repeat, makes a second run on the same day reuse its episode, and
-lets the feed be rebuilt from scratch.
+The database is what makes papers never repeat, makes a second run on the same day reuse its
+episode, and lets the feed be rebuilt from scratch.
 """
 
 from __future__ import annotations
 
+import fcntl
 import json
+import logging
+import os
 import sqlite3
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import date, datetime
 from pathlib import Path
 from types import TracebackType
+from typing import IO
 
-from .errors import StoreError
+from .errors import Busy, StoreError
 from .models import Chapter, Episode, Paper, Recap, ShowNotes
 
-SCHEMA_VERSION = 8
+log = logging.getLogger(__name__)
+
+STORE_NAME = "podcast.db"
+SCHEMA_VERSION = 9
 _SCHEMA_1 = """
 CREATE TABLE episodes (
     day TEXT PRIMARY KEY,
@@ -102,10 +111,64 @@ CREATE TABLE recaps (
     recap TEXT NOT NULL
 );
 """
+# One table for the episodes of every kind, keyed by day ("2026-11-21") or ISO week ("2026-W47"),
+# with the recap's themes on a recap. Both kinds move over as they were; the run log and the
+# candidates stay. Only daily episodes broadcast papers.
+_COLUMNS = ("guid, revision, title, language, audio_name, audio_bytes, duration, transcript_name, chapters, papers, "
+            "published_at, notes, usage, captions, voice_note, chapters_name, page_name, removed")
+_SCHEMA_9 = f"""
+CREATE TABLE episodes_9 (
+    key TEXT PRIMARY KEY,
+    kind TEXT NOT NULL CHECK (kind IN ('daily', 'recap')),
+    day TEXT NOT NULL,
+    guid TEXT NOT NULL UNIQUE,
+    revision INTEGER NOT NULL,
+    title TEXT NOT NULL,
+    language TEXT NOT NULL,
+    audio_name TEXT NOT NULL,
+    audio_bytes INTEGER NOT NULL,
+    duration REAL NOT NULL,
+    transcript_name TEXT NOT NULL,
+    chapters TEXT NOT NULL,
+    papers TEXT NOT NULL,
+    published_at TEXT NOT NULL,
+    notes TEXT NOT NULL,
+    usage TEXT NOT NULL,
+    captions TEXT NOT NULL,
+    voice_note TEXT NOT NULL,
+    chapters_name TEXT NOT NULL,
+    page_name TEXT NOT NULL,
+    removed INTEGER NOT NULL DEFAULT 0,
+    recap TEXT
+);
+INSERT INTO episodes_9 (key, kind, day, {_COLUMNS}, recap)
+    SELECT day, 'daily', day, {_COLUMNS}, NULL FROM episodes;
+INSERT INTO episodes_9 (key, kind, day, {_COLUMNS}, recap)
+    SELECT week, 'recap', day, {_COLUMNS}, recap FROM recaps;
+CREATE TABLE broadcasts_9 (
+    paper_id TEXT NOT NULL,
+    day TEXT NOT NULL REFERENCES episodes(key) ON DELETE CASCADE,
+    position INTEGER NOT NULL,
+    PRIMARY KEY (paper_id, day)
+);
+INSERT INTO broadcasts_9 SELECT paper_id, day, position FROM broadcasts;
+DROP TABLE broadcasts;
+DROP TABLE episodes;
+DROP TABLE recaps;
+ALTER TABLE episodes_9 RENAME TO episodes;
+ALTER TABLE broadcasts_9 RENAME TO broadcasts;
+CREATE INDEX broadcasts_by_paper ON broadcasts(paper_id);
+CREATE INDEX episodes_by_kind ON episodes(kind, published_at);
+"""
 # version → what brings the previous one to it
 _MIGRATIONS = {1: _SCHEMA_1, 2: _SCHEMA_2, 3: _SCHEMA_3, 4: _SCHEMA_4, 5: _SCHEMA_5, 6: _SCHEMA_6, 7: _SCHEMA_7,
-               8: _SCHEMA_8}
+               8: _SCHEMA_8, 9: _SCHEMA_9}
 KEEP_RUNS = 500  # the run log keeps this many of the latest
+
+
+def open_store(state_dir: Path) -> Store:
+    """The show's state database in its state folder, created or migrated as needed."""
+    return Store(state_dir / STORE_NAME)
 
 
 class Store:
@@ -130,10 +193,24 @@ class Store:
         version = self._db.execute("PRAGMA user_version").fetchone()[0]
         if version > SCHEMA_VERSION:
             raise StoreError(f"{self.path}: made by a newer version of podcast (schema {version})")
+        if version == SCHEMA_VERSION:
+            return
+        # Tables are rebuilt with their rows: foreign keys stay off until the new ones stand
+        # (dropping the old episodes would otherwise delete every broadcast). Each step commits
+        # with its version, so a migration killed half-way starts again from the last one done.
+        self._db.execute("PRAGMA foreign_keys = OFF")
         for step in range(version + 1, SCHEMA_VERSION + 1):
-            with self._db:
-                self._db.executescript(_MIGRATIONS[step])
-                self._db.execute(f"PRAGMA user_version = {step}")
+            self._db.execute("BEGIN IMMEDIATE")  # another process opening the store waits here
+            try:
+                if self._db.execute("PRAGMA user_version").fetchone()[0] < step:  # not done meanwhile
+                    for statement in _statements(_MIGRATIONS[step]):
+                        self._db.execute(statement)
+                    self._db.execute(f"PRAGMA user_version = {step}")
+            except BaseException:
+                self._db.rollback()
+                raise
+            self._db.commit()
+        self._db.execute("PRAGMA foreign_keys = ON")
 
     @contextmanager
     def _errors(self) -> Iterator[None]:
@@ -142,15 +219,18 @@ class Store:
         except sqlite3.Error as exc:
             raise StoreError(f"{self.path}: state database error: {exc}") from exc
 
-    def episode(self, day: date) -> Episode | None:
+    def episode(self, key: date | str) -> Episode | None:
+        """The episode of a day (a date or "2026-11-21") or a recap's week ("2026-W47")."""
         with self._errors():
-            row = self._db.execute("SELECT * FROM episodes WHERE day = ?", (day.isoformat(),)).fetchone()
+            row = self._db.execute("SELECT * FROM episodes WHERE key = ?", (str(key),)).fetchone()
             return _episode(row) if row else None
 
-    def episodes(self) -> list[Episode]:
-        """All episodes, newest first."""
+    def episodes(self, kind: str | None = None) -> list[Episode]:
+        """All episodes (of one ``kind``: "daily" or "recap"), the latest published first."""
         with self._errors():
-            rows = self._db.execute("SELECT * FROM episodes ORDER BY day DESC").fetchall()
+            rows = self._db.execute(
+                "SELECT * FROM episodes" + (" WHERE kind = ?" if kind else "") + " ORDER BY published_at DESC, key DESC",
+                (kind,) if kind else ()).fetchall()
             return [_episode(row) for row in rows]
 
     def broadcast_ids(self, other_than: date | None = None) -> set[str]:
@@ -183,46 +263,24 @@ class Store:
             return [Paper.from_dict(json.loads(row["paper"])) for row in rows]
 
     def save_episode(self, episode: Episode) -> None:
-        """Record ``episode`` and its papers, replacing an earlier one of the same day."""
-        day = episode.date.isoformat()
+        """Record ``episode``, replacing an earlier one of the same day or week; a daily
+        episode's papers count as broadcast on its day (a recap's were already)."""
         with self._errors(), self._db:
-            self._db.execute("DELETE FROM episodes WHERE day = ?", (day,))
-            self._insert("episodes", _columns(episode))
-            self._db.executemany(
-                "INSERT INTO broadcasts VALUES (?, ?, ?)",
-                [(paper.id, day, position) for position, paper in enumerate(episode.papers, start=1)],
-            )
-
-    def recap(self, week: str) -> Episode | None:
-        with self._errors():
-            row = self._db.execute("SELECT * FROM recaps WHERE week = ?", (week,)).fetchone()
-            return _episode(row) if row else None
-
-    def recaps(self) -> list[Episode]:
-        """All weekly recaps, newest first."""
-        with self._errors():
-            return [_episode(row) for row in self._db.execute("SELECT * FROM recaps ORDER BY week DESC")]
-
-    def save_recap(self, episode: Episode) -> None:
-        """Record a weekly recap, replacing an earlier one of the same week (its papers stay
-        as broadcast as they were)."""
-        assert episode.recap is not None
-        with self._errors(), self._db:
-            self._db.execute("DELETE FROM recaps WHERE week = ?", (episode.recap.week,))
-            self._insert("recaps", {"week": episode.recap.week, **_columns(episode),
-                                    "recap": json.dumps(episode.recap.to_dict(), ensure_ascii=False)})
-
-    def _insert(self, table: str, columns: dict[str, object]) -> None:
-        self._db.execute(f"INSERT INTO {table} ({', '.join(columns)}) VALUES ({', '.join('?' * len(columns))})",
-                         tuple(columns.values()))
+            self._db.execute("DELETE FROM episodes WHERE key = ?", (episode.key,))
+            columns = {"key": episode.key, "kind": episode.kind, **_columns(episode)}
+            self._db.execute(f"INSERT INTO episodes ({', '.join(columns)}) VALUES ({', '.join('?' * len(columns))})",
+                             tuple(columns.values()))
+            if episode.recap is None:
+                self._db.executemany(
+                    "INSERT INTO broadcasts VALUES (?, ?, ?)",
+                    [(paper.id, episode.key, position) for position, paper in enumerate(episode.papers, start=1)],
+                )
 
     def mark_removed(self, episodes: Sequence[Episode]) -> None:
         """Record that these episodes' files were removed (they stay in the store: the papers
         stay broadcast and the episode numbers stay as they were)."""
         with self._errors(), self._db:
-            for episode in episodes:
-                table, key = ("recaps", "week") if episode.recap else ("episodes", "day")
-                self._db.execute(f"UPDATE {table} SET removed = 1 WHERE {key} = ?", (episode.key,))
+            self._db.executemany("UPDATE episodes SET removed = 1 WHERE key = ?", [(e.key,) for e in episodes])
 
     def record_run(self, run: Run) -> None:
         with self._errors(), self._db:
@@ -266,7 +324,6 @@ class Run:
 
 
 def _columns(episode: Episode) -> dict[str, object]:
-    """The columns daily episodes and recaps share."""
     return {
         "day": episode.date.isoformat(), "guid": episode.guid, "revision": episode.revision,
         "title": episode.title, "language": episode.language, "audio_name": episode.audio_name,
@@ -281,6 +338,7 @@ def _columns(episode: Episode) -> dict[str, object]:
         "voice_note": episode.voice_note,
         "chapters_name": episode.chapters_name,
         "page_name": episode.page_name,
+        "recap": json.dumps(episode.recap.to_dict(), ensure_ascii=False) if episode.recap else None,
     }
 
 
@@ -305,5 +363,84 @@ def _episode(data: sqlite3.Row) -> Episode:
         chapters_name=data["chapters_name"],
         page_name=data["page_name"],
         removed=bool(data["removed"]),
-        recap=Recap.from_dict(json.loads(data["recap"])) if "recap" in data.keys() else None,
+        recap=Recap.from_dict(json.loads(data["recap"])) if data["recap"] else None,
     )
+
+
+def _statements(script: str) -> list[str]:
+    """The statements of a migration script, to run inside one transaction (executescript
+    would commit first)."""
+    statements, current = [], ""
+    for line in script.splitlines(keepends=True):
+        current += line
+        if sqlite3.complete_statement(current):
+            statements.append(current.strip())
+            current = ""
+    return [statement for statement in statements if statement]
+
+
+class FileLock:
+    """An exclusive OS lock (flock) on a file holding who has it. The OS releases it when the
+    holder exits, however it exits: a killed build never leaves the show locked."""
+
+    def __init__(self, path: Path, what: str) -> None:
+        self.path, self.what = path, what
+        self._file = None
+
+    def holder(self) -> str | None:
+        """Who holds the lock ("pid 123 since 09:30:00"), or None when nobody does."""
+        try:
+            with self.path.open("r") as probe:
+                try:
+                    fcntl.flock(probe, fcntl.LOCK_SH | fcntl.LOCK_NB)
+                except BlockingIOError:
+                    return probe.read().strip() or "another process"
+                return None
+        except FileNotFoundError:
+            return None
+
+    def acquire(self, wait: bool = True, on_wait: Callable[[str], None] | None = None) -> FileLock:
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        handle = self.path.open("a+")
+        try:
+            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            handle.seek(0)
+            holder = handle.read().strip() or "another process"
+            if not wait:
+                handle.close()
+                raise Busy(f"{self.path}: {self.what} is already running ({holder})") from None
+            if on_wait:
+                on_wait(holder)
+            fcntl.flock(handle, fcntl.LOCK_EX)
+        note = f"pid {os.getpid()} since {datetime.now().astimezone():%Y-%m-%d %H:%M:%S %z}\n"
+        try:  # unbuffered: a note that cannot be written (a full disk) leaves nothing to flush later
+            os.ftruncate(handle.fileno(), 0)
+            os.write(handle.fileno(), note.encode())
+        except OSError as exc:  # the lock holds all the same; only `podcast status` misses who holds it
+            log.debug("Could not note the holder in %s: %s", self.path, exc.strerror)
+        self._file = handle
+        return self
+
+    def release(self) -> None:
+        if self._file:
+            self._file.truncate(0)
+            fcntl.flock(self._file, fcntl.LOCK_UN)
+            self._file.close()
+            self._file = None
+
+    def __enter__(self) -> FileLock:
+        return self.acquire() if self._file is None else self
+
+    def __exit__(self, kind: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None) -> None:
+        self.release()
+
+
+def build_lock(state_dir: Path) -> FileLock:
+    """Held while an episode is built: by the daemon or by `podcast run`, never both."""
+    return FileLock(state_dir / "build.lock", "a build of this show")
+
+
+def daemon_lock(state_dir: Path) -> FileLock:
+    """Held for the life of `podcast serve` with its schedule: one scheduler per show."""
+    return FileLock(state_dir / "daemon.lock", "a scheduling `podcast serve` for this show")

@@ -11,149 +11,108 @@ scheme of ``[publish] target``.
 
 from __future__ import annotations
 
-import hashlib
 import json
 import logging
 import os
-from abc import ABC, abstractmethod
-from collections.abc import Callable, Collection, Sequence
-from dataclasses import dataclass
+from collections.abc import Collection, Sequence
+from dataclasses import dataclass, replace
 from datetime import datetime
 from pathlib import Path
-from typing import ClassVar
-from urllib.parse import quote
 
-from ..config import PublishConfig, ShowConfig
 from ..errors import PublishError
 from ..i18n import counted
-from ..models import Episode
-from ..registry import Registry
+from ..models import Episode, ProducedAudio, ShowConfig
+from ..speak.captions import render_chapters, render_html_transcript, render_srt, render_vtt
+from . import folder as _folder  # noqa: F401  (registers the built-in backends)
+from . import s3 as _s3  # noqa: F401
 from .feed import render_feed
-from .page import render_page
+from .page import render_episode_page, render_page
+from .site import Site, make_site
+from .target import EPISODES_DIR, FEED_NAME, PAGE_NAME, TARGETS, PublishConfig, PublishTarget, open_target
+
+__all__ = ["EPISODE_FILES", "FEED_NAME", "PAGE_NAME", "PENDING_NAME", "TARGETS", "EpisodeFiles", "PublishConfig",
+           "PublishTarget", "Site", "clear_pending", "free_stem", "make_site", "note_pending", "open_target", "publish_cover",
+           "publish_episode", "publish_site", "recover"]
 
 log = logging.getLogger(__name__)
 
-FEED_NAME = "feed.xml"
-PAGE_NAME = "index.html"
-EPISODES_DIR = "episodes"
 PENDING_NAME = "publishing.json"  # in the state folder: what a build is publishing, until it is recorded
-# what an episode publishes under one stem
+# Every file an episode publishes under its stem: the one list of them.
 EPISODE_FILES = (".mp3", ".txt", ".vtt", ".srt", ".chapters.json", ".transcript.html", ".html")
 
-TYPES = {
-    ".mp3": "audio/mpeg",
-    ".xml": "application/rss+xml; charset=utf-8",
-    ".html": "text/html; charset=utf-8",
-    ".txt": "text/plain; charset=utf-8",
-    ".vtt": "text/vtt; charset=utf-8",
-    ".srt": "application/x-subrip; charset=utf-8",
-    ".json": "application/json; charset=utf-8",
-    ".png": "image/png",
-    ".jpg": "image/jpeg",
-}
-CORS = (".vtt", ".srt", ".json", ".txt", ".xml")  # read by web players on other origins
-CHANGING = (FEED_NAME, PAGE_NAME)  # rewritten on every episode; every other name keeps its bytes
+
+@dataclass(frozen=True)
+class EpisodeFiles:
+    """The names of an episode's files: ``<stem>`` and one of :data:`EPISODE_FILES` each."""
+
+    stem: str  # "episodes/2026-11-21", "episodes/2026-W47-recap-r2"
+
+    def name(self, suffix: str) -> str:
+        assert suffix in EPISODE_FILES, suffix
+        return self.stem + suffix
+
+    def names(self) -> tuple[str, ...]:
+        return tuple(self.stem + suffix for suffix in EPISODE_FILES)
 
 
-def media_type(name: str) -> str:
-    return TYPES.get(Path(name).suffix.lower(), "application/octet-stream")
-
-
-def cache_control(name: str) -> str:
-    """Caches revalidate the feed and the page; every other published file never changes."""
-    return "no-cache" if name in CHANGING else "public, max-age=31536000, immutable"
-
-
-class PublishTarget(ABC):
-    name: ClassVar[str]
-
-    def __init__(self, config: PublishConfig) -> None:
-        self.config = config
-
-    @classmethod  # noqa: B027  (a default: most targets need no check)
-    def check(cls, config: PublishConfig) -> None:
-        """Raise ValueError saying what is wrong when ``config`` cannot name a target of this kind."""
-
-    @abstractmethod
-    def exists(self, name: str) -> bool:
-        """Whether ``name`` (a relative path such as episodes/x.mp3) is already published."""
-
-    @abstractmethod
-    def add(self, name: str, source: Path | bytes) -> None:
-        """Publish a new file; raises PublishError if ``name`` exists: published bytes never change."""
-
-    @abstractmethod
-    def replace(self, name: str, data: bytes) -> None:
-        """Publish ``data`` as ``name``, atomically replacing what was there."""
-
-    def replace_all(self, files: Sequence[tuple[str, bytes]]) -> None:
-        """:meth:`replace` each (name, data) in order. A target that can writes them all before
-        replacing any, so that a failure (a full disk) leaves every one as it was."""
-        for name, data in files:
-            self.replace(name, data)
-
-    @abstractmethod
-    def remove(self, names: Sequence[str]) -> None:
-        """Delete these files; names already gone are no error."""
-
-    def sweep(self) -> None:  # noqa: B027  (a default: most targets write nothing temporary)
-        """Remove what writes that never finished left (a build killed half-way). Called only
-        under the show's build lock, when nothing else writes to the target."""
-
-    @abstractmethod
-    def location(self, name: str) -> str:
-        """Where a person finds ``name`` (a local path or a URL), for messages."""
-
-    def url(self, name: str) -> str:
-        return self.config.base_url + quote(name)
-
-
-TARGETS: Registry[type[PublishTarget]] = Registry("publish target")
-
-
-def open_target(config: PublishConfig) -> PublishTarget:
-    return TARGETS.get(config.kind)(config)
-
-
-def free_stem(target: PublishTarget, day: str, revision: int) -> str:
-    """``episodes/<day>`` for the first take, ``episodes/<day>-r2`` and on for rebuilds,
+def free_stem(target: PublishTarget, name: str, revision: int) -> str:
+    """``episodes/<name>`` for the first take, ``episodes/<name>-r2`` and on for rebuilds,
     skipping any name that is already taken."""
     while True:
-        stem = f"{EPISODES_DIR}/{day}" + (f"-r{revision}" if revision > 1 else "")
+        stem = f"{EPISODES_DIR}/{name}" + (f"-r{revision}" if revision > 1 else "")
         if not any(target.exists(stem + suffix) for suffix in EPISODE_FILES):
             return stem
         revision += 1
 
 
-@dataclass(frozen=True)
-class Site:
-    """What every page and the feed share: the show, its published cover and its URLs."""
-
-    show: ShowConfig
-    url_for: Callable[[str], str]  # a published name → its absolute URL
-    cover: str  # the cover's published name
-    cover_type: str
-    frequency: tuple[str, str] | None = None  # podcast:updateFrequency: label, RFC 5545 rule
-
-    @property
-    def feed_url(self) -> str:
-        return self.url_for(FEED_NAME)
-
-    def download_name(self, episode: Episode) -> str:
-        """A file name a person recognises in their downloads folder."""
-        name = f"{self.show.title} {episode.key}" + (f" r{episode.revision}" if episode.revision > 1 else "")
-        return "".join("_" if c in '\\/:*?"<>|' or ord(c) < 32 else c for c in name) + ".mp3"
-
-
 def publish_cover(target: PublishTarget, show: ShowConfig, artwork: tuple[bytes, str],
                   frequency: tuple[str, str] | None = None) -> Site:
-    """Publish the show's cover under a name made from its bytes (a new cover is a new name: the
-    old one's bytes never change) and return the :class:`Site` it belongs to."""
-    data, mime = artwork
-    name = f"cover-{hashlib.sha256(data).hexdigest()[:12]}{'.png' if mime == 'image/png' else '.jpg'}"
-    if not target.exists(name):
-        target.add(name, data)
-    return Site(show, target.url, name, mime, frequency)
+    """Publish the show's cover under a name made from its bytes and return the :class:`Site`
+    it belongs to."""
+    site = make_site(target.url, show, artwork, frequency)
+    _add_cover(target, site)
+    return site
+
+
+def _add_cover(target: PublishTarget, site: Site) -> None:
+    if not target.exists(site.cover):
+        target.add(site.cover, site.cover_data)
+
+
+def publish_episode(target: PublishTarget, site: Site, journal: Path, stem: str, record: Episode,
+                    audio: ProducedAudio, transcript: str) -> Episode:
+    """Add every file of an episode to ``target``: the MP3, the transcript as text, WebVTT, SRT
+    and a web page, the chapters, and last the episode's page (after the show's cover it
+    shows). Under the first free name for ``stem`` (a rebuild goes under "-r2"), each noted in
+    ``journal`` before the first is added; ``stem`` is the day or "2026-W47-recap". Returns ``record`` with its files, size, duration
+    and chapters."""
+    files = EpisodeFiles(free_stem(target, stem, record.revision))
+    note_pending(journal, files.names())
+    title, language = record.title, record.language
+    target.add(files.name(".mp3"), audio.path)
+    target.add(files.name(".txt"), transcript.encode("utf-8"))
+    target.add(files.name(".vtt"), render_vtt(audio.cues).encode("utf-8"))
+    target.add(files.name(".srt"), render_srt(audio.cues).encode("utf-8"))
+    target.add(files.name(".transcript.html"),
+               render_html_transcript(audio.cues, audio.chapters, title, language).encode("utf-8"))
+    target.add(files.name(".chapters.json"),
+               render_chapters(audio.chapters, title, site.show.title).encode("utf-8"))
+    episode = replace(
+        record,
+        audio_name=files.name(".mp3"),
+        audio_bytes=audio.path.stat().st_size,
+        duration=audio.duration,
+        chapters=audio.chapters,
+        transcript_name=files.name(".txt"),
+        captions=(files.name(".vtt"), files.name(".srt"), files.name(".transcript.html")),
+        chapters_name=files.name(".chapters.json"),
+        page_name=files.name(".html"),
+    )
+    _add_cover(target, site)
+    target.add(episode.page_name, render_episode_page(site, episode, audio.cues))
+    log.info("Added the %d files of the episode to %s.", len(EPISODE_FILES), target.location(files.stem + "*"))
+    return episode
+
 
 
 def publish_site(target: PublishTarget, site: Site, episodes: Sequence[Episode], now: datetime) -> list[Episode]:
@@ -221,7 +180,3 @@ def recover(target: PublishTarget, journal: Path, recorded: Collection[str]) -> 
             leftover.unlink(missing_ok=True)
     except (PublishError, OSError) as exc:  # tidying up; the build itself can still succeed
         log.warning("Could not clear what a build that stopped half-way left: %s", exc)
-
-
-from . import folder as _folder  # noqa: E402,F401  (registers the built-in backends)
-from . import s3 as _s3  # noqa: E402,F401

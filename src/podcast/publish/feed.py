@@ -10,13 +10,10 @@ from collections.abc import Callable, Sequence
 from datetime import datetime
 from email.utils import format_datetime
 from html import escape
-from typing import TYPE_CHECKING
 
 from .. import i18n
 from ..models import Episode, Paper, ShowNotes
-
-if TYPE_CHECKING:
-    from . import Site
+from .site import Site
 
 ITUNES = "http://www.itunes.com/dtds/podcast-1.0.dtd"
 CONTENT = "http://purl.org/rss/1.0/modules/content/"

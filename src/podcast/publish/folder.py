@@ -10,7 +10,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from ..errors import PublishError
-from . import EPISODES_DIR, TARGETS, TYPES, PublishTarget
+from .target import EPISODES_DIR, TARGETS, TYPES, PublishTarget
 
 # what _write_temporary names its files: "." + the published name + "." + mkstemp's 8 characters
 _TEMPORARY = re.compile(r"\..+(?:" + "|".join(re.escape(suffix) for suffix in TYPES) + r")\.[a-z0-9_]{8}")
@@ -18,6 +18,10 @@ _TEMPORARY = re.compile(r"\..+(?:" + "|".join(re.escape(suffix) for suffix in TY
 
 @TARGETS.register("folder")
 class FolderTarget(PublishTarget):
+    """Writes into [publish] dir."""
+
+    example = "folder"
+
     @property
     def root(self) -> Path:
         return self.config.dir

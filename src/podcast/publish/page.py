@@ -13,17 +13,14 @@ import base64
 import hashlib
 from collections.abc import Sequence
 from html import escape
-from typing import TYPE_CHECKING
 
 import segno
 
 from .. import i18n
-from ..captions import by_chapter
+from ..speak.captions import by_chapter
 from ..models import Chapter, Cue, Episode
 from .feed import notes_html
-
-if TYPE_CHECKING:
-    from . import Site
+from .site import Site
 
 _STYLE = """
 :root{color-scheme:light dark;--fg:#1d1d1f;--bg:#fafafa;--card:#fff;--line:#e2e2e2;--dim:#666;--accent:#0a62c9}

@@ -14,12 +14,13 @@ import logging
 import re
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from ..config import PublishConfig
 from ..errors import PublishError
-from . import TARGETS, PublishTarget, cache_control, media_type
+from ..schema import check, http_url
+from .target import TARGETS, PublishConfig, PublishTarget, cache_control, media_type
 
 log = logging.getLogger(__name__)
 
@@ -33,12 +34,22 @@ def _split(target: str) -> tuple[str, str]:
     return bucket, prefix + "/" if prefix else ""
 
 
+@dataclass(frozen=True)
+class S3Options:
+    #: an S3-compatible endpoint (MinIO, R2, OSS...); unset: AWS itself
+    endpoint_url: str | None = field(default=None, metadata=check(http_url))
+    region: str = ""  # unset: $AWS_DEFAULT_REGION, else us-east-1
+
+
 @TARGETS.register("s3")
 class S3Target(PublishTarget):
+    Options = S3Options
+    example = "s3://bucket/prefix"
+
     @classmethod
-    def check(cls, config: PublishConfig) -> None:
-        bucket, _ = _split(config.target)
-        if not config.target.startswith("s3://") or not re.fullmatch(r"[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]", bucket):
+    def check(cls, target: str) -> None:
+        bucket, _ = _split(target)
+        if not target.startswith("s3://") or not re.fullmatch(r"[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]", bucket):
             raise ValueError('must name a bucket, as in "s3://bucket" or "s3://bucket/prefix"')
 
     def __init__(self, config: PublishConfig) -> None:
@@ -52,12 +63,12 @@ class S3Target(PublishTarget):
         session = boto3.session.Session()
         self._client = session.client(
             "s3",
-            endpoint_url=config.endpoint_url,
-            region_name=config.region or session.region_name or "us-east-1",
+            endpoint_url=self.options.endpoint_url,
+            region_name=self.options.region or session.region_name or "us-east-1",
             config=BotoConfig(
                 retries={"max_attempts": 5, "mode": "standard"}, connect_timeout=20, read_timeout=60,
                 # other stores (MinIO, a proxy on an IP address) rarely resolve bucket.host names
-                s3={"addressing_style": "path" if config.endpoint_url else "auto"},
+                s3={"addressing_style": "path" if self.options.endpoint_url else "auto"},
             ),
         )
 

@@ -8,88 +8,23 @@ other source failed.
 
 from __future__ import annotations
 
-import codecs
-import io
 import logging
-import re
-import xml.sax
-from abc import ABC, abstractmethod
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
-from typing import Any
 
-import feedparser
-
-from ..config import SourceConfig
 from ..errors import SourceError
 from ..http import HttpClient
 from ..models import Paper
-from ..registry import Backend, Registry
+from . import arxiv as _arxiv  # noqa: F401  (registers the built-in backends)
+from . import feed as _feed  # noqa: F401
+from . import file as _file  # noqa: F401
+from . import hf_daily as _hf_daily  # noqa: F401
+from .base import SOURCES, Source, SourceConfig
+
+__all__ = ["SOURCES", "Gathered", "Source", "SourceConfig", "SourceReport", "gather", "open_sources"]
 
 log = logging.getLogger(__name__)
-
-
-class Source(Backend, ABC):
-    def __init__(self, options: Any, http: HttpClient | None = None, fallback: bool = False) -> None:
-        super().__init__(options)
-        self.http = http or HttpClient()
-        self.fallback = fallback
-
-    @abstractmethod
-    def fetch(self, day: date) -> list[Paper]:
-        """Papers this source offers for ``day``; raises SourceError when it cannot tell."""
-
-    def describe(self) -> str:
-        return self.name
-
-
-SOURCES: Registry[type[Source]] = Registry("source")
-
-
-def parse_feed(body: bytes, url: str) -> Any:
-    """An RSS or Atom document read by feedparser; SourceError if it is not well-formed
-    (feedparser reads broken XML half-way, which must not pass for a short day).
-
-    The body goes in as a stream: given bytes, feedparser first tries them as a file name, and a
-    server answering "/etc/passwd" or the path of a local feed would have it read that file."""
-    if _declares_entities(body):
-        raise SourceError(f"{url}: the feed declares its own XML entities (<!ENTITY>), which can expand "
-                          "to gigabytes; not read")
-    try:
-        feed = feedparser.parse(io.BytesIO(body))
-    except Exception as exc:  # noqa: BLE001  feedparser's lenient parser has its own crashes ("&#xD800;")
-        problem = " ".join(str(exc).split())
-        raise SourceError(f"{url}: not a feed that can be read: {type(exc).__name__}: {problem}") from None
-    problem = feed.get("bozo_exception")
-    if feed.bozo and isinstance(problem, xml.sax.SAXException):
-        message = problem.getMessage() if hasattr(problem, "getMessage") else str(problem)
-        raise SourceError(f"{url}: not a well-formed feed: {message}")
-    if feed.bozo and not feed.entries and not feed.feed.get("title"):
-        raise SourceError(f"{url}: not an RSS or Atom feed: {problem}")
-    return feed
-
-
-# How a document's first bytes tell its encoding (XML 1.0, appendix F), for the prolog alone.
-_XML_STARTS = (
-    (codecs.BOM_UTF32_BE, "utf-32"), (codecs.BOM_UTF32_LE, "utf-32"), (b"\0\0\0<", "utf-32-be"),
-    (b"<\0\0\0", "utf-32-le"), (codecs.BOM_UTF16_BE, "utf-16"), (codecs.BOM_UTF16_LE, "utf-16"),
-    (b"\0<\0?", "utf-16-be"), (b"<\0?\0", "utf-16-le"), (b"Lo\xa7\x94", "cp037"),
-)
-
-
-def _declares_entities(body: bytes) -> bool:
-    """Whether the document declares entities before its first element, as the "billion laughs"
-    and "quadratic blowup" bombs do. Expat refuses the worst of them, but feedparser then reads
-    the document again with its lenient parser, which expands the entities it kept, and unlimited:
-    a 130 kB feed took 4 GB. Feeds have no need of their own entities (defusedxml refuses them
-    too), so such a document is not read at all."""
-    codec = next((name for start, name in _XML_STARTS if body.startswith(start)), "latin-1")
-    # latin-1 reads every ASCII-compatible encoding (UTF-8, GB18030, Shift_JIS...) well enough to
-    # see markup: none of them has "<" inside a multi-byte character
-    head = body.decode(codec, "replace")
-    first_element = re.search(r"<[A-Za-z0-9_]", head)  # where feedparser ends the prolog too
-    return "<!ENTITY" in head[: first_element.start() if first_element else None]
 
 
 def open_sources(configs: Sequence[SourceConfig], http: HttpClient | None = None) -> list[Source]:
@@ -148,9 +83,3 @@ def _read(sources: Sequence[Source], day: date, strict: bool) -> tuple[list[Pape
         reports.append(SourceReport(source.describe(), len(found)))
         papers += found
     return papers, reports
-
-
-from . import arxiv as _arxiv  # noqa: E402,F401  (registers the built-in backends)
-from . import feed as _feed  # noqa: E402,F401
-from . import file as _file  # noqa: E402,F401
-from . import hf_daily as _hf_daily  # noqa: E402,F401

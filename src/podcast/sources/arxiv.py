@@ -19,10 +19,10 @@ import feedparser
 
 from ..errors import SourceError
 from ..http import FetchError
-from ..models import Paper
-from ..normalize import abs_url, arxiv_id, clean_name, clean_text
+from ..models import Paper, abs_url, arxiv_id
+from .normalize import clean_name, clean_text
 from ..schema import between, check
-from . import SOURCES, Source, parse_feed
+from .base import SOURCES, Source, parse_feed
 
 log = logging.getLogger(__name__)
 

@@ -7,10 +7,10 @@ from datetime import date
 from typing import Any
 from urllib.parse import urljoin, urlsplit
 
-from ..models import Paper
-from ..normalize import abs_url, arxiv_id, clean_name, clean_text, link_id, web_address
+from ..models import Paper, abs_url, arxiv_id
+from .normalize import clean_name, clean_text, link_id, web_address
 from ..schema import between, check, http_url
-from . import SOURCES, Source, parse_feed
+from .base import SOURCES, Source, parse_feed
 
 MAX_FEED_BYTES = 5_000_000
 

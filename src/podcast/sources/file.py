@@ -7,11 +7,13 @@ from dataclasses import dataclass, replace
 from datetime import date
 from pathlib import Path
 
+from .. import DATA_DIR
 from ..errors import SourceError
 from ..models import Paper
-from ..normalize import strip_unsafe, web_address
-from ..resources import SAMPLE_PAPERS
-from . import SOURCES, Source
+from .base import SOURCES, Source
+from .normalize import strip_unsafe, web_address
+
+SAMPLE_PAPERS = DATA_DIR / "sample_papers.json"
 
 
 @dataclass(frozen=True)
@@ -24,6 +26,7 @@ class FileOptions:
 class FileSource(Source):
     Options = FileOptions
     offline = True
+    stands_in = True  # without a path: the bundled sample papers
 
     @property
     def path(self) -> Path:

@@ -8,10 +8,10 @@ from datetime import date, timedelta
 from typing import Any
 
 from ..errors import SourceError
-from ..models import Paper
-from ..normalize import abs_url, arxiv_id, clean_name, clean_text
+from ..models import Paper, abs_url, arxiv_id
+from .normalize import clean_name, clean_text
 from ..schema import between
-from . import SOURCES, Source
+from .base import SOURCES, Source
 
 
 @dataclass(frozen=True)

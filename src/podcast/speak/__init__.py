@@ -1,130 +1,29 @@
 """Stage 4, speak: every paragraph of the script turned into audio by a TTS engine, with the
 time of every sentence in it.
 
-Text is cut at sentence ends (then at ，；) into requests no longer than the engine allows; the
+The configured engine (a :class:`Speaker` registered in :data:`ENGINES`) reads the show; when
+it cannot (a service out of reach, or failing), the engine that stands in for the others
+re-voices the whole episode, if [tts] fallback allows: a mixed episode would sound broken. The
 pronunciation lexicon is applied to what is sent, never to the sentences kept for captions.
-Pauses are real silence added here and in the mix, not SSML. An engine subclasses
-:class:`Speaker` and registers in :data:`ENGINES`.
 """
 
 from __future__ import annotations
 
 import logging
-import re
-from abc import ABC, abstractmethod
-from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field, fields, replace
-from pathlib import Path
-from typing import Any, ClassVar
+from dataclasses import fields, replace
 
-from ..audio import AudioSegment, conform, silence
-from ..config import PauseConfig, TTSConfig
-from ..errors import ConfigError
-from ..models import Cue, Script
-from ..progress import Advance
-from ..registry import Backend, Registry
-from ..voices import Lexicon, preset
+from ..errors import ConfigError, SpeechError
+from ..models import Pauses, Script, SpokenSection, Voice
+from ..progress import Advance, NoProgress, Progress
+from . import edge as _edge  # noqa: F401  (registers the built-in backends)
+from . import espeak as _espeak  # noqa: F401
+from .engine import ENGINES, Line, SpeakContext, Speaker, VoiceInfo, assemble, chunk, sentences
+from .voices import Lexicon, PauseConfig, TTSConfig, preset
+
+__all__ = ["ENGINES", "Line", "PauseConfig", "SpeakContext", "Speaker", "TTSConfig", "VoiceInfo", "assemble",
+           "chunk", "choose_speaker", "open_speaker", "resolve_voice", "script_lines", "sentences", "speak_script"]
 
 log = logging.getLogger(__name__)
-
-_SENTENCE = re.compile(r"[^。！？!?]+[。！？!?]*[”’\"')）]*|[。！？!?]+")
-_CLAUSE = re.compile(r"[^，；,;]+[，；,;]*")
-_TRIM_DBFS = -50.0
-
-
-@dataclass(frozen=True)
-class Pauses:
-    sentence: float = 0.25  # seconds, between sentences synthesised apart
-    part: float = 0.65  # between paragraphs
-    section: float = 1.3  # after the greeting and before the closing
-    paper: float = 1.3  # from one paper to the next, around the sting
-
-
-@dataclass(frozen=True)
-class Voice:
-    """One engine's settings for the show, the preset with the config's overrides applied."""
-
-    language: str
-    voice: str
-    thoughts_voice: str  # empty: the host voice says the thoughts too
-    units_per_minute: float
-    pauses: Pauses
-    options: Any  # the engine's Options, completed from the preset
-
-
-@dataclass(frozen=True)
-class Line:
-    """A paragraph to say, and whether it belongs to "my thoughts" (the second voice)."""
-
-    text: str
-    thoughts: bool = False
-
-
-@dataclass(frozen=True)
-class Utterance:
-    """A paragraph spoken: its audio (or a file holding it) and when each of its sentences is said."""
-
-    audio: AudioSegment | Path
-    cues: tuple[Cue, ...]
-
-
-@dataclass(frozen=True)
-class SpeakContext:
-    cache_dir: Path | None = None
-    env: Mapping[str, str] = field(default_factory=dict)
-    concurrency: int = 4
-    retries: int = 4
-    backoff: float = 1.0  # seconds before the first retry; doubled each time, plus jitter
-
-
-class Speaker(Backend, ABC):
-    #: The longest request in UTF-8 bytes; 0 says one request per sentence.
-    max_chunk_bytes: ClassVar[int] = 0
-
-    def __init__(self, voice: Voice, context: SpeakContext | None = None) -> None:
-        super().__init__(voice.options)
-        self.settings = voice
-        self.context = context or SpeakContext()
-        self.language = voice.language
-        self.voice = voice.voice
-
-    @property
-    def units_per_minute(self) -> float:
-        return self.settings.units_per_minute
-
-    def voice_for(self, line: Line) -> str:
-        return self.settings.thoughts_voice if line.thoughts and self.settings.thoughts_voice else self.voice
-
-    def speak_all(self, lines: Sequence[Line], lexicon: Lexicon, advance: Advance) -> list[Utterance]:
-        """Every line in order; ``advance(1)`` after each. Engines that wait on a network
-        override this to work on several at once."""
-        spoken = []
-        for line in lines:
-            groups = chunk(line.text, self.max_chunk_bytes)
-            results = [self.speak_chunk(lexicon.apply(" ".join(g)), self.voice_for(line)) for g in groups]
-            spoken.append(assemble(groups, results, self.settings.pauses.sentence))
-            advance(1)
-        return spoken
-
-    def check(self) -> str | None:
-        """Why this engine cannot work now (a service out of reach), or None. Cheap."""
-        return None
-
-    @classmethod
-    def pace_factor(cls, preset: dict[str, Any], options: Any) -> float:
-        """How much faster than the preset's measured rate these options make the voice."""
-        return 1.0
-
-    @abstractmethod
-    def speak_chunk(self, text: str, voice: str) -> tuple[AudioSegment, list[float] | None]:
-        """Audio for ``text``, and where each of its sentences starts (seconds) if the engine
-        says; raises SpeechError."""
-
-    def describe(self) -> str:
-        return f"{self.name} voice {self.voice}"
-
-
-ENGINES: Registry[type[Speaker]] = Registry("TTS engine")
 
 
 def resolve_voice(config: TTSConfig, engine: str, language: str, pauses: PauseConfig | None = None) -> Voice:
@@ -148,7 +47,7 @@ def resolve_voice(config: TTSConfig, engine: str, language: str, pauses: PauseCo
 
     def pause(name: str, key: str, default: float) -> float:
         value = getattr(given, name)
-        return value if value is not None else preset_pauses.get(key, default) / 1000
+        return value if value is not None else float(preset_pauses.get(key, default)) / 1000
 
     section = pause("section", "section_ms", 1300)
     return Voice(
@@ -162,106 +61,48 @@ def resolve_voice(config: TTSConfig, engine: str, language: str, pauses: PauseCo
     )
 
 
-def open_speaker(config: TTSConfig, language: str, context: SpeakContext, engine: str | None = None,
+def open_speaker(config: TTSConfig, language: str, context: SpeakContext | None, engine: str | None = None,
                  pauses: PauseConfig | None = None) -> Speaker:
     engine = engine or config.engine
     return ENGINES.get(engine)(resolve_voice(config, engine, language, pauses), context)
 
 
-# -- cutting text into requests, and putting the audio back together ------------------------
+def choose_speaker(config: TTSConfig, language: str, context: SpeakContext,
+                   pauses: PauseConfig | None = None) -> tuple[Speaker, str | None]:
+    """The engine that will read the episode, known before the script is written (it is sized
+    for that voice): the configured one, or the stand-in when the configured one cannot be
+    reached; and, then, why."""
+    speaker = open_speaker(config, language, context, pauses=pauses)
+    problem = speaker.check()
+    if problem is None:
+        return speaker, None
+    return _stand_in(speaker, config, context, SpeechError(problem), pauses)
 
 
-def sentences(text: str) -> list[str]:
-    return [s.strip() for s in _SENTENCE.findall(text) if s.strip()]
+def speak_script(script: Script, speaker: Speaker, progress: Progress = NoProgress(), config: TTSConfig | None = None,
+                 pauses: PauseConfig | None = None) -> tuple[list[SpokenSection], Speaker, str | None]:
+    """Audio for every section of ``script``, one utterance per paragraph; the engine that spoke
+    it; and, when the stand-in had to re-voice it (``config``'s fallback allowing), why."""
+    lines = sum(len(section.parts) for section in script.sections())
+    try:
+        with progress.task("Speaking", lines) as advance:
+            return _spoken(script, speaker, advance), speaker, None
+    except SpeechError as exc:
+        if config is None:
+            raise
+        stand_in, reason = _stand_in(speaker, config, speaker.context, exc, pauses)
+        with progress.task("Speaking (offline)", lines) as advance:
+            return _spoken(script, stand_in, advance), stand_in, reason
 
 
-def chunk(text: str, max_bytes: int) -> list[list[str]]:
-    """Sentences of ``text`` grouped into requests of at most ``max_bytes`` UTF-8 bytes (one
-    sentence each when 0). A sentence too long alone is cut at ，；, then at characters."""
-    limit = max_bytes or 2000
-    pieces: list[str] = []
-    for sentence in sentences(text):
-        pieces += _fit(sentence, limit)
-    if not max_bytes:
-        return [[piece] for piece in pieces]
-    groups: list[list[str]] = []
-    size = 0
-    for piece in pieces:  # a group is sent joined by spaces
-        length = len(piece.encode())
-        if groups and size + 1 + length <= limit:
-            groups[-1].append(piece)
-            size += 1 + length
-        else:
-            groups.append([piece])
-            size = length
-    return groups
-
-
-def _fit(sentence: str, limit: int) -> list[str]:
-    if len(sentence.encode()) <= limit:
-        return [sentence]
-    parts: list[str] = []
-    for clause in _CLAUSE.findall(sentence):
-        while len(clause.encode()) > limit:  # no punctuation at all: cut between characters
-            cut = len(clause.encode()[:limit].decode("utf-8", "ignore"))
-            parts.append(clause[:cut])
-            clause = clause[cut:]
-        if parts and len((parts[-1] + clause).encode()) <= limit:
-            parts[-1] += clause
-        elif clause:
-            parts.append(clause)
-    return parts
-
-
-def assemble(
-    groups: Sequence[Sequence[str]],
-    results: Sequence[tuple[AudioSegment, list[float] | None]],
-    pause: float,
-) -> Utterance:
-    """The chunks' audio joined by ``pause`` seconds of silence, each trimmed of the silence
-    it starts and ends with, and a cue for every sentence."""
-    audio = AudioSegment.empty()
-    cues: list[Cue] = []
-    for index, (group, (clip, starts)) in enumerate(zip(groups, results, strict=True)):
-        clip = conform(clip)
-        lead = _leading_silence(clip)
-        tail = _leading_silence(clip.reverse())
-        clip = clip[lead : len(clip) - tail] if len(clip) - tail > lead else clip
-        if index:
-            audio += silence(pause * 1000)
-        offset = audio.duration_seconds
-        length = clip.duration_seconds
-        if starts is None or len(starts) != len(group):
-            starts = _proportional(group, length)
-        else:
-            starts = [min(max(0.0, s - lead / 1000), length) for s in starts]
-        ends = [*starts[1:], length]
-        cues += [Cue(round(offset + s, 3), round(offset + e, 3), t) for s, e, t in zip(starts, ends, group, strict=True)]
-        audio += clip
-    return Utterance(audio, tuple(cues))
-
-
-def _proportional(group: Sequence[str], length: float) -> list[float]:
-    total = sum(len(s) for s in group) or 1
-    starts, position = [], 0.0
-    for sentence in group:
-        starts.append(position)
-        position += length * len(sentence) / total
-    return starts
-
-
-def _leading_silence(clip: AudioSegment, step: int = 10) -> int:
-    """Milliseconds of silence at the start of ``clip``."""
-    position = 0
-    while position < len(clip) and clip[position : position + step].dBFS < _TRIM_DBFS:
-        position += step
-    return min(position, len(clip))
-
-
-@dataclass(frozen=True)
-class SpokenSection:
-    title: str
-    parts: tuple[Utterance, ...]
+def _stand_in(speaker: Speaker, config: TTSConfig, context: SpeakContext, exc: SpeechError,
+              pauses: PauseConfig | None) -> tuple[Speaker, str]:
+    """The stand-in engine in place of one that fails, if [tts] fallback allows; else the error."""
+    if speaker.stands_in or config.fallback != "offline":
+        raise SpeechError(f"{exc} (pieces already spoken are cached: a rerun resumes)") from exc
+    stand_in = ENGINES.stand_in()
+    log.warning("%s; %s voices the episode instead.", exc, stand_in.label or stand_in.name)
+    return open_speaker(config, speaker.language, context, stand_in.name, pauses), speaker.short_reason(exc)
 
 
 def script_lines(script: Script) -> list[tuple[str, list[Line]]]:
@@ -273,8 +114,7 @@ def script_lines(script: Script) -> list[tuple[str, list[Line]]]:
     return sections
 
 
-def speak_script(script: Script, speaker: Speaker, advance: Advance = lambda n: None) -> list[SpokenSection]:
-    """Audio for every section of ``script``, one utterance per paragraph."""
+def _spoken(script: Script, speaker: Speaker, advance: Advance) -> list[SpokenSection]:
     lexicon = Lexicon.load(script.language)
     sections = script_lines(script)
     lines = [line for _, section in sections for line in section]
@@ -285,7 +125,3 @@ def speak_script(script: Script, speaker: Speaker, advance: Advance = lambda n: 
         result.append(SpokenSection(title, tuple(spoken[start : start + len(section)])))
         start += len(section)
     return result
-
-
-from . import edge as _edge  # noqa: E402,F401  (registers the built-in backends)
-from . import espeak as _espeak  # noqa: E402,F401

@@ -28,13 +28,14 @@ import edge_tts
 import edge_tts.communicate
 from edge_tts.exceptions import NoAudioReceived, UnexpectedResponse, UnknownResponse, WebSocketError
 
-from ..audio import AudioSegment, decode_bytes
+from .. import voices_dir
 from ..errors import AudioError, SpeechError
+from ..models import Utterance, Voice
+from ..produce.audio import AudioSegment, decode_bytes
 from ..progress import Advance
-from ..resources import voices_dir
 from ..schema import check
-from ..voices import Lexicon
-from . import ENGINES, Line, SpeakContext, Speaker, Utterance, Voice, assemble, chunk
+from .engine import ENGINES, Line, SpeakContext, Speaker, VoiceInfo, assemble, chunk
+from .voices import Lexicon
 
 log = logging.getLogger(__name__)
 
@@ -79,6 +80,7 @@ def _point_library_at(endpoint: str | None) -> None:
 @ENGINES.register("edge")
 class EdgeSpeaker(Speaker):
     Options = EdgeOptions
+    label = "edge-tts"
     max_chunk_bytes = 2800  # requests stay well under the 3,000 bytes that work reliably
 
     def __init__(self, voice: Voice, context: SpeakContext | None = None) -> None:
@@ -207,6 +209,10 @@ class EdgeSpeaker(Speaker):
         second = f" and {self.settings.thoughts_voice}" if self.settings.thoughts_voice else ""
         return f"edge-tts voices {self.voice}{second}"
 
+    @classmethod
+    def voices(cls, prefix: str, online: bool) -> tuple[list[VoiceInfo], bool] | None:
+        return available_voices(prefix, online)
+
 
 def _write(path: Path, data: bytes) -> None:
     temporary = path.with_suffix(path.suffix + ".part")
@@ -218,14 +224,6 @@ def _describe(exc: BaseException) -> str:
     if isinstance(exc, aiohttp.ClientResponseError):
         return f"HTTP {exc.status}"
     return f"{type(exc).__name__}: {exc}" if str(exc) else type(exc).__name__
-
-
-@dataclass(frozen=True)
-class VoiceInfo:
-    name: str
-    locale: str
-    gender: str
-    traits: str
 
 
 def available_voices(prefix: str = "", online: bool = True) -> tuple[list[VoiceInfo], bool]:

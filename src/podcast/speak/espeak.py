@@ -11,9 +11,9 @@ import ctypes
 import threading
 from dataclasses import dataclass
 
-from ..audio import AudioSegment
 from ..errors import SpeechError
-from . import ENGINES, Speaker
+from ..produce.audio import AudioSegment
+from .engine import ENGINES, Speaker
 
 _AUDIO_OUTPUT_SYNCHRONOUS = 2
 _ESPEAK_CHARS_UTF8 = 1
@@ -89,6 +89,8 @@ class _Library:
 class EspeakSpeaker(Speaker):
     Options = EspeakOptions
     offline = True
+    stands_in = True
+    label = "espeak-ng"
 
     @property
     def speed(self) -> int:

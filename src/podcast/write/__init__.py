@@ -1,119 +1,48 @@
-"""Stage 3, write: the broadcast script for the chosen papers.
+"""Stage 3, write: the script of an episode, in the show's frame and ready to be spoken.
 
-A writer backend says, for each paper, what it does, how it bears on the listeners' project and
-the concrete steps to take, plus the show notes; :func:`compose_script` puts that into the
-show's fixed frame (greeting with date, time and weekday computed here, never by a model;
-"第 N 篇论文"; the closing line) and makes every line speech-ready. Backends register in
-:data:`WRITERS`.
+A writer backend (:class:`Writer`, registered in :data:`WRITERS`) writes every kind of episode;
+:func:`open_writer` picks the configured one, or the one that stands in for it when it cannot
+work (a model writer without its API key).
 """
 
 from __future__ import annotations
 
-from abc import ABC, abstractmethod
-from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field, replace
-from datetime import datetime
-from functools import partial
+import logging
+from collections.abc import Mapping
 from pathlib import Path
-from typing import Any
 
-from .. import i18n
-from ..config import LlmConfig
-from ..models import Pick, Script, Segment, ShowNotes
-from ..registry import Backend, Registry
-from ..speakable import speakable
+from ..llm import LlmConfig
+from ..registry import BackendConfig
+from . import llm as _llm  # noqa: F401  (registers the built-in backends)
+from . import template as _template  # noqa: F401
+from .base import (
+    WRITERS, Brief, PaperText, RecapBrief, RecapText, WriteContext, Writer, compose_recap, compose_script,
+)
 
+__all__ = ["WRITERS", "AUTO_WRITER", "Brief", "PaperText", "RecapBrief", "RecapText", "WriteContext", "Writer",
+           "compose_recap", "compose_script", "open_writer"]
 
-@dataclass(frozen=True)
-class Brief:
-    """What a writer needs to know besides the papers."""
+log = logging.getLogger(__name__)
 
-    language: str
-    show_title: str
-    project: str
-    moment: datetime  # local time of the broadcast, in the show's time zone
-    paper_units: int = 400  # speech each paper may take (timing.speech_units), heading and title aside
+AUTO_WRITER = "auto"  # the first writer that can work (a model writer with its key), else the stand-in
 
 
-@dataclass(frozen=True)
-class PaperText:
-    """A writer's words on one paper, before they are framed and cleaned for speech."""
-
-    title: str
-    summary: str
-    thoughts: str
-    steps: tuple[str, ...]
-    notes: ShowNotes = ShowNotes()
-
-
-@dataclass(frozen=True)
-class WriteContext:
-    """What writers that call out need: the LLM endpoint, secrets, a cache folder."""
-
-    llm: LlmConfig = field(default_factory=LlmConfig)
-    env: Mapping[str, str] = field(default_factory=dict)
-    cache_dir: Path | None = None
-
-
-class Writer(Backend, ABC):
-    def __init__(self, options: Any, context: WriteContext | None = None) -> None:
-        super().__init__(options)
-        self.context = context or WriteContext()
-        self.usage: dict[str, Any] = {}  # calls, tokens and cost, for writers that spend them
-        self.fallbacks = 0  # papers another writer had to write
-
-    def write(self, picks: Sequence[Pick], brief: Brief) -> Script:
-        return compose_script(picks, self.texts(picks, brief), brief)
-
-    def texts(self, picks: Sequence[Pick], brief: Brief) -> list[PaperText]:
-        return [self.text(pick, brief) for pick in picks]
-
-    @abstractmethod
-    def text(self, pick: Pick, brief: Brief) -> PaperText:
-        """Title, what the paper does, thoughts for our project and steps, in brief.language."""
-
-
-WRITERS: Registry[type[Writer]] = Registry("writer")
-
-
-def compose_script(picks: Sequence[Pick], texts: Sequence[PaperText], brief: Brief) -> Script:
-    words = i18n.phrases(brief.language)
-    say = partial(speakable, language=brief.language)
-    segments = []
-    for number, (pick, text) in enumerate(zip(picks, texts, strict=True), start=1):
-        title = _one_line(say(text.title)).rstrip("。.")
-        steps = [_one_line(say(step)) for step in text.steps if step.strip()]
-        opening = [
-            words.heading.format(n=number),
-            words.title_line.format(title=title),
-            *_paragraphs(words.summary_line, say(text.summary)),
-        ]
-        thoughts = [
-            *_paragraphs(words.thoughts_line, say(text.thoughts)),
-            *(i18n.step_line(i, step, brief.language) for i, step in enumerate(steps, start=1)),
-        ]
-        segments.append(Segment(number, pick.paper.id, title, (*opening, *thoughts),
-                                replace(text.notes, title=title), thoughts_at=len(opening)))
-    count = len(segments)
-    intro = words.intro_one if count == 1 else words.intro.format(n=count)
-    return Script(
-        language=brief.language,
-        greeting=i18n.greeting(brief.moment, brief.language),
-        intro=intro,
-        segments=tuple(segments),
-        closing=words.closing,
-    )
-
-
-def _paragraphs(lead: str, text: str) -> list[str]:
-    """The lead phrase in front of the first paragraph of ``text``."""
-    paragraphs = text.split("\n\n") if text else [""]
-    return [lead.format(text=paragraphs[0]), *paragraphs[1:]]
-
-
-def _one_line(text: str) -> str:
-    return " ".join(text.split("\n\n"))
-
-
-from . import llm as _llm  # noqa: E402,F401  (registers the built-in backends)
-from . import template as _template  # noqa: E402,F401
+def open_writer(config: BackendConfig, llm: LlmConfig, env: Mapping[str, str],
+                cache_dir: Path | None) -> tuple[Writer, str | None]:
+    """The configured writer, or the stand-in when it lacks what it needs; and, then, why."""
+    context = WriteContext(llm, env, cache_dir)
+    stand_in = WRITERS.stand_in()
+    if config.type == AUTO_WRITER:
+        candidates = [cls(cls.Options(), context) for cls in WRITERS.classes() if not cls.stands_in]
+        ready = [writer for writer in candidates if writer.missing() is None]
+        if ready:
+            return ready[0], None
+        missing = candidates[0].missing() if candidates else None
+        return stand_in(stand_in.Options(), context), missing
+    writer = WRITERS.get(config.type)(config.options, context)
+    missing = writer.missing()
+    if missing is None:
+        return writer, None
+    log.warning('[writer] type = "%s" cannot work (%s); the %s writer writes the script.',
+                config.type, missing, stand_in.name)
+    return stand_in(stand_in.Options(), context), missing

@@ -1,20 +1,25 @@
-"""The ``template`` writer: an offline stand-in for the LLM writer.
+"""The ``template`` writer: the offline stand-in for the LLM writer.
 
-It reads each paper's own summary and relates it to the project through the topics the two
-share, suggesting steps from a hand-written plan per topic. Honest and predictable, if plainer
-than a language model.
+The daily show: it reads each paper's own summary and relates it to the project through the
+topics the two share, suggesting steps from a hand-written plan per topic. The weekly recap:
+themes by lexical clustering, the trend from topic counts against the weeks before, advice from
+the same plans. Honest and predictable, if plainer than a language model.
 """
 
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 
-from ..i18n import is_chinese
-from ..models import Pick, ShowNotes
-from ..speakable import speakable
-from ..timing import SHARES, speech_units
-from ..topics import TOPICS_BY_KEY, find_topics
-from . import WRITERS, Brief, PaperText, Writer
+from ..i18n import how_many, is_chinese
+from ..models import HISTORY_WEEKS, Paper, Pick, ShowNotes, Theme, WeekPapers
+from ..select.cluster import group, topic_counts
+from ..select.topics import TOPICS_BY_KEY, find_topics
+from ..speak.timing import SHARES, speech_units
+from .base import WRITERS, Brief, PaperText, RecapBrief, RecapText, Writer
+from .speakable import speakable
+
+ONE_LINE_UNITS = 70  # speech units of each paper's line in an offline theme summary
 
 # Two concrete steps per topic: (Chinese, English).
 PLANS: dict[str, tuple[tuple[str, str], ...]] = {
@@ -148,6 +153,7 @@ _ZH_COUNT = "零一两三四五六七八九十"
 @WRITERS.register("template")
 class TemplateWriter(Writer):
     offline = True
+    stands_in = True
 
     def text(self, pick: Pick, brief: Brief) -> PaperText:
         paper, language = pick.paper, brief.language
@@ -169,8 +175,17 @@ class TemplateWriter(Writer):
             notes=ShowNotes(one_line=shorten(summary, 1, language)),
         )
 
+    def recap(self, brief: RecapBrief) -> RecapText:
+        """Themes by lexical clustering, each summed up from its papers' own one-line notes; the
+        trend from topic counts against the weeks before; advice from the plans."""
+        language, week = brief.language, brief.week
+        groups = group(week.papers)
+        themes = tuple(Theme(_theme_name(topic, language), _theme_summary(papers, brief), tuple(p.id for p in papers))
+                       for topic, papers in groups)
+        return RecapText(themes, _trend(groups, week, language), _advice([topic for topic, _ in groups], language))
+
     def standin(self) -> str | None:
-        return "template script writer"
+        return f"template {self.wrote} writer"
 
 
 def _thoughts(pick: Pick, brief: Brief, plan_topic: str | None, step_count: int) -> str:
@@ -219,3 +234,73 @@ def shorten(text: str, limit: float, language: str) -> str:
             break
         kept += sentence
     return kept.strip()
+
+
+def _theme_summary(papers: Sequence[Paper], brief: RecapBrief) -> str:
+    chinese = is_chinese(brief.language)
+    lines = []
+    for paper in papers:
+        notes = brief.week.notes.get(paper.id)
+        title = (notes.title if notes else "") or paper.title_for(brief.language)
+        line = (notes.one_line if notes else "") or paper.summary_for(brief.language)
+        line = shorten(line, ONE_LINE_UNITS, brief.language).rstrip("。.")
+        lines.append(f"《{title}》：{line}。" if chinese else f"{title}: {line}.")
+    return "\n\n".join(lines)
+
+
+def _theme_name(topic: str | None, language: str) -> str:
+    if topic is None:
+        return "其他方向" if is_chinese(language) else "Other directions"
+    return TOPICS_BY_KEY[topic].label(language)
+
+
+def _trend(groups: Sequence[tuple[str | None, Sequence[Paper]]], week: WeekPapers, language: str) -> str:
+    """Where the week's papers concentrate, and which topics grew against the weeks before."""
+    chinese = is_chinese(language)
+    total = len(week.papers)
+    topic, papers = groups[0]
+    name = _theme_name(topic, language)
+    if chinese:
+        text = f"本周 {total} 篇论文里，{name}最集中，有 {len(papers)} 篇。"
+    else:
+        text = f"Of this week's {counted_papers(total)}, {name} had the most: {len(papers)}."
+    if not week.earlier:
+        return text + ("这是我们积累的第一周，趋势要再看几周才清楚。" if chinese else
+                       " This is our first week on record, so the trend will take a few more weeks to show.")
+    now, before = topic_counts(week.papers), topic_counts(week.earlier)
+    per_week = {key: count / HISTORY_WEEKS for key, count in before.items()}
+    rising = [key for key, count in now.most_common() if count >= 2 and count > 2 * per_week.get(key, 0.0)]
+    labels = [TOPICS_BY_KEY[key].label(language) for key in rising[:3]]
+    earlier = len(week.earlier)
+    if chinese:
+        if labels:
+            return text + (f"和前 {HISTORY_WEEKS} 周的 {earlier} 篇相比，{'、'.join(labels)}明显变多了，"
+                           "是值得跟进的方向。")
+        return text + f"和前 {HISTORY_WEEKS} 周的 {earlier} 篇相比，各个方向的比重变化不大。"
+    if labels:
+        worth = "directions worth following" if len(labels) > 1 else "a direction worth following"
+        return text + (f" Against the {counted_papers(earlier)} of the {HISTORY_WEEKS} weeks before, "
+                       f"{and_list(labels)} clearly grew: {worth}.")
+    return text + f" Against the {counted_papers(earlier)} of the {HISTORY_WEEKS} weeks before, the mix barely changed."
+
+
+def counted_papers(number: int) -> str:
+    return how_many(number, "paper", "en-US")
+
+
+def _advice(topics: Sequence[str | None], language: str) -> tuple[str, ...]:
+    """One concrete step per leading theme (three at most), then the meeting to decide."""
+    pick = 0 if is_chinese(language) else 1
+    steps = []
+    for topic in topics[:3]:
+        step = PLANS.get(topic, GENERIC)[0][pick] if topic else GENERIC[0][pick]
+        if step not in steps:
+            steps.append(step)
+    if len(steps) < 2:  # one theme: its whole plan
+        steps = [step[pick] for step in PLANS.get(topics[0], GENERIC)] if topics and topics[0] else \
+                [step[pick] for step in GENERIC]
+    steps.append("下周的项目例会上花十分钟过一遍这几个主题，定下先试哪一个、由谁负责。" if pick == 0 else
+                 "At next week's project meeting, spend ten minutes on these themes and decide which to try first, and who.")
+    return tuple(steps)
+
+

@@ -7,7 +7,7 @@ import json
 from collections.abc import Iterator, Sequence
 from html import escape
 
-from .models import Chapter, Cue
+from ..models import Chapter, Cue
 
 CHAPTERS_VERSION = "1.2.0"
 

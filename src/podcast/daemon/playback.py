@@ -9,10 +9,11 @@ import shutil
 import subprocess
 from datetime import date
 
-from .config import Config
-from .errors import PlaybackError
-from .models import Episode
-from .publish import open_target
+from ..config import Config
+from ..errors import PlaybackError
+from ..models import Episode
+from ..publish import open_target
+from ..store import open_store
 
 log = logging.getLogger(__name__)
 
@@ -46,9 +47,7 @@ def source(config: Config, episode: Episode) -> str:
 
 def play(config: Config, day: date) -> int:
     """Play ``day``'s episode to the end; the player's exit status."""
-    from .pipeline import open_store
-
-    with open_store(config) as store:
+    with open_store(config.state.dir) as store:
         episode = store.episode(day)
     if episode is None or episode.removed:
         raise PlaybackError(f"no episode for {day} to play")

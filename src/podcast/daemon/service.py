@@ -22,16 +22,16 @@ from typing import Any
 from apscheduler.schedulers.background import BackgroundScheduler
 from apscheduler.triggers.date import DateTrigger
 
-from .config import Config
-from .errors import ConfigError, Interrupted, NothingToBroadcast, PodcastError, PublishError
-from .i18n import counted
+from .. import pipeline
+from ..config import Config
+from ..errors import ConfigError, Interrupted, NothingToBroadcast, PodcastError, PublishError
+from ..i18n import counted
+from ..models import Week, default_week
+from ..publish import open_target
+from ..store import build_lock, daemon_lock, open_store
+from .cron import LocalCronTrigger
 from .playback import play
-from .publish import open_target
-from .recap import Week
-from .schedule import (
-    LocalCronTrigger, build_lock, build_trigger, catch_up_day, catch_up_week, daemon_lock, next_time, playback_trigger,
-    recap_trigger,
-)
+from .schedule import build_trigger, catch_up_day, catch_up_week, next_time, playback_trigger, recap_trigger
 
 log = logging.getLogger(__name__)
 
@@ -42,10 +42,8 @@ FINAL = (ConfigError, NothingToBroadcast, Interrupted)  # a retry would end the 
 
 def status(config: Config, now: datetime) -> dict[str, Any]:
     """What `podcast status` prints and ``GET /healthz`` returns."""
-    from .pipeline import open_store
-
-    with open_store(config) as store:
-        episodes = [e for e in store.episodes() if not e.removed]
+    with open_store(config.state.dir) as store:
+        episodes = [e for e in store.episodes("daily") if not e.removed]
         last_run, last_failure = store.last_run(), store.last_run("failed")
     target = open_target(config.publish)
     build = next_time(build_trigger(config), now) if config.schedule.enabled else None
@@ -54,8 +52,8 @@ def status(config: Config, now: datetime) -> dict[str, Any]:
     return {
         "ok": last_run is None or last_run.outcome != "failed",
         "now": now.isoformat(),
-        "daemon": daemon_lock(config).holder(),
-        "building": build_lock(config).holder(),
+        "daemon": daemon_lock(config.state.dir).holder(),
+        "building": build_lock(config.state.dir).holder(),
         "next_build": build.isoformat() if build else None,
         "next_playback": (next_time(playback, now).isoformat() if playback else None),
         "next_recap": (next_time(recap, now).isoformat() if recap else None),
@@ -113,9 +111,7 @@ class Daemon:
         self.add_jobs()
         self.scheduler.start(paused=paused)
         now = self.clock()
-        from .pipeline import open_store
-
-        with open_store(self.config) as store:
+        with open_store(self.config.state.dir) as store:
             day = catch_up_day(self.config, store, now)
             week = catch_up_week(self.config, store, now)
         if day:
@@ -131,23 +127,18 @@ class Daemon:
     def build(self, day: date | None = None, attempt: int = 0) -> None:
         """Build ``day``'s episode (today's by default); after a failure, schedule a retry with
         backoff, up to ``[schedule] retries``."""
-        from .pipeline import run_episode
-
         now = self.clock()
         day = day or now.astimezone(self.config.show.zone).date()
         self._attempt(f"the episode for {day}",
-                      lambda: run_episode(self.config, day=day, now=now, env=self.env, stop=self.stop),
+                      lambda: pipeline.run_episode(self.config, day=day, now=now, env=self.env, stop=self.stop),
                       lambda: (RETRY_JOB, self.build, [day, attempt + 1]), attempt)
 
     def recap(self, week: Week | None = None, attempt: int = 0) -> None:
         """Make the weekly recap (of the week the recap day covers by default); retried as builds are."""
-        from .pipeline import run_recap
-        from .recap import default_week
-
         now = self.clock()
         week = week or default_week(now.astimezone(self.config.show.zone).date())
         self._attempt(f"the recap of {week}",
-                      lambda: run_recap(self.config, week=week, now=now, env=self.env, stop=self.stop),
+                      lambda: pipeline.run_recap(self.config, week=week, now=now, env=self.env, stop=self.stop),
                       lambda: (RECAP_RETRY_JOB, self.recap, [week, attempt + 1]), attempt)
 
     def _attempt(self, what: str, run: Callable[[], Any], retry: Callable[[], tuple[str, Callable, list]],
@@ -198,7 +189,7 @@ class Daemon:
 def run_daemon(config: Config, host: str, port: int, schedule: bool, env: Mapping[str, str]) -> None:
     """Serve the publish folder and, with ``schedule``, run the show's schedule, until SIGTERM
     or SIGINT."""
-    lock = daemon_lock(config).acquire(wait=False) if schedule else None
+    lock = daemon_lock(config.state.dir).acquire(wait=False) if schedule else None
     try:
         config.publish.dir.mkdir(parents=True, exist_ok=True)
         asyncio.run(_serve(config, host, port, Daemon(config, env) if schedule else None))
@@ -210,7 +201,7 @@ def run_daemon(config: Config, host: str, port: int, schedule: bool, env: Mappin
 async def _serve(config: Config, host: str, port: int, daemon: Daemon | None) -> None:
     from aiohttp import web
 
-    from .serve import make_app
+    from ..publish.serve import make_app
 
     hidden = [config.state.dir, *([config.path] if config.path else [])]
     app = make_app(config.publish.dir, hidden,
@@ -231,7 +222,7 @@ async def _serve(config: Config, host: str, port: int, daemon: Daemon | None) ->
         if daemon:
             await loop.run_in_executor(None, daemon.start)
         await stopping.wait()
-        log.info("Stopping%s.", ": the build in progress stops at its next step" if build_lock(config).holder() else "")
+        log.info("Stopping%s.", ": the build in progress stops at its next step" if build_lock(config.state.dir).holder() else "")
     finally:
         if daemon:
             await loop.run_in_executor(None, daemon.shutdown)

@@ -1,99 +1,21 @@
-"""The weekly recap's material: which ISO week, the papers broadcast in it, and how they group.
+"""Papers grouped by what they are about: the weekly recap's themes when no model writes it.
 
-Grouping offline is lexical clustering: average-linkage agglomerative clustering over the same
-tf-idf vectors ranking uses (word stems, Chinese character pairs, glossary concepts and their
-topics), named after the topic most of a group's papers share.
+Lexical clustering: average-linkage agglomerative clustering over the same tf-idf vectors ranking
+uses (word stems, Chinese character pairs, glossary concepts and their topics), each group named
+after the topic most of its papers share.
 """
 
 from __future__ import annotations
 
 import math
-import re
 from collections import Counter
 from collections.abc import Sequence
-from dataclasses import dataclass
-from datetime import date, timedelta
 
-from .models import Paper, ShowNotes
+from ..models import Paper
 from .rank import TfIdf, analyse, similarity
-from .store import Store
 from .topics import find_topics
 
-HISTORY_WEEKS = 4  # the trend compares a week with this many before it
 MAX_THEMES = 5
-
-
-@dataclass(frozen=True, order=True)
-class Week:
-    """An ISO week: Monday to Sunday, numbered as ISO 8601 numbers it ("2026-W47")."""
-
-    year: int
-    number: int
-
-    @classmethod
-    def parse(cls, text: str) -> Week:
-        match = re.fullmatch(r"(\d{4})-?W(\d{1,2})", text.strip(), re.IGNORECASE)
-        if not match:
-            raise ValueError(f"{text!r} is not a week of the form 2026-W47")
-        week = cls(int(match[1]), int(match[2]))
-        if not 1 <= week.number <= date(week.year, 12, 28).isocalendar().week:
-            raise ValueError(f"{week.year} has no week {week.number}")
-        return week
-
-    @classmethod
-    def of(cls, day: date) -> Week:
-        iso = day.isocalendar()
-        return cls(iso.year, iso.week)
-
-    @property
-    def first(self) -> date:
-        return date.fromisocalendar(self.year, self.number, 1)
-
-    @property
-    def last(self) -> date:
-        return self.first + timedelta(days=6)
-
-    def before(self, weeks: int = 1) -> Week:
-        return Week.of(self.first - timedelta(weeks=weeks))
-
-    def __str__(self) -> str:
-        return f"{self.year}-W{self.number:02d}"
-
-
-def default_week(today: date) -> Week:
-    """The week a recap made ``today`` covers: this one from Friday on (the recap's day), the
-    one before earlier in the week, when this one has barely started."""
-    week = Week.of(today)
-    return week if today.weekday() >= 4 else week.before()
-
-
-@dataclass(frozen=True)
-class WeekPapers:
-    """What was broadcast in a week, in broadcast order, with what the shows noted on each."""
-
-    week: Week
-    papers: tuple[Paper, ...]
-    notes: dict[str, ShowNotes]
-    days: tuple[date, ...]  # the days with an episode
-    earlier: tuple[Paper, ...]  # broadcast in the HISTORY_WEEKS before, for the trend
-
-
-def week_papers(store: Store, week: Week) -> WeekPapers:
-    papers: list[Paper] = []
-    notes: dict[str, ShowNotes] = {}
-    days: list[date] = []
-    earlier: list[Paper] = []
-    since = week.before(HISTORY_WEEKS).first
-    for episode in sorted(store.episodes(), key=lambda e: e.date):
-        if week.first <= episode.date <= week.last:
-            days.append(episode.date)
-            for paper in episode.papers:
-                if paper.id not in notes:
-                    papers.append(paper)
-                    notes[paper.id] = episode.notes.get(paper.id, ShowNotes())
-        elif since <= episode.date < week.first:
-            earlier.extend(episode.papers)
-    return WeekPapers(week, tuple(papers), notes, tuple(days), tuple(earlier))
 
 
 def group(papers: Sequence[Paper], limit: int = MAX_THEMES) -> list[tuple[str | None, list[Paper]]]:

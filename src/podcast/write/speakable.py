@@ -13,7 +13,7 @@ from __future__ import annotations
 import re
 import unicodedata
 
-from .normalize import strip_unsafe
+from ..sources.normalize import strip_unsafe
 
 _CJK = r"\u2e80-\u9fff\uf900-\ufaff\uff00-\uffef\u3000-\u303f"
 _URL = re.compile(r"(?:https?://|ftp://|www\.)[^\s<>\"'，。；！？、）)]+", re.IGNORECASE)

@@ -15,7 +15,7 @@ from dataclasses import dataclass, replace
 from typing import Protocol
 
 from .glossary import glossary, han_runs, words
-from .models import Paper, Pick
+from ..models import Paper, Pick
 from .rank import Document, Match, analyse, rank, similarity
 from .topics import TOPICS_BY_KEY
 

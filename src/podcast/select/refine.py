@@ -11,11 +11,12 @@ import json
 import logging
 import math
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from .config import EmbeddingsConfig, ModelEndpoint, RerankConfig, SelectionConfig
-from .llm import api_errors, api_problem, openai_client
-from .select import Candidate, Profile, Refiner, refined
+from ..llm import ModelEndpoint, api_errors, api_problem, openai_client
+from ..schema import between, check, fraction, one_of
+from . import Candidate, Profile, Refiner, refined
 
 if TYPE_CHECKING:
     import openai
@@ -25,6 +26,27 @@ log = logging.getLogger(__name__)
 EMBED_LIMIT = 300  # candidates embedded per run (the best by lexical score)
 EMBED_BATCH = 64
 ABSTRACT_CHARS = 1200
+
+
+@dataclass(frozen=True)
+class EmbeddingsConfig(ModelEndpoint):
+    weight: float = field(default=0.5, metadata=check(fraction))
+
+
+@dataclass(frozen=True)
+class RerankConfig(ModelEndpoint):
+    candidates: int = field(default=15, metadata=between(2, 40))
+
+
+@dataclass(frozen=True)
+class SelectionConfig:
+    """How the picks are chosen ([selection])."""
+
+    on_empty: str = field(default="backlog", metadata=one_of("backlog", "skip"))
+    backlog_days: int = field(default=7, metadata=between(1, 60))
+    strict: bool = False  # one failing source fails the run
+    embeddings: EmbeddingsConfig | None = None
+    rerank: RerankConfig | None = None
 
 
 def open_refiners(config: SelectionConfig, env: Mapping[str, str]) -> list[Refiner]:

@@ -26,8 +26,8 @@ from pathlib import Path
 
 from PIL import Image, ImageDraw, ImageFont
 
-from .errors import ConfigError
-from .resources import voices_dir
+from .. import voices_dir
+from ..errors import ConfigError
 
 log = logging.getLogger(__name__)
 

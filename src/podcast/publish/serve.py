@@ -21,7 +21,7 @@ from pathlib import Path, PurePosixPath
 from aiohttp import web
 from aiohttp.http_exceptions import HttpProcessingError
 
-from .publish import CORS, PAGE_NAME, cache_control, media_type
+from .target import CORS, PAGE_NAME, cache_control, media_type
 
 log = logging.getLogger(__name__)
 

@@ -14,7 +14,9 @@ from dataclasses import dataclass
 from functools import cache, lru_cache
 from pathlib import Path
 
-GLOSSARY_FILE = Path(__file__).resolve().parent / "data" / "glossary.toml"
+from .. import DATA_DIR
+
+GLOSSARY_FILE = DATA_DIR / "glossary.toml"
 _WORD = re.compile(r"[a-z0-9]+")
 _HAN = re.compile(r"[\u3400-\u9fff]+")
 

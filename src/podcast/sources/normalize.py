@@ -1,5 +1,5 @@
-"""One clean form for what sources send: text without markup or mojibake, stable paper ids,
-arXiv links built from the id.
+"""One clean form for what sources send: text without markup or mojibake, stable ids for
+papers known only by a web link.
 """
 
 from __future__ import annotations
@@ -11,10 +11,8 @@ import unicodedata
 from html.parser import HTMLParser
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
-# New-style (2409.17581, with optional version) and old-style (cs/0102536) arXiv ids.
-_ARXIV_ID = re.compile(r"(\d{4}\.\d{4,5}|[a-z][a-z.-]*/\d{7})(v\d+)?", re.IGNORECASE)
-_ARXIV_LINK = re.compile(r"arxiv\.org/(?:abs|pdf|html)/([^\s?#]+?)(?:\.pdf)?/?(?:[?#]|$)", re.IGNORECASE)
-_OAI_ID = re.compile(r"^oai:arxiv\.org:(.+)$", re.IGNORECASE)
+from ..models import arxiv_id
+
 # A UTF-8 lead byte read as a Western character, followed by a continuation byte read the same
 # way: "Ã©" for é, "â€™" for ’.
 _MOJIBAKE = re.compile("[ÃÂÅÆÐØâ][\u0080-\u00bf\u2018-\u203a\u20ac\u0152\u0153\u0160\u0161\u0178\u017d\u017e\u02c6\u02dc]")
@@ -44,28 +42,6 @@ _LATEX_SYMBOLS = {"times": "×", "leq": "≤", "geq": "≥", "le": "≤", "ge": 
 _LATEX_COMMAND = re.compile(r"\\([A-Za-z]+)\s*(?:\{([^{}]*)\})?")
 _LATEX_ESCAPE = re.compile(r"\\([%&$#_{}])")
 _TRACKING = re.compile(r"^(utm_|fbclid$|gclid$|ref$|source$)")
-
-
-def arxiv_id(text: str) -> str | None:
-    """The bare arXiv id (no version) in an id, an oai: guid or an arXiv link, else None."""
-    text = text.strip()
-    oai = _OAI_ID.match(text)
-    if oai:
-        text = oai.group(1)
-    link = _ARXIV_LINK.search(text)
-    if link:
-        text = link.group(1)
-    match = _ARXIV_ID.fullmatch(text)
-    return match.group(1) if match else None
-
-
-def abs_url(paper_id: str) -> str:
-    return f"https://arxiv.org/abs/{paper_id}"
-
-
-def pdf_url(paper_id: str) -> str:
-    # The API stopped sending pdf links for a while in 2025: build them from the id.
-    return f"https://arxiv.org/pdf/{paper_id}"
 
 
 def link_id(link: str) -> str:

@@ -21,7 +21,7 @@ from pathlib import Path
 from types import TracebackType
 from typing import Any
 
-from .errors import AudioError
+from ..errors import AudioError
 
 with warnings.catch_warnings():
     # pydub warns at import when no "ffmpeg" is on PATH (ours is not), and about audioop on 3.12.

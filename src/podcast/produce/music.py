@@ -1,6 +1,6 @@
 """The show's music, composed here so it is ours and royalty free.
 
-``python -m podcast.music voices/music`` renders ``intro.flac`` (a 12 s bed the greeting starts
+``python -m podcast.produce.music voices/music`` renders ``intro.flac`` (a 12 s bed the greeting starts
 over), ``sting.flac`` (the chime between papers) and ``outro.flac``; the committed files were
 made this way. Four instruments synthesised sample by sample from sines and noise: a slow pad,
 a plucked bass, a bell with inharmonic partials and a soft shaker, playing a I-vi-IV-V

@@ -21,7 +21,7 @@ from collections import deque
 from collections.abc import Iterator, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from contextlib import closing
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
 
@@ -33,17 +33,17 @@ from mutagen.id3 import Encoding as TextEncoding
 from mutagen.id3._tags import save_frame  # private, for _ChaptersInOrder
 from mutagen.mp3 import MP3
 
+from .. import voices_dir
+from ..errors import AudioError
+from ..models import Chapter, Cue, Pauses, ProducedAudio, SpokenSection, Voice
+from ..progress import Advance
+from ..schema import between
+from ..speak.timing import Pace, clock
+from ..speak.voices import PauseConfig
 from .audio import (
     RATE, AudioSegment, Encoding, Loudness, Mp3Encoder, codec_loss, conform, decode_file, decode_measured, master,
     measure, silence,
 )
-from .config import AudioConfig
-from .errors import AudioError
-from .models import Chapter, Cue, ProducedAudio
-from .progress import Advance
-from .resources import voices_dir
-from .speak import Pauses, SpokenSection, Voice
-from .timing import Pace, clock
 
 log = logging.getLogger(__name__)
 
@@ -57,6 +57,24 @@ MUSIC_TAIL_FADE_MS = 2500
 LEAD_IN = 0.3  # seconds of silence before the greeting when there is no intro
 LOOKAHEAD = 2  # chunks mastered ahead of the encoder
 CALIBRATION_MS = 30_000  # of the first chunk, through the MP3 encoder and back
+
+
+@dataclass(frozen=True)
+class AudioConfig:
+    """How the episode sounds and is encoded ([audio])."""
+
+    loudness: float = field(default=-16.0, metadata=between(-30, -10))  # integrated, LUFS
+    true_peak: float = field(default=-1.0, metadata=between(-9, 0))  # dBTP, at most
+    bitrate: int = field(default=96, metadata=between(32, 320))  # kbit/s, constant
+    channels: int = field(default=1, metadata=between(1, 2))
+    quality: int = field(default=7, metadata=between(0, 9))  # LAME: 0 slowest and best, 9 fastest
+    music: bool = True  # false: no intro, sting or outro at all
+    intro: Path | None = None  # any file ffmpeg reads; unset: the show's own in voices/music
+    sting: Path | None = None
+    outro: Path | None = None
+    duck: float = field(default=15.0, metadata=between(12, 40))  # dB the intro drops under the voice
+    voice_entry: float = field(default=7.5, metadata=between(0, 60))  # seconds into the intro
+    pauses: PauseConfig = field(default_factory=PauseConfig)
 
 
 @dataclass(frozen=True)

@@ -1,15 +1,40 @@
-"""Voice presets and the pronunciation lexicon from the ``voices/`` folder."""
+"""The voice settings of [tts], the voice presets and the pronunciation lexicon from the
+``voices/`` folder."""
 
 from __future__ import annotations
 
 import re
 import tomllib
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from .errors import ConfigError
-from .resources import voices_dir
+from .. import voices_dir
+from ..errors import ConfigError
+from ..schema import between, one_of
+
+
+@dataclass(frozen=True)
+class TTSConfig:
+    engine: str = "edge"  # neural voices; the offline stand-in reads when they cannot be reached
+    preset: str = "default"  # a voice preset of the show's language in voices/presets.toml
+    voice: str = ""  # the host voice; empty: the preset's
+    thoughts_voice: str = ""  # the voice of "my thoughts"; empty: the preset's; "none": the host's
+    concurrency: int = field(default=4, metadata=between(1, 8))
+    retries: int = field(default=4, metadata=between(0, 10))
+    fallback: str = field(default="offline", metadata=one_of("offline", "fail"))
+    #: engine name → its options from [tts.<engine>]; not a key of its own
+    engines: dict[str, Any] = field(default_factory=dict, metadata={"internal": True})
+
+
+@dataclass(frozen=True)
+class PauseConfig:
+    """Silences in the mix ([audio.pauses]), in seconds; unset: the voice preset's."""
+
+    sentence: float | None = field(default=None, metadata=between(0, 5))  # sentences synthesised apart
+    paragraph: float | None = field(default=None, metadata=between(0, 5))
+    section: float | None = field(default=None, metadata=between(0, 10))  # after the greeting, before the closing
+    paper: float | None = field(default=None, metadata=between(0, 10))  # between papers, around the sting
 
 
 def _read(path: Path) -> dict[str, Any]:

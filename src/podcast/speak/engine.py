@@ -1,0 +1,206 @@
+"""What every TTS engine is: a :class:`Speaker` registered in :data:`ENGINES`, given the voice
+settings it speaks with; and how text is cut into requests and the audio put back together,
+with the time of every sentence in it.
+
+Text is cut at sentence ends (then at ，；) into requests no longer than the engine allows.
+Pauses are real silence added here and in the mix, not SSML.
+"""
+
+from __future__ import annotations
+
+import re
+from abc import ABC, abstractmethod
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, ClassVar
+
+from ..models import Cue, Utterance, Voice
+from ..produce.audio import AudioSegment, conform, silence
+from ..progress import Advance
+from ..registry import Backend, Registry
+from .voices import Lexicon
+
+_SENTENCE = re.compile(r"[^。！？!?]+[。！？!?]*[”’\"')）]*|[。！？!?]+")
+_CLAUSE = re.compile(r"[^，；,;]+[，；,;]*")
+_TRIM_DBFS = -50.0
+
+
+@dataclass(frozen=True)
+class Line:
+    """A paragraph to say, and whether it belongs to "my thoughts" (the second voice)."""
+
+    text: str
+    thoughts: bool = False
+
+
+@dataclass(frozen=True)
+class SpeakContext:
+    cache_dir: Path | None = None
+    env: Mapping[str, str] = field(default_factory=dict)
+    concurrency: int = 4
+    retries: int = 4
+    backoff: float = 1.0  # seconds before the first retry; doubled each time, plus jitter
+
+
+class Speaker(Backend, ABC):
+    #: The longest request in UTF-8 bytes; 0 says one request per sentence.
+    max_chunk_bytes: ClassVar[int] = 0
+    #: How people know the engine, in messages: "edge-tts", "espeak-ng".
+    label: ClassVar[str] = ""
+
+    def __init__(self, voice: Voice, context: SpeakContext | None = None) -> None:
+        super().__init__(voice.options)
+        self.settings = voice
+        self.context = context or SpeakContext()
+        self.language = voice.language
+        self.voice = voice.voice
+
+    @property
+    def units_per_minute(self) -> float:
+        return self.settings.units_per_minute
+
+    def voice_for(self, line: Line) -> str:
+        return self.settings.thoughts_voice if line.thoughts and self.settings.thoughts_voice else self.voice
+
+    def speak_all(self, lines: Sequence[Line], lexicon: Lexicon, advance: Advance) -> list[Utterance]:
+        """Every line in order; ``advance(1)`` after each. Engines that wait on a network
+        override this to work on several at once."""
+        spoken = []
+        for line in lines:
+            groups = chunk(line.text, self.max_chunk_bytes)
+            results = [self.speak_chunk(lexicon.apply(" ".join(g)), self.voice_for(line)) for g in groups]
+            spoken.append(assemble(groups, results, self.settings.pauses.sentence))
+            advance(1)
+        return spoken
+
+    def check(self) -> str | None:
+        """Why this engine cannot work now (a service out of reach), or None. Cheap."""
+        return None
+
+    @classmethod
+    def pace_factor(cls, preset: dict[str, Any], options: Any) -> float:
+        """How much faster than the preset's measured rate these options make the voice."""
+        return 1.0
+
+    @abstractmethod
+    def speak_chunk(self, text: str, voice: str) -> tuple[AudioSegment, list[float] | None]:
+        """Audio for ``text``, and where each of its sentences starts (seconds) if the engine
+        says; raises SpeechError."""
+
+    def describe(self) -> str:
+        return f"{self.name} voice {self.voice}"
+
+    def short_reason(self, exc: Exception) -> str:
+        """Why this engine did not read the episode, in a few words for the show notes."""
+        label = self.label or self.name
+        return f"{label} could not be reached" if "cannot be reached" in str(exc) else f"{label} failed"
+
+    @classmethod
+    def voices(cls, prefix: str, online: bool) -> tuple[list[VoiceInfo], bool] | None:
+        """The engine's voices whose locale starts with ``prefix``, and whether the list is the
+        service's own (live) or a bundled snapshot; None for an engine without a list."""
+        return None
+
+
+@dataclass(frozen=True)
+class VoiceInfo:
+    name: str
+    locale: str
+    gender: str
+    traits: str
+
+
+ENGINES: Registry[type[Speaker]] = Registry("TTS engine")
+
+
+# -- cutting text into requests, and putting the audio back together ------------------------
+
+
+def sentences(text: str) -> list[str]:
+    return [s.strip() for s in _SENTENCE.findall(text) if s.strip()]
+
+
+def chunk(text: str, max_bytes: int) -> list[list[str]]:
+    """Sentences of ``text`` grouped into requests of at most ``max_bytes`` UTF-8 bytes (one
+    sentence each when 0). A sentence too long alone is cut at ，；, then at characters."""
+    limit = max_bytes or 2000
+    pieces: list[str] = []
+    for sentence in sentences(text):
+        pieces += _fit(sentence, limit)
+    if not max_bytes:
+        return [[piece] for piece in pieces]
+    groups: list[list[str]] = []
+    size = 0
+    for piece in pieces:  # a group is sent joined by spaces
+        length = len(piece.encode())
+        if groups and size + 1 + length <= limit:
+            groups[-1].append(piece)
+            size += 1 + length
+        else:
+            groups.append([piece])
+            size = length
+    return groups
+
+
+def _fit(sentence: str, limit: int) -> list[str]:
+    if len(sentence.encode()) <= limit:
+        return [sentence]
+    parts: list[str] = []
+    for clause in _CLAUSE.findall(sentence):
+        while len(clause.encode()) > limit:  # no punctuation at all: cut between characters
+            cut = len(clause.encode()[:limit].decode("utf-8", "ignore"))
+            parts.append(clause[:cut])
+            clause = clause[cut:]
+        if parts and len((parts[-1] + clause).encode()) <= limit:
+            parts[-1] += clause
+        elif clause:
+            parts.append(clause)
+    return parts
+
+
+def assemble(
+    groups: Sequence[Sequence[str]],
+    results: Sequence[tuple[AudioSegment, list[float] | None]],
+    pause: float,
+) -> Utterance:
+    """The chunks' audio joined by ``pause`` seconds of silence, each trimmed of the silence
+    it starts and ends with, and a cue for every sentence."""
+    audio = AudioSegment.empty()
+    cues: list[Cue] = []
+    for index, (group, (clip, starts)) in enumerate(zip(groups, results, strict=True)):
+        clip = conform(clip)
+        lead = _leading_silence(clip)
+        tail = _leading_silence(clip.reverse())
+        clip = clip[lead : len(clip) - tail] if len(clip) - tail > lead else clip
+        if index:
+            audio += silence(pause * 1000)
+        offset = audio.duration_seconds
+        length = clip.duration_seconds
+        if starts is None or len(starts) != len(group):
+            starts = _proportional(group, length)
+        else:
+            starts = [min(max(0.0, s - lead / 1000), length) for s in starts]
+        ends = [*starts[1:], length]
+        cues += [Cue(round(offset + s, 3), round(offset + e, 3), t) for s, e, t in zip(starts, ends, group, strict=True)]
+        audio += clip
+    return Utterance(audio, tuple(cues))
+
+
+def _proportional(group: Sequence[str], length: float) -> list[float]:
+    total = sum(len(s) for s in group) or 1
+    starts, position = [], 0.0
+    for sentence in group:
+        starts.append(position)
+        position += length * len(sentence) / total
+    return starts
+
+
+def _leading_silence(clip: AudioSegment, step: int = 10) -> int:
+    """Milliseconds of silence at the start of ``clip``."""
+    position = 0
+    while position < len(clip) and clip[position : position + step].dBFS < _TRIM_DBFS:
+        position += step
+    return min(position, len(clip))
+
+

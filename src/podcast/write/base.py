@@ -1,0 +1,183 @@
+"""What a writer is given and what it gives back, and the show's frame around its words.
+
+A writer backend says, for each paper of a daily show, what it does, how it bears on the
+listeners' project and the concrete steps to take, plus the show notes; for a weekly recap, the
+week's themes, the trend and recommendations. :func:`compose_script` and :func:`compose_recap`
+put that into the show's fixed frame (greeting with date, time and weekday computed here, never
+by a model; "第 N 篇论文"; the closing line) and make every line speech-ready. Backends subclass
+:class:`Writer` and register in :data:`WRITERS`.
+"""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field, replace
+from datetime import datetime
+from functools import partial
+from pathlib import Path
+from typing import Any
+
+from .. import i18n
+from ..i18n import how_many
+from ..llm import LlmConfig
+from ..models import Pick, Script, Segment, ShowNotes, Theme, WeekPapers
+from ..registry import Backend, Registry
+from .speakable import speakable
+
+
+@dataclass(frozen=True)
+class Brief:
+    """What a writer needs to know about the daily show besides the papers."""
+
+    language: str
+    show_title: str
+    project: str
+    moment: datetime  # local time of the broadcast, in the show's time zone
+    paper_units: int = 400  # speech each paper may take (timing.speech_units), heading and title aside
+
+
+@dataclass(frozen=True)
+class PaperText:
+    """A writer's words on one paper, before they are framed and cleaned for speech."""
+
+    title: str
+    summary: str
+    thoughts: str
+    steps: tuple[str, ...]
+    notes: ShowNotes = ShowNotes()
+
+
+@dataclass(frozen=True)
+class RecapBrief:
+    """What a writer needs to know about a weekly recap: the week's broadcast papers."""
+
+    language: str
+    project: str
+    moment: datetime  # local time of the broadcast
+    week: WeekPapers
+
+
+@dataclass(frozen=True)
+class RecapText:
+    """A writer's words on a week, before they are framed and cleaned for speech."""
+
+    themes: tuple[Theme, ...]
+    trend: str
+    advice: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class WriteContext:
+    """What writers that call out need: the model endpoint, secrets, a cache folder."""
+
+    llm: LlmConfig = field(default_factory=LlmConfig)
+    env: Mapping[str, str] = field(default_factory=dict)
+    cache_dir: Path | None = None
+
+
+class Writer(Backend, ABC):
+    """Writes every kind of episode: a paper at a time for the daily show, a week at a time for
+    the recap."""
+
+    def __init__(self, options: Any, context: WriteContext | None = None) -> None:
+        super().__init__(options)
+        self.context = context or WriteContext()
+        self.usage: dict[str, Any] = {}  # calls, tokens and cost, for writers that spend them
+        self.fallbacks = 0  # papers (or weeks) another writer had to write
+        self.wrote = "script"  # what it wrote last, for the stand-ins line: "script" or "recap"
+
+    def missing(self) -> str | None:
+        """What this writer lacks to work at all (an API key), or None."""
+        return None
+
+    def write(self, picks: Sequence[Pick], brief: Brief) -> Script:
+        """The daily show's script for ``picks``, in rank order."""
+        self.wrote = "script"
+        return compose_script(picks, self.texts(picks, brief), brief)
+
+    def write_recap(self, brief: RecapBrief) -> tuple[Script, RecapText]:
+        """The weekly recap's script, and the themes, trend and advice it says."""
+        self.wrote = "recap"
+        text = self.recap(brief)
+        return compose_recap(text, brief), text
+
+    def texts(self, picks: Sequence[Pick], brief: Brief) -> list[PaperText]:
+        return [self.text(pick, brief) for pick in picks]
+
+    @abstractmethod
+    def text(self, pick: Pick, brief: Brief) -> PaperText:
+        """Title, what the paper does, thoughts for our project and steps, in brief.language."""
+
+    @abstractmethod
+    def recap(self, brief: RecapBrief) -> RecapText:
+        """Themes covering every paper of the week once, the trend and the advice."""
+
+
+WRITERS: Registry[type[Writer]] = Registry("writer")
+
+
+def compose_script(picks: Sequence[Pick], texts: Sequence[PaperText], brief: Brief) -> Script:
+    words = i18n.phrases(brief.language)
+    say = partial(speakable, language=brief.language)
+    segments = []
+    for number, (pick, text) in enumerate(zip(picks, texts, strict=True), start=1):
+        title = _one_line(say(text.title)).rstrip("。.")
+        steps = [_one_line(say(step)) for step in text.steps if step.strip()]
+        opening = [
+            words.heading.format(n=number),
+            words.title_line.format(title=title),
+            *_paragraphs(words.summary_line, say(text.summary)),
+        ]
+        thoughts = [
+            *_paragraphs(words.thoughts_line, say(text.thoughts)),
+            *(i18n.step_line(i, step, brief.language) for i, step in enumerate(steps, start=1)),
+        ]
+        segments.append(Segment(number, pick.paper.id, title, (*opening, *thoughts),
+                                replace(text.notes, title=title), thoughts_at=len(opening)))
+    count = len(segments)
+    intro = words.intro_one if count == 1 else words.intro.format(n=count)
+    return Script(
+        language=brief.language,
+        greeting=i18n.greeting(brief.moment, brief.language),
+        intro=intro,
+        segments=tuple(segments),
+        closing=words.closing,
+    )
+
+
+def compose_recap(text: RecapText, brief: RecapBrief) -> Script:
+    """The recap as a script: the opening, a section per theme, the trend and advice, the closing."""
+    language = brief.language
+    words = i18n.recap_phrases(language)
+    say = partial(speakable, language=language)
+    week = brief.week
+    segments = []
+    for number, theme in enumerate(text.themes, start=1):
+        ordinal = i18n.phrases(language).ordinals[number - 1]
+        name = say(theme.name).rstrip("。.")
+        summary = say(theme.summary)
+        parts = (words.theme_heading.format(ordinal=ordinal, name=name),
+                 words.theme_count.format(papers=how_many(len(theme.paper_ids), "paper", language)),
+                 *(summary.split("\n\n") if summary else ()))
+        segments.append(Segment(number, "", name, parts,
+                                chapter=words.theme_chapter.format(ordinal=ordinal, name=name)))
+    advice = [say(step) for step in text.advice if step.strip()]
+    trend = [words.trend_line.format(text=say(text.trend))] if text.trend.strip() else []
+    steps = [words.advice_line, *(i18n.step_line(i, step, language) for i, step in enumerate(advice, start=1))]
+    segments.append(Segment(len(segments) + 1, "", words.trend_chapter, (*trend, *(steps if advice else ())),
+                            thoughts_at=len(trend), chapter=words.trend_chapter))
+    span = i18n.week_span(week.days[0], week.days[-1], language)
+    intro = words.intro.format(span=span, papers=how_many(len(week.papers), "paper", language),
+                               themes=how_many(len(text.themes), "theme", language))
+    return Script(language, i18n.greeting(brief.moment, language), intro, tuple(segments), words.closing)
+
+
+def _paragraphs(lead: str, text: str) -> list[str]:
+    """The lead phrase in front of the first paragraph of ``text``."""
+    paragraphs = text.split("\n\n") if text else [""]
+    return [lead.format(text=paragraphs[0]), *paragraphs[1:]]
+
+
+def _one_line(text: str) -> str:
+    return " ".join(text.split("\n\n"))
