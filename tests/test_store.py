@@ -2,13 +2,16 @@
 
 import sqlite3
 from contextlib import closing
+from dataclasses import replace
 from datetime import date
 
 import pytest
 
 from podcast.errors import StoreError
 from podcast.models import Paper
-from podcast.store import _SCHEMA_1, SCHEMA_VERSION, Store
+from podcast.store import _MIGRATIONS, _SCHEMA_1, SCHEMA_VERSION, Store
+
+RECAP = '{"week": "2026-W47", "trend": "t", "advice": ["a"], "themes": [{"name": "RL", "summary": "s", "papers": ["2409.17581"]}]}'
 
 
 def test_a_first_version_database_is_upgraded_keeping_its_episodes(tmp_path):
@@ -46,3 +49,56 @@ def test_a_file_that_is_not_a_database_is_one_clear_error(tmp_path):
     path.write_text("not sqlite, just text " * 100)
     with pytest.raises(StoreError, match="cannot open the state database"):
         Store(path)
+
+
+def test_a_version_8_database_moves_daily_episodes_and_recaps_into_one_table(tmp_path):
+    """Schema 9: the recaps table joins the episodes table; every row, every broadcast and the
+    run log stay as they were, and a recap still broadcasts nothing."""
+    path = tmp_path / "podcast.db"
+    with closing(sqlite3.connect(path)) as db, db:
+        for step in range(1, 9):
+            db.executescript(_MIGRATIONS[step])
+        db.execute("PRAGMA user_version = 8")
+        columns = ("'zh-CN', 'episodes/{k}.mp3', 10, 60.0, 'episodes/{k}.txt', '[]', "
+                   "'[{{\"id\": \"2409.17581\", \"title\": \"T\", \"summary\": \"S\"}}]', '{at}', '{{}}', "
+                   "'{{\"calls\": 2}}', '[\"episodes/{k}.vtt\"]', '', 'episodes/{k}.chapters.json', "
+                   "'episodes/{k}.html', {removed}")
+        for day, removed in (("2026-11-20", 1), ("2026-11-21", 0)):
+            values = columns.format(k=day, at=f"{day}T09:30:00+08:00", removed=removed)
+            db.execute(f"INSERT INTO episodes VALUES ('{day}', 'g-{day}', 1, 'daily {day}', {values})")
+            db.execute(f"INSERT INTO broadcasts VALUES ('2409.1758{day[-1]}', '{day}', 1)")
+        values = columns.format(k="2026-W47-recap", at="2026-11-21T17:00:00+08:00", removed=0)
+        db.execute(f"INSERT INTO recaps VALUES ('2026-W47', '2026-11-21', 'g-recap', 2, 'recap', {values}, ?)",
+                   (RECAP,))
+        db.execute("INSERT INTO runs (day, started, finished, outcome, message) VALUES ('2026-11-21', "
+                   "'2026-11-21T17:00:00+08:00', '2026-11-21T17:01:00+08:00', 'published', 'weekly recap 2026-W47')")
+    with Store(path) as store:
+        assert [(e.key, e.kind, e.guid, e.removed) for e in store.episodes()] == [
+            ("2026-W47", "recap", "g-recap", False), ("2026-11-21", "daily", "g-2026-11-21", False),
+            ("2026-11-20", "daily", "g-2026-11-20", True)]
+        recap = store.episode("2026-W47")
+        assert recap.revision == 2 and recap.recap.themes[0].paper_ids == ("2409.17581",)
+        assert recap.usage == {"calls": 2} and recap.captions == ("episodes/2026-W47-recap.vtt",)
+        assert [e.key for e in store.episodes("daily")] == ["2026-11-21", "2026-11-20"]
+        assert store.broadcast_ids() == {"2409.17580", "2409.17581"}
+        assert store.last_run().message == "weekly recap 2026-W47"
+        store.save_episode(replace(recap, guid="g-recap-2"))  # a rebuilt recap replaces its row, broadcasts nothing
+        assert store.broadcast_ids() == {"2409.17580", "2409.17581"} and len(store.episodes()) == 3
+    with closing(sqlite3.connect(path)) as db:
+        assert db.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION == 9
+        assert db.execute("PRAGMA foreign_key_check").fetchall() == []
+        db.execute("PRAGMA foreign_keys = ON")
+        db.execute("DELETE FROM episodes WHERE key = '2026-11-20'")  # broadcasts still follow their episode
+        assert db.execute("SELECT count(*) FROM broadcasts").fetchone()[0] == 1
+
+
+def test_stores_opened_at_once_on_a_fresh_folder_all_open(tmp_path):
+    """Several processes opening a new state database at once: each migration step runs once."""
+    import subprocess
+    import sys
+
+    script = "import sys; from podcast.store import Store; Store(__import__('pathlib').Path(sys.argv[1])).close()"
+    runs = [subprocess.Popen([sys.executable, "-c", script, str(tmp_path / "podcast.db")], stderr=subprocess.PIPE)
+            for _ in range(4)]
+    results = [(run.communicate(timeout=60)[1], run.returncode) for run in runs]
+    assert results == [(b"", 0)] * 4
