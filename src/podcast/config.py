@@ -17,7 +17,6 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
-from zoneinfo import ZoneInfo
 
 from . import i18n
 from .daemon.cron import cron_trigger, update_frequency
@@ -29,7 +28,16 @@ from .publish import TARGETS, PublishConfig
 from .publish.target import target_kind
 from .registry import BackendConfig, Registry
 from .schema import (
-    Context, between, check, clock_time, duration, parse_table, positive_number, reject_unknown, seconds, subtable,
+    Context,
+    between,
+    check,
+    clock_time,
+    duration,
+    parse_table,
+    positive_number,
+    reject_unknown,
+    seconds,
+    subtable,
 )
 from .select.refine import SelectionConfig
 from .sources import SOURCES, SourceConfig

@@ -17,7 +17,7 @@ import urllib.error
 import urllib.request
 import zlib
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta, timezone
+from datetime import UTC, date, datetime, timedelta
 from email.utils import parsedate_to_datetime
 from http.client import HTTPException, IncompleteRead
 from pathlib import Path
@@ -87,7 +87,7 @@ class ResponseCache:
             temporary.write_bytes(body)
             temporary.replace(path)
             path.with_suffix(".json").write_text(
-                json.dumps({"url": url, "fetched": datetime.now(timezone.utc).isoformat()}), "utf-8"
+                json.dumps({"url": url, "fetched": datetime.now(UTC).isoformat()}), "utf-8"
             )
         except OSError as exc:  # a cache that cannot be written only costs a refetch
             log.warning("Could not cache the response of %s: %s", url, exc)
@@ -197,7 +197,7 @@ class HttpClient:
                 # No name resolution or nobody listening: retrying will not help.
                 raise FetchError(url, f"cannot connect: {getattr(reason, 'strerror', None) or reason}") from None
             raise _Retryable(f"connection failed: {reason}") from None
-        except (TimeoutError, socket.timeout):
+        except TimeoutError:
             raise _Retryable(f"no answer within {self.policy.timeout:g} s") from None
         except (ConnectionError, HTTPException, OSError) as exc:
             raise _Retryable(f"connection broke: {exc}") from None
@@ -267,5 +267,5 @@ def _retry_after(value: str | None) -> float | None:
     except (TypeError, ValueError):
         return None
     if moment.tzinfo is None:
-        moment = moment.replace(tzinfo=timezone.utc)
-    return max(0.0, (moment - datetime.now(timezone.utc)).total_seconds())
+        moment = moment.replace(tzinfo=UTC)
+    return max(0.0, (moment - datetime.now(UTC)).total_seconds())

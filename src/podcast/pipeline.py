@@ -29,15 +29,35 @@ from .errors import Interrupted, NothingToBroadcast, PodcastError
 from .http import HttpClient, HttpPolicy, ResponseCache
 from .i18n import counted
 from .models import (
-    HISTORY_WEEKS, Episode, Paper, Pick, ProducedAudio, Recap, Script, ShowNotes, SpokenSection, Week, WeekPapers,
+    HISTORY_WEEKS,
+    Episode,
+    Paper,
+    Pick,
+    ProducedAudio,
+    Recap,
+    Script,
+    ShowNotes,
+    SpokenSection,
+    Week,
+    WeekPapers,
     default_week,
 )
 from .produce import Music, Tags, pace, produce_episode
 from .produce.artwork import show_artwork
 from .progress import NoProgress, Progress, Stoppable
 from .publish import (
-    FEED_NAME, PAGE_NAME, PENDING_NAME, PublishTarget, Site, clear_pending, open_target, publish_cover,
-    make_site, publish_episode, publish_site, recover,
+    FEED_NAME,
+    PAGE_NAME,
+    PENDING_NAME,
+    PublishTarget,
+    Site,
+    clear_pending,
+    make_site,
+    open_target,
+    publish_cover,
+    publish_episode,
+    publish_site,
+    recover,
 )
 from .registry import BackendConfig
 from .select import Profile, select_papers

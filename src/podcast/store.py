@@ -19,7 +19,6 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from pathlib import Path
 from types import TracebackType
-from typing import IO
 
 from .errors import Busy, StoreError
 from .models import Chapter, Episode, Paper, Recap, ShowNotes

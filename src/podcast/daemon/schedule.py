@@ -16,6 +16,7 @@ from ..models import Week, default_week
 from ..store import Store
 from .cron import LocalCronTrigger, cron_trigger
 
+
 def build_trigger(config: Config) -> LocalCronTrigger:
     return cron_trigger(config.schedule.cron, config.show.zone)
 

@@ -31,7 +31,14 @@ from ..publish import open_target
 from ..store import build_lock, daemon_lock, open_store
 from .cron import LocalCronTrigger
 from .playback import play
-from .schedule import build_trigger, catch_up_day, catch_up_week, next_time, playback_trigger, recap_trigger
+from .schedule import (
+    build_trigger,
+    catch_up_day,
+    catch_up_week,
+    next_time,
+    playback_trigger,
+    recap_trigger,
+)
 
 log = logging.getLogger(__name__)
 
@@ -151,7 +158,7 @@ class Daemon:
         except Interrupted as exc:
             log.info("Making %s stopped: %s.", what, exc)
             return
-        except Exception as exc:  # noqa: BLE001  (one line per failure; a bug keeps its traceback)
+        except Exception as exc:
             known = isinstance(exc, PodcastError)
             log.error("Making %s failed: %s", what, exc if known else repr(exc), exc_info=not known)
             final = isinstance(exc, FINAL)

@@ -27,7 +27,21 @@ from pathlib import Path
 
 from mutagen import MutagenError
 from mutagen.id3 import (
-    APIC, CHAP, COMM, CTOC, ID3, TALB, TCON, TDRC, TIT2, TLAN, TLEN, TPE1, USLT, CTOCFlags, PictureType,
+    APIC,
+    CHAP,
+    COMM,
+    CTOC,
+    ID3,
+    TALB,
+    TCON,
+    TDRC,
+    TIT2,
+    TLAN,
+    TLEN,
+    TPE1,
+    USLT,
+    CTOCFlags,
+    PictureType,
 )
 from mutagen.id3 import Encoding as TextEncoding
 from mutagen.id3._tags import save_frame  # private, for _ChaptersInOrder
@@ -41,8 +55,18 @@ from ..schema import between
 from ..speak.timing import Pace, clock
 from ..speak.voices import PauseConfig
 from .audio import (
-    RATE, AudioSegment, Encoding, Loudness, Mp3Encoder, codec_loss, conform, decode_file, decode_measured, master,
-    measure, silence,
+    RATE,
+    AudioSegment,
+    Encoding,
+    Loudness,
+    Mp3Encoder,
+    codec_loss,
+    conform,
+    decode_file,
+    decode_measured,
+    master,
+    measure,
+    silence,
 )
 
 log = logging.getLogger(__name__)

@@ -28,7 +28,15 @@ from . import s3 as _s3  # noqa: F401
 from .feed import render_feed
 from .page import render_episode_page, render_page
 from .site import Site, make_site
-from .target import EPISODES_DIR, FEED_NAME, PAGE_NAME, TARGETS, PublishConfig, PublishTarget, open_target
+from .target import (
+    EPISODES_DIR,
+    FEED_NAME,
+    PAGE_NAME,
+    TARGETS,
+    PublishConfig,
+    PublishTarget,
+    open_target,
+)
 
 __all__ = ["EPISODE_FILES", "FEED_NAME", "PAGE_NAME", "PENDING_NAME", "TARGETS", "EpisodeFiles", "PublishConfig",
            "PublishTarget", "Site", "clear_pending", "free_stem", "make_site", "note_pending", "open_target", "publish_cover",

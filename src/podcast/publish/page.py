@@ -17,8 +17,8 @@ from html import escape
 import segno
 
 from .. import i18n
-from ..speak.captions import by_chapter
 from ..models import Chapter, Cue, Episode
+from ..speak.captions import by_chapter
 from .feed import notes_html
 from .site import Site
 

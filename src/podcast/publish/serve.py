@@ -12,9 +12,9 @@ log line, not a traceback. tests/test_serve_abuse.py is what it must withstand.
 
 from __future__ import annotations
 
-import logging
 import asyncio
 import json
+import logging
 from collections.abc import Callable, Iterable
 from pathlib import Path, PurePosixPath
 

@@ -77,7 +77,7 @@ class PublishTarget(Backend, ABC):
         super().__init__(config.options)
         self.config = config
 
-    @classmethod  # noqa: B027  (a default: most targets need no check)
+    @classmethod
     def check(cls, target: str) -> None:
         """Raise ValueError saying what is wrong when ``target`` cannot name a target of this kind."""
 
@@ -103,7 +103,7 @@ class PublishTarget(Backend, ABC):
     def remove(self, names: Sequence[str]) -> None:
         """Delete these files; names already gone are no error."""
 
-    def sweep(self) -> None:  # noqa: B027  (a default: most targets write nothing temporary)
+    def sweep(self) -> None:
         """Remove what writes that never finished left (a build killed half-way). Called only
         under the show's build lock, when nothing else writes to the target."""
 

@@ -14,8 +14,8 @@ from collections.abc import Collection, Sequence
 from dataclasses import dataclass, replace
 from typing import Protocol
 
-from .glossary import glossary, han_runs, words
 from ..models import Paper, Pick
+from .glossary import glossary, han_runs, words
 from .rank import Document, Match, analyse, rank, similarity
 from .topics import TOPICS_BY_KEY
 

@@ -20,9 +20,9 @@ import feedparser
 from ..errors import SourceError
 from ..http import FetchError
 from ..models import Paper, abs_url, arxiv_id
-from .normalize import clean_name, clean_text
 from ..schema import between, check
 from .base import SOURCES, Source, parse_feed
+from .normalize import clean_name, clean_text
 
 log = logging.getLogger(__name__)
 

@@ -57,7 +57,7 @@ def parse_feed(body: bytes, url: str) -> Any:
                           "to gigabytes; not read")
     try:
         feed = feedparser.parse(io.BytesIO(body))
-    except Exception as exc:  # noqa: BLE001  feedparser's lenient parser has its own crashes ("&#xD800;")
+    except Exception as exc:
         problem = " ".join(str(exc).split())
         raise SourceError(f"{url}: not a feed that can be read: {type(exc).__name__}: {problem}") from None
     problem = feed.get("bozo_exception")

@@ -8,9 +8,9 @@ from typing import Any
 from urllib.parse import urljoin, urlsplit
 
 from ..models import Paper, abs_url, arxiv_id
-from .normalize import clean_name, clean_text, link_id, web_address
 from ..schema import between, check, http_url
 from .base import SOURCES, Source, parse_feed
+from .normalize import clean_name, clean_text, link_id, web_address
 
 MAX_FEED_BYTES = 5_000_000
 

@@ -9,9 +9,9 @@ from typing import Any
 
 from ..errors import SourceError
 from ..models import Paper, abs_url, arxiv_id
-from .normalize import clean_name, clean_text
 from ..schema import between
 from .base import SOURCES, Source
+from .normalize import clean_name, clean_text
 
 
 @dataclass(frozen=True)

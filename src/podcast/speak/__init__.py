@@ -20,8 +20,23 @@ from . import espeak as _espeak  # noqa: F401
 from .engine import ENGINES, Line, SpeakContext, Speaker, VoiceInfo, assemble, chunk, sentences
 from .voices import Lexicon, PauseConfig, TTSConfig, preset
 
-__all__ = ["ENGINES", "Line", "PauseConfig", "SpeakContext", "Speaker", "TTSConfig", "VoiceInfo", "assemble",
-           "chunk", "choose_speaker", "open_speaker", "resolve_voice", "script_lines", "sentences", "speak_script"]
+__all__ = [
+    "ENGINES",
+    "Line",
+    "PauseConfig",
+    "SpeakContext",
+    "Speaker",
+    "TTSConfig",
+    "VoiceInfo",
+    "assemble",
+    "choose_speaker",
+    "chunk",
+    "open_speaker",
+    "resolve_voice",
+    "script_lines",
+    "sentences",
+    "speak_script",
+]
 
 log = logging.getLogger(__name__)
 

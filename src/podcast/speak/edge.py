@@ -48,7 +48,7 @@ _RETRYABLE = (NoAudioReceived, WebSocketError, UnexpectedResponse, UnknownRespon
               aiohttp.ClientOSError, asyncio.TimeoutError, ConnectionError)
 
 
-def _prosody(pattern: str, example: str):  # noqa: ANN202
+def _prosody(pattern: str, example: str):
     def validate(value: str) -> None:
         if value and not re.fullmatch(pattern, value):
             raise ValueError(f"must look like {example}")
@@ -233,7 +233,7 @@ def available_voices(prefix: str = "", online: bool = True) -> tuple[list[VoiceI
     if online:
         try:
             raw = asyncio.run(edge_tts.list_voices())
-        except (aiohttp.ClientError, asyncio.TimeoutError, OSError, ValueError) as exc:
+        except (TimeoutError, aiohttp.ClientError, OSError, ValueError) as exc:
             log.info("The live voice list cannot be fetched (%s); showing the bundled one.", exc)
     live = raw is not None
     if raw is None:

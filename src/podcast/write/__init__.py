@@ -16,11 +16,30 @@ from ..registry import BackendConfig
 from . import llm as _llm  # noqa: F401  (registers the built-in backends)
 from . import template as _template  # noqa: F401
 from .base import (
-    WRITERS, Brief, PaperText, RecapBrief, RecapText, WriteContext, Writer, compose_recap, compose_script,
+    WRITERS,
+    Brief,
+    PaperText,
+    RecapBrief,
+    RecapText,
+    WriteContext,
+    Writer,
+    compose_recap,
+    compose_script,
 )
 
-__all__ = ["WRITERS", "AUTO_WRITER", "Brief", "PaperText", "RecapBrief", "RecapText", "WriteContext", "Writer",
-           "compose_recap", "compose_script", "open_writer"]
+__all__ = [
+    "AUTO_WRITER",
+    "WRITERS",
+    "Brief",
+    "PaperText",
+    "RecapBrief",
+    "RecapText",
+    "WriteContext",
+    "Writer",
+    "compose_recap",
+    "compose_script",
+    "open_writer",
+]
 
 log = logging.getLogger(__name__)
 
