@@ -57,59 +57,92 @@ def _parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("--version", action="version", version=f"podcast {__version__}")
     common = argparse.ArgumentParser(add_help=False)
-    common.add_argument("--config", metavar="F", help="podcast.toml to use (default: $PODCAST_CONFIG, else ./podcast.toml, else built-in defaults)")
-    common.add_argument("--debug", action="store_true", help="more log lines, and tracebacks on errors")
-    common.add_argument("-q", "--quiet", action="store_true", help="only warnings and results, no progress")
+    common.add_argument("--config", metavar="F",
+                        help="podcast.toml to use (default: $PODCAST_CONFIG, else ./podcast.toml, "
+                             "else built-in defaults)")
+    common.add_argument("--debug", action="store_true",
+                        help="more log lines, and tracebacks on errors")
+    common.add_argument("-q", "--quiet", action="store_true",
+                        help="only warnings and results, no progress")
     day = argparse.ArgumentParser(add_help=False)
-    day.add_argument("--date", type=_date, metavar="YYYY-MM-DD", help="the episode's day (default: today in the show's time zone)")
-    day.add_argument("--offline", action="store_true", help="use only the offline stand-ins (sample papers, template writer, espeak-ng)")
-    commands = parser.add_subparsers(dest="command", metavar="{run,recap,papers,voices,feed,serve,play,status}")
+    day.add_argument("--date", type=_date, metavar="YYYY-MM-DD",
+                     help="the episode's day (default: today in the show's time zone)")
+    day.add_argument("--offline", action="store_true",
+                     help="use only the offline stand-ins (sample papers, template writer, "
+                          "espeak-ng)")
+    commands = parser.add_subparsers(dest="command",
+                                     metavar="{run,recap,papers,voices,feed,serve,play,status}")
 
     run = commands.add_parser("run", parents=[common, day], help="make and publish today's episode",
                               description="Make and publish the episode for a day.")
-    run.add_argument("--force", action="store_true", help="rebuild an episode already published for the day (under a new file name)")
+    run.add_argument("--force", action="store_true",
+                     help="rebuild an episode already published for the day (under a new file "
+                          "name)")
     run.set_defaults(handler=_run)
 
     recap = commands.add_parser("recap", parents=[common], help="make and publish the weekly recap",
-                                description="Make and publish the recap of a week: its papers by theme, the trend "
-                                            "and what to do next, as a bonus episode of the same feed.")
+                                description="Make and publish the recap of a week: its papers by "
+                                            "theme, the trend and what to do next, as a bonus "
+                                            "episode of the same feed.")
     recap.add_argument("--week", type=_week, metavar="YYYY-Www",
-                       help="the ISO week, e.g. 2026-W47 (default: this week from Friday on, else the week before)")
-    recap.add_argument("--force", action="store_true", help="rebuild a recap already published for the week")
-    recap.add_argument("--offline", action="store_true", help="use only the offline stand-ins (template recap writer, espeak-ng)")
+                       help="the ISO week, e.g. 2026-W47 (default: this week from Friday on, else "
+                            "the week before)")
+    recap.add_argument("--force", action="store_true",
+                       help="rebuild a recap already published for the week")
+    recap.add_argument("--offline", action="store_true",
+                       help="use only the offline stand-ins (template recap writer, espeak-ng)")
     recap.set_defaults(handler=_recap)
 
-    papers = commands.add_parser("papers", parents=[common, day], help="show which papers would be broadcast, and why",
-                                 description="Show which papers would be broadcast, and why each was chosen.")
-    papers.add_argument("--json", action="store_true", help="print JSON instead of text (format in the README)")
-    papers.add_argument("--top", type=int, default=20, metavar="N", help="list the best N candidates (default 20)")
+    papers = commands.add_parser("papers", parents=[common, day],
+                                 help="show which papers would be broadcast, and why",
+                                 description="Show which papers would be broadcast, and why each "
+                                             "was chosen.")
+    papers.add_argument("--json", action="store_true",
+                        help="print JSON instead of text (format in the README)")
+    papers.add_argument("--top", type=int, default=20, metavar="N",
+                        help="list the best N candidates (default 20)")
     papers.set_defaults(handler=_papers)
 
     voices = commands.add_parser("voices", parents=[common], help="list the voices and presets",
-                                 description="List the voice presets and the voices of each engine for a language.")
-    voices.add_argument("--language", metavar="L", help="a locale or its start: zh, zh-CN, en (default: the show's)")
-    voices.add_argument("--offline", action="store_true", help="show the bundled voice list instead of the live one")
+                                 description="List the voice presets and the voices of each "
+                                             "engine for a language.")
+    voices.add_argument("--language", metavar="L",
+                        help="a locale or its start: zh, zh-CN, en (default: the show's)")
+    voices.add_argument("--offline", action="store_true",
+                        help="show the bundled voice list instead of the live one")
     voices.set_defaults(handler=_voices)
 
-    feed = commands.add_parser("feed", parents=[common], help="rebuild the feed and page from the store",
-                               description="Rewrite feed.xml and index.html from the episodes already published.")
+    feed = commands.add_parser("feed", parents=[common],
+                               help="rebuild the feed and page from the store",
+                               description="Rewrite feed.xml and index.html from the episodes "
+                                           "already published.")
     feed.set_defaults(handler=_feed)
 
-    serve = commands.add_parser("serve", parents=[common], help="serve the publish folder over HTTP",
-                                description="Serve the feed, the page and the episodes (byte ranges, HEAD, caching).")
-    serve.add_argument("--host", default="127.0.0.1", help="address to listen on (default 127.0.0.1; 0.0.0.0 for the office)")
+    serve = commands.add_parser("serve", parents=[common],
+                                help="serve the publish folder over HTTP",
+                                description="Serve the feed, the page and the episodes (byte "
+                                            "ranges, HEAD, caching).")
+    serve.add_argument("--host", default="127.0.0.1",
+                       help="address to listen on (default 127.0.0.1; 0.0.0.0 for the office)")
     serve.add_argument("--port", type=int, default=8000, help="port (default 8000)")
-    serve.add_argument("--no-schedule", action="store_true", help="only serve; build nothing ([schedule] enabled = false does the same)")
+    serve.add_argument("--no-schedule", action="store_true",
+                       help="only serve; build nothing ([schedule] enabled = false does the same)")
     serve.set_defaults(handler=_serve)
 
-    play = commands.add_parser("play", parents=[common], help="play an episode aloud now ([playback] command)",
-                               description="Play the day's episode with [playback] command, to the end.")
-    play.add_argument("--date", type=_date, metavar="YYYY-MM-DD", help="the episode's day (default: today in the show's time zone)")
+    play = commands.add_parser("play", parents=[common],
+                               help="play an episode aloud now ([playback] command)",
+                               description="Play the day's episode with [playback] command, to "
+                                           "the end.")
+    play.add_argument("--date", type=_date, metavar="YYYY-MM-DD",
+                      help="the episode's day (default: today in the show's time zone)")
     play.set_defaults(handler=_play)
 
-    status = commands.add_parser("status", parents=[common], help="next build, last episode, last error",
-                                 description="What the schedule will do next and how the last builds went.")
-    status.add_argument("--json", action="store_true", help="print the JSON that GET /healthz returns")
+    status = commands.add_parser("status", parents=[common],
+                                 help="next build, last episode, last error",
+                                 description="What the schedule will do next and how the last "
+                                             "builds went.")
+    status.add_argument("--json", action="store_true",
+                        help="print the JSON that GET /healthz returns")
     status.set_defaults(handler=_status)
     return parser
 
@@ -118,8 +151,10 @@ def _serve(args: argparse.Namespace, config: Config) -> int:
     from .daemon.service import run_daemon
 
     schedule = config.schedule.enabled and not args.no_schedule
-    what = f"building on \"{config.schedule.cron}\" ({config.show.timezone})" if schedule else "not building"
-    print(f"Serving {config.publish.dir} at http://{args.host}:{args.port}/, {what} (Ctrl-C stops).", flush=True)
+    what = (f"building on \"{config.schedule.cron}\" ({config.show.timezone})" if schedule
+            else "not building")
+    print(f"Serving {config.publish.dir} at http://{args.host}:{args.port}/, {what} "
+          "(Ctrl-C stops).", flush=True)
     run_daemon(config, args.host, args.port, schedule, os.environ)
     return 0
 
@@ -147,7 +182,9 @@ def _status(args: argparse.Namespace, config: Config) -> int:
     def when(moment: str) -> str:
         return f"{datetime.fromisoformat(moment):%a %Y-%m-%d %H:%M} ({zone})"
 
-    print(f"Next build:    {when(report['next_build']) if report['next_build'] else 'none ([schedule] enabled = false)'}")
+    build = (when(report["next_build"]) if report["next_build"]
+             else "none ([schedule] enabled = false)")
+    print(f"Next build:    {build}")
     if report["next_recap"]:
         print(f"Next recap:    {when(report['next_recap'])}")
     if report["next_playback"]:
@@ -185,8 +222,8 @@ def _config(args: argparse.Namespace) -> Config:
 
 
 def _run(args: argparse.Namespace, config: Config) -> int:
-    result = pipeline.run_episode(config, day=args.date, force=args.force, progress=_Bars(args.quiet),
-                                  env=os.environ)
+    result = pipeline.run_episode(config, day=args.date, force=args.force,
+                                  progress=_Bars(args.quiet), env=os.environ)
     if result.episode is None:
         _print_standins(result)
         print(f"No episode: {result.skipped} ([selection] on_empty = \"skip\").")
@@ -196,11 +233,13 @@ def _run(args: argparse.Namespace, config: Config) -> int:
 
 
 def _recap(args: argparse.Namespace, config: Config) -> int:
-    result = pipeline.run_recap(config, week=args.week, force=args.force, progress=_Bars(args.quiet), env=os.environ)
+    result = pipeline.run_recap(config, week=args.week, force=args.force,
+                                progress=_Bars(args.quiet), env=os.environ)
     if result.episode is None:
         print(f"No recap: {result.skipped}.")
         return 0
-    themes = f", {counted(len(result.episode.recap.themes), 'theme')}" if result.episode.recap else ""
+    recap = result.episode.recap
+    themes = f", {counted(len(recap.themes), 'theme')}" if recap else ""
     return _report(result, config, f"the recap of {result.episode.key}", themes)
 
 
@@ -216,13 +255,16 @@ def _report(result: pipeline.RunResult, config: Config, what: str, detail: str =
     assert episode is not None
     minutes, seconds = divmod(round(episode.duration), 60)
     if result.reused:
-        print(f"{what[0].upper()}{what[1:]} was already published; reusing it (--force rebuilds it).")
+        print(f"{what[0].upper()}{what[1:]} was already published; reusing it "
+              "(--force rebuilds it).")
     else:
-        print(f"Published {what}: {minutes}:{seconds:02d}, {counted(len(episode.papers), 'paper')}{detail}.")
+        print(f"Published {what}: {minutes}:{seconds:02d}, "
+              f"{counted(len(episode.papers), 'paper')}{detail}.")
     usage = episode.usage if not result.reused else {}
     if usage.get("calls") or usage.get("cached"):
         cost = f", cost {usage['cost']:.4f}" if "cost" in usage else ""
-        print(f"Script by {config.llm.model}: {counted(usage['calls'], 'call')} ({usage['cached']} answers from cache), "
+        print(f"Script by {config.llm.model}: {counted(usage['calls'], 'call')} "
+              f"({usage['cached']} answers from cache), "
               f"{usage['tokens_in']:,} tokens in, {usage['tokens_out']:,} out{cost}.")
     print(f"  MP3:  {result.audio}\n  Feed: {result.feed}\n  Page: {result.page}")
     return 0
@@ -233,14 +275,16 @@ def _papers(args: argparse.Namespace, config: Config) -> int:
     if args.json:
         print(json.dumps(papers_json(choice, args.top), ensure_ascii=False, indent=2))
         return 0
-    print(f"Papers for {choice.day}" + (" (from the backlog of recent days)" if choice.from_backlog else "") + ":")
+    print(f"Papers for {choice.day}"
+          + (" (from the backlog of recent days)" if choice.from_backlog else "") + ":")
     for report in choice.reports:
         state = f"failed: {report.error}" if report.error else counted(report.papers, "paper")
         print(f"  {report.source}: {state}")
     if choice.skipped:
         print(f"No episode: {choice.skipped}.")
     picked = {pick.paper.id for pick in choice.picks}
-    others = [p for p in choice.ranked if p.paper.id not in picked][: max(0, args.top - len(choice.picks))]
+    others = [p for p in choice.ranked
+              if p.paper.id not in picked][: max(0, args.top - len(choice.picks))]
     for heading, picks in (("Picks", choice.picks), ("Next candidates", others)):
         if picks:
             print(f"{heading}:")
@@ -262,7 +306,8 @@ def papers_json(choice: pipeline.Choice, top: int) -> dict:
         p = pick.paper
         return {
             "rank": rank, "id": p.id, "title": p.title, "url": p.url, "pdf_url": p.pdf_url,
-            "authors": list(p.authors), "published": p.published.isoformat() if p.published else None,
+            "authors": list(p.authors),
+            "published": p.published.isoformat() if p.published else None,
             "categories": list(p.categories), "sources": list(p.sources), "upvotes": p.upvotes,
             "score": pick.score, "topics": list(pick.topics), "reasons": list(pick.reasons),
             "picked": p.id in picked,
@@ -273,7 +318,8 @@ def papers_json(choice: pipeline.Choice, top: int) -> dict:
         "date": choice.day.isoformat(),
         "from_backlog": choice.from_backlog,
         "skipped": choice.skipped,
-        "sources": [{"source": r.source, "papers": r.papers, "error": r.error} for r in choice.reports],
+        "sources": [{"source": r.source, "papers": r.papers, "error": r.error}
+                    for r in choice.reports],
         "picks": [paper(pick, picked.index(pick.paper.id) + 1) for pick in choice.picks],
         "candidates": [paper(pick, rank) for rank, pick in enumerate(choice.ranked[:top], start=1)],
         "excluded": [{"id": p.id, "title": p.title, "term": term} for p, term in choice.excluded],
@@ -282,21 +328,23 @@ def papers_json(choice: pipeline.Choice, top: int) -> dict:
 
 def _voices(args: argparse.Namespace, config: Config) -> int:
     prefix = args.language or config.show.language
-    language = "zh-CN" if prefix.lower().startswith("zh") else "en-US" if prefix.lower().startswith("en") else prefix
+    language = ("zh-CN" if prefix.lower().startswith("zh")
+                else "en-US" if prefix.lower().startswith("en") else prefix)
     for name, preset in presets(language).items():
         engines = []
         for engine in ENGINES:
             settings = preset.get(engine, {})
             if settings:
-                second = f" + {settings['thoughts_voice']}" if settings.get("thoughts_voice") else ""
+                second = (f" + {settings['thoughts_voice']}" if settings.get("thoughts_voice")
+                          else "")
                 engines.append(f"{engine}: {settings.get('voice', '?')}{second}")
         print(f"preset {name}: {preset.get('description', '')}\n  {', '.join(engines)}")
-    for engine in ENGINES.classes():
-        listed = engine.voices(prefix, online=not args.offline)
+    for engine_class in ENGINES.classes():
+        listed = engine_class.voices(prefix, online=not args.offline)
         if listed is None:
             continue
         voices, live = listed
-        print(f"{engine.label or engine.name} voices for {prefix} "
+        print(f"{engine_class.label or engine_class.name} voices for {prefix} "
               f"({'live list' if live else 'bundled list, possibly out of date'}):")
         for voice in voices:
             print(f"  {voice.name:<36} {voice.gender:<7} {voice.traits}")
@@ -305,7 +353,8 @@ def _voices(args: argparse.Namespace, config: Config) -> int:
 
 def _feed(args: argparse.Namespace, config: Config) -> int:
     count, feed, page = pipeline.rebuild_site(config)
-    print(f"Rebuilt the feed and the page with {counted(count, 'episode')}.\n  Feed: {feed}\n  Page: {page}")
+    print(f"Rebuilt the feed and the page with {counted(count, 'episode')}.\n"
+          f"  Feed: {feed}\n  Page: {page}")
     return 0
 
 
@@ -317,7 +366,8 @@ class _Bars:
 
     @contextmanager
     def task(self, label: str, total: int) -> Iterator[Advance]:
-        with tqdm(total=total, desc=label, unit="part", disable=not self.enabled, leave=False) as bar:
+        with tqdm(total=total, desc=label, unit="part", disable=not self.enabled,
+                  leave=False) as bar:
             yield bar.update
 
 

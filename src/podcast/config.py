@@ -86,7 +86,8 @@ def crontab(value: str) -> None:
     try:
         cron_trigger(value)
     except (ValueError, TypeError) as exc:
-        raise ValueError(f"must be a crontab line of five fields, such as \"30 9 * * 1-5\" ({exc})") from None
+        raise ValueError(f"must be a crontab line of five fields, such as \"30 9 * * 1-5\" "
+                         f"({exc})") from None
 
 
 @dataclass(frozen=True)
@@ -191,8 +192,8 @@ def load_config(path: Path | None, cwd: Path) -> Config:
 
 
 def _build(data: dict[str, Any], ctx: Context) -> Config:
-    known = ("show", "listener", "sources", "selection", "llm", "writer", "tts", "audio", "publish", "state",
-             "network", "schedule", "playback", "recap")
+    known = ("show", "listener", "sources", "selection", "llm", "writer", "tts", "audio", "publish",
+             "state", "network", "schedule", "playback", "recap")
     reject_unknown(data, known, "", ctx)
     show = parse_table(ShowConfig, subtable(data, "show", ctx), "show", ctx)
     show = dataclasses.replace(
@@ -209,7 +210,8 @@ def _build(data: dict[str, Any], ctx: Context) -> Config:
         raise ctx.error("sources", "must be a list of [[sources]] tables")
     if not raw_sources:
         raise ctx.error("sources", "needs at least one [[sources]] entry")
-    sources = tuple(_source(entry, f"sources[{i}]", ctx) for i, entry in enumerate(raw_sources, start=1))
+    sources = tuple(_source(entry, f"sources[{i}]", ctx)
+                    for i, entry in enumerate(raw_sources, start=1))
     selection = parse_table(SelectionConfig, subtable(data, "selection", ctx), "selection", ctx)
     llm = parse_table(LlmConfig, subtable(data, "llm", ctx), "llm", ctx)
     writer = _writer(subtable(data, "writer", ctx), ctx)
@@ -227,8 +229,8 @@ def _build(data: dict[str, Any], ctx: Context) -> Config:
     schedule = parse_table(ScheduleConfig, subtable(data, "schedule", ctx), "schedule", ctx)
     playback = parse_table(PlaybackConfig, subtable(data, "playback", ctx), "playback", ctx)
     recap = parse_table(RecapConfig, subtable(data, "recap", ctx), "recap", ctx)
-    return Config(show, listener, sources, selection, llm, writer, tts, audio, publish, state, network, schedule,
-                  playback, recap)
+    return Config(show, listener, sources, selection, llm, writer, tts, audio, publish, state,
+                  network, schedule, playback, recap)
 
 
 def _publish(table: dict[str, Any], ctx: Context) -> PublishConfig:
@@ -243,11 +245,13 @@ def _publish(table: dict[str, Any], ctx: Context) -> PublishConfig:
     options: dict[str, Any] = {}
     for name in TARGETS:
         own = {spec.name for spec in dataclasses.fields(TARGETS.get(name).Options)}
-        options[name] = parse_table(TARGETS.get(name).Options, {k: v for k, v in table.items() if k in own},
-                                    "publish", ctx)
-    backend_keys = {spec.name for name in TARGETS for spec in dataclasses.fields(TARGETS.get(name).Options)}
+        options[name] = parse_table(TARGETS.get(name).Options,
+                                    {k: v for k, v in table.items() if k in own}, "publish", ctx)
+    backend_keys = {spec.name for name in TARGETS
+                    for spec in dataclasses.fields(TARGETS.get(name).Options)}
     common = {k: v for k, v in table.items() if k not in backend_keys}
-    publish = parse_table(PublishConfig, common, "publish", ctx, extra_known=tuple(sorted(backend_keys)))
+    publish = parse_table(PublishConfig, common, "publish", ctx,
+                          extra_known=tuple(sorted(backend_keys)))
     try:
         TARGETS.get(kind).check(publish.target)
     except ValueError as exc:
@@ -265,7 +269,8 @@ def _tts(table: dict[str, Any], ctx: Context) -> TTSConfig:
         engines[name] = parse_table(ENGINES.get(name).Options, own, f"tts.{name}", ctx)
     tts = parse_table(TTSConfig, table, "tts", ctx)
     if tts.engine not in ENGINES:
-        raise ctx.error("tts.engine", f"unknown TTS engine; choose one of: {', '.join(ENGINES)}", tts.engine)
+        raise ctx.error("tts.engine", f"unknown TTS engine; choose one of: {', '.join(ENGINES)}",
+                        tts.engine)
     return dataclasses.replace(tts, engines=engines)
 
 
@@ -273,7 +278,8 @@ def _writer(table: dict[str, Any], ctx: Context) -> BackendConfig:
     if table.get("type", AUTO_WRITER) != AUTO_WRITER:
         return _backend(table, "type", WRITERS, "writer", ctx)
     reject_unknown(table, ("type",), "writer", ctx)
-    return BackendConfig(type=AUTO_WRITER, options=None)  # decided at run time (a model needs its key)
+    # decided at run time (a model needs its key)
+    return BackendConfig(type=AUTO_WRITER, options=None)
 
 
 def _source(entry: dict[str, Any], where: str, ctx: Context) -> SourceConfig:

@@ -36,7 +36,8 @@ _RETRY_STATUSES = {408, 425, 429, 500, 502, 503, 504}
 class FetchError(SourceError):
     """A request failed for good (after any retries)."""
 
-    def __init__(self, url: str, message: str, status: int | None = None, body: bytes = b"") -> None:
+    def __init__(self, url: str, message: str, status: int | None = None,
+                 body: bytes = b"") -> None:
         super().__init__(f"{url}: {message}")
         self.url = url
         self.status = status
@@ -167,15 +168,18 @@ class HttpClient:
                     tries = f"{attempt + 1} attempt{'s' if attempt else ''}"
                     raise FetchError(url, f"{exc.reason} (gave up after {tries})",
                                      exc.status, exc.body) from None
-                delay = exc.retry_after if exc.retry_after is not None else self.policy.backoff * 2**attempt
+                delay = (exc.retry_after if exc.retry_after is not None
+                         else self.policy.backoff * 2**attempt)
                 if delay > self.policy.max_wait:
-                    raise FetchError(url, f"{exc.reason}; asked to wait {delay:.0f} s", exc.status) from None
+                    raise FetchError(url, f"{exc.reason}; asked to wait {delay:.0f} s",
+                                     exc.status) from None
                 log.info("%s: %s; retrying in %.0f s.", url, exc.reason, delay)
                 self.clock.sleep(delay)
                 attempt += 1
 
     def _request(self, url: str, max_bytes: int) -> bytes:
-        request = urllib.request.Request(url, headers={"User-Agent": USER_AGENT, "Accept-Encoding": "gzip"})
+        request = urllib.request.Request(url, headers={"User-Agent": USER_AGENT,
+                                                       "Accept-Encoding": "gzip"})
         try:
             with urllib.request.urlopen(request, timeout=self.policy.timeout) as response:
                 body = self._read(response, url, max_bytes)
@@ -189,13 +193,15 @@ class HttpClient:
                 except (OSError, HTTPException):  # an error page that stalls or breaks off
                     body = b""
             if exc.code in _RETRY_STATUSES:
-                raise _Retryable(f"HTTP {exc.code}", exc.code, body, _retry_after(exc.headers.get("Retry-After"))) from None
+                raise _Retryable(f"HTTP {exc.code}", exc.code, body,
+                                 _retry_after(exc.headers.get("Retry-After"))) from None
             raise FetchError(url, f"HTTP {exc.code} {exc.reason}", exc.code, body) from None
         except urllib.error.URLError as exc:
             reason = exc.reason
             if isinstance(reason, (socket.gaierror, ConnectionRefusedError)):
                 # No name resolution or nobody listening: retrying will not help.
-                raise FetchError(url, f"cannot connect: {getattr(reason, 'strerror', None) or reason}") from None
+                raise FetchError(url, "cannot connect: "
+                                 f"{getattr(reason, 'strerror', None) or reason}") from None
             raise _Retryable(f"connection failed: {reason}") from None
         except TimeoutError:
             raise _Retryable(f"no answer within {self.policy.timeout:g} s") from None
@@ -222,7 +228,8 @@ class HttpClient:
 
 
 def _gunzip(body: bytes, url: str, max_bytes: int) -> bytes:
-    """A gzipped body unpacked, to at most ``max_bytes``: a few kilobytes can unpack to gigabytes."""
+    """A gzipped body unpacked, to at most ``max_bytes``: a few kilobytes can unpack to
+    gigabytes."""
     out: list[bytes] = []
     size = 0
     while body:  # one gzip member after another, as gzip.decompress reads them
@@ -233,7 +240,8 @@ def _gunzip(body: bytes, url: str, max_bytes: int) -> bytes:
             raise FetchError(url, f"bad gzip data: {exc}") from None
         size += len(data)
         if size > max_bytes:
-            raise FetchError(url, f"response larger than {_size(max_bytes)} unpacked; stopped unpacking")
+            raise FetchError(url, f"response larger than {_size(max_bytes)} unpacked; "
+                                  "stopped unpacking")
         if not member.eof:
             raise FetchError(url, "bad gzip data: it ends before the end of the stream")
         out.append(data)
@@ -246,7 +254,8 @@ def _size(count: int) -> str:
 
 
 class _Retryable(Exception):
-    def __init__(self, reason: str, status: int | None = None, body: bytes = b"", retry_after: float | None = None) -> None:
+    def __init__(self, reason: str, status: int | None = None, body: bytes = b"",
+                 retry_after: float | None = None) -> None:
         super().__init__(reason)
         self.reason = reason
         self.status = status

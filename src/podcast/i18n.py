@@ -61,7 +61,8 @@ _ZH = Phrases(
     transcript="文字稿",
     subscribe="订阅 RSS",
     chapters="章节",
-    note_labels=(("problem", "问题"), ("method", "方法"), ("innovation", "创新"), ("results", "结果")),
+    note_labels=(("problem", "问题"), ("method", "方法"), ("innovation", "创新"),
+                 ("results", "结果")),
     offline_voice="本期由离线语音朗读（{reason}）。",
     captions="字幕",
     ordinals=("一", "二", "三", "四", "五", "六", "七", "八", "九", "十"),
@@ -91,7 +92,8 @@ _EN = Phrases(
     transcript="Transcript",
     subscribe="Subscribe (RSS)",
     chapters="Chapters",
-    note_labels=(("problem", "Problem"), ("method", "Method"), ("innovation", "What is new"), ("results", "Results")),
+    note_labels=(("problem", "Problem"), ("method", "Method"), ("innovation", "What is new"),
+                 ("results", "Results")),
     offline_voice="This episode is read by the offline voice ({reason}).",
     captions="Captions",
     ordinals=("one", "two", "three", "four", "five", "six", "seven", "eight", "nine", "ten"),
@@ -231,7 +233,8 @@ def _en_greeting(moment: datetime) -> str:
     hello = "Good morning" if hour < 12 else "Good afternoon" if hour < 18 else "Good evening"
     clock_hour = hour % 12 or 12
     suffix = "a.m." if hour < 12 else "p.m."
-    clock = f"{clock_hour} {suffix}" if moment.minute == 0 else f"{clock_hour}:{moment.minute:02d} {suffix}"
+    clock = (f"{clock_hour} {suffix}" if moment.minute == 0
+             else f"{clock_hour}:{moment.minute:02d} {suffix}")
     return f"{hello}! It's {spoken_day(moment.date(), 'en-US')}, {clock}"
 
 

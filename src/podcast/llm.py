@@ -20,6 +20,8 @@ from .schema import between, check, http_url, one_of, positive_number
 
 if TYPE_CHECKING:
     import openai
+    from openai.types.chat import ChatCompletionMessageParam
+    from openai.types.shared_params import ResponseFormatJSONObject, ResponseFormatJSONSchema
 
 log = logging.getLogger(__name__)
 
@@ -67,7 +69,8 @@ def openai_client(base_url: str, api_key: str, timeout: float, max_retries: int)
     """A client that retries connection errors, 408, 409, 429 (honouring Retry-After) and 5xx."""
     import openai
 
-    return openai.OpenAI(base_url=base_url, api_key=api_key, timeout=timeout, max_retries=max_retries)
+    return openai.OpenAI(base_url=base_url, api_key=api_key, timeout=timeout,
+                         max_retries=max_retries)
 
 
 def api_errors() -> tuple[type[Exception], ...]:
@@ -123,7 +126,8 @@ class Usage:
 def quoted(data: Any) -> str:
     """``data`` as JSON to put between the prompt's material tags: ``<`` and ``>`` escaped
     (the same JSON), so a title or abstract can never close the tag and speak as the prompt."""
-    return json.dumps(data, ensure_ascii=False, indent=1).replace("<", "\\u003c").replace(">", "\\u003e")
+    text = json.dumps(data, ensure_ascii=False, indent=1)
+    return text.replace("<", "\\u003c").replace(">", "\\u003e")
 
 
 class Unusable(ValueError):
@@ -155,7 +159,8 @@ class AnswerCache:
 
     @staticmethod
     def key(*parts: Any) -> str:
-        return hashlib.sha256(json.dumps(parts, ensure_ascii=False, sort_keys=True).encode()).hexdigest()[:40]
+        text = json.dumps(parts, ensure_ascii=False, sort_keys=True)
+        return hashlib.sha256(text.encode()).hexdigest()[:40]
 
     def get(self, key: str) -> Any | None:
         if not self.folder:
@@ -183,7 +188,7 @@ class Question:
     for a repair, and everything that shaped it (the cache key)."""
 
     what: str  # who asks, for the log: "Paper 2409.12345", "The recap"
-    messages: list[dict[str, str]]
+    messages: list[ChatCompletionMessageParam]
     parse: Callable[[str], dict[str, Any]]  # the answer as a checked dict, or Unusable
     repair: str  # the follow-up for an unusable answer, "{problem}" standing for what is wrong
     cache_key: tuple[Any, ...]
@@ -199,7 +204,8 @@ class ChatModel:
     def __init__(self, config: LlmConfig, env: Mapping[str, str], cache_dir: Path | None) -> None:
         self.config = config
         key = config.key(env)
-        self.client = openai_client(config.base_url, key, config.timeout, config.max_retries) if key else None
+        self.client = (openai_client(config.base_url, key, config.timeout, config.max_retries)
+                       if key else None)
         self.cache = AnswerCache(cache_dir)
         self.tally = Usage()
 
@@ -234,14 +240,17 @@ class ChatModel:
             except Unusable as again:
                 raise Unusable(f"the answer was unusable twice ({again})") from None
 
-    def complete(self, messages: list[dict[str, str]], question: Question) -> tuple[str, str | None]:
+    def complete(self, messages: list[ChatCompletionMessageParam],
+                 question: Question) -> tuple[str, str | None]:
         """The model's answer to ``messages`` and why it ended; blank answers are asked again."""
         if self.client is None:
             raise Unusable(f"no API key in ${self.config.api_key_env}")
-        response_format: dict[str, Any] = {"type": "json_object"}
+        response_format: ResponseFormatJSONObject | ResponseFormatJSONSchema
+        response_format = {"type": "json_object"}
         if self.config.json_mode == "json_schema" and question.schema:
             response_format = {"type": "json_schema",
-                               "json_schema": {"name": question.schema_name, "strict": True, "schema": question.schema}}
+                               "json_schema": {"name": question.schema_name, "strict": True,
+                                               "schema": question.schema}}
         for _ in range(1 + BLANK_RETRIES):
             response = self.client.chat.completions.create(
                 model=self.config.model, messages=messages, temperature=self.config.temperature,

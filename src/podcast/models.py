@@ -17,7 +17,8 @@ if TYPE_CHECKING:
 
 # New-style (2409.17581, with optional version) and old-style (cs/0102536) arXiv ids.
 _ARXIV_ID = re.compile(r"(\d{4}\.\d{4,5}|[a-z][a-z.-]*/\d{7})(v\d+)?", re.IGNORECASE)
-_ARXIV_LINK = re.compile(r"arxiv\.org/(?:abs|pdf|html)/([^\s?#]+?)(?:\.pdf)?/?(?:[?#]|$)", re.IGNORECASE)
+_ARXIV_LINK = re.compile(r"arxiv\.org/(?:abs|pdf|html)/([^\s?#]+?)(?:\.pdf)?/?(?:[?#]|$)",
+                         re.IGNORECASE)
 _OAI_ID = re.compile(r"^oai:arxiv\.org:(.+)$", re.IGNORECASE)
 
 
@@ -259,7 +260,8 @@ class Script:
         words = i18n.phrases(self.language)
         opening = Section(words.opening_title, (self.greeting, self.intro))
         papers = [
-            Section(seg.chapter or words.chapter_title.format(n=seg.number, title=seg.title), seg.parts)
+            Section(seg.chapter or words.chapter_title.format(n=seg.number, title=seg.title),
+                    seg.parts)
             for seg in self.segments
         ]
         return [opening, *papers, Section(words.closing_title, (self.closing,))]
@@ -309,7 +311,8 @@ class Voice:
 
 @dataclass(frozen=True)
 class Utterance:
-    """A paragraph spoken: its audio (or a file holding it) and when each of its sentences is said."""
+    """A paragraph spoken: its audio (or a file holding it) and when each of its sentences is
+    said."""
 
     audio: AudioSegment | Path
     cues: tuple[Cue, ...]
@@ -409,7 +412,8 @@ class Recap:
 
     def to_dict(self) -> dict[str, Any]:
         return {"week": self.week, "trend": self.trend, "advice": list(self.advice),
-                "themes": [{"name": t.name, "summary": t.summary, "papers": list(t.paper_ids)} for t in self.themes]}
+                "themes": [{"name": t.name, "summary": t.summary, "papers": list(t.paper_ids)}
+                           for t in self.themes]}
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> Recap:
@@ -434,7 +438,7 @@ class Episode:
     revision: int = 1
     language: str = "zh-CN"
     notes: dict[str, ShowNotes] = field(default_factory=dict)  # by paper id
-    usage: dict[str, Any] = field(default_factory=dict)  # what writing it cost: calls, tokens, money
+    usage: dict[str, Any] = field(default_factory=dict)  # the writing's cost: calls, tokens, money
     captions: tuple[str, ...] = ()  # published timed transcripts (WebVTT first, then SRT)
     voice_note: str = ""  # said in the show notes when the offline voice stood in
     chapters_name: str = ""  # the published Podcasting 2.0 chapters file (JSON)
@@ -454,5 +458,6 @@ class Episode:
     @property
     def files(self) -> tuple[str, ...]:
         """Every file the episode published."""
-        names = (self.audio_name, self.transcript_name, *self.captions, self.chapters_name, self.page_name)
+        names = (self.audio_name, self.transcript_name, *self.captions, self.chapters_name,
+                 self.page_name)
         return tuple(name for name in names if name)

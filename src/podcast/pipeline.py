@@ -190,28 +190,33 @@ class DailyPlan(Plan):
 
     def select(self, build: Build, gathered: Gathered) -> Chosen:
         choice = self.choose(build, gathered)
-        return Chosen(tuple(pick.paper for pick in choice.picks), tuple(choice.standins), choice.skipped,
-                      choice.from_backlog, tuple(choice.picks))
+        return Chosen(tuple(pick.paper for pick in choice.picks), tuple(choice.standins),
+                      choice.skipped, choice.from_backlog, tuple(choice.picks))
 
     def choose(self, build: Build, gathered: Gathered) -> Choice:
         """Select, from the backlog of recent days when nothing new came in; raises
         NothingToBroadcast when there is nothing at all."""
         config, store, day = build.config, build.store, self.day
         listener = config.listener
-        select = partial(select_papers, profile=Profile(listener.project, listener.keywords, listener.exclude),
-                         limit=config.show.max_papers, already_broadcast=store.broadcast_ids(other_than=day),
-                         language=config.show.language, refiners=open_refiners(config.selection, build.env))
+        select = partial(select_papers,
+                         profile=Profile(listener.project, listener.keywords, listener.exclude),
+                         limit=config.show.max_papers,
+                         already_broadcast=store.broadcast_ids(other_than=day),
+                         language=config.show.language,
+                         refiners=open_refiners(config.selection, build.env))
         selection, from_backlog = select(gathered.papers), False
         standins = _source_standins(self.sources, gathered)
         if not selection.picks:
             why = _nothing_new(day, gathered)
             if config.selection.on_empty == "skip":
                 log.info("%s; no episode today (on_empty = \"skip\").", why)
-                return Choice(day, [], [], selection.excluded, gathered.reports, False, standins, why)
+                return Choice(day, [], [], selection.excluded, gathered.reports, False, standins,
+                              why)
             days = config.selection.backlog_days
             selection, from_backlog = select(store.backlog(day - timedelta(days=days), day)), True
             if not selection.picks:
-                raise NothingToBroadcast(f"{why}, and nothing unbroadcast from the {days} days before")
+                raise NothingToBroadcast(f"{why}, and nothing unbroadcast from the {days} days "
+                                         "before")
             log.info("%s; taking the best of the last %d days instead.", why, days)
         log.info("Picked %s: %s.", counted(len(selection.picks), "paper"),
                  ", ".join(p.paper.id for p in selection.picks))
@@ -241,7 +246,8 @@ def _nothing_new(day: date, gathered: Gathered) -> str:
         return f"no source could be read for {day}"
     if not gathered.papers:
         return f"no papers found for {day}"
-    return f"no new papers for {day}: {counted(len(gathered.papers), 'paper')} found, none left to broadcast"
+    return (f"no new papers for {day}: {counted(len(gathered.papers), 'paper')} found, "
+            "none left to broadcast")
 
 
 def _source_standins(sources: Sequence[Source], gathered: Gathered) -> list[str]:
@@ -249,7 +255,8 @@ def _source_standins(sources: Sequence[Source], gathered: Gathered) -> list[str]
     for source in sources:
         standin = source.standin()
         if standin and (not source.fallback or gathered.used_fallback):
-            standins.append(f"{standin} (no source could be reached)" if source.fallback else standin)
+            standins.append(f"{standin} (no source could be reached)" if source.fallback
+                            else standin)
     return standins
 
 
@@ -287,10 +294,12 @@ class RecapPlan(Plan):
     def write(self, build: Build, writer: Writer, chosen: Chosen, timing: Pace) -> Written:
         config, week = build.config, chosen.week
         assert week is not None
-        script, text = writer.write_recap(RecapBrief(config.show.language, config.listener.project, self.moment, week))
+        script, text = writer.write_recap(RecapBrief(config.show.language, config.listener.project,
+                                                     self.moment, week))
         log.info("Grouped the week into %s: %s.", counted(len(text.themes), "theme"),
                  "; ".join(f"{t.name} ({len(t.paper_ids)})" for t in text.themes))
-        return Written(script, week.notes, Recap(str(self.week), text.themes, text.trend, text.advice))
+        return Written(script, week.notes,
+                       Recap(str(self.week), text.themes, text.trend, text.advice))
 
 
 def _week_papers(store: Store, week: Week) -> WeekPapers:
@@ -330,12 +339,14 @@ def _make(build: Build, plan: Plan, force: bool) -> RunResult:
     gathered = plan.gather(build)  # 1
     chosen = plan.select(build, gathered)  # 2
     if chosen.skipped:
-        return RunResult(None, False, chosen.standins, "", target.location(FEED_NAME), target.location(PAGE_NAME),
-                         skipped=chosen.skipped)
+        return RunResult(None, False, chosen.standins, "", target.location(FEED_NAME),
+                         target.location(PAGE_NAME), skipped=chosen.skipped)
 
-    writer, writer_missing = open_writer(config.writer, config.llm, build.env, config.state.dir / "cache" / "llm")
+    writer, writer_missing = open_writer(config.writer, config.llm, build.env,
+                                         config.state.dir / "cache" / "llm")
     language = config.show.language
-    context = SpeakContext(config.state.dir / "cache" / "tts", build.env, config.tts.concurrency, config.tts.retries)
+    context = SpeakContext(config.state.dir / "cache" / "tts", build.env, config.tts.concurrency,
+                           config.tts.retries)
     # known before writing: the script is sized for the voice that will read it
     speaker, voice_problem = choose_speaker(config.tts, language, context, config.audio.pauses)
     music = Music.load(config.audio)
@@ -351,29 +362,32 @@ def _make(build: Build, plan: Plan, force: bool) -> RunResult:
         audio = _produce(build, plan, chosen, written, spoken, music, speaker, Path(work))  # 5
         log.info("Produced %s (estimated %s for the %s).", clock(audio.duration),
                  clock(pace(speaker.settings, music).estimate(written.script)), speaker.describe())
-        episode = _publish(build, plan, previous, chosen, written, audio, writer, voice_problem)  # 6
+        episode = _publish(build, plan, previous, chosen, written, audio, writer,  # 6
+                           voice_problem)
 
-    return replace(_result(episode, False, _standins(chosen, writer, writer_missing, speaker, voice_problem), target),
-                   from_backlog=chosen.from_backlog)
+    standins = _standins(chosen, writer, writer_missing, speaker, voice_problem)
+    return replace(_result(episode, False, standins, target), from_backlog=chosen.from_backlog)
 
 
 def _log_estimate(script: Script, speaker: Speaker, music: Music, target: float | None) -> None:
     estimate = pace(speaker.settings, music).estimate(script)
-    log.info("Estimated length %s%s.", clock(estimate), f" (target {clock(target)})" if target else "")
+    log.info("Estimated length %s%s.", clock(estimate),
+             f" (target {clock(target)})" if target else "")
 
 
-def _produce(build: Build, plan: Plan, chosen: Chosen, written: Written, spoken: list[SpokenSection],
-             music: Music, speaker: Speaker, work: Path) -> ProducedAudio:
+def _produce(build: Build, plan: Plan, chosen: Chosen, written: Written,
+             spoken: list[SpokenSection], music: Music, speaker: Speaker,
+             work: Path) -> ProducedAudio:
     """Stage 5: the episode's MP3 in ``work``, mixed, mastered and tagged."""
     config = build.config
     show = config.show
     listing = "; ".join(written.notes.get(p.id, ShowNotes()).title or p.title_for(show.language)
                         for p in chosen.papers)
-    tags = Tags(plan.title(config), show.author, show.title, plan.moment.date(), show.language, listing,
-                written.script.text(), _artwork(config))
+    tags = Tags(plan.title(config), show.author, show.title, plan.moment.date(), show.language,
+                listing, written.script.text(), _artwork(config))
     with build.progress.task("Producing", len(spoken)) as advance:
-        return produce_episode(spoken, work / "episode.mp3", tags, music, advance, speaker.settings.pauses,
-                               config.audio)
+        return produce_episode(spoken, work / "episode.mp3", tags, music, advance,
+                               speaker.settings.pauses, config.audio)
 
 
 def _publish(build: Build, plan: Plan, previous: Episode | None, chosen: Chosen, written: Written,
@@ -394,11 +408,13 @@ def _publish(build: Build, plan: Plan, previous: Episode | None, chosen: Chosen,
         language=show.language,
         notes=written.notes,
         usage=writer.usage,
-        voice_note=i18n.phrases(show.language).offline_voice.format(reason=voice_problem) if voice_problem else "",
+        voice_note=(i18n.phrases(show.language).offline_voice.format(reason=voice_problem)
+                    if voice_problem else ""),
         recap=written.recap,
     )
     site = make_site(target.url, show, _artwork(config), config.schedule.frequency)
-    episode = publish_episode(target, site, journal, plan.stem, record, audio, written.script.text())
+    episode = publish_episode(target, site, journal, plan.stem, record, audio,
+                              written.script.text())
     store.save_episode(episode)
     clear_pending(journal)
     log.info("Published %s.", target.location(episode.audio_name))
@@ -408,7 +424,8 @@ def _publish(build: Build, plan: Plan, previous: Episode | None, chosen: Chosen,
 
 def _standins(chosen: Chosen, writer: Writer, writer_missing: str | None, speaker: Speaker,
               voice_problem: str | None) -> tuple[str, ...]:
-    """The 'offline stand-ins' line: what stood in for the real sources, writer and voice, and why."""
+    """The 'offline stand-ins' line: what stood in for the real sources, writer and voice, and
+    why."""
     named = []
     for standin, why in ((writer.standin(), writer_missing), (speaker.standin(), voice_problem)):
         if standin:
@@ -417,7 +434,8 @@ def _standins(chosen: Chosen, writer: Writer, writer_missing: str | None, speake
 
 
 def _what(plan: Plan) -> str:
-    return f"The recap of {plan.key}" if isinstance(plan, RecapPlan) else f"The episode for {plan.key}"
+    return (f"The recap of {plan.key}" if isinstance(plan, RecapPlan)
+            else f"The episode for {plan.key}")
 
 
 # -- the front ends' entry points ----------------------------------------------------------------
@@ -475,21 +493,26 @@ def run_recap(
 def _attempt(config: Config, plan: Plan, wait: bool, force: bool, progress: Progress | None,
              env: Mapping[str, str], stop: threading.Event | None) -> RunResult:
     """``plan`` made under the show's build lock, its outcome recorded in the store's run log."""
-    on_wait = partial(log.info, "Another build of this show is running (%s); waiting for it to finish.")
+    on_wait = partial(log.info, "Another build of this show is running (%s); waiting for it to "
+                                "finish.")
     day = plan.moment.date()
     with build_lock(config.state.dir).acquire(wait, on_wait):
         started = datetime.now(config.show.zone)
         try:
             with open_store(config.state.dir) as store:
-                build = Build(config, store, open_target(config.publish), env, Stoppable(progress or NoProgress(), stop))
+                build = Build(config, store, open_target(config.publish), env,
+                              Stoppable(progress or NoProgress(), stop))
                 result = _make(build, plan, force)
         except PodcastError as exc:
             outcome = "interrupted" if isinstance(exc, Interrupted) else "failed"
-            _record(config, Run(day, started, datetime.now(config.show.zone), outcome, plan.label + str(exc)))
+            _record(config, Run(day, started, datetime.now(config.show.zone), outcome,
+                                plan.label + str(exc)))
             raise
-        outcome = "skipped" if result.episode is None else "reused" if result.reused else "published"
+        outcome = ("skipped" if result.episode is None else "reused" if result.reused
+                   else "published")
         message = plan.label + (result.skipped or "") if plan.label or result.skipped else ""
-        _record(config, Run(day, started, datetime.now(config.show.zone), outcome, message.rstrip(": ")))
+        _record(config, Run(day, started, datetime.now(config.show.zone), outcome,
+                            message.rstrip(": ")))
     return result
 
 
@@ -498,8 +521,10 @@ def _record(config: Config, run: Run) -> None:
         with open_store(config.state.dir) as store:
             store.record_run(run)
     except PodcastError as exc:  # the run's own outcome matters more than its log entry
-        # after a failure it most likely failed the same way (a full disk), and the run's error says so
-        (log.debug if run.outcome in ("failed", "interrupted") else log.warning)("Could not record the run: %s", exc)
+        # after a failure it most likely failed the same way (a full disk), and the run's error
+        # says so
+        say = log.debug if run.outcome in ("failed", "interrupted") else log.warning
+        say("Could not record the run: %s", exc)
 
 
 def choose_papers(config: Config, day: date, store: Store, env: Mapping[str, str] = {},
@@ -511,7 +536,8 @@ def choose_papers(config: Config, day: date, store: Store, env: Mapping[str, str
 
 
 def preview(
-    config: Config, day: date | None = None, now: datetime | None = None, env: Mapping[str, str] = {}
+    config: Config, day: date | None = None, now: datetime | None = None,
+    env: Mapping[str, str] = {},
 ) -> Choice:
     """What ``run`` would broadcast, without recording anything."""
     moment = broadcast_moment(config, day, now)
@@ -583,7 +609,8 @@ def _artwork(config: Config) -> tuple[bytes, str]:
     return show_artwork(show.artwork, show.title, show.author, config.state.dir / "cache")
 
 
-def _result(episode: Episode, reused: bool, standins: tuple[str, ...], target: PublishTarget) -> RunResult:
+def _result(episode: Episode, reused: bool, standins: tuple[str, ...],
+            target: PublishTarget) -> RunResult:
     return RunResult(
         episode=episode,
         reused=reused,

@@ -11,7 +11,8 @@ from typing import Protocol
 
 from .errors import Interrupted
 
-Advance = Callable[[int], None]
+# called once per step; what it returns (tqdm's update returns a bool) is ignored
+Advance = Callable[[int], object]
 
 
 class Progress(Protocol):
@@ -35,7 +36,8 @@ class Stoppable:
 
     def check(self) -> None:
         if self.stop is not None and self.stop.is_set():
-            raise Interrupted("stopped before publishing; the next run resumes from the cached pieces")
+            raise Interrupted("stopped before publishing; the next run resumes from the cached "
+                              "pieces")
 
     @contextmanager
     def task(self, label: str, total: int) -> Iterator[Advance]:

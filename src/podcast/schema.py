@@ -2,8 +2,8 @@
 
 A dataclass field declares its type (str, int, float, bool, Path, tuple[str, ...], a nested
 dataclass, or one of those or None) and optionally a check in its metadata
-(``field(default=5, metadata=between(1, 10))``, ``metadata=check(email)``). Errors are one line naming the file,
-the dotted key and the value.
+(``field(default=5, metadata=between(1, 10))``, ``metadata=check(email)``). Errors are one line
+naming the file, the dotted key and the value.
 """
 
 from __future__ import annotations
@@ -49,7 +49,8 @@ def timezone(value: str) -> None:
     try:
         ZoneInfo(value)
     except (ZoneInfoNotFoundError, ValueError):
-        raise ValueError("must be an IANA time zone such as Asia/Shanghai or Europe/Berlin") from None
+        raise ValueError("must be an IANA time zone such as Asia/Shanghai or "
+                         "Europe/Berlin") from None
 
 
 def email(value: str) -> None:
@@ -112,7 +113,8 @@ def subtable(data: dict[str, Any], key: str, ctx: Context) -> dict[str, Any]:
 
 
 def parse_table(
-    cls: type[Any], table: dict[str, Any], where: str, ctx: Context, extra_known: tuple[str, ...] = ()
+    cls: type[Any], table: dict[str, Any], where: str, ctx: Context,
+    extra_known: tuple[str, ...] = (),
 ) -> Any:
     """Validate ``table`` against the frozen dataclass ``cls`` and build it."""
     fields = {f.name: f for f in dataclasses.fields(cls) if not f.metadata.get("internal")}
@@ -152,7 +154,7 @@ def coerce(value: Any, hint: Any, key: str, ctx: Context) -> Any:
     if origin in (Union, types.UnionType):
         options = [arg for arg in typing.get_args(hint) if arg is not type(None)]
         return coerce(value, options[0], key, ctx)
-    if dataclasses.is_dataclass(hint):
+    if isinstance(hint, type) and dataclasses.is_dataclass(hint):  # a class, not an instance
         if not isinstance(value, dict):
             raise ctx.error(key, f"must be a [{key}] table", value)
         return parse_table(hint, value, key, ctx)

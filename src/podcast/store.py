@@ -19,6 +19,7 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from pathlib import Path
 from types import TracebackType
+from typing import TextIO
 
 from .errors import Busy, StoreError
 from .models import Chapter, Episode, Paper, Recap, ShowNotes
@@ -113,8 +114,9 @@ CREATE TABLE recaps (
 # One table for the episodes of every kind, keyed by day ("2026-11-21") or ISO week ("2026-W47"),
 # with the recap's themes on a recap. Both kinds move over as they were; the run log and the
 # candidates stay. Only daily episodes broadcast papers.
-_COLUMNS = ("guid, revision, title, language, audio_name, audio_bytes, duration, transcript_name, chapters, papers, "
-            "published_at, notes, usage, captions, voice_note, chapters_name, page_name, removed")
+_COLUMNS = ("guid, revision, title, language, audio_name, audio_bytes, duration, transcript_name, "
+            "chapters, papers, published_at, notes, usage, captions, voice_note, chapters_name, "
+            "page_name, removed")
 _SCHEMA_9 = f"""
 CREATE TABLE episodes_9 (
     key TEXT PRIMARY KEY,
@@ -160,8 +162,8 @@ CREATE INDEX broadcasts_by_paper ON broadcasts(paper_id);
 CREATE INDEX episodes_by_kind ON episodes(kind, published_at);
 """
 # version → what brings the previous one to it
-_MIGRATIONS = {1: _SCHEMA_1, 2: _SCHEMA_2, 3: _SCHEMA_3, 4: _SCHEMA_4, 5: _SCHEMA_5, 6: _SCHEMA_6, 7: _SCHEMA_7,
-               8: _SCHEMA_8, 9: _SCHEMA_9}
+_MIGRATIONS = {1: _SCHEMA_1, 2: _SCHEMA_2, 3: _SCHEMA_3, 4: _SCHEMA_4, 5: _SCHEMA_5, 6: _SCHEMA_6,
+               7: _SCHEMA_7, 8: _SCHEMA_8, 9: _SCHEMA_9}
 KEEP_RUNS = 500  # the run log keeps this many of the latest
 
 
@@ -201,7 +203,8 @@ class Store:
         for step in range(version + 1, SCHEMA_VERSION + 1):
             self._db.execute("BEGIN IMMEDIATE")  # another process opening the store waits here
             try:
-                if self._db.execute("PRAGMA user_version").fetchone()[0] < step:  # not done meanwhile
+                # not done meanwhile
+                if self._db.execute("PRAGMA user_version").fetchone()[0] < step:
                     for statement in _statements(_MIGRATIONS[step]):
                         self._db.execute(statement)
                     self._db.execute(f"PRAGMA user_version = {step}")
@@ -228,7 +231,8 @@ class Store:
         """All episodes (of one ``kind``: "daily" or "recap"), the latest published first."""
         with self._errors():
             rows = self._db.execute(
-                "SELECT * FROM episodes" + (" WHERE kind = ?" if kind else "") + " ORDER BY published_at DESC, key DESC",
+                "SELECT * FROM episodes" + (" WHERE kind = ?" if kind else "")
+                + " ORDER BY published_at DESC, key DESC",
                 (kind,) if kind else ()).fetchall()
             return [_episode(row) for row in rows]
 
@@ -247,8 +251,8 @@ class Store:
             self._db.executemany(
                 "INSERT INTO candidates VALUES (?, ?, ?, ?) ON CONFLICT(paper_id) DO UPDATE SET"
                 " last_seen = max(last_seen, excluded.last_seen), paper = excluded.paper",
-                [(p.id, day.isoformat(), day.isoformat(), json.dumps(p.to_dict(), ensure_ascii=False))
-                 for p in papers],
+                [(p.id, day.isoformat(), day.isoformat(),
+                  json.dumps(p.to_dict(), ensure_ascii=False)) for p in papers],
             )
 
     def backlog(self, since: date, until: date) -> list[Paper]:
@@ -256,7 +260,8 @@ class Store:
         selection leaves out those already broadcast."""
         with self._errors():
             rows = self._db.execute(
-                "SELECT paper FROM candidates WHERE last_seen BETWEEN ? AND ? ORDER BY last_seen DESC",
+                "SELECT paper FROM candidates WHERE last_seen BETWEEN ? AND ?"
+                " ORDER BY last_seen DESC",
                 (since.isoformat(), until.isoformat()),
             )
             return [Paper.from_dict(json.loads(row["paper"])) for row in rows]
@@ -267,32 +272,37 @@ class Store:
         with self._errors(), self._db:
             self._db.execute("DELETE FROM episodes WHERE key = ?", (episode.key,))
             columns = {"key": episode.key, "kind": episode.kind, **_columns(episode)}
-            self._db.execute(f"INSERT INTO episodes ({', '.join(columns)}) VALUES ({', '.join('?' * len(columns))})",
-                             tuple(columns.values()))
+            self._db.execute(f"INSERT INTO episodes ({', '.join(columns)})"
+                             f" VALUES ({', '.join('?' * len(columns))})", tuple(columns.values()))
             if episode.recap is None:
                 self._db.executemany(
                     "INSERT INTO broadcasts VALUES (?, ?, ?)",
-                    [(paper.id, episode.key, position) for position, paper in enumerate(episode.papers, start=1)],
+                    [(paper.id, episode.key, position)
+                     for position, paper in enumerate(episode.papers, start=1)],
                 )
 
     def mark_removed(self, episodes: Sequence[Episode]) -> None:
         """Record that these episodes' files were removed (they stay in the store: the papers
         stay broadcast and the episode numbers stay as they were)."""
         with self._errors(), self._db:
-            self._db.executemany("UPDATE episodes SET removed = 1 WHERE key = ?", [(e.key,) for e in episodes])
+            self._db.executemany("UPDATE episodes SET removed = 1 WHERE key = ?",
+                                 [(e.key,) for e in episodes])
 
     def record_run(self, run: Run) -> None:
         with self._errors(), self._db:
-            self._db.execute("INSERT INTO runs (day, started, finished, outcome, message) VALUES (?, ?, ?, ?, ?)",
-                             (run.day.isoformat(), run.started.isoformat(), run.finished.isoformat(), run.outcome,
-                              run.message))
-            self._db.execute("DELETE FROM runs WHERE id <= (SELECT MAX(id) FROM runs) - ?", (KEEP_RUNS,))
+            self._db.execute("INSERT INTO runs (day, started, finished, outcome, message)"
+                             " VALUES (?, ?, ?, ?, ?)",
+                             (run.day.isoformat(), run.started.isoformat(),
+                              run.finished.isoformat(), run.outcome, run.message))
+            self._db.execute("DELETE FROM runs WHERE id <= (SELECT MAX(id) FROM runs) - ?",
+                             (KEEP_RUNS,))
 
     def last_run(self, outcome: str | None = None) -> Run | None:
         """The latest build attempt (with that ``outcome``)."""
         with self._errors():
             row = self._db.execute(
-                "SELECT * FROM runs" + (" WHERE outcome = ?" if outcome else "") + " ORDER BY id DESC LIMIT 1",
+                "SELECT * FROM runs" + (" WHERE outcome = ?" if outcome else "")
+                + " ORDER BY id DESC LIMIT 1",
                 (outcome,) if outcome else ()).fetchone()
         if not row:
             return None
@@ -328,7 +338,8 @@ def _columns(episode: Episode) -> dict[str, object]:
         "title": episode.title, "language": episode.language, "audio_name": episode.audio_name,
         "audio_bytes": episode.audio_bytes, "duration": episode.duration,
         "transcript_name": episode.transcript_name,
-        "chapters": json.dumps([[c.title, c.start, c.end] for c in episode.chapters], ensure_ascii=False),
+        "chapters": json.dumps([[c.title, c.start, c.end] for c in episode.chapters],
+                               ensure_ascii=False),
         "papers": json.dumps([p.to_dict() for p in episode.papers], ensure_ascii=False),
         "published_at": episode.published_at.isoformat(),
         "notes": json.dumps({k: n.to_dict() for k, n in episode.notes.items()}, ensure_ascii=False),
@@ -384,7 +395,7 @@ class FileLock:
 
     def __init__(self, path: Path, what: str) -> None:
         self.path, self.what = path, what
-        self._file = None
+        self._file: TextIO | None = None
 
     def holder(self) -> str | None:
         """Who holds the lock ("pid 123 since 09:30:00"), or None when nobody does."""
@@ -413,10 +424,12 @@ class FileLock:
                 on_wait(holder)
             fcntl.flock(handle, fcntl.LOCK_EX)
         note = f"pid {os.getpid()} since {datetime.now().astimezone():%Y-%m-%d %H:%M:%S %z}\n"
-        try:  # unbuffered: a note that cannot be written (a full disk) leaves nothing to flush later
+        # unbuffered: a note that cannot be written (a full disk) leaves nothing to flush later
+        try:
             os.ftruncate(handle.fileno(), 0)
             os.write(handle.fileno(), note.encode())
-        except OSError as exc:  # the lock holds all the same; only `podcast status` misses who holds it
+        except OSError as exc:
+            # the lock holds all the same; only `podcast status` misses who holds it
             log.debug("Could not note the holder in %s: %s", self.path, exc.strerror)
         self._file = handle
         return self
@@ -431,7 +444,8 @@ class FileLock:
     def __enter__(self) -> FileLock:
         return self.acquire() if self._file is None else self
 
-    def __exit__(self, kind: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None) -> None:
+    def __exit__(self, kind: type[BaseException] | None, exc: BaseException | None,
+                 tb: TracebackType | None) -> None:
         self.release()
 
 

@@ -19,17 +19,19 @@ def cron_trigger(line: str, zone: ZoneInfo | None = None) -> LocalCronTrigger:
     if len(fields) != 5:
         raise ValueError(f"{len(fields)} fields instead of 5")
     minute, hour, day, month, weekday = fields
-    return LocalCronTrigger(minute=minute, hour=hour, day=day, month=month, day_of_week=_weekdays(weekday),
-                            timezone=zone)
+    return LocalCronTrigger(minute=minute, hour=hour, day=day, month=month,
+                            day_of_week=_weekdays(weekday), timezone=zone)
 
 
 class LocalCronTrigger(CronTrigger):
     """A cron trigger that fires once at a wall-clock time the clocks pass twice (02:30 on the
     night summer time ends): APScheduler 3 fires at both."""
 
-    def get_next_fire_time(self, previous_fire_time: datetime | None, now: datetime) -> datetime | None:
+    def get_next_fire_time(self, previous_fire_time: datetime | None,
+                           now: datetime) -> datetime | None:
         fire = super().get_next_fire_time(previous_fire_time, now)
-        if fire and previous_fire_time and _wall(fire) == _wall(previous_fire_time.astimezone(fire.tzinfo)):
+        if (fire and previous_fire_time
+                and _wall(fire) == _wall(previous_fire_time.astimezone(fire.tzinfo))):
             # the repeated hour: look again once it is over (given a previous time, APScheduler
             # searches on from it and ignores "now")
             fire = super().get_next_fire_time(None, fire.astimezone(UTC) + timedelta(hours=1))
@@ -69,7 +71,7 @@ def _weekday(text: str) -> int:
 def update_frequency(cron: str) -> tuple[str, str] | None:
     """A crontab line as ``podcast:updateFrequency`` has it: a label and an RFC 5545 rule; None
     when the line has no simple rule (days of the month)."""
-    minute, hour, day, month, weekday = cron.split()
+    _minute, _hour, day, month, weekday = cron.split()
     if day not in ("*", "?") or month != "*":
         return None
     days = _weekdays(weekday)

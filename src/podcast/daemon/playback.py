@@ -33,7 +33,8 @@ def player(config: Config) -> str:
     for program, command in PLAYERS:
         if shutil.which(program):
             return command
-    raise PlaybackError("[playback] command is not set and none of mpv, ffplay, cvlc or mpg123 is installed")
+    raise PlaybackError("[playback] command is not set and none of mpv, ffplay, cvlc or mpg123 "
+                        "is installed")
 
 
 def source(config: Config, episode: Episode) -> str:
@@ -59,7 +60,8 @@ def play(config: Config, day: date) -> int:
     try:
         finished = subprocess.run(argv, stdin=subprocess.DEVNULL, check=False)
     except OSError as exc:
-        raise PlaybackError(f"[playback] command {argv[0]!r} cannot be run: {exc.strerror or exc}") from exc
+        raise PlaybackError(f"[playback] command {argv[0]!r} cannot be run: "
+                            f"{exc.strerror or exc}") from exc
     if finished.returncode:
         log.warning("The player exited with status %d.", finished.returncode)
     return finished.returncode

@@ -42,7 +42,8 @@ from .schedule import (
 
 log = logging.getLogger(__name__)
 
-BUILD_JOB, RETRY_JOB, CATCH_UP_JOB, PLAYBACK_JOB = "daily-build", "build-retry", "catch-up", "office-playback"
+BUILD_JOB, RETRY_JOB, CATCH_UP_JOB = "daily-build", "build-retry", "catch-up"
+PLAYBACK_JOB = "office-playback"
 RECAP_JOB, RECAP_RETRY_JOB, RECAP_CATCH_UP_JOB = "weekly-recap", "recap-retry", "recap-catch-up"
 FINAL = (ConfigError, NothingToBroadcast, Interrupted)  # a retry would end the same way
 
@@ -56,14 +57,17 @@ def status(config: Config, now: datetime) -> dict[str, Any]:
     build = next_time(build_trigger(config), now) if config.schedule.enabled else None
     playback = playback_trigger(config)
     recap = recap_trigger(config) if config.schedule.enabled else None
+    # a crontab line can name a day that never comes ("0 0 30 2 *"): no next time then
+    next_playback = next_time(playback, now) if playback else None
+    next_recap = next_time(recap, now) if recap else None
     return {
         "ok": last_run is None or last_run.outcome != "failed",
         "now": now.isoformat(),
         "daemon": daemon_lock(config.state.dir).holder(),
         "building": build_lock(config.state.dir).holder(),
         "next_build": build.isoformat() if build else None,
-        "next_playback": (next_time(playback, now).isoformat() if playback else None),
-        "next_recap": (next_time(recap, now).isoformat() if recap else None),
+        "next_playback": next_playback.isoformat() if next_playback else None,
+        "next_recap": next_recap.isoformat() if next_recap else None,
         "episodes": len(episodes),
         "last_episode": {
             "date": episodes[0].date.isoformat(),
@@ -85,7 +89,8 @@ def status(config: Config, now: datetime) -> dict[str, Any]:
 class Daemon:
     """The schedule of one show. ``clock`` gives the current time (tests move it)."""
 
-    def __init__(self, config: Config, env: Mapping[str, str], clock: Callable[[], datetime] | None = None) -> None:
+    def __init__(self, config: Config, env: Mapping[str, str],
+                 clock: Callable[[], datetime] | None = None) -> None:
         self.config, self.env = config, env
         self.clock = clock or (lambda: datetime.now(config.show.zone))
         self.stop = threading.Event()
@@ -106,11 +111,13 @@ class Daemon:
         if playback:
             self._add(self.play, playback, PLAYBACK_JOB, "office playback")
 
-    def _add(self, function: Callable[[], None], trigger: LocalCronTrigger, job: str, name: str) -> None:
+    def _add(self, function: Callable[[], None], trigger: LocalCronTrigger, job: str,
+             name: str) -> None:
         """A job whose first run is the trigger's next time by the daemon's clock (APScheduler
         would read the system clock)."""
         first = trigger.get_next_fire_time(None, self.clock())
-        self.scheduler.add_job(function, trigger, id=job, name=name, replace_existing=True, next_run_time=first)
+        self.scheduler.add_job(function, trigger, id=job, name=name, replace_existing=True,
+                               next_run_time=first)
 
     def start(self, paused: bool = False) -> None:
         """Schedule the jobs, and today's build now if it was missed (``paused``: schedule
@@ -122,10 +129,13 @@ class Daemon:
             day = catch_up_day(self.config, store, now)
             week = catch_up_week(self.config, store, now)
         if day:
-            log.info("Started after today's build time with the episode for %s missing: building it now.", day)
-            self.scheduler.add_job(self.build, DateTrigger(now), args=[day], id=CATCH_UP_JOB, replace_existing=True)
+            log.info("Started after today's build time with the episode for %s missing: "
+                     "building it now.", day)
+            self.scheduler.add_job(self.build, DateTrigger(now), args=[day], id=CATCH_UP_JOB,
+                                   replace_existing=True)
         if week:  # after the day's episode: the recap includes it
-            log.info("Started after the recap time with the recap of %s missing: making it now.", week)
+            log.info("Started after the recap time with the recap of %s missing: making it now.",
+                     week)
             self.scheduler.add_job(self.recap, DateTrigger(now + timedelta(seconds=1)), args=[week],
                                    id=RECAP_CATCH_UP_JOB, replace_existing=True)
         build = self.scheduler.get_job(BUILD_JOB).next_run_time
@@ -137,19 +147,22 @@ class Daemon:
         now = self.clock()
         day = day or now.astimezone(self.config.show.zone).date()
         self._attempt(f"the episode for {day}",
-                      lambda: pipeline.run_episode(self.config, day=day, now=now, env=self.env, stop=self.stop),
+                      lambda: pipeline.run_episode(self.config, day=day, now=now, env=self.env,
+                                                   stop=self.stop),
                       lambda: (RETRY_JOB, self.build, [day, attempt + 1]), attempt)
 
     def recap(self, week: Week | None = None, attempt: int = 0) -> None:
-        """Make the weekly recap (of the week the recap day covers by default); retried as builds are."""
+        """Make the weekly recap (of the week the recap day covers by default); retried as
+        builds are."""
         now = self.clock()
         week = week or default_week(now.astimezone(self.config.show.zone).date())
         self._attempt(f"the recap of {week}",
-                      lambda: pipeline.run_recap(self.config, week=week, now=now, env=self.env, stop=self.stop),
+                      lambda: pipeline.run_recap(self.config, week=week, now=now, env=self.env,
+                                                 stop=self.stop),
                       lambda: (RECAP_RETRY_JOB, self.recap, [week, attempt + 1]), attempt)
 
-    def _attempt(self, what: str, run: Callable[[], Any], retry: Callable[[], tuple[str, Callable, list]],
-                 attempt: int) -> None:
+    def _attempt(self, what: str, run: Callable[[], Any],
+                 retry: Callable[[], tuple[str, Callable, list]], attempt: int) -> None:
         """Make ``what`` with ``run()`` and say what came of it; after a failure, logged in one
         line, schedule the retry (job id, function, arguments) with backoff, up to
         ``[schedule] retries``."""
@@ -193,7 +206,8 @@ class Daemon:
             self.scheduler.shutdown(wait=True)
 
 
-def run_daemon(config: Config, host: str, port: int, schedule: bool, env: Mapping[str, str]) -> None:
+def run_daemon(config: Config, host: str, port: int, schedule: bool,
+               env: Mapping[str, str]) -> None:
     """Serve the publish folder and, with ``schedule``, run the show's schedule, until SIGTERM
     or SIGINT."""
     lock = daemon_lock(config.state.dir).acquire(wait=False) if schedule else None
@@ -212,7 +226,8 @@ async def _serve(config: Config, host: str, port: int, daemon: Daemon | None) ->
 
     hidden = [config.state.dir, *([config.path] if config.path else [])]
     app = make_app(config.publish.dir, hidden,
-                   health=lambda: status(config, daemon.clock() if daemon else datetime.now(config.show.zone)))
+                   health=lambda: status(config, daemon.clock() if daemon
+                                         else datetime.now(config.show.zone)))
     runner = web.AppRunner(app, access_log=logging.getLogger("podcast.access"))
     await runner.setup()
     try:
@@ -229,7 +244,9 @@ async def _serve(config: Config, host: str, port: int, daemon: Daemon | None) ->
         if daemon:
             await loop.run_in_executor(None, daemon.start)
         await stopping.wait()
-        log.info("Stopping%s.", ": the build in progress stops at its next step" if build_lock(config.state.dir).holder() else "")
+        building = build_lock(config.state.dir).holder()
+        log.info("Stopping%s.",
+                 ": the build in progress stops at its next step" if building else "")
     finally:
         if daemon:
             await loop.run_in_executor(None, daemon.shutdown)

@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import logging
 from collections import deque
-from collections.abc import Iterator, Sequence
+from collections.abc import Generator, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from contextlib import closing
 from dataclasses import dataclass, field
@@ -96,7 +96,8 @@ class AudioConfig:
     intro: Path | None = None  # any file ffmpeg reads; unset: the show's own in voices/music
     sting: Path | None = None
     outro: Path | None = None
-    duck: float = field(default=15.0, metadata=between(12, 40))  # dB the intro drops under the voice
+    # dB the intro drops under the voice
+    duck: float = field(default=15.0, metadata=between(12, 40))
     voice_entry: float = field(default=7.5, metadata=between(0, 60))  # seconds into the intro
     pauses: PauseConfig = field(default_factory=PauseConfig)
 
@@ -144,7 +145,8 @@ class Music:
         entry = round(self.voice_entry * 1000)
         head = self.intro[:entry]
         ramp = min(DUCK_RAMP_MS, len(head))
-        head = head[: len(head) - ramp] + head[len(head) - ramp :].fade(to_gain=-self.duck, start=0, duration=ramp)
+        head = head[: len(head) - ramp] + head[len(head) - ramp :].fade(
+            to_gain=-self.duck, start=0, duration=ramp)
         tail = self.intro[entry : entry + len(voice)].apply_gain(-self.duck)
         return head, tail.fade_out(min(MUSIC_TAIL_FADE_MS, len(tail)))
 
@@ -167,8 +169,8 @@ def pace(voice: Voice, music: Music) -> Pace:
     if music.outro:
         fixed += voice.pauses.section + music.outro.duration_seconds
     sting = music.sting.duration_seconds if music.sting else 0.0
-    return Pace(voice.units_per_minute, voice.language, fixed, voice.pauses.part, voice.pauses.section,
-                voice.pauses.paper + sting)
+    return Pace(voice.units_per_minute, voice.language, fixed, voice.pauses.part,
+                voice.pauses.section, voice.pauses.paper + sting)
 
 
 @dataclass(frozen=True)
@@ -204,15 +206,18 @@ def produce_episode(
     cues: list[Cue] = []
     encoding = Encoding(config.bitrate, config.channels, config.quality)
     try:
-        with closing(_mastered(plan, music, config, encoding)) as mastered, Mp3Encoder(out, encoding) as encoder:
+        with (closing(_mastered(plan, music, config, encoding)) as mastered,
+              Mp3Encoder(out, encoding) as encoder):
             for chunk, (audio, voice_at) in zip(plan, mastered, strict=True):
                 start = encoder.seconds
                 if chunk.chapter is not None:
                     if chapters:
                         advance(1)
-                    chapters.append(Chapter(chunk.chapter, round(start + chunk.chapter_at, 3), 0.0))
+                    chapters.append(
+                        Chapter(chunk.chapter, round(start + chunk.chapter_at, 3), 0.0))
                 offset = start + voice_at
-                cues += [Cue(round(offset + c.start, 3), round(offset + c.end, 3), c.text) for c in chunk.cues]
+                cues += [Cue(round(offset + c.start, 3), round(offset + c.end, 3), c.text)
+                         for c in chunk.cues]
                 encoder.write(audio)
             duration = encoder.seconds
     except BaseException:
@@ -220,10 +225,12 @@ def produce_episode(
         raise
     advance(1)
     ends = [c.start for c in chapters[1:]] + [duration]
-    chapters = [Chapter(c.title, c.start, round(end, 3)) for c, end in zip(chapters, ends, strict=True)]
+    chapters = [Chapter(c.title, c.start, round(end, 3))
+                for c, end in zip(chapters, ends, strict=True)]
     write_tags(out, tags, chapters, duration)
     log.info("Encoded %s of audio into %s (%d KB), mastered to %g LUFS with peaks under %g dBTP.",
-             clock(duration), out.name, out.stat().st_size // 1024, config.loudness, config.true_peak)
+             clock(duration), out.name, out.stat().st_size // 1024, config.loudness,
+             config.true_peak)
     return ProducedAudio(path=out, duration=duration, chapters=tuple(chapters), cues=tuple(cues))
 
 
@@ -239,7 +246,7 @@ def _plan(sections: Sequence[SpokenSection], music: Music, pauses: Pauses) -> li
                 before = (silence(pauses.part * 1000),)
             elif index == 0:
                 before = () if music.intro else (silence(LEAD_IN * 1000),)
-            elif 1 < index < last:  # from one paper to the next: the sting in the middle of the pause
+            elif 1 < index < last:  # paper to paper: the sting in the middle of the pause
                 half = silence(pauses.paper * 500)
                 before = (half, music.sting, half) if music.sting else (half, half)
                 chapter_at = half.duration_seconds
@@ -249,13 +256,14 @@ def _plan(sections: Sequence[SpokenSection], music: Music, pauses: Pauses) -> li
             after: tuple[AudioSegment, ...] = ()
             if index == last and number == len(section.parts) - 1 and music.outro:
                 after = (silence(pauses.section * 1000), music.outro)
-            chunks.append(_Chunk(part.audio, part.cues, before, after, None if number else section.title, chapter_at,
+            chunks.append(_Chunk(part.audio, part.cues, before, after,
+                                 None if number else section.title, chapter_at,
                                  index == 0 and number == 0 and bool(music.intro)))
     return chunks
 
 
 def _mastered(plan: Sequence[_Chunk], music: Music, config: AudioConfig,
-              encoding: Encoding) -> Iterator[tuple[AudioSegment, float]]:
+              encoding: Encoding) -> Generator[tuple[AudioSegment, float], None, None]:
     """Each chunk mastered, in order, and where its voice starts in it (seconds). A few chunks
     are worked on ahead, on another core, while the encoder takes the current one. The first
     tells how much loudness the MP3 encoder will take away, and every chunk makes up for it."""
@@ -279,13 +287,15 @@ def _mastered(plan: Sequence[_Chunk], music: Music, config: AudioConfig,
                 future.cancel()
 
 
-def _master_chunk(chunk: _Chunk, music: Music, config: AudioConfig, loss: float = 0.0) -> tuple[AudioSegment, float]:
+def _master_chunk(
+    chunk: _Chunk, music: Music, config: AudioConfig, loss: float = 0.0
+) -> tuple[AudioSegment, float]:
     target = config.loudness + loss
     voice = decode_file(chunk.piece) if isinstance(chunk.piece, Path) else conform(chunk.piece)
     # The voice's level going into the mix: measured where the intro lies under it, else its RMS
     # level (speech measures within a few LU of it, and the chunk is measured exactly below).
-    voice = _at_level(voice, measure(voice) if chunk.under_intro else Loudness(voice.dBFS, voice.max_dBFS),
-                      target - HEADROOM)
+    level = measure(voice) if chunk.under_intro else Loudness(voice.dBFS, voice.max_dBFS)
+    voice = _at_level(voice, level, target - HEADROOM)
     before = list(chunk.before)
     if chunk.under_intro:
         head, under = music.under_voice(voice)
@@ -293,11 +303,13 @@ def _master_chunk(chunk: _Chunk, music: Music, config: AudioConfig, loss: float 
         voice = voice.overlay(under)
     voice_at = sum(len(piece.raw_data) for piece in before) / (RATE * 2)
     # one buffer for the chunk, and the paragraph's own copy let go before mastering doubles it
-    mixed = AudioSegment(b"".join([*(p.raw_data for p in before), voice.raw_data, *(p.raw_data for p in chunk.after)]),
+    mixed = AudioSegment(b"".join([*(p.raw_data for p in before), voice.raw_data,
+                                   *(p.raw_data for p in chunk.after)]),
                          sample_width=2, frame_rate=RATE, channels=1)
     del voice
     ceiling = config.true_peak - LIMITER_MARGIN
-    mixed, loudness = master(mixed, HEADROOM, ceiling if mixed.max_dBFS + HEADROOM > ceiling else None)
+    limit = ceiling if mixed.max_dBFS + HEADROOM > ceiling else None
+    mixed, loudness = master(mixed, HEADROOM, limit)
     if loudness.measurable:
         makeup = min(target - loudness.integrated, config.true_peak - PEAK_MARGIN - loudness.peak)
         mixed = mixed.apply_gain(makeup)
@@ -354,7 +366,8 @@ def write_tags(path: Path, tags: Tags, chapters: Sequence[Chapter], duration: fl
             frames.add(frame)
         if tags.artwork:
             data, mime = tags.artwork
-            frames.add(APIC(encoding=utf16, mime=mime, type=PictureType.COVER_FRONT, desc="Cover", data=data))
+            frames.add(APIC(encoding=utf16, mime=mime, type=PictureType.COVER_FRONT, desc="Cover",
+                            data=data))
         ids = [f"chp{i}" for i in range(len(chapters))]
         frames.add(CTOC(element_id="toc", flags=CTOCFlags.TOP_LEVEL | CTOCFlags.ORDERED,
                         child_element_ids=ids, sub_frames=[TIT2(encoding=utf16, text=tags.title)]))

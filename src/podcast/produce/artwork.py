@@ -1,4 +1,5 @@
-"""The show's cover artwork: the user's own file, checked, or one drawn here from the show title.
+"""The show's cover artwork: the user's own file, checked, or one drawn here from the show
+title.
 
 The drawn cover is a diagonal gradient with a soft glow, a sound-wave motif of rounded bars, the
 title in large bold type (wrapped to at most three lines and fitted to the space) and the
@@ -48,7 +49,8 @@ _SUPERSAMPLE = 3  # the wave is drawn this much larger and scaled down, for smoo
 # before it and closing punctuation after it. Lines break between atoms.
 _HAN = "\u2e80-\u9fff\uf900-\ufaff"  # CJK radicals, symbols and punctuation, kana, ideographs
 _OPENING, _CLOSING = "〈《「『【〔（［｛‘“", "、。〉》」』】〕！），．：；？］｝’”"
-_ATOM = re.compile(rf"\s*[{_OPENING}]*(?:[{_HAN}]|[^\s{_HAN}{_OPENING}{_CLOSING}]+|\S)[{_CLOSING}]*")
+_ATOM = re.compile(
+    rf"\s*[{_OPENING}]*(?:[{_HAN}]|[^\s{_HAN}{_OPENING}{_CLOSING}]+|\S)[{_CLOSING}]*")
 _IDEOGRAPH = re.compile("[\u3400-\u9fff\uf900-\ufaff]")
 
 
@@ -66,7 +68,8 @@ def render_artwork(title: str, subtitle: str = "", size: int = MIN_SIZE) -> byte
         _draw_title(draw, title, size)
     if subtitle:
         font, text = _fit_line(subtitle, size * 0.80, size * 0.048, size * 0.032)
-        draw.text((size / 2, size * 0.915), text, font=font, fill=_rgb(hue, 0.12, 0.92), anchor="mm")
+        draw.text((size / 2, size * 0.915), text, font=font, fill=_rgb(hue, 0.12, 0.92),
+                  anchor="mm")
     out = io.BytesIO()
     image.save(out, format="PNG")
     return out.getvalue()
@@ -82,21 +85,25 @@ def check_artwork(path: Path) -> str:
                 transparent = "A" in mode or "transparency" in image.info
                 image.load()  # a truncated or corrupt file fails here
     except (OSError, Image.DecompressionBombError, Image.DecompressionBombWarning) as exc:
-        reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else "not a readable PNG or JPEG image"
+        reason = (exc.strerror if isinstance(exc, OSError) and exc.strerror
+                  else "not a readable PNG or JPEG image")
         raise ConfigError(f"artwork {path}: {reason}") from exc
     if kind not in _MIME:
         raise ConfigError(f"artwork {path}: is {kind}; it must be PNG or JPEG")
     if width != height:
         raise ConfigError(f"artwork {path}: is {width}x{height} px; it must be square")
     if not MIN_SIZE <= width <= MAX_SIZE:
-        raise ConfigError(f"artwork {path}: is {width}x{height} px; it must be {MIN_SIZE} to {MAX_SIZE} px square")
+        raise ConfigError(f"artwork {path}: is {width}x{height} px; "
+                          f"it must be {MIN_SIZE} to {MAX_SIZE} px square")
     if transparent or mode == "CMYK":
         what = f"{mode} with transparency" if transparent else mode
         raise ConfigError(f"artwork {path}: is {what}; it must be RGB without transparency")
     return _MIME[kind]
 
 
-def show_artwork(path: Path | None, title: str, subtitle: str, cache_dir: Path) -> tuple[bytes, str]:
+def show_artwork(
+    path: Path | None, title: str, subtitle: str, cache_dir: Path
+) -> tuple[bytes, str]:
     """The cover as (bytes, MIME type): the user's file at ``path``, or one drawn from the title
     and cached in ``cache_dir`` so it is drawn once per title, subtitle and ARTWORK_VERSION."""
     if path is not None:
@@ -147,7 +154,8 @@ def _background(size: int, hue: float) -> Image.Image:
     )
     glow = Image.radial_gradient("L").point(lambda v: round(max(0, 255 - 2 * v) * 0.45))
     mask = Image.new("L", (size, size))
-    mask.paste(glow.resize((size, size), Image.Resampling.BICUBIC), (0, round(size * -0.22)))  # on the wave
+    # on the wave
+    mask.paste(glow.resize((size, size), Image.Resampling.BICUBIC), (0, round(size * -0.22)))
     image.paste(_rgb(hue - 0.05, 0.45, 1.0), (0, 0), mask)
     return image
 
@@ -165,12 +173,14 @@ def _draw_wave(image: Image.Image, digest: bytes, hue: float) -> None:
     for i in range(_BARS):
         x = (i + 0.5) / _BARS
         envelope = math.sin(math.pi * x) ** 1.5
-        wobble = math.sin(9 * x + phases[0]) + 0.6 * math.sin(17 * x + phases[1]) + 0.4 * math.sin(29 * x + phases[2])
+        wobble = (math.sin(9 * x + phases[0]) + 0.6 * math.sin(17 * x + phases[1])
+                  + 0.4 * math.sin(29 * x + phases[2]))
         level = max(0.08, envelope * (0.35 + 0.65 * min(1.0, abs(wobble) / 2)))
         half = max(bar / 2, level * height * scale / 2)
         centre_x, centre_y = (i + 0.5) * pitch, height * scale / 2
         draw.rounded_rectangle(
-            (centre_x - bar / 2, centre_y - half, centre_x + bar / 2, centre_y + half), radius=bar / 2, fill=235
+            (centre_x - bar / 2, centre_y - half, centre_x + bar / 2, centre_y + half),
+            radius=bar / 2, fill=235,
         )
     mask = mask.resize((width, height), Image.Resampling.LANCZOS)
     image.paste(_rgb(hue - 0.08, 0.30, 1.0), (left, top), mask)
@@ -187,7 +197,9 @@ def _draw_title(draw: ImageDraw.ImageDraw, title: str, size: int) -> None:
         draw.text((size / 2, y), line, font=font, fill=(255, 255, 255), anchor="mm")
 
 
-def _fit_title(title: str, width: float, height: float, size: int) -> tuple[ImageFont.FreeTypeFont, list[str]]:
+def _fit_title(
+    title: str, width: float, height: float, size: int
+) -> tuple[ImageFont.FreeTypeFont, list[str]]:
     """The font and lines for the title: every way to break it into one to three lines is tried
     and the one allowing the largest type wins, with a small handicap per extra line and per
     break between two hanzi (rather than at a space or after punctuation), which may split a
@@ -212,7 +224,8 @@ def _fit_title(title: str, width: float, height: float, size: int) -> tuple[Imag
             bounds = list(zip((0, *breaks), (*breaks, len(atoms)), strict=True))
             widest = max(line_width(start, end) for start, end in bounds)
             em = min(width / widest, height / (count * _LINE_PITCH), size * _TITLE_MAX)
-            inner = sum(1 for b in breaks if _IDEOGRAPH.match(atoms[b - 1][-1]) and _IDEOGRAPH.match(atoms[b][0]))
+            inner = sum(1 for b in breaks
+                        if _IDEOGRAPH.match(atoms[b - 1][-1]) and _IDEOGRAPH.match(atoms[b][0]))
             score = em * 0.9 ** (count - 1) * 0.8**inner
             if (score, -widest) > best[:2]:  # on a tie, the more even lines
                 best = (score, -widest, em, [line(start, end) for start, end in bounds])
@@ -239,7 +252,9 @@ def _truncate_lines(title: str, width: float, size: int) -> list[str]:
     return [*lines[: _MAX_LINES - 1], _ellipsize(lines[_MAX_LINES - 1], font, width)]
 
 
-def _fit_line(text: str, width: float, largest: float, smallest: float) -> tuple[ImageFont.FreeTypeFont, str]:
+def _fit_line(
+    text: str, width: float, largest: float, smallest: float
+) -> tuple[ImageFont.FreeTypeFont, str]:
     """One line of text in the largest type up to ``largest`` that fits ``width``; cut with "…"
     at ``smallest`` if even that is too wide."""
     em = min(largest, width / max(_font(100).getlength(text) / 100, 1e-6))
@@ -285,6 +300,7 @@ def _drawable(text: str) -> str:
     text = " ".join(text.split())
     missing = sorted({char for char in text if not _has_glyph(char)})
     if missing:
-        log.warning("the artwork font has no glyph for %s; left out of the cover", " ".join(missing))
+        log.warning("the artwork font has no glyph for %s; left out of the cover",
+                    " ".join(missing))
         text = " ".join("".join(char for char in text if char not in missing).split())
     return text

@@ -10,6 +10,7 @@ from __future__ import annotations
 import contextlib
 import ctypes
 import ctypes.util
+import io
 import re
 import signal
 import subprocess
@@ -19,7 +20,7 @@ from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
 from types import TracebackType
-from typing import Any
+from typing import IO, Any
 
 from ..errors import AudioError
 
@@ -35,12 +36,13 @@ SAMPLE_WIDTH = 2
 
 # house-format PCM over pipes, as ffmpeg arguments
 _PCM_IN = ["-f", "s16le", "-ar", str(RATE), "-ac", str(CHANNELS), "-i", "pipe:0"]
-_PCM_OUT = ["-f", "s16le", "-acodec", "pcm_s16le", "-ac", str(CHANNELS), "-ar", str(RATE), "pipe:1"]
+_PCM_OUT = ["-f", "s16le", "-acodec", "pcm_s16le", "-ac", str(CHANNELS), "-ar", str(RATE),
+            "pipe:1"]
 SILENT_LUFS = -70.0  # what ebur128 reports when nothing is loud enough to measure
 
 __all__ = [
-    "AudioSegment", "Encoding", "Loudness", "Mp3Encoder", "codec_loss", "conform", "decode_bytes", "decode_file",
-    "decode_measured", "ffmpeg_exe", "master", "measure", "silence",
+    "AudioSegment", "Encoding", "Loudness", "Mp3Encoder", "codec_loss", "conform", "decode_bytes",
+    "decode_file", "decode_measured", "ffmpeg_exe", "master", "measure", "silence",
 ]
 
 
@@ -50,7 +52,8 @@ def _return_large_buffers() -> None:
     it raises that threshold as big buffers come and go, and keeps paragraphs of PCM that have
     long been freed as resident memory (measured: 40 MB more at the peak of a long episode)."""
     with contextlib.suppress(OSError, AttributeError):
-        ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6").mallopt(_M_MMAP_THRESHOLD, 1 << 20)
+        libc = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6")
+        libc.mallopt(_M_MMAP_THRESHOLD, 1 << 20)
 
 
 _M_MMAP_THRESHOLD = -3
@@ -102,8 +105,8 @@ def decode_measured(path: Path) -> tuple[AudioSegment, Loudness]:
 
 def _decode(inputs: list[str], data: bytes | None, what: str, measured: bool = False) -> Any:
     command = [
-        ffmpeg_exe(), "-hide_banner", "-nostats", "-loglevel", "info" if measured else "error", *inputs,
-        *(["-af", _EBUR128] if measured else []), *_PCM_OUT,
+        ffmpeg_exe(), "-hide_banner", "-nostats", "-loglevel", "info" if measured else "error",
+        *inputs, *(["-af", _EBUR128] if measured else []), *_PCM_OUT,
     ]
     pcm, stderr, code = _pipe(command, data)
     if code != 0 or not pcm:
@@ -112,45 +115,53 @@ def _decode(inputs: list[str], data: bytes | None, what: str, measured: bool = F
     return (audio, Loudness.parse(stderr, what)) if measured else audio
 
 
-def _pipe(command: list[str], data: bytes | bytearray | None, size: int = 0) -> tuple[bytearray, bytes, int]:
+def _pipe(
+    command: list[str], data: bytes | bytearray | None, size: int = 0
+) -> tuple[bytearray, bytes, int]:
     """Run ``command`` with ``data`` on its stdin; its stdout read straight into one buffer (of
     ``size`` bytes when known), so long audio is never held twice; its stderr; its exit code."""
-    process = subprocess.Popen(command, stdin=subprocess.PIPE if data is not None else subprocess.DEVNULL,
-                               stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    process = subprocess.Popen(
+        command, stdin=subprocess.PIPE if data is not None else subprocess.DEVNULL,
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+    )
+    # both PIPE, and unbuffered is not asked for (bufsize=-1): stdout is a BufferedReader
+    stdout, errors = process.stdout, process.stderr
+    assert isinstance(stdout, io.BufferedReader) and errors is not None
     stderr: list[bytes] = []
 
-    def feed() -> None:
+    def feed(stdin: IO[bytes], data: bytes | bytearray) -> None:
         with contextlib.suppress(BrokenPipeError):
-            process.stdin.write(data)
+            stdin.write(data)
         with contextlib.suppress(BrokenPipeError):
-            process.stdin.close()
+            stdin.close()
 
-    helpers = [threading.Thread(target=lambda: stderr.append(process.stderr.read()), daemon=True)]
+    helpers = [threading.Thread(target=lambda: stderr.append(errors.read()), daemon=True)]
     if data is not None:
-        helpers.append(threading.Thread(target=feed, daemon=True))
+        assert process.stdin is not None  # a PIPE whenever there is data
+        helpers.append(threading.Thread(target=feed, args=(process.stdin, data), daemon=True))
     for helper in helpers:
         helper.start()
     out = bytearray(size)
     if size:
         done = 0
         with memoryview(out) as view:
-            while done < size and (count := process.stdout.readinto(view[done:])):
+            while done < size and (count := stdout.readinto(view[done:])):
                 done += count
         del out[done:]
-    while chunk := process.stdout.read(1 << 20):
+    while chunk := stdout.read(1 << 20):
         out += chunk
-    process.stdout.close()
+    stdout.close()
     for helper in helpers:
         helper.join()
-    process.stderr.close()
+    errors.close()
     return out, stderr[0] if stderr else b"", process.wait()
 
 
 # -- loudness (EBU R 128, as ffmpeg's ebur128 filter measures it) -----------------------------
 
 _EBUR128 = "ebur128=framelog=quiet:peak=sample"
-_SUMMARY = re.compile(rb"Integrated loudness:\s+I:\s+(-?[\d.]+|-?inf|nan) LUFS.*?Peak:\s+(-?[\d.]+|-?inf|nan) dBFS",
-                      re.S)
+_SUMMARY = re.compile(rb"Integrated loudness:\s+I:\s+(-?[\d.]+|-?inf|nan) LUFS"
+                      rb".*?Peak:\s+(-?[\d.]+|-?inf|nan) dBFS", re.S)
 
 
 @dataclass(frozen=True)
@@ -196,13 +207,16 @@ def measure(audio: AudioSegment | Path, true_peak: bool = False) -> Loudness:
     return Loudness.parse(stderr, what)
 
 
-def master(audio: AudioSegment, gain: float, ceiling: float | None) -> tuple[AudioSegment, Loudness]:
+def master(
+    audio: AudioSegment, gain: float, ceiling: float | None
+) -> tuple[AudioSegment, Loudness]:
     """``audio`` raised by ``gain`` dB in floating point (so PCM mixed with headroom never clips),
     through a look-ahead limiter holding sample peaks under ``ceiling`` dBFS (its delay is
-    compensated: every sample stays where it was; None: no limiter), and the loudness of the result."""
+    compensated: every sample stays where it was; None: no limiter), and the loudness of the
+    result."""
     audio = conform(audio)
-    limiter = (f"alimiter=limit={10 ** (ceiling / 20):.4f}:level=false:latency=true:attack=5:release=80,"
-               if ceiling is not None else "")
+    limiter = (f"alimiter=limit={10 ** (ceiling / 20):.4f}:level=false:latency=true"
+               ":attack=5:release=80," if ceiling is not None else "")
     chain = f"volume={gain:.2f}dB:precision=float,{limiter}{_EBUR128}"
     command = [
         ffmpeg_exe(), "-hide_banner", "-nostats", "-loglevel", "info",
@@ -224,14 +238,16 @@ class Encoding:
     quality: int = 7  # LAME's algorithm quality, 0 (slowest) to 9
 
     def lame(self) -> list[str]:
-        return ["-codec:a", "libmp3lame", "-b:a", f"{self.bitrate}k", "-compression_level", str(self.quality),
+        return ["-codec:a", "libmp3lame", "-b:a", f"{self.bitrate}k",
+                "-compression_level", str(self.quality),
                 "-ac", str(self.channels), "-ar", str(RATE)]
 
 
 def codec_loss(audio: AudioSegment, encoding: Encoding) -> float:
     """How many LU quieter ``audio`` measures once through the MP3 encoder and back: LAME drops
     some of what it cannot hear, and that counts in the loudness of some voices."""
-    command = [ffmpeg_exe(), "-hide_banner", "-loglevel", "error", *_PCM_IN, *encoding.lame(), "-f", "mp3", "pipe:1"]
+    command = [ffmpeg_exe(), "-hide_banner", "-loglevel", "error", *_PCM_IN, *encoding.lame(),
+               "-f", "mp3", "pipe:1"]
     audio = conform(audio)
     mp3, stderr, code = _pipe(command, audio.raw_data)
     if code != 0:
@@ -258,6 +274,9 @@ class Mp3Encoder:
             )
         except OSError as exc:
             raise AudioError(f"cannot start ffmpeg: {exc}") from exc
+        assert self._process.stdin is not None and self._process.stderr is not None  # both PIPE
+        self._stdin: IO[bytes] = self._process.stdin
+        self._errors: IO[bytes] = self._process.stderr
 
     @property
     def seconds(self) -> float:
@@ -267,7 +286,7 @@ class Mp3Encoder:
     def write(self, segment: AudioSegment) -> None:
         data = conform(segment).raw_data
         try:
-            self._process.stdin.write(data)
+            self._stdin.write(data)
         except BrokenPipeError:
             self._process.wait()
             raise AudioError(f"ffmpeg stopped encoding {self.path}: {self._stderr()}") from None
@@ -275,7 +294,7 @@ class Mp3Encoder:
 
     def close(self) -> None:
         """Finish the file; raises AudioError if ffmpeg failed."""
-        self._process.stdin.close()
+        self._stdin.close()
         code = self._process.wait()
         message = self._stderr()
         if code != 0:
@@ -286,14 +305,15 @@ class Mp3Encoder:
         self._process.kill()
         self._process.wait()
         with contextlib.suppress(BrokenPipeError):
-            self._process.stdin.close()
-        self._process.stderr.close()
+            self._stdin.close()
+        self._errors.close()
 
     def _stderr(self) -> str:
-        with self._process.stderr:
-            message = _last_line(self._process.stderr.read())
+        with self._errors:
+            message = _last_line(self._errors.read())
         code = self._process.returncode
-        if message == "no message" and code is not None and code < 0:  # killed before it could say why
+        # killed before it could say why
+        if message == "no message" and code is not None and code < 0:
             message = f"killed by {signal.Signals(-code).name}"
             if -code == getattr(signal, "SIGXFSZ", None):
                 message += " (the file size limit, ulimit -f, was reached)"

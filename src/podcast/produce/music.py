@@ -1,10 +1,11 @@
 """The show's music, composed here so it is ours and royalty free.
 
-``python -m podcast.produce.music voices/music`` renders ``intro.flac`` (a 12 s bed the greeting starts
-over), ``sting.flac`` (the chime between papers) and ``outro.flac``; the committed files were
-made this way. Four instruments synthesised sample by sample from sines and noise: a slow pad,
-a plucked bass, a bell with inharmonic partials and a soft shaker, playing a I-vi-IV-V
-progression in C major at 96 beats a minute. No samples or loops from anywhere else.
+``python -m podcast.produce.music voices/music`` renders ``intro.flac`` (a 12 s bed the
+greeting starts over), ``sting.flac`` (the chime between papers) and ``outro.flac``; the
+committed files were made this way. Four instruments synthesised sample by sample from sines
+and noise: a slow pad, a plucked bass, a bell with inharmonic partials and a soft shaker,
+playing a I-vi-IV-V progression in C major at 96 beats a minute. No samples or loops from
+anywhere else.
 """
 
 from __future__ import annotations
@@ -48,7 +49,8 @@ def _bass(freq: float, age: float) -> float:
 
 def _bell(freq: float, age: float) -> float:
     phase = 2 * math.pi * freq * age
-    return (math.sin(phase) * math.exp(-2.0 * age) + 0.4 * math.sin(2.76 * phase) * math.exp(-4.5 * age)
+    return (math.sin(phase) * math.exp(-2.0 * age)
+            + 0.4 * math.sin(2.76 * phase) * math.exp(-4.5 * age)
             + 0.15 * math.sin(5.4 * phase) * math.exp(-8.0 * age))
 
 
@@ -67,7 +69,8 @@ class _Score:
         last = min(len(self.samples), int((start + length + release) * RATE))
         for i in range(first, last):
             age = (i - first) / RATE
-            envelope = min(1.0, age / attack) if age < length else max(0.0, 1 - (age - length) / release)
+            envelope = (min(1.0, age / attack) if age < length
+                        else max(0.0, 1 - (age - length) / release))
             self.samples[i] += gain * envelope * instrument(freq, age)
 
     def shaker(self, start: float, gain: float) -> None:
@@ -76,7 +79,8 @@ class _Score:
         for i in range(first, min(len(self.samples), first + int(0.09 * RATE))):
             white = self.noise.uniform(-1, 1)
             age = (i - first) / RATE
-            self.samples[i] += gain * (white - previous) * math.exp(-45 * age)  # a difference: bright noise
+            # a difference: bright noise
+            self.samples[i] += gain * (white - previous) * math.exp(-45 * age)
             previous = white
 
     def render(self, fade_in: float, fade_out: float, peak: float = 0.7) -> AudioSegment:
@@ -84,7 +88,8 @@ class _Score:
         out = array.array("h", bytes(2 * len(self.samples)))
         for i, value in enumerate(self.samples):
             t = i / RATE
-            envelope = max(0.0, min(1.0, t / fade_in if fade_in else 1.0, (self.seconds - t) / fade_out))
+            envelope = max(0.0, min(1.0, t / fade_in if fade_in else 1.0,
+                                    (self.seconds - t) / fade_out))
             out[i] = int(value / loudest * peak * envelope * 32767)
         return AudioSegment(out.tobytes(), sample_width=2, frame_rate=RATE, channels=1)
 
@@ -125,7 +130,8 @@ def outro() -> AudioSegment:
     """IV-V-I with the melody coming home, then a long fade."""
     score = _Score(3 * 4 * BEAT + 1.5)
     _bars(score, ((_F, 29), (_G, 31), (_C, 36)))
-    for beat, note in ((0, 77), (1, 81), (2, 84), (4, 79), (5, 83), (6, 86), (8, 84), (9, 79), (10, 72)):
+    for beat, note in ((0, 77), (1, 81), (2, 84), (4, 79), (5, 83), (6, 86), (8, 84), (9, 79),
+                       (10, 72)):
         score.note(_bell, beat * BEAT, note, 1.5, 0.22, release=0.8)
     return score.render(fade_in=0.3, fade_out=3.0)
 

@@ -38,13 +38,15 @@ from .target import (
     open_target,
 )
 
-__all__ = ["EPISODE_FILES", "FEED_NAME", "PAGE_NAME", "PENDING_NAME", "TARGETS", "EpisodeFiles", "PublishConfig",
-           "PublishTarget", "Site", "clear_pending", "free_stem", "make_site", "note_pending", "open_target", "publish_cover",
-           "publish_episode", "publish_site", "recover"]
+__all__ = ["EPISODE_FILES", "FEED_NAME", "PAGE_NAME", "PENDING_NAME", "TARGETS", "EpisodeFiles",
+           "PublishConfig", "PublishTarget", "Site", "clear_pending", "free_stem", "make_site",
+           "note_pending", "open_target", "publish_cover", "publish_episode", "publish_site",
+           "recover"]
 
 log = logging.getLogger(__name__)
 
-PENDING_NAME = "publishing.json"  # in the state folder: what a build is publishing, until it is recorded
+# in the state folder: what a build is publishing, until it is recorded
+PENDING_NAME = "publishing.json"
 # Every file an episode publishes under its stem: the one list of them.
 EPISODE_FILES = (".mp3", ".txt", ".vtt", ".srt", ".chapters.json", ".transcript.html", ".html")
 
@@ -92,8 +94,8 @@ def publish_episode(target: PublishTarget, site: Site, journal: Path, stem: str,
     """Add every file of an episode to ``target``: the MP3, the transcript as text, WebVTT, SRT
     and a web page, the chapters, and last the episode's page (after the show's cover it
     shows). Under the first free name for ``stem`` (a rebuild goes under "-r2"), each noted in
-    ``journal`` before the first is added; ``stem`` is the day or "2026-W47-recap". Returns ``record`` with its files, size, duration
-    and chapters."""
+    ``journal`` before the first is added; ``stem`` is the day or "2026-W47-recap". Returns
+    ``record`` with its files, size, duration and chapters."""
     files = EpisodeFiles(free_stem(target, stem, record.revision))
     note_pending(journal, files.names())
     title, language = record.title, record.language
@@ -118,12 +120,14 @@ def publish_episode(target: PublishTarget, site: Site, journal: Path, stem: str,
     )
     _add_cover(target, site)
     target.add(episode.page_name, render_episode_page(site, episode, audio.cues))
-    log.info("Added the %d files of the episode to %s.", len(EPISODE_FILES), target.location(files.stem + "*"))
+    log.info("Added the %d files of the episode to %s.", len(EPISODE_FILES),
+             target.location(files.stem + "*"))
     return episode
 
 
-
-def publish_site(target: PublishTarget, site: Site, episodes: Sequence[Episode], now: datetime) -> list[Episode]:
+def publish_site(
+    target: PublishTarget, site: Site, episodes: Sequence[Episode], now: datetime
+) -> list[Episode]:
     """Write the page and then the feed for ``episodes`` (every episode ever published, daily
     ones and recaps, newest first); with ``keep_episodes``, list the newest only and remove the
     files of older ones once the feed no longer names them. Returns the episodes whose files
@@ -131,9 +135,11 @@ def publish_site(target: PublishTarget, site: Site, episodes: Sequence[Episode],
     keep = target.config.keep_episodes
     listed = [e for e in episodes if not e.removed][:keep]
     daily = [e for e in episodes if not e.recap]
-    numbers = {e.key: len(daily) - i for i, e in enumerate(daily)}  # stay put when old ones go; recaps are bonus
-    target.replace_all([(PAGE_NAME, render_page(site, listed)),
-                        (FEED_NAME, render_feed(site, [(numbers.get(e.key), e) for e in listed], now))])
+    # numbers stay put when old ones go; recaps are bonus episodes, without one
+    numbers = {e.key: len(daily) - i for i, e in enumerate(daily)}
+    page = render_page(site, listed)
+    feed = render_feed(site, [(numbers.get(e.key), e) for e in listed], now)
+    target.replace_all([(PAGE_NAME, page), (FEED_NAME, feed)])
     log.info("Updated the page and the feed with %s.", counted(len(listed), "episode"))
     shown = {e.key for e in listed}
     retired = [e for e in episodes if not e.removed and e.key not in shown]
@@ -175,14 +181,15 @@ def recover(target: PublishTarget, journal: Path, recorded: Collection[str]) -> 
     except (OSError, ValueError) as exc:
         log.warning("Ignoring %s: %s", journal, exc)
         names = []
-    orphans = [name for name in names if isinstance(name, str) and name.startswith(f"{EPISODES_DIR}/")
+    orphans = [name for name in names
+               if isinstance(name, str) and name.startswith(f"{EPISODES_DIR}/")
                and ".." not in name.split("/") and name not in recorded]
     try:
         orphans = [name for name in orphans if target.exists(name)]
         if orphans:
             target.remove(orphans)
-            log.info("Removed %s that a build which stopped half-way had published without recording its "
-                     "episode.", counted(len(orphans), "file"))
+            log.info("Removed %s that a build which stopped half-way had published without "
+                     "recording its episode.", counted(len(orphans), "file"))
         target.sweep()
         for leftover in (journal, journal.with_name(journal.name + ".part")):
             leftover.unlink(missing_ok=True)

@@ -19,17 +19,21 @@ ITUNES = "http://www.itunes.com/dtds/podcast-1.0.dtd"
 CONTENT = "http://purl.org/rss/1.0/modules/content/"
 ATOM = "http://www.w3.org/2005/Atom"
 PODCAST = "https://podcastindex.org/namespace/1.0"
-for _prefix, _uri in (("itunes", ITUNES), ("content", CONTENT), ("atom", ATOM), ("podcast", PODCAST)):
+for _prefix, _uri in (("itunes", ITUNES), ("content", CONTENT), ("atom", ATOM),
+                      ("podcast", PODCAST)):
     ET.register_namespace(_prefix, _uri)
-# podcast:guid is a UUIDv5 of the feed URL without its scheme and trailing slashes, in this namespace
+# podcast:guid is a UUIDv5 of the feed URL without its scheme and trailing slashes, in this
+# namespace
 PODCAST_GUID_NAMESPACE = uuid.UUID("ead4c236-bf58-58c6-a2c6-a6b28d128cb6")
 DESCRIPTION_BYTES = 4000  # Apple's limit for an item's description
-TRANSCRIPT_TYPES = {".vtt": "text/vtt", ".srt": "application/x-subrip", ".transcript.html": "text/html"}
+TRANSCRIPT_TYPES = {".vtt": "text/vtt", ".srt": "application/x-subrip",
+                    ".transcript.html": "text/html"}
 
 
 def podcast_guid(feed_url: str) -> str:
     """The show's podcast:guid, as the Podcasting 2.0 namespace computes it from the feed URL."""
-    return str(uuid.uuid5(PODCAST_GUID_NAMESPACE, re.sub(r"^[a-zA-Z][a-zA-Z0-9+.-]*://", "", feed_url).rstrip("/")))
+    bare = re.sub(r"^[a-zA-Z][a-zA-Z0-9+.-]*://", "", feed_url).rstrip("/")
+    return str(uuid.uuid5(PODCAST_GUID_NAMESPACE, bare))
 
 
 def render_feed(site: Site, episodes: Sequence[tuple[int | None, Episode]], now: datetime) -> bytes:
@@ -45,7 +49,8 @@ def render_feed(site: Site, episodes: Sequence[tuple[int | None, Episode]], now:
     _add(channel, "copyright", f"© {now.year} {show.author}")
     _add(channel, "generator", "podcast")
     _add(channel, "lastBuildDate", format_datetime(now))
-    ET.SubElement(channel, f"{{{ATOM}}}link", {"href": site.feed_url, "rel": "self", "type": "application/rss+xml"})
+    ET.SubElement(channel, f"{{{ATOM}}}link",
+                  {"href": site.feed_url, "rel": "self", "type": "application/rss+xml"})
     image = ET.SubElement(channel, "image")
     _add(image, "url", url_for(site.cover))
     _add(image, "title", show.title)
@@ -66,17 +71,21 @@ def render_feed(site: Site, episodes: Sequence[tuple[int | None, Episode]], now:
         locked.set("owner", show.email)
     _add(channel, f"{{{PODCAST}}}medium", "podcast")
     if site.frequency:
-        _add(channel, f"{{{PODCAST}}}updateFrequency", site.frequency[0]).set("rrule", site.frequency[1])
+        frequency = _add(channel, f"{{{PODCAST}}}updateFrequency", site.frequency[0])
+        frequency.set("rrule", site.frequency[1])
     for number, episode in episodes:
         _item(channel, episode, number, url_for)
     ET.indent(rss)
     return ET.tostring(rss, encoding="utf-8", xml_declaration=True) + b"\n"
 
 
-def _item(channel: ET.Element, episode: Episode, number: int | None, url_for: Callable[[str], str]) -> None:
+def _item(
+    channel: ET.Element, episode: Episode, number: int | None, url_for: Callable[[str], str]
+) -> None:
     item = ET.SubElement(channel, "item")
     _add(item, "title", episode.title)
-    page = url_for(episode.page_name) if episode.page_name else url_for("index.html") + f"#{episode.key}"
+    page = (url_for(episode.page_name) if episode.page_name
+            else url_for("index.html") + f"#{episode.key}")
     _add(item, "link", page)
     _add(item, "description", notes_html(episode, full=False))
     _add(item, f"{{{CONTENT}}}encoded", notes_html(episode))
@@ -139,18 +148,25 @@ def _recap_html(episode: Episode, full: bool) -> str:
     papers = {paper.id: paper for paper in episode.papers}
     blocks = []
     for number, theme in enumerate(recap.themes, start=1):
-        heading = words.theme_chapter.format(ordinal=i18n.phrases(language).ordinals[number - 1], name=theme.name)
-        items = "".join(_paper_html(papers[pid], episode.notes.get(pid, ShowNotes()), language, False)
-                        for pid in theme.paper_ids if pid in papers)
+        ordinal = i18n.phrases(language).ordinals[number - 1]
+        heading = words.theme_chapter.format(ordinal=ordinal, name=theme.name)
+        items = "".join(
+            _paper_html(papers[pid], episode.notes.get(pid, ShowNotes()), language, False)
+            for pid in theme.paper_ids if pid in papers)
         summary = f"<p>{escape(theme.summary)}</p>" if full and theme.summary else ""
         blocks.append(f"<p>{escape(heading)}</p>{summary}<ul>{items}</ul>")
     tail = ""
     if full:
-        tail = "".join((f"<p>{escape(words.trend)}{_colon(language)}{escape(recap.trend)}</p>" if recap.trend else "",
-                        f"<p>{escape(words.advice)}</p><ol>" + "".join(f"<li>{escape(a)}</li>" for a in recap.advice)
-                        + "</ol>" if recap.advice else ""))
+        tail = "".join((
+            f"<p>{escape(words.trend)}{_colon(language)}{escape(recap.trend)}</p>"
+            if recap.trend else "",
+            f"<p>{escape(words.advice)}</p><ol>"
+            + "".join(f"<li>{escape(a)}</li>" for a in recap.advice) + "</ol>"
+            if recap.advice else "",
+        ))
         return "".join(blocks) + tail
-    room, kept = DESCRIPTION_BYTES - len("<p>…</p>"), []
+    room = DESCRIPTION_BYTES - len("<p>…</p>")
+    kept: list[str] = []
     for block in blocks:
         size = len(block.encode("utf-8"))
         if size > room:
@@ -187,7 +203,8 @@ def _details(notes: ShowNotes, language: str) -> str:
                                       for label, value in facts) + "</ul>")
     if notes.stars:
         stars = "★" * notes.stars + "☆" * (5 - notes.stars)
-        parts.append(f"<p>{stars}" + (f" {escape(notes.star_reason)}" if notes.star_reason else "") + "</p>")
+        reason = f" {escape(notes.star_reason)}" if notes.star_reason else ""
+        parts.append(f"<p>{stars}{reason}</p>")
     return "".join(parts)
 
 

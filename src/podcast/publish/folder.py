@@ -13,7 +13,8 @@ from ..errors import PublishError
 from .target import EPISODES_DIR, TARGETS, TYPES, PublishTarget
 
 # what _write_temporary names its files: "." + the published name + "." + mkstemp's 8 characters
-_TEMPORARY = re.compile(r"\..+(?:" + "|".join(re.escape(suffix) for suffix in TYPES) + r")\.[a-z0-9_]{8}")
+_TEMPORARY = re.compile(
+    r"\..+(?:" + "|".join(re.escape(suffix) for suffix in TYPES) + r")\.[a-z0-9_]{8}")
 
 
 @TARGETS.register("folder")
@@ -35,7 +36,8 @@ class FolderTarget(PublishTarget):
         try:
             os.link(temporary, destination)  # fails if the name exists: nothing is overwritten
         except FileExistsError:
-            raise PublishError(f"{destination}: already published; published files are never rewritten") from None
+            raise PublishError(f"{destination}: already published; "
+                               "published files are never rewritten") from None
         except OSError as exc:
             raise PublishError(f"{destination}: cannot publish: {exc.strerror}") from exc
         finally:
@@ -73,8 +75,10 @@ class FolderTarget(PublishTarget):
     def sweep(self) -> None:
         for folder in (self.root, self.root / EPISODES_DIR):
             try:
-                leftovers = [p for p in folder.iterdir() if _TEMPORARY.fullmatch(p.name) and p.is_file()]
-            except (FileNotFoundError, NotADirectoryError):  # nothing published there yet, or nothing can be
+                leftovers = [p for p in folder.iterdir()
+                             if _TEMPORARY.fullmatch(p.name) and p.is_file()]
+            # nothing published there yet, or nothing can be
+            except (FileNotFoundError, NotADirectoryError):
                 continue
             except OSError as exc:
                 raise PublishError(f"{folder}: cannot list: {exc.strerror}") from exc

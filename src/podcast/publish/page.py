@@ -1,10 +1,10 @@
-"""The show's web pages: ``index.html`` with every listed episode, and one page per episode with
-its timed transcript. Static, self-contained (no fonts, scripts or images from elsewhere: they
-work offline and from a file), readable on a phone.
+"""The show's web pages: ``index.html`` with every listed episode, and one page per episode
+with its timed transcript. Static, self-contained (no fonts, scripts or images from elsewhere:
+they work offline and from a file), readable on a phone.
 
-Every bit of text from outside (paper titles, authors, notes) is escaped, and a Content Security
-Policy lets only this module's own script run, named by its hash: a title that smuggles in a
-``<script>`` or an ``onerror=`` stays text even if an escape were ever missed.
+Every bit of text from outside (paper titles, authors, notes) is escaped, and a Content
+Security Policy lets only this module's own script run, named by its hash: a title that
+smuggles in a ``<script>`` or an ``onerror=`` stays text even if an escape were ever missed.
 """
 
 from __future__ import annotations
@@ -22,32 +22,45 @@ from ..speak.captions import by_chapter
 from .feed import notes_html
 from .site import Site
 
+# A backslash at the end of a line here only wraps the source: the CSS and script have one
+# line there (their hashes are in the Content Security Policy).
 _STYLE = """
-:root{color-scheme:light dark;--fg:#1d1d1f;--bg:#fafafa;--card:#fff;--line:#e2e2e2;--dim:#666;--accent:#0a62c9}
-@media (prefers-color-scheme:dark){:root{--fg:#eee;--bg:#161616;--card:#222;--line:#383838;--dim:#aaa;--accent:#6cb0ff}}
+:root{color-scheme:light dark;--fg:#1d1d1f;--bg:#fafafa;--card:#fff;--line:#e2e2e2;\
+--dim:#666;--accent:#0a62c9}
+@media (prefers-color-scheme:dark){:root{--fg:#eee;--bg:#161616;--card:#222;--line:#383838;\
+--dim:#aaa;--accent:#6cb0ff}}
 *{box-sizing:border-box}
-body{font:16px/1.6 system-ui,-apple-system,"PingFang SC","Microsoft YaHei","Noto Sans CJK SC",sans-serif;
-max-width:46rem;margin:0 auto;padding:1rem;color:var(--fg);background:var(--bg);overflow-wrap:anywhere}
+body{font:16px/1.6 system-ui,-apple-system,"PingFang SC","Microsoft YaHei",\
+"Noto Sans CJK SC",sans-serif;
+max-width:46rem;margin:0 auto;padding:1rem;color:var(--fg);background:var(--bg);\
+overflow-wrap:anywhere}
 a{color:var(--accent)}
 header{display:flex;gap:1rem;align-items:center;margin:.5rem 0 1rem}
 header img{width:6rem;height:6rem;border-radius:10px;flex:none}
-h1{font-size:1.5rem;margin:0;line-height:1.25}h2{font-size:1.15rem;margin:0 0 .3rem;line-height:1.35}
+h1{font-size:1.5rem;margin:0;line-height:1.25}\
+h2{font-size:1.15rem;margin:0 0 .3rem;line-height:1.35}
 h1 a{color:inherit;text-decoration:none}h3{font-size:1rem;margin:1rem 0 .2rem}
-.card{background:var(--card);border:1px solid var(--line);border-radius:10px;padding:1rem;margin:0 0 1rem}
+.card{background:var(--card);border:1px solid var(--line);border-radius:10px;\
+padding:1rem;margin:0 0 1rem}
 .subscribe{display:flex;gap:1rem;align-items:center;flex-wrap:wrap}
 .subscribe svg{flex:none;background:#fff;border-radius:6px}
 .subscribe div{flex:1 1 14rem;min-width:0}
-.copy{display:flex;gap:.4rem}.copy input{flex:1;min-width:0;font:inherit;font-size:.85rem;padding:.3rem .4rem;
+.copy{display:flex;gap:.4rem}\
+.copy input{flex:1;min-width:0;font:inherit;font-size:.85rem;padding:.3rem .4rem;
 border:1px solid var(--line);border-radius:6px;background:var(--bg);color:var(--fg)}
-button{font:inherit;cursor:pointer;border:1px solid var(--line);border-radius:6px;background:var(--bg);color:var(--fg)}
+button{font:inherit;cursor:pointer;border:1px solid var(--line);border-radius:6px;\
+background:var(--bg);color:var(--fg)}
 .copy button{padding:.3rem .8rem}
 audio{width:100%;margin:.4rem 0}.meta,.links{color:var(--dim);font-size:.9rem;margin:.2rem 0}
 .links a{margin-right:1rem;display:inline-block}
 ol.chapters{list-style:none;padding:0;margin:.3rem 0}
-ol.chapters button{border:0;background:none;color:var(--accent);text-align:left;padding:.15rem 0;width:100%}
-ol.chapters time,.transcript time{font-variant-numeric:tabular-nums;color:var(--dim);margin-right:.6rem}
+ol.chapters button{border:0;background:none;color:var(--accent);\
+text-align:left;padding:.15rem 0;width:100%}
+ol.chapters time,.transcript time{font-variant-numeric:tabular-nums;\
+color:var(--dim);margin-right:.6rem}
 details{margin-top:.4rem}summary{cursor:pointer}ol{padding-left:1.4rem}
-.transcript p{margin:.2rem 0}.transcript span{cursor:pointer}.transcript span.now{background:#ffe58a;color:#000}
+.transcript p{margin:.2rem 0}.transcript span{cursor:pointer}\
+.transcript span.now{background:#ffe58a;color:#000}
 """
 
 # Chapter buttons and transcript sentences seek the episode's player, the sentence being said is
@@ -58,7 +71,8 @@ document.addEventListener("click", function (event) {
   var seek = event.target.closest("[data-t]");
   if (seek) {
     var audio = seek.closest(".card").querySelector("audio");
-    audio.currentTime = parseFloat(seek.dataset.t);  // before any metadata too: playback starts there
+    audio.currentTime = parseFloat(seek.dataset.t);  // before any metadata too: \
+playback starts there
     audio.play().catch(function () {});
     return;
   }
@@ -68,7 +82,8 @@ document.addEventListener("click", function (event) {
     var done = function () { copy.textContent = copy.dataset.done; };
     field.select();
     if (navigator.clipboard && window.isSecureContext) {
-      navigator.clipboard.writeText(field.value).then(done, function () { document.execCommand("copy"); done(); });
+      navigator.clipboard.writeText(field.value).then(done, \
+function () { document.execCommand("copy"); done(); });
     } else { document.execCommand("copy"); done(); }
   }
 });
@@ -78,7 +93,8 @@ document.querySelectorAll(".transcript").forEach(function (transcript) {
   var current = null;
   audio.addEventListener("timeupdate", function () {
     var now = null;
-    for (var i = 0; i < spans.length && parseFloat(spans[i].dataset.t) <= audio.currentTime; i++) { now = spans[i]; }
+    for (var i = 0; i < spans.length && parseFloat(spans[i].dataset.t) <= audio.currentTime; \
+i++) { now = spans[i]; }
     if (now !== current) {
       if (current) { current.classList.remove("now"); }
       if (now) { now.classList.add("now"); }
@@ -90,11 +106,13 @@ document.querySelectorAll(".transcript").forEach(function (transcript) {
 
 
 def _hash(source: str) -> str:
-    return "'sha256-" + base64.b64encode(hashlib.sha256(source.encode("utf-8")).digest()).decode("ascii") + "'"
+    digest = hashlib.sha256(source.encode("utf-8")).digest()
+    return "'sha256-" + base64.b64encode(digest).decode("ascii") + "'"
 
 
 _POLICY = (f"default-src 'self'; script-src {_hash(_SCRIPT)}; style-src {_hash(_STYLE)}; "
-           "img-src 'self' data:; media-src 'self' https: http:; object-src 'none'; base-uri 'none'; form-action 'none'")
+           "img-src 'self' data:; media-src 'self' https: http:; object-src 'none'; "
+           "base-uri 'none'; form-action 'none'")
 
 
 def render_page(site: Site, episodes: Sequence[Episode]) -> bytes:
@@ -124,7 +142,8 @@ def _document(site: Site, title: str, up: str, body: str) -> bytes:
 <meta http-equiv="Content-Security-Policy" content="{_POLICY}">
 <title>{escape(title)}</title>
 <link rel="icon" href="{cover}">
-<link rel="alternate" type="application/rss+xml" title="{escape(show.title)}" href="{escape(up)}feed.xml">
+<link rel="alternate" type="application/rss+xml" title="{escape(show.title)}" \
+href="{escape(up)}feed.xml">
 <style>{_STYLE}</style>
 </head>
 <body>
@@ -143,12 +162,14 @@ def _document(site: Site, title: str, up: str, body: str) -> bytes:
 
 def _subscribe(site: Site, up: str = "") -> str:
     words = i18n.phrases(site.show.language)
-    qr = segno.make(site.feed_url, error="m").svg_inline(scale=4, border=2, light="#fff", title=site.feed_url)
+    qr = segno.make(site.feed_url, error="m").svg_inline(scale=4, border=2, light="#fff",
+                                                         title=site.feed_url)
     return f"""<section class="card subscribe" aria-label="{escape(words.subscribe)}">
 {qr}
 <div><p>{escape(words.subscribe_hint)}</p>
 <p class="copy"><input id="feed-url" readonly value="{escape(site.feed_url)}" aria-label="RSS">\
-<button type="button" data-copy="feed-url" data-done="{escape(words.copied)}">{escape(words.copy)}</button></p>
+<button type="button" data-copy="feed-url" data-done="{escape(words.copied)}">\
+{escape(words.copy)}</button></p>
 <p class="links"><a href="{escape(up)}feed.xml">{escape(words.subscribe)}</a></p></div>
 </section>"""
 
@@ -162,24 +183,30 @@ def _episode(site: Site, episode: Episode, up: str, transcript: str = "") -> str
     """One episode's card; ``up`` leads from the page back to the publish folder's root."""
     words = i18n.phrases(episode.language)
     audio = escape(up + episode.audio_name)
-    links = [f'<a href="{audio}" download="{escape(site.download_name(episode))}">{escape(words.download)}</a>',
+    links = [f'<a href="{audio}" download="{escape(site.download_name(episode))}">'
+             f"{escape(words.download)}</a>",
              f'<a href="{escape(up + episode.transcript_name)}">{escape(words.transcript)}</a>']
-    links += [f'<a href="{escape(up + name)}">{escape(words.captions)} ({name.rsplit(".", 1)[-1].upper()})</a>'
+    links += [f'<a href="{escape(up + name)}">'
+              f'{escape(words.captions)} ({name.rsplit(".", 1)[-1].upper()})</a>'
               for name in episode.captions if not name.endswith(".html")]
     title = escape(episode.title)
     if episode.page_name and not transcript:
         title = f'<a href="{escape(up + episode.page_name)}">{title}</a>'
         links.append(f'<a href="{escape(up + episode.page_name)}">{escape(words.episode_page)}</a>')
     chapters = "".join(
-        f'<li><button type="button" data-t="{c.start:.2f}"><time>{_clock(c.start)}</time>{escape(c.title)}</button></li>'
+        f'<li><button type="button" data-t="{c.start:.2f}"><time>{_clock(c.start)}</time>'
+        f"{escape(c.title)}</button></li>"
         for c in episode.chapters)
     return f"""<article class="card" id="{episode.key}">
 <h2>{title}</h2>
-<p class="meta">{escape(i18n.spoken_day(episode.date, episode.language))} · {_clock(episode.duration)}</p>
+<p class="meta">{escape(i18n.spoken_day(episode.date, episode.language))} · \
+{_clock(episode.duration)}</p>
 <audio controls preload="none" src="{audio}"></audio>
 <p class="links">{"".join(links)}</p>
-<details open><summary>{escape(words.chapters)}</summary><ol class="chapters">{chapters}</ol></details>
-<details{" open" if transcript else ""}><summary>{escape(words.papers_heading)}</summary>{notes_html(episode)}</details>
+<details open><summary>{escape(words.chapters)}</summary>\
+<ol class="chapters">{chapters}</ol></details>
+<details{" open" if transcript else ""}><summary>{escape(words.papers_heading)}</summary>\
+{notes_html(episode)}</details>
 {transcript}</article>"""
 
 
@@ -188,7 +215,8 @@ def _transcript(cues: Sequence[Cue], chapters: Sequence[Chapter], language: str)
     space = "" if language.startswith("zh") else " "
     parts = ['<section class="transcript">']
     for chapter, said in by_chapter(cues, chapters):
-        sentences = space.join(f'<span data-t="{cue.start:.2f}">{escape(cue.text)}</span>' for cue in said)
+        sentences = space.join(f'<span data-t="{cue.start:.2f}">{escape(cue.text)}</span>'
+                               for cue in said)
         if chapter:
             parts.append(f"<h3><time>{_clock(chapter.start)}</time>{escape(chapter.title)}</h3>")
         parts.append(f"<p>{sentences}</p>")

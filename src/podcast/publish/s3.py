@@ -1,11 +1,12 @@
-"""The ``s3://bucket/prefix`` target: S3-compatible object storage (AWS S3, MinIO, Cloudflare R2,
-Aliyun OSS, ...) through boto3, so a CDN or the bucket's own website serves a large audience.
+"""The ``s3://bucket/prefix`` target: S3-compatible object storage (AWS S3, MinIO, Cloudflare
+R2, Aliyun OSS, ...) through boto3, so a CDN or the bucket's own website serves a large
+audience.
 
-Credentials come from the environment the way every AWS tool reads them ($AWS_ACCESS_KEY_ID and
-$AWS_SECRET_ACCESS_KEY, or a profile); ``[publish] endpoint_url`` names a store other than AWS.
-Every object gets its content type and cache header: episode files are immutable, the feed and
-the page are revalidated. A single PUT replaces an object atomically: readers see the old feed or
-the new one, never a mix.
+Credentials come from the environment the way every AWS tool reads them ($AWS_ACCESS_KEY_ID
+and $AWS_SECRET_ACCESS_KEY, or a profile); ``[publish] endpoint_url`` names a store other than
+AWS. Every object gets its content type and cache header: episode files are immutable, the
+feed and the page are revalidated. A single PUT replaces an object atomically: readers see the
+old feed or the new one, never a mix.
 """
 
 from __future__ import annotations
@@ -49,7 +50,8 @@ class S3Target(PublishTarget):
     @classmethod
     def check(cls, target: str) -> None:
         bucket, _ = _split(target)
-        if not target.startswith("s3://") or not re.fullmatch(r"[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]", bucket):
+        if (not target.startswith("s3://")
+                or not re.fullmatch(r"[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]", bucket)):
             raise ValueError('must name a bucket, as in "s3://bucket" or "s3://bucket/prefix"')
 
     def __init__(self, config: PublishConfig) -> None:
@@ -59,14 +61,16 @@ class S3Target(PublishTarget):
             import boto3
             from botocore.config import Config as BotoConfig
         except ImportError:
-            raise PublishError(f"{config.target}: publishing to S3 needs boto3: pip install 'podcast[s3]'") from None
+            raise PublishError(f"{config.target}: publishing to S3 needs boto3: "
+                               "pip install 'podcast[s3]'") from None
         session = boto3.session.Session()
         self._client = session.client(
             "s3",
             endpoint_url=self.options.endpoint_url,
             region_name=self.options.region or session.region_name or "us-east-1",
             config=BotoConfig(
-                retries={"max_attempts": 5, "mode": "standard"}, connect_timeout=20, read_timeout=60,
+                retries={"max_attempts": 5, "mode": "standard"},
+                connect_timeout=20, read_timeout=60,
                 # other stores (MinIO, a proxy on an IP address) rarely resolve bucket.host names
                 s3={"addressing_style": "path" if self.options.endpoint_url else "auto"},
             ),
@@ -85,8 +89,8 @@ class S3Target(PublishTarget):
         try:
             yield
         except NoCredentialsError:
-            raise PublishError(f"{self.location(name)}: no S3 credentials: set $AWS_ACCESS_KEY_ID and "
-                               "$AWS_SECRET_ACCESS_KEY (or $AWS_PROFILE)") from None
+            raise PublishError(f"{self.location(name)}: no S3 credentials: set $AWS_ACCESS_KEY_ID "
+                               "and $AWS_SECRET_ACCESS_KEY (or $AWS_PROFILE)") from None
         except ClientError as exc:
             error = exc.response.get("Error", {})
             raise PublishError(f"{self.location(name)}: cannot {doing}: {error.get('Code', '?')} "
@@ -108,7 +112,8 @@ class S3Target(PublishTarget):
 
     def add(self, name: str, source: Path | bytes) -> None:
         if self.exists(name):
-            raise PublishError(f"{self.location(name)}: already published; published files are never rewritten")
+            raise PublishError(f"{self.location(name)}: already published; "
+                               "published files are never rewritten")
         # If-None-Match makes the store itself refuse an overwrite should two runs race.
         if isinstance(source, bytes):
             self._put(name, source, IfNoneMatch="*")
@@ -125,7 +130,8 @@ class S3Target(PublishTarget):
     def _put(self, name: str, body: Any, **extra: str) -> None:
         with self._errors(name, "upload"):
             self._client.put_object(Bucket=self.bucket, Key=self._key(name), Body=body,
-                                    ContentType=media_type(name), CacheControl=cache_control(name), **extra)
+                                    ContentType=media_type(name), CacheControl=cache_control(name),
+                                    **extra)
         log.debug("Uploaded %s.", self.location(name))
 
     def remove(self, names: Sequence[str]) -> None:
@@ -133,7 +139,8 @@ class S3Target(PublishTarget):
             batch = names[start:start + DELETE_BATCH]
             with self._errors(batch[0], "remove"):
                 answer = self._client.delete_objects(
-                    Bucket=self.bucket, Delete={"Objects": [{"Key": self._key(n)} for n in batch], "Quiet": True})
+                    Bucket=self.bucket,
+                    Delete={"Objects": [{"Key": self._key(n)} for n in batch], "Quiet": True})
             for error in answer.get("Errors", []):
                 raise PublishError(f"s3://{self.bucket}/{error.get('Key')}: cannot remove: "
                                    f"{error.get('Code')} {error.get('Message', '')}".rstrip())

@@ -19,6 +19,7 @@ from collections.abc import Callable, Iterable
 from pathlib import Path, PurePosixPath
 
 from aiohttp import web
+from aiohttp.abc import AbstractStreamWriter
 from aiohttp.http_exceptions import HttpProcessingError
 
 from .target import CORS, PAGE_NAME, cache_control, media_type
@@ -47,10 +48,13 @@ log.addFilter(_ClientFaults())
 # How much of a request aiohttp reads before it answers 400 (aiohttp 3.14's defaults, named here
 # so that they stay put), and how long a connection may sit idle or half sent, as a slow-loris
 # client keeps it: 75 s, as nginx does, not aiohttp's hour.
-LIMITS = {"max_line_size": 8190, "max_field_size": 8190, "max_headers": 128, "keepalive_timeout": 75}
+LIMITS = {"max_line_size": 8190, "max_field_size": 8190, "max_headers": 128,
+          "keepalive_timeout": 75}
 
 
-def make_app(folder: Path, hidden: Iterable[Path] = (), health: Callable[[], dict] | None = None) -> web.Application:
+def make_app(
+    folder: Path, hidden: Iterable[Path] = (), health: Callable[[], dict] | None = None
+) -> web.Application:
     """An application serving ``folder``; anything inside ``hidden`` (the state folder, the
     config file) is refused even if it lies in there. With ``health``, ``GET /healthz`` answers
     its report as JSON."""
@@ -71,6 +75,7 @@ def make_app(folder: Path, hidden: Iterable[Path] = (), health: Callable[[], dic
         return _File(path, headers=headers)
 
     async def healthz(request: web.Request) -> web.Response:
+        assert health is not None  # only routed when there is one
         report = await asyncio.get_running_loop().run_in_executor(None, health)
         return web.json_response(report, dumps=lambda data: json.dumps(data, ensure_ascii=False),
                                  headers={"Cache-Control": "no-store"})
@@ -93,7 +98,7 @@ class _File(web.FileResponse):
         super().__init__(path, headers=headers)
         self.file = path
 
-    async def prepare(self, request: web.BaseRequest):
+    async def prepare(self, request: web.BaseRequest) -> AbstractStreamWriter | None:
         validator = request.headers.get("If-Range")
         if validator and "Range" in request.headers and request.if_range is None:
             try:
@@ -102,7 +107,8 @@ class _File(web.FileResponse):
             except OSError:
                 current = None
             if validator.strip() != current:
-                request = request.clone(headers=[(k, v) for k, v in request.headers.items() if k.lower() != "range"])
+                request = request.clone(headers=[(k, v) for k, v in request.headers.items()
+                                                 if k.lower() != "range"])
         return await super().prepare(request)
 
 
@@ -126,10 +132,12 @@ def _resolve(root: Path, requested: str, refused: tuple[Path, ...]) -> Path | No
     """The file ``requested`` (already percent-decoded by aiohttp) names, or None when it is
     not one we serve."""
     parts = PurePosixPath("/" + requested).parts[1:]
-    if any(part in ("..", ".") or part.startswith(".") or "\\" in part or "\0" in part for part in parts):
+    if any(part in ("..", ".") or part.startswith(".") or "\\" in part or "\0" in part
+           for part in parts):
         return None
     path = root.joinpath(*parts)
-    try:  # a name too long for the file system is as absent as any other (is_dir raises ENAMETOOLONG)
+    # a name too long for the file system is as absent as any other (is_dir raises ENAMETOOLONG)
+    try:
         if path == root or path.is_dir():
             path = path / PAGE_NAME
         real = path.resolve(strict=True)

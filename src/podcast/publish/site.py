@@ -19,7 +19,8 @@ class Site:
     cover: str  # the cover's published name
     cover_type: str
     frequency: tuple[str, str] | None = None  # podcast:updateFrequency: label, RFC 5545 rule
-    cover_data: bytes = field(default=b"", repr=False, compare=False)  # the cover's bytes, to publish
+    # the cover's bytes, to publish
+    cover_data: bytes = field(default=b"", repr=False, compare=False)
 
     @property
     def feed_url(self) -> str:
@@ -27,7 +28,8 @@ class Site:
 
     def download_name(self, episode: Episode) -> str:
         """A file name a person recognises in their downloads folder."""
-        name = f"{self.show.title} {episode.key}" + (f" r{episode.revision}" if episode.revision > 1 else "")
+        revision = f" r{episode.revision}" if episode.revision > 1 else ""
+        name = f"{self.show.title} {episode.key}{revision}"
         return "".join("_" if c in '\\/:*?"<>|' or ord(c) < 32 else c for c in name) + ".mp3"
 
 
@@ -36,5 +38,6 @@ def make_site(url_for: Callable[[str], str], show: ShowConfig, artwork: tuple[by
     """The show's :class:`Site`, its cover named after its bytes (a new cover is a new name: the
     old one's bytes never change)."""
     data, mime = artwork
-    name = f"cover-{hashlib.sha256(data).hexdigest()[:12]}{'.png' if mime == 'image/png' else '.jpg'}"
+    suffix = ".png" if mime == "image/png" else ".jpg"
+    name = f"cover-{hashlib.sha256(data).hexdigest()[:12]}{suffix}"
     return Site(show, url_for, name, mime, frequency, data)

@@ -41,8 +41,6 @@ def cache_control(name: str) -> str:
     return "no-cache" if name in CHANGING else "public, max-age=31536000, immutable"
 
 
-
-
 @dataclass(frozen=True)
 class PublishConfig:
     """[publish]: the target and where its files are served from, plus the target's own keys."""
@@ -79,7 +77,8 @@ class PublishTarget(Backend, ABC):
 
     @classmethod
     def check(cls, target: str) -> None:
-        """Raise ValueError saying what is wrong when ``target`` cannot name a target of this kind."""
+        """Raise ValueError saying what is wrong when ``target`` cannot name a target of this
+        kind."""
 
     @abstractmethod
     def exists(self, name: str) -> bool:
@@ -87,7 +86,8 @@ class PublishTarget(Backend, ABC):
 
     @abstractmethod
     def add(self, name: str, source: Path | bytes) -> None:
-        """Publish a new file; raises PublishError if ``name`` exists: published bytes never change."""
+        """Publish a new file; raises PublishError if ``name`` exists: published bytes never
+        change."""
 
     @abstractmethod
     def replace(self, name: str, data: bytes) -> None:

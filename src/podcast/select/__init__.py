@@ -53,7 +53,8 @@ class Candidate:
 class Refiner(Protocol):
     """An optional model-based step between lexical ranking and picking (refine.py)."""
 
-    def refine(self, profile: Profile, candidates: list[Candidate], language: str) -> list[Candidate]: ...
+    def refine(self, profile: Profile, candidates: list[Candidate],
+               language: str) -> list[Candidate]: ...
 
 
 @dataclass(frozen=True)
@@ -90,7 +91,7 @@ def rank_candidates(papers: Sequence[Paper], profile: Profile, language: str) ->
     scores = [
         m.score * (1 + UPVOTE_BOOST * math.log1p(p.upvotes or 0))
         + KEYWORD_BONUS * top * len(_keyword_hits(keyword_features, d))
-        for p, m, d in zip(papers, matches, documents)
+        for p, m, d in zip(papers, matches, documents, strict=True)
     ]
     order = sorted(range(len(papers)), key=lambda i: (-scores[i], i))
     candidates = []
@@ -101,7 +102,8 @@ def rank_candidates(papers: Sequence[Paper], profile: Profile, language: str) ->
             if place < EXPLAINED else ()
         )
         pick = Pick(paper=paper, score=round(scores[i], 4), topics=match.topics, reasons=reasons)
-        candidates.append(Candidate(pick, match.vector, match.concepts[0] if match.concepts else None))
+        candidates.append(Candidate(pick, match.vector,
+                                    match.concepts[0] if match.concepts else None))
     return candidates
 
 
@@ -141,7 +143,8 @@ def _reasons(
         labels = ", ".join(dict.fromkeys(c.label(language) for c in concepts[:4]))
         reasons.append(f"shares with the project: {labels}")
     named = {c.topic for c in concepts}
-    fields = [TOPICS_BY_KEY[t].label(language) for t in match.topics if t in TOPICS_BY_KEY and t not in named]
+    fields = [TOPICS_BY_KEY[t].label(language) for t in match.topics
+              if t in TOPICS_BY_KEY and t not in named]
     if fields:
         reasons.append(f"same field: {', '.join(fields[:3])}")
     hits = _keyword_hits(keyword_features, document)
@@ -159,7 +162,8 @@ def _reasons(
 
 def _keyword_hits(keyword_features: list[tuple[str, set[str]]], document: Document) -> list[str]:
     """The keywords all of whose features (words, character pairs, concepts) the paper has."""
-    return [k for k, features in keyword_features if features and features <= document.features.keys()]
+    return [k for k, features in keyword_features
+            if features and features <= document.features.keys()]
 
 
 def _shared_words(project: str, text: str, features: set[str]) -> list[str]:
@@ -185,7 +189,8 @@ def _shared_words(project: str, text: str, features: set[str]) -> list[str]:
     return sorted(distinct, key=lambda w: -len(w))
 
 
-def _apply_exclude(papers: Sequence[Paper], terms: Sequence[str]) -> tuple[list[Paper], list[tuple[Paper, str]]]:
+def _apply_exclude(papers: Sequence[Paper],
+                   terms: Sequence[str]) -> tuple[list[Paper], list[tuple[Paper, str]]]:
     if not terms:
         return list(papers), []
     patterns = [(term, tuple(words(term))) for term in terms]

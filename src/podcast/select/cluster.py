@@ -30,14 +30,16 @@ def group(papers: Sequence[Paper], limit: int = MAX_THEMES) -> list[tuple[str | 
     documents = [analyse(_text(paper)) for paper in papers]
     tfidf = TfIdf(documents)
     vectors = [tfidf.vector(document) for document in documents]
-    alike = [[TOPIC_WEIGHT * similarity(profiles[a], profiles[b]) + (1 - TOPIC_WEIGHT) * similarity(vectors[a], vectors[b])
+    alike = [[TOPIC_WEIGHT * similarity(profiles[a], profiles[b])
+              + (1 - TOPIC_WEIGHT) * similarity(vectors[a], vectors[b])
               for b in range(len(papers))] for a in range(len(papers))]
     clusters = [[i] for i in range(len(papers))]
     while len(clusters) > 1:
         best, merge = -1.0, (0, 1)
         for i in range(len(clusters)):
             for j in range(i + 1, len(clusters)):
-                link = sum(alike[a][b] for a in clusters[i] for b in clusters[j]) / (len(clusters[i]) * len(clusters[j]))
+                link = (sum(alike[a][b] for a in clusters[i] for b in clusters[j])
+                        / (len(clusters[i]) * len(clusters[j])))
                 if link > best:
                     best, merge = link, (i, j)
         if best < THRESHOLD:
@@ -48,7 +50,8 @@ def group(papers: Sequence[Paper], limit: int = MAX_THEMES) -> list[tuple[str | 
     for members in clusters:
         named.setdefault(_main_topic([profiles[i] for i in members]), []).extend(members)
     ranked = sorted(named.items(), key=lambda item: (item[0] is None, -len(item[1]), min(item[1])))
-    kept = [item for item in ranked if item[0] is not None][: limit - 1 if len(ranked) > limit else limit]
+    topical = [item for item in ranked if item[0] is not None]
+    kept = topical[: limit - 1 if len(ranked) > limit else limit]
     other = sorted(i for topic, members in ranked if (topic, members) not in kept for i in members)
     groups = [*kept, *([(None, other)] if other else [])]
     return [(topic, [papers[i] for i in sorted(members)]) for topic, members in groups]

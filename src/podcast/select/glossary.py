@@ -86,7 +86,8 @@ class Glossary:
         entries = []
         for item in data.get("concept", []):
             zh, en = list(item.get("zh", [])), list(item.get("en", []))
-            concept = Concept(item["key"], item.get("topic"), zh[0] if zh else item["key"], en[0] if en else item["key"])
+            concept = Concept(item["key"], item.get("topic"), zh[0] if zh else item["key"],
+                              en[0] if en else item["key"])
             entries.append((concept, zh, en))
         return cls(entries)
 

@@ -28,7 +28,10 @@ STOPWORDS = frozenset(words(
     " result results based across well further first second third its it's can't"
     " model models task tasks data performance work framework existing large language"
 ))
-_HAN_STOP = frozenset("我们 一个 这个 这些 进行 通过 可以 以及 他们 如何 什么 一种 的是 是一 我们在 在为 用于 以上".split())
+_HAN_STOP = frozenset((
+    "我们 一个 这个 这些 进行 通过 可以 以及 他们 如何 什么 一种"
+    " 的是 是一 我们在 在为 用于 以上"
+).split())
 
 
 @dataclass(frozen=True)
@@ -47,7 +50,8 @@ def analyse(text: str, terms: Glossary | None = None) -> Document:
         del features[term]
     keys = terms.in_words(stems)
     for run in han_runs(text):
-        features.update(pair for i in range(len(run) - 1) if (pair := run[i : i + 2]) not in _HAN_STOP)
+        features.update(pair for i in range(len(run) - 1)
+                        if (pair := run[i : i + 2]) not in _HAN_STOP)
         keys += terms.in_chinese(run)
     concepts = terms.concepts
     for key in keys:

@@ -65,7 +65,8 @@ def open_refiners(config: SelectionConfig, env: Mapping[str, str]) -> list[Refin
 def _client(endpoint: ModelEndpoint, env: Mapping[str, str], where: str) -> openai.OpenAI | None:
     key = env.get(endpoint.api_key_env, "") if endpoint.api_key_env else "not-needed"
     if not key:
-        log.warning("%s is configured but $%s is not set; ranking without it.", where, endpoint.api_key_env)
+        log.warning("%s is configured but $%s is not set; ranking without it.", where,
+                    endpoint.api_key_env)
         return None
     return openai_client(endpoint.base_url, key, endpoint.timeout, max_retries=2)
 
@@ -79,7 +80,8 @@ class EmbeddingRefiner:
         self.client = client
         self.config = config
 
-    def refine(self, profile: Profile, candidates: list[Candidate], language: str) -> list[Candidate]:
+    def refine(self, profile: Profile, candidates: list[Candidate],
+               language: str) -> list[Candidate]:
         head, tail = candidates[:EMBED_LIMIT], candidates[EMBED_LIMIT:]
         if not head:
             return candidates
@@ -101,7 +103,8 @@ class EmbeddingRefiner:
             score = (1 - weight) * candidate.pick.score / top + weight * closeness
             blended.append(refined(candidate, score, f"embedding similarity {cosine:.2f}"))
         order = sorted(range(len(blended)), key=lambda i: (-blended[i].pick.score, i))
-        log.info("Blended %s embeddings into the ranking of %d papers.", self.config.model, len(head))
+        log.info("Blended %s embeddings into the ranking of %d papers.", self.config.model,
+                 len(head))
         return [blended[i] for i in order] + tail
 
     def _embed(self, texts: Sequence[str]) -> list[list[float]]:
@@ -121,7 +124,8 @@ class LlmReranker:
         self.client = client
         self.config = config
 
-    def refine(self, profile: Profile, candidates: list[Candidate], language: str) -> list[Candidate]:
+    def refine(self, profile: Profile, candidates: list[Candidate],
+               language: str) -> list[Candidate]:
         head, tail = candidates[: self.config.candidates], candidates[self.config.candidates :]
         if len(head) < 2:
             return candidates
@@ -140,30 +144,35 @@ class LlmReranker:
         log.info("%s reranked the top %d papers.", self.config.model, len(head))
         return judged + unjudged + tail
 
-    def _ask(self, profile: Profile, head: Sequence[Candidate], language: str) -> dict[str, tuple[float, str]]:
+    def _ask(self, profile: Profile, head: Sequence[Candidate],
+             language: str) -> dict[str, tuple[float, str]]:
         reason_language = "Chinese" if language.startswith("zh") else "English"
         papers = [
-            {"id": c.pick.paper.id, "title": c.pick.paper.title, "abstract": c.pick.paper.summary[:ABSTRACT_CHARS]}
+            {"id": c.pick.paper.id, "title": c.pick.paper.title,
+             "abstract": c.pick.paper.summary[:ABSTRACT_CHARS]}
             for c in head
         ]
         prompt = (
             "Our team's project:\n" + profile.project
             + (f"\nKeywords: {', '.join(profile.keywords)}" if profile.keywords else "")
             + "\n\nRate how useful each paper below is to this project, from 0 (unrelated) to 10 "
-            "(directly usable). Answer with JSON only: {\"ranking\": [{\"id\": \"...\", \"score\": 0-10, "
+            "(directly usable). Answer with JSON only: "
+            "{\"ranking\": [{\"id\": \"...\", \"score\": 0-10, "
             f"\"reason\": \"one sentence in {reason_language} on how it helps the project\"}}]}}, "
             "one item per paper.\n\nPapers (JSON):\n" + json.dumps(papers, ensure_ascii=False)
         )
         response = self.client.chat.completions.create(
             model=self.config.model,
             messages=[
-                {"role": "system", "content": "You select research papers for a team. You answer in JSON."},
+                {"role": "system",
+                 "content": "You select research papers for a team. You answer in JSON."},
                 {"role": "user", "content": prompt},
             ],
             response_format={"type": "json_object"},
             temperature=0,
         )
-        return _verdicts(response.choices[0].message.content or "", {c.pick.paper.id for c in head})
+        return _verdicts(response.choices[0].message.content or "",
+                         {c.pick.paper.id for c in head})
 
 
 def _verdicts(content: str, ids: set[str]) -> dict[str, tuple[float, str]]:
@@ -180,8 +189,8 @@ def _verdicts(content: str, ids: set[str]) -> dict[str, tuple[float, str]]:
         if not isinstance(item, dict) or item.get("id") not in ids:
             continue
         try:
-            score = min(10.0, max(0.0, float(item.get("score"))))
-        except (TypeError, ValueError):
+            score = min(10.0, max(0.0, float(item["score"])))
+        except (KeyError, TypeError, ValueError):  # no score, or not a number
             continue
         verdicts[item["id"]] = (score, " ".join(str(item.get("reason", "")).split()))
     if not verdicts:
@@ -195,6 +204,6 @@ def _paper_text(candidate: Candidate) -> str:
 
 
 def _cosine(a: Sequence[float], b: Sequence[float]) -> float:
-    dot = sum(x * y for x, y in zip(a, b))
+    dot = sum(x * y for x, y in zip(a, b, strict=False))
     norm = math.sqrt(sum(x * x for x in a)) * math.sqrt(sum(y * y for y in b))
     return dot / norm if norm else 0.0

@@ -22,7 +22,8 @@ from . import file as _file  # noqa: F401
 from . import hf_daily as _hf_daily  # noqa: F401
 from .base import SOURCES, Source, SourceConfig
 
-__all__ = ["SOURCES", "Gathered", "Source", "SourceConfig", "SourceReport", "gather", "open_sources"]
+__all__ = ["SOURCES", "Gathered", "Source", "SourceConfig", "SourceReport", "gather",
+           "open_sources"]
 
 log = logging.getLogger(__name__)
 
@@ -67,7 +68,8 @@ def gather(sources: Sequence[Source], day: date, strict: bool = False) -> Gather
     return Gathered(list(merged.values()), reports, used_fallback)
 
 
-def _read(sources: Sequence[Source], day: date, strict: bool) -> tuple[list[Paper], list[SourceReport]]:
+def _read(sources: Sequence[Source], day: date,
+          strict: bool) -> tuple[list[Paper], list[SourceReport]]:
     papers: list[Paper] = []
     reports = []
     for source in sources:

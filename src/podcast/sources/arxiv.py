@@ -29,7 +29,8 @@ log = logging.getLogger(__name__)
 DEFAULT_CATEGORIES = ("cs.CL", "cs.AI", "cs.LG")
 ARXIV_INTERVAL = 3.0
 STALE_DAYS = 4  # a listing older than this (beyond a long weekend) is worth a warning
-_ANNOUNCE_PREFIX = re.compile(r"^\s*arXiv:\S+\s+Announce Type:\s*\S+\s*(Abstract:\s*)?", re.IGNORECASE)
+_ANNOUNCE_PREFIX = re.compile(r"^\s*arXiv:\S+\s+Announce Type:\s*\S+\s*(Abstract:\s*)?",
+                              re.IGNORECASE)
 
 
 def _at_least_3(value: float) -> None:
@@ -38,7 +39,8 @@ def _at_least_3(value: float) -> None:
 
 
 def _categories(value: tuple[str, ...]) -> None:
-    if not value or not all(re.fullmatch(r"[a-zA-Z-]+(\.[a-zA-Z-]+)?(\+[a-zA-Z-]+(\.[a-zA-Z-]+)?)*", c) for c in value):
+    pattern = r"[a-zA-Z-]+(\.[a-zA-Z-]+)?(\+[a-zA-Z-]+(\.[a-zA-Z-]+)?)*"
+    if not value or not all(re.fullmatch(pattern, c) for c in value):
         raise ValueError("must be a list of arXiv categories such as cs.CL")
 
 
@@ -83,7 +85,7 @@ class ArxivSource(Source):
         return papers
 
     def _page(self, start: int, size: int, fresh: bool = False) -> tuple[Any, int]:
-        params = {
+        params: dict[str, str | int] = {
             "search_query": self.search_query(),
             "start": start,
             "max_results": size,
@@ -91,7 +93,8 @@ class ArxivSource(Source):
             "sortOrder": "descending",
         }
         try:
-            body = self.http.get(self.options.url, params, min_interval=self.options.interval, fresh=fresh)
+            body = self.http.get(self.options.url, params, min_interval=self.options.interval,
+                                 fresh=fresh)
         except FetchError as exc:
             raise SourceError(_api_error(exc) or str(exc)) from None
         feed = parse_feed(body, self.options.url)
@@ -114,7 +117,7 @@ class ArxivRssSource(Source):
     """Each category's listing on its own (one can be stale while others are fresh)."""
 
     Options = ArxivRssOptions
-    KEEP = {"new"}
+    KEEP = frozenset({"new"})
 
     def describe(self) -> str:
         return f"arXiv listings ({'+'.join(self.options.categories)})"
@@ -132,15 +135,18 @@ class ArxivRssSource(Source):
             for entry in feed.entries:
                 kind = entry.get("arxiv_announce_type", "new").strip().lower()
                 kinds[kind] = kinds.get(kind, 0) + 1
-                if kind in keep and (paper := _rss_paper(entry, url)).title:  # no title, nothing to say
+                # no title, nothing to say
+                if kind in keep and (paper := _rss_paper(entry, url)).title:
                     papers.append(paper)
             built = _date(feed.feed.get("updated_parsed") or feed.feed.get("published_parsed"))
             if built and (day - built).days > STALE_DAYS:
                 log.warning("The %s listing was last built on %s; it looks stale.", category, built)
             if not feed.entries:
-                log.info("The %s listing is empty (weekend, holiday or not yet announced).", category)
+                log.info("The %s listing is empty (weekend, holiday or not yet announced).",
+                         category)
             else:
-                log.debug("%s listing: %s.", category, ", ".join(f"{n} {k}" for k, n in sorted(kinds.items())))
+                log.debug("%s listing: %s.", category,
+                          ", ".join(f"{n} {k}" for k, n in sorted(kinds.items())))
         return papers
 
 
@@ -154,7 +160,8 @@ def _error_entry(feed: Any) -> str | None:
 def _api_error(exc: FetchError) -> str | None:
     """arXiv explains a 400 in an Atom feed with one entry titled Error."""
     if exc.status == 400 and exc.body:
-        message = _error_entry(feedparser.parse(io.BytesIO(exc.body)))  # bytes could name a local file
+        # as a file object: bytes could name a local file
+        message = _error_entry(feedparser.parse(io.BytesIO(exc.body)))
         if message:
             return f"{exc.url}: arXiv says: {message}"
     return None
@@ -168,7 +175,8 @@ def _api_paper(entry: Any) -> Paper:
         id=paper_id,
         title=clean_text(entry.get("title")),
         summary=clean_text(entry.get("summary")),
-        authors=tuple(clean_name(a.get("name", "")) for a in entry.get("authors", []) if a.get("name")),
+        authors=tuple(clean_name(a.get("name", "")) for a in entry.get("authors", [])
+                      if a.get("name")),
         url=abs_url(paper_id),
         published=_date(entry.get("published_parsed")),
         categories=_categories_of(entry),

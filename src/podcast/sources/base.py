@@ -30,7 +30,8 @@ class SourceConfig(BackendConfig):
 
 
 class Source(Backend, ABC):
-    def __init__(self, options: Any, http: HttpClient | None = None, fallback: bool = False) -> None:
+    def __init__(self, options: Any, http: HttpClient | None = None,
+                 fallback: bool = False) -> None:
         super().__init__(options)
         self.http = http or HttpClient()
         self.fallback = fallback
@@ -53,13 +54,14 @@ def parse_feed(body: bytes, url: str) -> Any:
     The body goes in as a stream: given bytes, feedparser first tries them as a file name, and a
     server answering "/etc/passwd" or the path of a local feed would have it read that file."""
     if _declares_entities(body):
-        raise SourceError(f"{url}: the feed declares its own XML entities (<!ENTITY>), which can expand "
-                          "to gigabytes; not read")
+        raise SourceError(f"{url}: the feed declares its own XML entities (<!ENTITY>), "
+                          "which can expand to gigabytes; not read")
     try:
         feed = feedparser.parse(io.BytesIO(body))
     except Exception as exc:
         problem = " ".join(str(exc).split())
-        raise SourceError(f"{url}: not a feed that can be read: {type(exc).__name__}: {problem}") from None
+        raise SourceError(f"{url}: not a feed that can be read: {type(exc).__name__}: "
+                          f"{problem}") from None
     problem = feed.get("bozo_exception")
     if feed.bozo and isinstance(problem, xml.sax.SAXException):
         message = problem.getMessage() if hasattr(problem, "getMessage") else str(problem)

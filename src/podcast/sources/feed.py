@@ -33,7 +33,8 @@ class FeedSource(Source):
         url = self.options.url
         feed = parse_feed(self.http.get(url, max_bytes=MAX_FEED_BYTES), url)
         name = self.options.name or clean_text(feed.feed.get("title")) or url
-        return [p for entry in feed.entries[: self.options.max_items] if (p := _paper(entry, name, url))]
+        return [p for entry in feed.entries[: self.options.max_items]
+                if (p := _paper(entry, name, url))]
 
 
 def _paper(entry: Any, name: str, feed_url: str) -> Paper | None:
@@ -46,8 +47,10 @@ def _paper(entry: Any, name: str, feed_url: str) -> Paper | None:
     content = entry.get("content") or []
     body = max([entry.get("summary", "")] + [c.get("value", "") for c in content], key=len)
     paper_id = arxiv_id(link) or link_id(link)
-    # (asked for an updated_parsed it lacks, feedparser gives published_parsed with a DeprecationWarning)
-    parsed = entry.get("published_parsed") or (entry["updated_parsed"] if "updated_parsed" in entry else None)
+    # (asked for an updated_parsed it lacks, feedparser gives published_parsed with a
+    # DeprecationWarning)
+    parsed = (entry.get("published_parsed")
+              or (entry["updated_parsed"] if "updated_parsed" in entry else None))
     authors = [a.get("name", "") for a in entry.get("authors", [])] or [entry.get("author", "")]
     return Paper(
         id=paper_id,

@@ -40,7 +40,8 @@ class FileSource(Source):
         except (UnicodeDecodeError, json.JSONDecodeError) as exc:
             raise SourceError(f"{self.path}: not a JSON papers file: {exc}") from exc
         except RecursionError:
-            raise SourceError(f"{self.path}: not a JSON papers file we can read: nested too deeply") from None
+            raise SourceError(f"{self.path}: not a JSON papers file we can read: "
+                              "nested too deeply") from None
         if not isinstance(data, list):
             raise SourceError(f"{self.path}: must hold a JSON list of papers")
         return [self._paper(entry, index) for index, entry in enumerate(data, start=1)]
@@ -63,7 +64,8 @@ class FileSource(Source):
         if not paper_id:
             raise SourceError(f"{self.path}: paper {index} has no id")
         return replace(
-            paper, id=paper_id, title=title, summary=_plain(paper.summary), authors=_all_plain(paper.authors),
+            paper, id=paper_id, title=title, summary=_plain(paper.summary),
+            authors=_all_plain(paper.authors),
             title_zh=_plain(paper.title_zh), summary_zh=_plain(paper.summary_zh),
             categories=_all_plain(paper.categories), sources=_all_plain(paper.sources) or ("file",),
         )

@@ -35,7 +35,8 @@ class HfDailySource(Source):
         for back in range(self.options.days):
             listed = (day - timedelta(days=back)).isoformat()
             body = self.http.get(self.options.url, {"date": listed})
-            papers += [p for p in self._papers(body, listed) if (p.upvotes or 0) >= self.options.min_upvotes]
+            papers += [p for p in self._papers(body, listed)
+                       if (p.upvotes or 0) >= self.options.min_upvotes]
         return papers
 
     def _papers(self, body: bytes, listed: str) -> list[Paper]:
@@ -68,7 +69,8 @@ def _paper(item: Any) -> Paper | None:
         summary=clean_text(_text(data, "summary") or _text(item, "summary")),
         authors=tuple(
             clean_name(a["name"]) for a in (authors if isinstance(authors, list) else [])
-            if isinstance(a, dict) and isinstance(a.get("name"), str) and a["name"] and not a.get("hidden")
+            if isinstance(a, dict) and isinstance(a.get("name"), str) and a["name"]
+            and not a.get("hidden")
         ),
         url=abs_url(paper_id),
         published=_iso_date(published),

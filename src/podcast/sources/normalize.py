@@ -15,18 +15,20 @@ from ..models import arxiv_id
 
 # A UTF-8 lead byte read as a Western character, followed by a continuation byte read the same
 # way: "Ã©" for é, "â€™" for ’.
-_MOJIBAKE = re.compile("[ÃÂÅÆÐØâ][\u0080-\u00bf\u2018-\u203a\u20ac\u0152\u0153\u0160\u0161\u0178\u017d\u017e\u02c6\u02dc]")
+_MOJIBAKE = re.compile("[ÃÂÅÆÐØâ][\u0080-\u00bf\u2018-\u203a\u20ac\u0152\u0153\u0160\u0161\u0178"
+                       "\u017d\u017e\u02c6\u02dc]")
 # Runs of characters a single-byte Western codec can hold: where UTF-8 misread as one lies.
-_SINGLE_BYTE_RUN = re.compile("[\u0000-\u00ff\u20ac\u201a\u0192\u201e\u2026\u2020\u2021\u02c6\u2030\u0160\u2039"
-                              "\u0152\u017d\u2018\u2019\u201c\u201d\u2022\u2013\u2014\u02dc\u2122\u0161\u203a"
-                              "\u0153\u017e\u0178]+")
+_SINGLE_BYTE_RUN = re.compile("[\u0000-\u00ff\u20ac\u201a\u0192\u201e\u2026\u2020\u2021\u02c6"
+                              "\u2030\u0160\u2039\u0152\u017d\u2018\u2019\u201c\u201d\u2022\u2013"
+                              "\u2014\u02dc\u2122\u0161\u203a\u0153\u017e\u0178]+")
 _SPACES = re.compile(r"\s+")
 # What never belongs in a title, an abstract or a name: control characters (C0 but the
 # whitespace ones, DEL, C1), lone surrogates (no encoding can write them), the noncharacters
 # U+FFFE/U+FFFF (not allowed in XML), and the bidi embeddings, overrides and isolates, invisible
 # characters that reorder how the text around them is displayed (the "gnp.exe" trick). Marks
 # (U+200E, U+200F) and zero-width joiners stay: scripts and emoji need them.
-_UNSAFE = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\ud800-\udfff\ufffe\uffff\u202a-\u202e\u2066-\u2069]")
+_UNSAFE = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\ud800-\udfff\ufffe\uffff"
+                     "\u202a-\u202e\u2066-\u2069]")
 _GREEK = {
     name: chr(code)
     for name, code in (
@@ -53,7 +55,8 @@ def canonical_url(link: str) -> str:
     """``link`` without tracking parameters, fragment or trailing slash, host in lower case."""
     parts = urlsplit(link.strip())
     query = urlencode([(k, v) for k, v in parse_qsl(parts.query) if not _TRACKING.match(k)])
-    return urlunsplit((parts.scheme.lower(), parts.netloc.lower(), parts.path.rstrip("/"), query, ""))
+    return urlunsplit((parts.scheme.lower(), parts.netloc.lower(), parts.path.rstrip("/"),
+                       query, ""))
 
 
 def clean_text(text: str | None) -> str:
@@ -127,8 +130,9 @@ def _latex(text: str) -> str:
 class _HtmlText(HTMLParser):
     """Text content of an HTML fragment, block elements separated by spaces."""
 
-    _BLOCKS = {"p", "br", "div", "li", "ul", "ol", "h1", "h2", "h3", "h4", "h5", "h6", "tr", "blockquote"}
-    _SKIP = {"script", "style"}
+    _BLOCKS = frozenset({"p", "br", "div", "li", "ul", "ol", "h1", "h2", "h3", "h4", "h5", "h6",
+                         "tr", "blockquote"})
+    _SKIP = frozenset({"script", "style"})
 
     def __init__(self) -> None:
         super().__init__(convert_charrefs=True)

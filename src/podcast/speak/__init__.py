@@ -40,8 +40,12 @@ __all__ = [
 
 log = logging.getLogger(__name__)
 
+_NO_PROGRESS = NoProgress()
 
-def resolve_voice(config: TTSConfig, engine: str, language: str, pauses: PauseConfig | None = None) -> Voice:
+
+def resolve_voice(
+    config: TTSConfig, engine: str, language: str, pauses: PauseConfig | None = None
+) -> Voice:
     """``engine``'s settings: the chosen preset, with [tts], [tts.<engine>] and the pauses of
     [audio] on top."""
     chosen = preset(language, config.preset)
@@ -65,19 +69,20 @@ def resolve_voice(config: TTSConfig, engine: str, language: str, pauses: PauseCo
         return value if value is not None else float(preset_pauses.get(key, default)) / 1000
 
     section = pause("section", "section_ms", 1300)
+    units = base.get("units_per_minute", 220 if language.startswith("zh") else 150)
     return Voice(
         language=language,
         voice=voice,
         thoughts_voice="" if thoughts == "none" else thoughts,
-        units_per_minute=factor * float(base.get("units_per_minute", 220 if language.startswith("zh") else 150)),
-        pauses=Pauses(pause("sentence", "sentence_ms", 250), pause("paragraph", "part_ms", 650), section,
-                      pause("paper", "paper_ms", section * 1000)),
+        units_per_minute=factor * float(units),
+        pauses=Pauses(pause("sentence", "sentence_ms", 250), pause("paragraph", "part_ms", 650),
+                      section, pause("paper", "paper_ms", section * 1000)),
         options=replace(options, **filled),
     )
 
 
-def open_speaker(config: TTSConfig, language: str, context: SpeakContext | None, engine: str | None = None,
-                 pauses: PauseConfig | None = None) -> Speaker:
+def open_speaker(config: TTSConfig, language: str, context: SpeakContext | None,
+                 engine: str | None = None, pauses: PauseConfig | None = None) -> Speaker:
     engine = engine or config.engine
     return ENGINES.get(engine)(resolve_voice(config, engine, language, pauses), context)
 
@@ -94,8 +99,10 @@ def choose_speaker(config: TTSConfig, language: str, context: SpeakContext,
     return _stand_in(speaker, config, context, SpeechError(problem), pauses)
 
 
-def speak_script(script: Script, speaker: Speaker, progress: Progress = NoProgress(), config: TTSConfig | None = None,
-                 pauses: PauseConfig | None = None) -> tuple[list[SpokenSection], Speaker, str | None]:
+def speak_script(
+    script: Script, speaker: Speaker, progress: Progress = _NO_PROGRESS,
+    config: TTSConfig | None = None, pauses: PauseConfig | None = None,
+) -> tuple[list[SpokenSection], Speaker, str | None]:
     """Audio for every section of ``script``, one utterance per paragraph; the engine that spoke
     it; and, when the stand-in had to re-voice it (``config``'s fallback allowing), why."""
     lines = sum(len(section.parts) for section in script.sections())
@@ -112,20 +119,25 @@ def speak_script(script: Script, speaker: Speaker, progress: Progress = NoProgre
 
 def _stand_in(speaker: Speaker, config: TTSConfig, context: SpeakContext, exc: SpeechError,
               pauses: PauseConfig | None) -> tuple[Speaker, str]:
-    """The stand-in engine in place of one that fails, if [tts] fallback allows; else the error."""
+    """The stand-in engine in place of one that fails, if [tts] fallback allows; else the
+    error."""
     if speaker.stands_in or config.fallback != "offline":
         raise SpeechError(f"{exc} (pieces already spoken are cached: a rerun resumes)") from exc
     stand_in = ENGINES.stand_in()
     log.warning("%s; %s voices the episode instead.", exc, stand_in.label or stand_in.name)
-    return open_speaker(config, speaker.language, context, stand_in.name, pauses), speaker.short_reason(exc)
+    replacement = open_speaker(config, speaker.language, context, stand_in.name, pauses)
+    return replacement, speaker.short_reason(exc)
 
 
 def script_lines(script: Script) -> list[tuple[str, list[Line]]]:
-    """Every section's paragraphs, the thoughts and steps of each paper marked for the second voice."""
+    """Every section's paragraphs, the thoughts and steps of each paper marked for the second
+    voice."""
     sections = []
     for section, segment in zip(script.sections(), (None, *script.segments, None), strict=True):
-        thoughts_from = segment.thoughts_at if segment and segment.thoughts_at >= 0 else len(section.parts)
-        sections.append((section.title, [Line(p, i >= thoughts_from) for i, p in enumerate(section.parts)]))
+        thoughts_from = (segment.thoughts_at if segment and segment.thoughts_at >= 0
+                         else len(section.parts))
+        sections.append((section.title,
+                         [Line(p, i >= thoughts_from) for i, p in enumerate(section.parts)]))
     return sections
 
 

@@ -1,5 +1,5 @@
-"""Timed text published next to an episode's MP3: WebVTT (players and browsers) and SRT with a
-cue per sentence, and the chapters as Podcasting 2.0 JSON."""
+"""Timed text published next to an episode's MP3: WebVTT (players and browsers) and SRT with
+a cue per sentence, and the chapters as Podcasting 2.0 JSON."""
 
 from __future__ import annotations
 
@@ -28,7 +28,8 @@ def _clean(text: str) -> str:
 def render_vtt(cues: Sequence[Cue]) -> str:
     blocks = ["WEBVTT"]
     for number, cue in enumerate(cues, start=1):
-        blocks.append(f"{number}\n{_stamp(cue.start, '.')} --> {_stamp(cue.end, '.')}\n{_clean(cue.text)}")
+        blocks.append(f"{number}\n{_stamp(cue.start, '.')} --> {_stamp(cue.end, '.')}\n"
+                      f"{_clean(cue.text)}")
     return "\n\n".join(blocks) + "\n"
 
 
@@ -47,20 +48,23 @@ def render_chapters(chapters: Sequence[Chapter], title: str, show: str) -> str:
         "title": title,
         "podcastName": show,
         "chapters": [
-            {"startTime": round(c.start, 3), "endTime": round(c.end, 3), "title": c.title} for c in chapters
+            {"startTime": round(c.start, 3), "endTime": round(c.end, 3), "title": c.title}
+            for c in chapters
         ],
     }
     return json.dumps(document, ensure_ascii=False, indent=1) + "\n"
 
 
-def by_chapter(cues: Sequence[Cue], chapters: Sequence[Chapter]) -> Iterator[tuple[Chapter | None, list[Cue]]]:
+def by_chapter(
+    cues: Sequence[Cue], chapters: Sequence[Chapter]
+) -> Iterator[tuple[Chapter | None, list[Cue]]]:
     """The cues said in each chapter (one group with no chapter when there are none)."""
     if not chapters:
         yield None, list(cues)
         return
     starts = [c.start for c in chapters[1:]] + [float("inf")]
     index = 0
-    for chapter, end in zip(chapters, starts):
+    for chapter, end in zip(chapters, starts, strict=True):
         said = []
         while index < len(cues) and cues[index].start < end:
             said.append(cues[index])
@@ -68,7 +72,9 @@ def by_chapter(cues: Sequence[Cue], chapters: Sequence[Chapter]) -> Iterator[tup
         yield chapter, said
 
 
-def render_html_transcript(cues: Sequence[Cue], chapters: Sequence[Chapter], title: str, language: str) -> str:
+def render_html_transcript(
+    cues: Sequence[Cue], chapters: Sequence[Chapter], title: str, language: str
+) -> str:
     """The transcript as the Podcasting 2.0 HTML transcript format has it (``<time>`` then
     ``<p>`` per sentence), under chapter headings: what ``podcast:transcript type="text/html"``
     points at."""
@@ -77,6 +83,7 @@ def render_html_transcript(cues: Sequence[Cue], chapters: Sequence[Chapter], tit
     for chapter, said in by_chapter(cues, chapters):
         if chapter:
             lines.append(f"<h2>{escape(chapter.title)}</h2>")
-        lines += [f"<time>{_stamp(cue.start, '.')[:8]}</time>\n<p>{escape(cue.text)}</p>" for cue in said]
+        lines += [f"<time>{_stamp(cue.start, '.')[:8]}</time>\n<p>{escape(cue.text)}</p>"
+                  for cue in said]
     lines.append("</body>\n</html>")
     return "\n".join(lines) + "\n"

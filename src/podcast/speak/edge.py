@@ -18,9 +18,10 @@ import logging
 import random
 import re
 import socket
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 from urllib.parse import urlsplit
 
 import aiohttp
@@ -44,11 +45,12 @@ CHECK_TIMEOUT = 5.0
 _LIBRARY_ENDPOINT = edge_tts.communicate.WSS_URL
 _TICKS_PER_SECOND = 10_000_000
 _RETRYABLE = (NoAudioReceived, WebSocketError, UnexpectedResponse, UnknownResponse,
-              aiohttp.ClientResponseError, aiohttp.ClientPayloadError, aiohttp.ServerDisconnectedError,
-              aiohttp.ClientOSError, asyncio.TimeoutError, ConnectionError)
+              aiohttp.ClientResponseError, aiohttp.ClientPayloadError,
+              aiohttp.ServerDisconnectedError, aiohttp.ClientOSError, asyncio.TimeoutError,
+              ConnectionError)
 
 
-def _prosody(pattern: str, example: str):
+def _prosody(pattern: str, example: str) -> dict[str, Any]:
     def validate(value: str) -> None:
         if value and not re.fullmatch(pattern, value):
             raise ValueError(f"must look like {example}")
@@ -58,7 +60,8 @@ def _prosody(pattern: str, example: str):
 
 @dataclass(frozen=True)
 class EdgeOptions:
-    rate: str = field(default="", metadata=_prosody(r"[+-]\d+%", '"+10%" or "-5%"'))  # "": the preset's
+    # "": the preset's
+    rate: str = field(default="", metadata=_prosody(r"[+-]\d+%", '"+10%" or "-5%"'))
     pitch: str = field(default="", metadata=_prosody(r"[+-]\d+Hz", '"+0Hz" or "-2Hz"'))
     volume: str = field(default="", metadata=_prosody(r"[+-]\d+%", '"+0%"'))
 
@@ -110,7 +113,9 @@ class EdgeSpeaker(Speaker):
     def speak_chunk(self, text: str, voice: str) -> tuple[AudioSegment, list[float] | None]:
         return asyncio.run(self._one(text, voice))
 
-    def speak_all(self, lines: Sequence[Line], lexicon: Lexicon, advance: Advance) -> list[Utterance]:
+    def speak_all(
+        self, lines: Sequence[Line], lexicon: Lexicon, advance: Advance
+    ) -> list[Utterance]:
         groups = [chunk(line.text, self.max_chunk_bytes) for line in lines]
         jobs = [
             _Job(number, index, lexicon.apply(" ".join(group)), self.voice_for(line))
@@ -142,8 +147,8 @@ class EdgeSpeaker(Speaker):
     async def _one(self, text: str, voice: str) -> tuple[AudioSegment, list[float] | None]:
         """One request's audio and sentence starts, from the cache or the service."""
         options = self.options
-        key = hashlib.sha256(json.dumps(["edge", voice, options.rate, options.pitch, options.volume, text],
-                                        ensure_ascii=False).encode()).hexdigest()[:40]
+        request = ["edge", voice, options.rate, options.pitch, options.volume, text]
+        key = hashlib.sha256(json.dumps(request, ensure_ascii=False).encode()).hexdigest()[:40]
         cached = self._cached(key)
         if cached:
             return cached
@@ -155,14 +160,16 @@ class EdgeSpeaker(Speaker):
                 raise SpeechError(f"edge-tts cannot be reached: {exc}") from exc
             except _RETRYABLE as exc:
                 if attempt == self.context.retries:
-                    raise SpeechError(f"edge-tts failed {attempt + 1} times on {text[:30]!r}: {_describe(exc)}") from exc
+                    raise SpeechError(f"edge-tts failed {attempt + 1} times on {text[:30]!r}: "
+                                      f"{_describe(exc)}") from exc
                 delay = self.context.backoff * 2**attempt * (1 + random.random() / 2)
                 log.info("edge-tts: %s; retrying in %.1f s.", _describe(exc), delay)
                 await asyncio.sleep(delay)
         self._store(key, data, starts)
         # decoding runs ffmpeg: in a thread, so other requests go on meanwhile
         try:
-            audio = await asyncio.get_running_loop().run_in_executor(None, decode_bytes, data, "edge-tts audio")
+            audio = await asyncio.get_running_loop().run_in_executor(
+                None, decode_bytes, data, "edge-tts audio")
         except AudioError as exc:  # the service sent something that is not audio
             raise SpeechError(f"edge-tts sent audio that cannot be decoded: {exc}") from exc
         return audio, starts
@@ -190,7 +197,8 @@ class EdgeSpeaker(Speaker):
             return None
         try:
             starts = json.loads((folder / f"{key}.json").read_text(encoding="utf-8"))
-            return decode_bytes((folder / f"{key}.mp3").read_bytes(), "cached edge-tts audio"), starts
+            audio = decode_bytes((folder / f"{key}.mp3").read_bytes(), "cached edge-tts audio")
+            return audio, starts
         except (OSError, ValueError, AudioError):  # a damaged entry is fetched again
             return None
 
@@ -229,7 +237,7 @@ def _describe(exc: BaseException) -> str:
 def available_voices(prefix: str = "", online: bool = True) -> tuple[list[VoiceInfo], bool]:
     """edge-tts voices whose locale starts with ``prefix``, and whether the list is live (the
     service's own) or the snapshot in voices/edge-voices.json."""
-    raw: list[dict] | None = None
+    raw: Sequence[Mapping[str, Any]] | None = None
     if online:
         try:
             raw = asyncio.run(edge_tts.list_voices())

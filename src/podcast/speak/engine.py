@@ -61,15 +61,20 @@ class Speaker(Backend, ABC):
         return self.settings.units_per_minute
 
     def voice_for(self, line: Line) -> str:
-        return self.settings.thoughts_voice if line.thoughts and self.settings.thoughts_voice else self.voice
+        if line.thoughts and self.settings.thoughts_voice:
+            return self.settings.thoughts_voice
+        return self.voice
 
-    def speak_all(self, lines: Sequence[Line], lexicon: Lexicon, advance: Advance) -> list[Utterance]:
+    def speak_all(
+        self, lines: Sequence[Line], lexicon: Lexicon, advance: Advance
+    ) -> list[Utterance]:
         """Every line in order; ``advance(1)`` after each. Engines that wait on a network
         override this to work on several at once."""
         spoken = []
         for line in lines:
             groups = chunk(line.text, self.max_chunk_bytes)
-            results = [self.speak_chunk(lexicon.apply(" ".join(g)), self.voice_for(line)) for g in groups]
+            results = [self.speak_chunk(lexicon.apply(" ".join(g)), self.voice_for(line))
+                       for g in groups]
             spoken.append(assemble(groups, results, self.settings.pauses.sentence))
             advance(1)
         return spoken
@@ -94,7 +99,9 @@ class Speaker(Backend, ABC):
     def short_reason(self, exc: Exception) -> str:
         """Why this engine did not read the episode, in a few words for the show notes."""
         label = self.label or self.name
-        return f"{label} could not be reached" if "cannot be reached" in str(exc) else f"{label} failed"
+        if "cannot be reached" in str(exc):
+            return f"{label} could not be reached"
+        return f"{label} failed"
 
     @classmethod
     def voices(cls, prefix: str, online: bool) -> tuple[list[VoiceInfo], bool] | None:
@@ -182,7 +189,8 @@ def assemble(
         else:
             starts = [min(max(0.0, s - lead / 1000), length) for s in starts]
         ends = [*starts[1:], length]
-        cues += [Cue(round(offset + s, 3), round(offset + e, 3), t) for s, e, t in zip(starts, ends, group, strict=True)]
+        cues += [Cue(round(offset + s, 3), round(offset + e, 3), t)
+                 for s, e, t in zip(starts, ends, group, strict=True)]
         audio += clip
     return Utterance(audio, tuple(cues))
 

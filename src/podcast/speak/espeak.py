@@ -43,8 +43,11 @@ class _Library:
             self.lib = ctypes.CDLL(espeakng_loader.get_library_path())
             data_path = espeakng_loader.get_data_path()
         except (ImportError, OSError, RuntimeError) as exc:
-            raise SpeechError(f"espeak-ng from the espeakng-loader wheel cannot be loaded: {exc}") from exc
-        self.lib.espeak_Initialize.argtypes = [ctypes.c_int, ctypes.c_int, ctypes.c_char_p, ctypes.c_int]
+            raise SpeechError(
+                f"espeak-ng from the espeakng-loader wheel cannot be loaded: {exc}") from exc
+        self.lib.espeak_Initialize.argtypes = [
+            ctypes.c_int, ctypes.c_int, ctypes.c_char_p, ctypes.c_int,
+        ]
         self.lib.espeak_SetVoiceByName.argtypes = [ctypes.c_char_p]
         self.lib.espeak_SetParameter.argtypes = [ctypes.c_int, ctypes.c_int, ctypes.c_int]
         self.lib.espeak_Synth.argtypes = [
@@ -74,14 +77,17 @@ class _Library:
     def synthesize(self, text: str, voice: str, speed: int, pitch: int) -> bytes:
         with self.lock:
             if self.lib.espeak_SetVoiceByName(voice.encode()) != 0:
-                raise SpeechError(f"espeak-ng has no voice {voice!r} (try cmn for Mandarin, en-us for English)")
+                raise SpeechError(f"espeak-ng has no voice {voice!r} "
+                                  "(try cmn for Mandarin, en-us for English)")
             self.lib.espeak_SetParameter(_RATE, speed, 0)
             self.lib.espeak_SetParameter(_PITCH, pitch, 0)
             self._buffer.clear()
             data = text.encode("utf-8") + b"\0"
-            status = self.lib.espeak_Synth(data, len(data), 0, _POS_CHARACTER, 0, _ESPEAK_CHARS_UTF8, None, None)
+            status = self.lib.espeak_Synth(data, len(data), 0, _POS_CHARACTER, 0,
+                                           _ESPEAK_CHARS_UTF8, None, None)
             if status != 0:
-                raise SpeechError(f"espeak-ng failed to synthesise text (error {status}): {text[:40]}")
+                raise SpeechError(
+                    f"espeak-ng failed to synthesise text (error {status}): {text[:40]}")
             return bytes(self._buffer)
 
 
@@ -103,7 +109,8 @@ class EspeakSpeaker(Speaker):
 
     def speak_chunk(self, text: str, voice: str) -> tuple[AudioSegment, list[float] | None]:
         library = _Library.get()
-        pcm = library.synthesize(text, voice, self.speed, self.options.pitch if self.options.pitch >= 0 else 50)
+        pitch = self.options.pitch if self.options.pitch >= 0 else 50
+        pcm = library.synthesize(text, voice, self.speed, pitch)
         if not pcm:
             raise SpeechError(f"espeak-ng produced no audio for: {text[:40]}")
         return AudioSegment(pcm, sample_width=2, frame_rate=library.rate, channels=1), None

@@ -54,7 +54,8 @@ class Pace:
         sections = script.sections()
         speech = sum(self.seconds(part) for section in sections for part in section.parts)
         pauses = sum(self.part_pause * (len(s.parts) - 1) for s in sections)
-        gaps = self.section_pause * min(2, len(sections) - 1) + self.paper_gap * max(0, len(sections) - 3)
+        gaps = (self.section_pause * min(2, len(sections) - 1)
+                + self.paper_gap * max(0, len(sections) - 3))
         return self.fixed_seconds + speech + pauses + gaps
 
     def paper_budget(self, target_seconds: float, papers: int, frame: Script) -> int:
@@ -64,7 +65,8 @@ class Pace:
             return 0
         per_paper = (target_seconds - self.estimate(frame)) / papers
         heading_and_title = TITLE_UNITS["zh" if self.language.startswith("zh") else "en"]
-        per_paper -= (self.section_pause + (papers - 1) * self.paper_gap) / papers + PAPER_PAUSES * self.part_pause
+        per_paper -= ((self.section_pause + (papers - 1) * self.paper_gap) / papers
+                      + PAPER_PAUSES * self.part_pause)
         return max(MIN_PAPER_UNITS, self.units(per_paper) - heading_and_title)
 
 

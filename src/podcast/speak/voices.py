@@ -19,7 +19,8 @@ class TTSConfig:
     engine: str = "edge"  # neural voices; the offline stand-in reads when they cannot be reached
     preset: str = "default"  # a voice preset of the show's language in voices/presets.toml
     voice: str = ""  # the host voice; empty: the preset's
-    thoughts_voice: str = ""  # the voice of "my thoughts"; empty: the preset's; "none": the host's
+    # the voice of "my thoughts"; empty: the preset's; "none": the host's
+    thoughts_voice: str = ""
     concurrency: int = field(default=4, metadata=between(1, 8))
     retries: int = field(default=4, metadata=between(0, 10))
     fallback: str = field(default="offline", metadata=one_of("offline", "fail"))
@@ -31,10 +32,13 @@ class TTSConfig:
 class PauseConfig:
     """Silences in the mix ([audio.pauses]), in seconds; unset: the voice preset's."""
 
-    sentence: float | None = field(default=None, metadata=between(0, 5))  # sentences synthesised apart
+    # between sentences synthesised apart
+    sentence: float | None = field(default=None, metadata=between(0, 5))
     paragraph: float | None = field(default=None, metadata=between(0, 5))
-    section: float | None = field(default=None, metadata=between(0, 10))  # after the greeting, before the closing
-    paper: float | None = field(default=None, metadata=between(0, 10))  # between papers, around the sting
+    # after the greeting, before the closing
+    section: float | None = field(default=None, metadata=between(0, 10))
+    # between papers, around the sting
+    paper: float | None = field(default=None, metadata=between(0, 10))
 
 
 def _read(path: Path) -> dict[str, Any]:
@@ -54,7 +58,8 @@ def preset(language: str, name: str, folder: Path | None = None) -> dict[str, An
     known = presets(language, folder)
     if name not in known:
         raise ConfigError(
-            f"tts.preset = {name!r}: no such voice preset for {language}; choose one of: {', '.join(known)}"
+            f"tts.preset = {name!r}: no such voice preset for {language}; "
+            f"choose one of: {', '.join(known)}"
         )
     return known[name]
 
@@ -85,7 +90,8 @@ class Lexicon:
                 raise ConfigError(f"{path}: [patterns.{language}] {expression!r}: {exc}") from None
         alternatives = sorted(words, key=len, reverse=True)
         parts = [
-            rf"(?<![A-Za-z0-9]){re.escape(w)}(?![A-Za-z0-9])" if w[0].isascii() and w[0].isalnum() else re.escape(w)
+            rf"(?<![A-Za-z0-9]){re.escape(w)}(?![A-Za-z0-9])"
+            if w[0].isascii() and w[0].isalnum() else re.escape(w)
             for w in alternatives
         ]
         return cls(re.compile("|".join(parts)) if parts else None, words, tuple(rules))

@@ -43,7 +43,8 @@ __all__ = [
 
 log = logging.getLogger(__name__)
 
-AUTO_WRITER = "auto"  # the first writer that can work (a model writer with its key), else the stand-in
+# the first writer that can work (a model writer with its key), else the stand-in
+AUTO_WRITER = "auto"
 
 
 def open_writer(config: BackendConfig, llm: LlmConfig, env: Mapping[str, str],

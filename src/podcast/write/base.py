@@ -34,7 +34,8 @@ class Brief:
     show_title: str
     project: str
     moment: datetime  # local time of the broadcast, in the show's time zone
-    paper_units: int = 400  # speech each paper may take (timing.speech_units), heading and title aside
+    # speech each paper may take (timing.speech_units), heading and title aside
+    paper_units: int = 400
 
 
 @dataclass(frozen=True)
@@ -45,7 +46,7 @@ class PaperText:
     summary: str
     thoughts: str
     steps: tuple[str, ...]
-    notes: ShowNotes = ShowNotes()
+    notes: ShowNotes = field(default_factory=ShowNotes)
 
 
 @dataclass(frozen=True)
@@ -147,7 +148,8 @@ def compose_script(picks: Sequence[Pick], texts: Sequence[PaperText], brief: Bri
 
 
 def compose_recap(text: RecapText, brief: RecapBrief) -> Script:
-    """The recap as a script: the opening, a section per theme, the trend and advice, the closing."""
+    """The recap as a script: the opening, a section per theme, the trend and advice, the
+    closing."""
     language = brief.language
     words = i18n.recap_phrases(language)
     say = partial(speakable, language=language)
@@ -164,13 +166,16 @@ def compose_recap(text: RecapText, brief: RecapBrief) -> Script:
                                 chapter=words.theme_chapter.format(ordinal=ordinal, name=name)))
     advice = [say(step) for step in text.advice if step.strip()]
     trend = [words.trend_line.format(text=say(text.trend))] if text.trend.strip() else []
-    steps = [words.advice_line, *(i18n.step_line(i, step, language) for i, step in enumerate(advice, start=1))]
-    segments.append(Segment(len(segments) + 1, "", words.trend_chapter, (*trend, *(steps if advice else ())),
+    steps = [words.advice_line,
+             *(i18n.step_line(i, step, language) for i, step in enumerate(advice, start=1))]
+    segments.append(Segment(len(segments) + 1, "", words.trend_chapter,
+                            (*trend, *(steps if advice else ())),
                             thoughts_at=len(trend), chapter=words.trend_chapter))
     span = i18n.week_span(week.days[0], week.days[-1], language)
     intro = words.intro.format(span=span, papers=how_many(len(week.papers), "paper", language),
                                themes=how_many(len(text.themes), "theme", language))
-    return Script(language, i18n.greeting(brief.moment, language), intro, tuple(segments), words.closing)
+    return Script(language, i18n.greeting(brief.moment, language), intro, tuple(segments),
+                  words.closing)
 
 
 def _paragraphs(lead: str, text: str) -> list[str]:

@@ -36,7 +36,8 @@ class Dropped:
     figure: str
 
 
-def ground(text: str, source: set[str], language: str, allow_small: bool = False) -> tuple[str, list[Dropped]]:
+def ground(text: str, source: set[str], language: str,
+           allow_small: bool = False) -> tuple[str, list[Dropped]]:
     """``text`` without the sentences that state a number absent from ``source``."""
     splitter = _ZH_SENTENCE if language.startswith("zh") else _EN_SENTENCE
     kept: list[str] = []

@@ -35,12 +35,15 @@ _DROP = re.compile(r"[*_`~|^#<>\[\]{}\\$]")
 _SPACES = re.compile(r"[ \t\u00a0\u3000]+")
 # Stage directions a model may add: (laughs), [music], （笑）, *pause*; and speaker labels.
 _STAGE_WORDS = (
-    r"laughs?|laughter|chuckles?|pauses?|music|intro music|outro music|sighs?|applause|sound effects?"
-    r"|笑|大笑|停顿|音乐|背景音乐|片头音乐|片尾音乐|掌声|叹气|音效"
+    r"laughs?|laughter|chuckles?|pauses?|music|intro music|outro music|sighs?|applause"
+    r"|sound effects?|笑|大笑|停顿|音乐|背景音乐|片头音乐|片尾音乐|掌声|叹气|音效"
 )
-_STAGE = re.compile(rf"[(（\[【*]\s*(?:{_STAGE_WORDS})[^)）\]】*\n]{{0,20}}[)）\]】*]", re.IGNORECASE)
-_SPEAKER = re.compile(r"^\s*(?:(?:主持人|主播|旁白|Host|Narrator|Speaker \d)\s*[:：]\s*)+", re.IGNORECASE)
-_EN_ORDINALS = ("First", "Second", "Third", "Fourth", "Fifth", "Sixth", "Seventh", "Eighth", "Ninth", "Tenth")
+_STAGE = re.compile(rf"[(（\[【*]\s*(?:{_STAGE_WORDS})[^)）\]】*\n]{{0,20}}[)）\]】*]",
+                    re.IGNORECASE)
+_SPEAKER = re.compile(r"^\s*(?:(?:主持人|主播|旁白|Host|Narrator|Speaker \d)\s*[:：]\s*)+",
+                      re.IGNORECASE)
+_EN_ORDINALS = ("First", "Second", "Third", "Fourth", "Fifth",
+                "Sixth", "Seventh", "Eighth", "Ninth", "Tenth")
 _ZH_ORDINALS = "一二三四五六七八九十"
 _CJK_GAP = re.compile(rf"(?<=[{_CJK}]) (?=[{_CJK}])")
 _SPACE_BEFORE_PUNCT = re.compile(r" +(?=[，。；：！？、,.;:!?)）])")
@@ -147,9 +150,9 @@ def _clean_symbols(text: str, chinese: bool) -> str:
     # its ordinal, bullets ("- - x", "- 1. x") not at all.
     while (marker := _LIST_MARKER.match(text)) and not re.search(r"\d", marker.group(0)):
         text = text[marker.end():]
-    if marker:
-        number = int(re.search(r"\d+", marker.group(0)).group(0))
-        text = _ordinal(number, chinese) + text[marker.end():]
+    # The loop leaves only a numbered marker, so the search always finds its digits.
+    if marker and (digits := re.search(r"\d+", marker.group(0))):
+        text = _ordinal(int(digits.group(0)), chinese) + text[marker.end():]
     return unicodedata.normalize("NFC", _tidy(text, chinese))
 
 

@@ -25,57 +25,71 @@ ONE_LINE_UNITS = 70  # speech units of each paper's line in an offline theme sum
 PLANS: dict[str, tuple[tuple[str, str], ...]] = {
     "finetuning": (
         ("用论文的微调方法，在我们自己的领域数据上训练一个小规模的对照版本。",
-         "Apply the paper's fine-tuning recipe in a small run on our own domain data, next to our current recipe."),
+         "Apply the paper's fine-tuning recipe in a small run on our own domain data, "
+         "next to our current recipe."),
         ("在同一个评测集上比较两个版本的效果和训练成本，决定要不要换掉现在的方案。",
-         "Compare both runs on the same evaluation set, for quality and training cost, and decide whether to switch."),
+         "Compare both runs on the same evaluation set, for quality and training cost, "
+         "and decide whether to switch."),
     ),
     "rl": (
         ("梳理我们任务里能自动判分的环节，把它们做成奖励信号。",
-         "List the parts of our task that can be scored automatically and turn them into reward signals."),
+         "List the parts of our task that can be scored automatically "
+         "and turn them into reward signals."),
         ("在监督微调后的模型上按论文的方法做一轮强化学习，看效果是否稳定提升。",
-         "Run one round of reinforcement learning on our fine-tuned model as the paper does, and check the gain is stable."),
+         "Run one round of reinforcement learning on our fine-tuned model as the paper does, "
+         "and check the gain is stable."),
     ),
     "alignment": (
         ("从线上日志里整理一批好回答和差回答，组成偏好数据。",
          "Collect pairs of good and bad answers from our logs as preference data."),
         ("按论文的对齐方法训练，重点检查回答是否更符合业务规范。",
-         "Train with the paper's alignment method and check that answers follow our business rules better."),
+         "Train with the paper's alignment method and check "
+         "that answers follow our business rules better."),
     ),
     "distillation": (
         ("用我们现有的大模型当教师，挑一个小模型当学生，按论文的方法做一次蒸馏。",
-         "Use our current large model as the teacher and a small one as the student, and distil as the paper does."),
+         "Use our current large model as the teacher and a small one as the student, "
+         "and distil as the paper does."),
         ("对比蒸馏前后的准确率和推理延迟，判断小模型能否承担一部分线上流量。",
-         "Compare accuracy and latency before and after, and decide whether the small model can take some live traffic."),
+         "Compare accuracy and latency before and after, "
+         "and decide whether the small model can take some live traffic."),
     ),
     "data": (
         ("对照论文的数据处理流程，检查我们领域数据的收集、清洗和标注环节。",
-         "Hold our collection, cleaning and labelling of domain data against the paper's data pipeline."),
+         "Hold our collection, cleaning and labelling of domain data "
+         "against the paper's data pipeline."),
         ("挑一个薄弱环节按论文的方法改进，用同一个模型重新训练，看数据质量带来多少提升。",
-         "Fix the weakest step the paper's way, retrain the same model, and measure what better data buys us."),
+         "Fix the weakest step the paper's way, retrain the same model, "
+         "and measure what better data buys us."),
     ),
     "evaluation": (
         ("参考论文的评测方法，为我们的项目补充一组贴近真实业务的测试题。",
          "Following the paper's evaluation, add a set of test questions drawn from our real work."),
         ("把这组测试接入每次训练后的自动评测，持续跟踪模型的变化。",
-         "Run that set automatically after every training run, so we see every change in the model."),
+         "Run that set automatically after every training run, "
+         "so we see every change in the model."),
     ),
     "reasoning": (
         ("从我们的业务里挑出需要多步推理的问题，整理成专门的测试集。",
-         "Pick the questions in our work that need several steps of reasoning and make them a test set."),
+         "Pick the questions in our work that need several steps of reasoning "
+         "and make them a test set."),
         ("试用论文提出的方法，看模型在这类问题上的正确率能提高多少。",
          "Try the paper's method and measure how much it raises accuracy on those questions."),
     ),
     "retrieval": (
         ("把我们的领域资料整理成可检索的知识库，标好来源和更新时间。",
-         "Turn our domain documents into a searchable knowledge base, with source and date on every entry."),
+         "Turn our domain documents into a searchable knowledge base, "
+         "with source and date on every entry."),
         ("按论文的思路改进检索和生成的衔接，用真实问题比较回答的准确率。",
-         "Improve how retrieval feeds generation as the paper suggests, and compare accuracy on real questions."),
+         "Improve how retrieval feeds generation as the paper suggests, "
+         "and compare accuracy on real questions."),
     ),
     "agents": (
         ("画出我们业务流程里可以交给智能体的步骤，以及每一步需要调用的工具。",
          "Map the steps of our workflow an agent could take over, and the tools each step needs."),
         ("按论文的设计先做一个只读不写的原型，在小范围内试用。",
-         "Build a read-only prototype following the paper's design and try it with a few colleagues."),
+         "Build a read-only prototype following the paper's design "
+         "and try it with a few colleagues."),
     ),
     "efficiency": (
         ("测一下我们现在模型的推理延迟和每千次调用的成本，作为基线。",
@@ -99,23 +113,28 @@ PLANS: dict[str, tuple[tuple[str, str], ...]] = {
         ("收集我们项目里常见的代码类任务，比如数据处理脚本和接口调用。",
          "Collect the coding tasks our project has, such as data scripts and API calls."),
         ("按论文的发现调整任务拆分方式，比较一次生成和分步生成的成功率。",
-         "Split those tasks the way the paper recommends and compare success rates of one-shot and stepwise generation."),
+         "Split those tasks the way the paper recommends "
+         "and compare success rates of one-shot and stepwise generation."),
     ),
     "multimodal": (
         ("盘点我们业务里的图片、表格和扫描件，看哪些信息现在还用不上。",
          "Inventory the images, tables and scans in our work that the model cannot use yet."),
         ("用论文的方法做一个小实验，验证多模态输入能否提高回答质量。",
-         "Run a small experiment with the paper's method to see whether those inputs improve answers."),
+         "Run a small experiment with the paper's method "
+         "to see whether those inputs improve answers."),
     ),
     "finance": (
         ("看看论文处理财务文本的方法，哪些可以直接用在我们的领域资料上。",
-         "See which of the paper's ways of handling financial text apply directly to our documents."),
+         "See which of the paper's ways of handling financial text "
+         "apply directly to our documents."),
         ("挑几份真实的财税文档试跑一遍，把结果交给业务同事评估。",
-         "Try it on a few real finance and tax documents and have domain colleagues judge the results."),
+         "Try it on a few real finance and tax documents "
+         "and have domain colleagues judge the results."),
     ),
     "health": (
         ("借鉴论文在医疗这种高要求场景下的做法，整理我们项目的合规要求。",
-         "Borrow how the paper works in a demanding field like medicine to write down our own compliance needs."),
+         "Borrow how the paper works in a demanding field like medicine "
+         "to write down our own compliance needs."),
         ("把其中适用的流程设计加入我们系统方案的评审。",
          "Bring the parts of its process design that fit into our next design review."),
     ),
@@ -127,7 +146,8 @@ PLANS: dict[str, tuple[tuple[str, str], ...]] = {
     ),
     "domain": (
         ("对照论文的领域适配流程，检查我们从通用模型到领域模型的每一步。",
-         "Check each step from general model to domain model against the paper's adaptation process."),
+         "Check each step from general model to domain model "
+         "against the paper's adaptation process."),
         ("选一个细分场景按论文的方法试做，比较通用模型和领域模型的差距。",
          "Try the method on one narrow scenario and compare the general and the domain model."),
     ),
@@ -135,7 +155,8 @@ PLANS: dict[str, tuple[tuple[str, str], ...]] = {
 
 _FIRST_STEP = (
     "先花半小时读论文的方法和实验部分，记下它解决的问题对应我们项目里的哪个环节。",
-    "Spend half an hour on the paper's method and experiments, and note which part of our project it maps to.",
+    "Spend half an hour on the paper's method and experiments, "
+    "and note which part of our project it maps to.",
 )
 _LAST_STEP = (
     "把试验结果和下一步计划带到本周的项目例会上讨论。",
@@ -143,7 +164,8 @@ _LAST_STEP = (
 )
 GENERIC = (
     ("想一想论文的核心思路能不能迁移到我们的数据和任务上，写下一个可以验证的假设。",
-     "Ask whether the paper's core idea carries over to our data and tasks, and write down one testable hypothesis."),
+     "Ask whether the paper's core idea carries over to our data and tasks, "
+     "and write down one testable hypothesis."),
     ("用一个小实验验证这个假设，控制在一两天的工作量以内。",
      "Test that hypothesis with a small experiment of no more than a day or two of work."),
 )
@@ -160,9 +182,10 @@ class TemplateWriter(Writer):
         summary = paper.summary_for(language)
         shortened = shorten(summary, brief.paper_units * SHARES["summary"], language)
         topics = list(pick.topics)
-        plan_topic = (topics or list(find_topics(f"{paper.title} {paper.summary}")) or [None])[0]
+        plan_topic = next(iter(topics or find_topics(f"{paper.title} {paper.summary}")), None)
         pick_language = 0 if is_chinese(language) else 1
-        plan = [step[pick_language] for step in PLANS.get(plan_topic, GENERIC)]
+        plans = PLANS.get(plan_topic, GENERIC) if plan_topic is not None else GENERIC
+        plan = [step[pick_language] for step in plans]
         first, last = _FIRST_STEP[pick_language], _LAST_STEP[pick_language]
         steps = [*plan, last]  # three steps at least; the reading step when time allows
         if speech_units(" ".join([first, *steps]), language) <= brief.paper_units * SHARES["steps"]:
@@ -180,9 +203,11 @@ class TemplateWriter(Writer):
         trend from topic counts against the weeks before; advice from the plans."""
         language, week = brief.language, brief.week
         groups = group(week.papers)
-        themes = tuple(Theme(_theme_name(topic, language), _theme_summary(papers, brief), tuple(p.id for p in papers))
+        themes = tuple(Theme(_theme_name(topic, language), _theme_summary(papers, brief),
+                             tuple(p.id for p in papers))
                        for topic, papers in groups)
-        return RecapText(themes, _trend(groups, week, language), _advice([topic for topic, _ in groups], language))
+        return RecapText(themes, _trend(groups, week, language),
+                         _advice([topic for topic, _ in groups], language))
 
     def standin(self) -> str | None:
         return f"template {self.wrote} writer"
@@ -207,7 +232,8 @@ def _thoughts(pick: Pick, brief: Brief, plan_topic: str | None, step_count: int)
         relation = f"This paper bears directly on it through {and_list(labels)}."
     elif plan_topic:
         label = TOPICS_BY_KEY[plan_topic].label(brief.language)
-        relation = f"This paper does not touch it directly, but its approach to {label} is worth borrowing."
+        relation = (f"This paper does not touch it directly, but its approach to {label} "
+                    "is worth borrowing.")
     else:
         relation = "This paper is far from it; read it to widen the view."
     return f"{lead} {relation} I suggest {step_count} steps:"
@@ -254,7 +280,8 @@ def _theme_name(topic: str | None, language: str) -> str:
     return TOPICS_BY_KEY[topic].label(language)
 
 
-def _trend(groups: Sequence[tuple[str | None, Sequence[Paper]]], week: WeekPapers, language: str) -> str:
+def _trend(groups: Sequence[tuple[str | None, Sequence[Paper]]], week: WeekPapers,
+           language: str) -> str:
     """Where the week's papers concentrate, and which topics grew against the weeks before."""
     chinese = is_chinese(language)
     total = len(week.papers)
@@ -266,22 +293,25 @@ def _trend(groups: Sequence[tuple[str | None, Sequence[Paper]]], week: WeekPaper
         text = f"Of this week's {counted_papers(total)}, {name} had the most: {len(papers)}."
     if not week.earlier:
         return text + ("这是我们积累的第一周，趋势要再看几周才清楚。" if chinese else
-                       " This is our first week on record, so the trend will take a few more weeks to show.")
+                       " This is our first week on record, "
+                       "so the trend will take a few more weeks to show.")
     now, before = topic_counts(week.papers), topic_counts(week.earlier)
     per_week = {key: count / HISTORY_WEEKS for key, count in before.items()}
-    rising = [key for key, count in now.most_common() if count >= 2 and count > 2 * per_week.get(key, 0.0)]
+    rising = [key for key, count in now.most_common()
+              if count >= 2 and count > 2 * per_week.get(key, 0.0)]
     labels = [TOPICS_BY_KEY[key].label(language) for key in rising[:3]]
     earlier = len(week.earlier)
     if chinese:
         if labels:
-            return text + (f"和前 {HISTORY_WEEKS} 周的 {earlier} 篇相比，{'、'.join(labels)}明显变多了，"
-                           "是值得跟进的方向。")
+            return text + (f"和前 {HISTORY_WEEKS} 周的 {earlier} 篇相比，"
+                           f"{'、'.join(labels)}明显变多了，是值得跟进的方向。")
         return text + f"和前 {HISTORY_WEEKS} 周的 {earlier} 篇相比，各个方向的比重变化不大。"
     if labels:
         worth = "directions worth following" if len(labels) > 1 else "a direction worth following"
-        return text + (f" Against the {counted_papers(earlier)} of the {HISTORY_WEEKS} weeks before, "
-                       f"{and_list(labels)} clearly grew: {worth}.")
-    return text + f" Against the {counted_papers(earlier)} of the {HISTORY_WEEKS} weeks before, the mix barely changed."
+        return text + (f" Against the {counted_papers(earlier)} of the {HISTORY_WEEKS} weeks "
+                       f"before, {and_list(labels)} clearly grew: {worth}.")
+    return text + (f" Against the {counted_papers(earlier)} of the {HISTORY_WEEKS} weeks before, "
+                   "the mix barely changed.")
 
 
 def counted_papers(number: int) -> str:
@@ -297,10 +327,12 @@ def _advice(topics: Sequence[str | None], language: str) -> tuple[str, ...]:
         if step not in steps:
             steps.append(step)
     if len(steps) < 2:  # one theme: its whole plan
-        steps = [step[pick] for step in PLANS.get(topics[0], GENERIC)] if topics and topics[0] else \
-                [step[pick] for step in GENERIC]
-    steps.append("下周的项目例会上花十分钟过一遍这几个主题，定下先试哪一个、由谁负责。" if pick == 0 else
-                 "At next week's project meeting, spend ten minutes on these themes and decide which to try first, and who.")
+        plans = PLANS.get(topics[0], GENERIC) if topics and topics[0] else GENERIC
+        steps = [step[pick] for step in plans]
+    steps.append("下周的项目例会上花十分钟过一遍这几个主题，定下先试哪一个、由谁负责。"
+                 if pick == 0 else
+                 "At next week's project meeting, spend ten minutes on these themes "
+                 "and decide which to try first, and who.")
     return tuple(steps)
 
 
