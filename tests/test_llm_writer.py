@@ -236,3 +236,12 @@ def test_the_greeting_is_computed_in_the_show_time_zone_across_midnight(make_con
     now = datetime(2026, 11, 21, 16, 30, tzinfo=timezone.utc)  # 00:30 on Sunday in Shanghai
     moment = broadcast_moment(config, None, now)
     assert spoken_greeting(moment, "zh-CN") == greeting
+
+
+@pytest.mark.parametrize("stars", ["Infinity", "-Infinity", "NaN", "1e999", '"five"', "[5]"])
+def test_stars_that_are_no_whole_number_are_left_out(stars):
+    """JSON lets a model say Infinity or NaN; the paper keeps its notes without stars."""
+    answer = json.loads('{"title": "t", "summary": "s", "thoughts": "t", "steps": ["a", "b", "c"], '
+                        f'"notes": {{"one_line": "o", "stars": {stars}}}}}')
+    text = _text(answer)
+    assert text.notes.stars is None and text.notes.one_line == "o"

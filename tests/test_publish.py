@@ -121,6 +121,21 @@ def test_description_stays_within_4000_bytes_however_long_the_papers(tmp_path):
     assert entry.content[0].value.count("https://arxiv.org/abs/2411.") == 10  # the full notes keep them all
 
 
+def test_description_bytes_are_counted_in_utf_8_up_to_the_last_byte():
+    """However long the papers' lines, the short notes never pass 4000 bytes: "…" is 3 bytes."""
+    from podcast.models import Paper
+    from podcast.publish.feed import DESCRIPTION_BYTES, notes_html
+
+    sizes = []
+    for length in range(200, 1000):  # papers whose lines end at every byte near the limit
+        papers = tuple(Paper(id=f"2411.{n:05d}", title="x" * length, summary="s") for n in range(30))
+        episode = Episode(date=date(2026, 11, 21), guid="g", title="t", audio_name="a.mp3", audio_bytes=1,
+                          duration=60, transcript_name="a.txt", chapters=(), papers=papers,
+                          published_at=SATURDAY_MORNING)
+        sizes.append(len(notes_html(episode, full=False).encode("utf-8")))
+    assert max(sizes) <= DESCRIPTION_BYTES and max(sizes) >= DESCRIPTION_BYTES - 2
+
+
 def test_sweep_removes_only_the_temporary_files_of_unfinished_writes(tmp_path):
     site = target(tmp_path)
     site.add("episodes/a.mp3", b"episode")

@@ -76,6 +76,17 @@ def test_reranker_reorders_the_top_and_says_why(web, sample_papers):
     assert len(json.loads(sent["messages"][1]["content"].split("Papers (JSON):\n")[1])) == 4
 
 
+def test_a_reranker_answer_with_ids_of_the_wrong_type_keeps_what_it_can(web, sample_papers):
+    """Ids that are lists or objects are skipped like unknown ones, not a crash of the run."""
+    verdict = {"ranking": [{"id": ["2409.17581"], "score": 10}, {"id": {"x": 1}, "score": 10},
+                           {"id": "2409.18028", "score": 9, "reason": "拆分任务。"}]}
+    web.routes["/v1/chat/completions"] = chat(json.dumps(verdict, ensure_ascii=False))
+    config = SelectionConfig(rerank=RerankConfig(model="chat-1", base_url=web.url("/v1"), candidates=4))
+    selection = select_papers(sample_papers, Profile(TAX_PROJECT), 3, refiners=open_refiners(config, ENV))
+    assert selection.ranked[0].paper.id == "2409.18028"
+    assert selection.ranked[0].reasons[0] == "reranker (9/10): 拆分任务。"
+
+
 def test_a_failing_reranker_keeps_the_ranking(web, sample_papers, caplog):
     web.routes["/v1/chat/completions"] = chat("Sure! Here is my ranking: 1. the first paper")
     config = SelectionConfig(rerank=RerankConfig(model="chat-1", base_url=web.url("/v1")))

@@ -26,6 +26,8 @@ for _prefix, _uri in (("itunes", ITUNES), ("content", CONTENT), ("atom", ATOM),
 # namespace
 PODCAST_GUID_NAMESPACE = uuid.UUID("ead4c236-bf58-58c6-a2c6-a6b28d128cb6")
 DESCRIPTION_BYTES = 4000  # Apple's limit for an item's description
+# what stands for the papers or the themes left out of a description
+_MORE_ITEMS, _MORE_BLOCKS = "<li>…</li>", "<p>…</p>"
 TRANSCRIPT_TYPES = {".vtt": "text/vtt", ".srt": "application/x-subrip",
                     ".transcript.html": "text/html"}
 
@@ -130,12 +132,12 @@ def notes_html(episode: Episode, full: bool = True) -> str:
     note = f"<p>{escape(episode.voice_note)}</p>" if episode.voice_note and full else ""
     frame = f"<p>{escape(words.papers_heading)}</p><ol></ol>{note}"
     if not full:  # whole papers only, as many as fit (titles and author lists can be very long)
-        room = DESCRIPTION_BYTES - len(frame.encode("utf-8")) - len("<li>…</li>")
+        room = DESCRIPTION_BYTES - len(frame.encode("utf-8")) - len(_MORE_ITEMS.encode("utf-8"))
         kept = 0
         while kept < len(items) and len(items[kept].encode("utf-8")) <= room:
             room -= len(items[kept].encode("utf-8"))
             kept += 1
-        items = items[:kept] + (["<li>…</li>"] if kept < len(items) else [])
+        items = items[:kept] + ([_MORE_ITEMS] if kept < len(items) else [])
     return f"<p>{escape(words.papers_heading)}</p><ol>{''.join(items)}</ol>{note}"
 
 
@@ -165,12 +167,12 @@ def _recap_html(episode: Episode, full: bool) -> str:
             if recap.advice else "",
         ))
         return "".join(blocks) + tail
-    room = DESCRIPTION_BYTES - len("<p>…</p>")
+    room = DESCRIPTION_BYTES - len(_MORE_BLOCKS.encode("utf-8"))
     kept: list[str] = []
     for block in blocks:
         size = len(block.encode("utf-8"))
         if size > room:
-            return "".join(kept) + "<p>…</p>"
+            return "".join(kept) + _MORE_BLOCKS
         kept.append(block)
         room -= size
     return "".join(kept)

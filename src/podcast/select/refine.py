@@ -186,7 +186,8 @@ def _verdicts(content: str, ids: set[str]) -> dict[str, tuple[float, str]]:
         raise ValueError("answer has no ranking list")
     verdicts: dict[str, tuple[float, str]] = {}
     for item in items:
-        if not isinstance(item, dict) or item.get("id") not in ids:
+        paper_id = item.get("id") if isinstance(item, dict) else None
+        if not isinstance(paper_id, str) or paper_id not in ids:
             continue
         try:
             score = min(10.0, max(0.0, float(item["score"])))

@@ -206,7 +206,7 @@ def _text(answer: dict[str, Any]) -> PaperText:
     stars = notes.get("stars")
     try:
         stars = min(5, max(1, int(stars))) if stars is not None else None
-    except (TypeError, ValueError):
+    except (TypeError, ValueError, OverflowError):  # not a number; NaN; JSON's Infinity
         stars = None
     return PaperText(
         title=_plain(answer["title"]),
