@@ -72,11 +72,24 @@ def pytest_configure(config):
         module.parse(value)
     except (ValueError, LookupError) as exc:
         raise pytest.UsageError(f"--now / PODCAST_TEST_NOW: {exc}") from None
-    config.stash[_SAVED_ENVIRONMENT] = {k: os.environ.get(k) for k in ("PODCAST_TEST_NOW", "PYTHONPATH")}
-    os.environ["PODCAST_TEST_NOW"] = value
-    os.environ["PYTHONPATH"] = os.pathsep.join(filter(None, [str(NOW_FOLDER), os.environ.get("PYTHONPATH")]))
-    module.start(value)
+    saved = {k: os.environ.get(k) for k in ("PODCAST_TEST_NOW", "PODCAST_TEST_NOW_SINCE", "PYTHONPATH")}
+    config.stash[_SAVED_ENVIRONMENT] = saved
+    # the real time the clock reads ``value`` (a session started by one at --now keeps its parent's)
+    since = float(saved["PODCAST_TEST_NOW_SINCE"] or time.time())
+    module.start(value, since)
+    os.environ.update(clock_at(value))
+    os.environ["PODCAST_TEST_NOW_SINCE"] = repr(since)
     config.stash[_NOW_MODULE] = module
+
+
+def clock_at(moment: datetime | str) -> dict[str, str]:
+    """The environment that starts a Python process the tests start (the CLI, `podcast serve`)
+    with its wall clock at ``moment``, ticking on from there (tests/now/sitecustomize.py)."""
+    return {
+        "PYTHONPATH": os.pathsep.join(dict.fromkeys(filter(None, [str(NOW_FOLDER), os.environ.get("PYTHONPATH")]))),
+        "PODCAST_TEST_NOW": moment if isinstance(moment, str) else moment.isoformat(),
+        "PODCAST_TEST_NOW_SINCE": "",
+    }
 
 
 def pytest_unconfigure(config):

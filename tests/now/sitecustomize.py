@@ -6,6 +6,10 @@ process the tests start (``python -m podcast run``, ``podcast serve``) and they 
 "now" as the tests. Only the wall clock moves (time.time, datetime.now, date.today...): it ticks on
 from that moment, while time.monotonic and file times stay real.
 
+``PODCAST_TEST_NOW_SINCE``, when set, is the real Unix time at which the tests' clock read
+``PODCAST_TEST_NOW``: a process started later starts that much later, so the test session and
+every process it starts share one clock (without it, a process starts at the moment itself).
+
 The value is an ISO 8601 moment with its UTC offset, ``2026-12-31T23:30:00+08:00``, optionally
 followed by a time zone in brackets, ``2027-03-28T01:58:00+01:00[Europe/Berlin]``, which also
 becomes the process's local zone (TZ).
@@ -15,10 +19,11 @@ from __future__ import annotations
 
 import os
 import sys
-from datetime import datetime
+import time
+from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
-VARIABLE = "PODCAST_TEST_NOW"
+VARIABLE, SINCE = "PODCAST_TEST_NOW", "PODCAST_TEST_NOW_SINCE"
 _traveller = None  # the travel started, and the value it started from
 
 
@@ -35,8 +40,9 @@ def parse(value: str) -> datetime:
     return moment
 
 
-def start(value: str) -> None:
-    """Travel to ``value`` and keep ticking from there, for the rest of the process."""
+def start(value: str, since: float | None = None) -> None:
+    """Travel to ``value`` (plus the real time passed ``since``, a Unix time) and keep ticking
+    from there, for the rest of the process."""
     global _traveller
     if _traveller is not None:
         if _traveller[1] != value:
@@ -44,8 +50,12 @@ def start(value: str) -> None:
         return
     import time_machine
 
-    travel = time_machine.travel(parse(value), tick=True)
+    moment = parse(value)
+    if since is not None:
+        moment += timedelta(seconds=max(0.0, time.time() - since))
+    travel = time_machine.travel(moment, tick=True)
     travel.start()
+    time.time()  # the clock ticks on from its first reading: from here
     _traveller = (travel, value)
 
 
@@ -58,7 +68,7 @@ def stop() -> None:
 
 if __name__ == "sitecustomize" and os.environ.get(VARIABLE):
     try:
-        start(os.environ[VARIABLE])
+        start(os.environ[VARIABLE], float(os.environ[SINCE]) if os.environ.get(SINCE) else None)
     except Exception as exc:  # Python would only warn and run on at the real time
         sys.stderr.write(f"tests/now/sitecustomize.py: {VARIABLE}={os.environ[VARIABLE]!r}: {exc}\n")
         os._exit(70)
