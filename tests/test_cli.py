@@ -54,6 +54,7 @@ def test_bad_date_is_a_usage_error(tmp_path):
     assert "is not a date of the form YYYY-MM-DD" in result.stderr
 
 
+@pytest.mark.dated
 @pytest.mark.slow
 def test_run_papers_and_feed_from_the_command_line(tmp_path):
     config = tmp_path / "conf" / "show.toml"
@@ -91,6 +92,7 @@ def test_run_papers_and_feed_from_the_command_line(tmp_path):
     assert "Rebuilt the feed and the page with 1 episode." in feed.stdout
 
 
+@pytest.mark.dated
 @pytest.mark.slow
 def test_nothing_to_broadcast_exits_3(tmp_path):
     papers = tmp_path / "papers.json"
@@ -101,6 +103,7 @@ def test_nothing_to_broadcast_exits_3(tmp_path):
     assert result.stderr.strip().splitlines()[-1].startswith("podcast: error: no papers found for ")
 
 
+@pytest.mark.dated
 def test_offline_papers_never_touch_the_network(tmp_path):
     """Without a config the sources are arXiv and Hugging Face; --offline reads only the samples."""
     result = podcast("papers", "--offline", "--top", "6", cwd=tmp_path)

@@ -30,6 +30,8 @@ from podcast.schedule import build_lock, build_trigger, catch_up_day, next_time
 
 from .conftest import FILE_SOURCE, OFFLINE_TTS, SHANGHAI, clock_at, fetch, free_port
 
+pytestmark = pytest.mark.dated  # the schedule, the daemon and status are all about the current time
+
 BERLIN = ZoneInfo("Europe/Berlin")
 MONDAY_0800 = datetime(2026, 11, 23, 8, 0, tzinfo=SHANGHAI)
 
