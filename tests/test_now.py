@@ -40,6 +40,17 @@ def test_a_process_started_with_podcast_test_now_lives_at_that_moment():
     assert 0.4 < seen["steady"] < 5 and abs(seen["wall"] - seen["steady"]) < 0.2  # sleeping takes real time
 
 
+def test_a_process_started_later_starts_that_much_later_across_a_dst_change():
+    env = {k: v for k, v in os.environ.items() if k not in ("PODCAST_TEST_NOW", "PODCAST_TEST_NOW_SINCE")}
+    real = float(subprocess.run([sys.executable, "-c", "import time; print(time.time())"], env=env,
+                                capture_output=True, text=True, timeout=60, check=True).stdout)
+    # the session's clock read 02:30 CEST two hours ago: Berlin has gone back an hour since
+    seen = clocks(**clock_at("2026-10-25T02:30:00+02:00[Europe/Berlin]") | {"PODCAST_TEST_NOW_SINCE": str(real - 7200)})
+    start = datetime(2026, 10, 25, 2, 30, tzinfo=timezone.utc)
+    assert start <= datetime.fromisoformat(seen["now"]) < start + timedelta(seconds=30)
+    assert seen["zone"] == "CET" and seen["local"].startswith("2026-10-25T03:30:")
+
+
 def test_a_bad_podcast_test_now_stops_the_process_instead_of_running_at_the_real_time():
     result = subprocess.run([sys.executable, "-c", "print('ran')"], capture_output=True, text=True, timeout=60,
                             env=os.environ | clock_at("2026-12-31T23:30:00"))

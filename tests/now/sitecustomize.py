@@ -20,7 +20,7 @@ from __future__ import annotations
 import os
 import sys
 import time
-from datetime import datetime, timedelta
+from datetime import datetime, timedelta, timezone
 from zoneinfo import ZoneInfo
 
 VARIABLE, SINCE = "PODCAST_TEST_NOW", "PODCAST_TEST_NOW_SINCE"
@@ -51,8 +51,9 @@ def start(value: str, since: float | None = None) -> None:
     import time_machine
 
     moment = parse(value)
-    if since is not None:
-        moment += timedelta(seconds=max(0.0, time.time() - since))
+    if since is not None:  # added in UTC: on a zone's wall clock, an hour may repeat or be skipped
+        passed = timedelta(seconds=max(0.0, time.time() - since))
+        moment = (moment.astimezone(timezone.utc) + passed).astimezone(moment.tzinfo)
     travel = time_machine.travel(moment, tick=True)
     travel.start()
     time.time()  # the clock ticks on from its first reading: from here
