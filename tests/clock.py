@@ -1,5 +1,9 @@
 """An injected clock for tests: sleeping advances it instantly and is remembered."""
 
+from datetime import datetime, timezone
+
+START = datetime(2026, 11, 21, 1, 30, tzinfo=timezone.utc).timestamp()  # its wall clock: Saturday 09:30 in Shanghai
+
 
 class FakeClock:
     def __init__(self) -> None:
@@ -8,6 +12,9 @@ class FakeClock:
 
     def monotonic(self) -> float:
         return self.now
+
+    def time(self) -> float:
+        return START + self.now - 1000.0
 
     def sleep(self, seconds: float) -> None:
         self.sleeps.append(round(seconds, 3))

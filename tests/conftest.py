@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib.util
 import os
 import socket
 import subprocess
@@ -36,8 +37,80 @@ SATURDAY_MORNING = datetime(2026, 11, 21, 9, 30, tzinfo=SHANGHAI)
 TAX_PROJECT = "我们在为税务和财报分析微调大语言模型：读上市公司年报，回答税务问题。"
 
 
+# The tests' "now": tests/now/sitecustomize.py moves the wall clock of this process and, through
+# PYTHONPATH, of every Python process the tests start. Tests inject their clocks, so the suite
+# passes whatever the date; .ci/run proves it on a few awkward ones (the tests marked dated).
+NOW_FOLDER = Path(__file__).parent / "now"
+_NOW_MODULE = pytest.StashKey[object]()
+_SAVED_ENVIRONMENT = pytest.StashKey[dict]()
+
+
 def pytest_addoption(parser):
     parser.addoption("--soak", action="store_true", help="also run the slow fault-injection sweeps (marked soak)")
+    parser.addoption("--now", metavar="ISO", default=None,
+                     help="run the tests at this moment: 2026-12-31T23:30:00+08:00, optionally followed by a time "
+                          "zone that becomes the local one, [Europe/Berlin]; the wall clock ticks on from there, in "
+                          "the processes the tests start too (default: $PODCAST_TEST_NOW, else the real time)")
+
+
+def _now_module():
+    """tests/now/sitecustomize.py: the one Python already ran at start-up, if it is on PYTHONPATH."""
+    path = NOW_FOLDER / "sitecustomize.py"
+    module = sys.modules.get("sitecustomize")
+    if module is not None and Path(getattr(module, "__file__", "") or "").resolve() == path.resolve():
+        return module
+    spec = importlib.util.spec_from_file_location("podcast_tests_now", path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def pytest_configure(config):
+    value = config.getoption("--now") or os.environ.get("PODCAST_TEST_NOW")
+    if not value:
+        return
+    module = _now_module()
+    try:
+        module.parse(value)
+    except (ValueError, LookupError) as exc:
+        raise pytest.UsageError(f"--now / PODCAST_TEST_NOW: {exc}") from None
+    saved = {k: os.environ.get(k) for k in ("PODCAST_TEST_NOW", "PODCAST_TEST_NOW_SINCE", "PYTHONPATH")}
+    config.stash[_SAVED_ENVIRONMENT] = saved
+    # the real time the clock reads ``value`` (a session started by one at --now keeps its parent's)
+    since = float(saved["PODCAST_TEST_NOW_SINCE"] or time.time())
+    module.start(value, since)
+    os.environ.update(clock_at(value))
+    os.environ["PODCAST_TEST_NOW_SINCE"] = repr(since)
+    config.stash[_NOW_MODULE] = module
+
+
+def clock_at(moment: datetime | str) -> dict[str, str]:
+    """The environment that starts a Python process the tests start (the CLI, `podcast serve`)
+    with its wall clock at ``moment``, ticking on from there (tests/now/sitecustomize.py)."""
+    return {
+        "PYTHONPATH": os.pathsep.join(dict.fromkeys(filter(None, [str(NOW_FOLDER), os.environ.get("PYTHONPATH")]))),
+        "PODCAST_TEST_NOW": moment if isinstance(moment, str) else moment.isoformat(),
+        "PODCAST_TEST_NOW_SINCE": "",
+    }
+
+
+def pytest_unconfigure(config):
+    module = config.stash.get(_NOW_MODULE, None)
+    if module is None:
+        return
+    module.stop()
+    for key, value in config.stash[_SAVED_ENVIRONMENT].items():
+        if value is None:
+            os.environ.pop(key, None)
+        else:
+            os.environ[key] = value
+
+
+def pytest_report_header(config):
+    if config.stash.get(_NOW_MODULE, None) is not None:
+        local = datetime.now().astimezone()
+        return f"now: {os.environ['PODCAST_TEST_NOW']}, ticking on (local time {local:%A %Y-%m-%d %H:%M %Z})"
+    return None
 
 
 def pytest_collection_modifyitems(config, items):

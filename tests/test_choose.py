@@ -53,6 +53,7 @@ def broadcast(store, day, papers):
     ))
 
 
+@pytest.mark.dated
 def test_a_holiday_takes_the_best_unbroadcast_papers_of_recent_days(tmp_path, web, caplog):
     config = config_for(tmp_path, web)
     serve_friday(web)
@@ -73,6 +74,7 @@ def test_a_holiday_takes_the_best_unbroadcast_papers_of_recent_days(tmp_path, we
     assert "no papers found for 2026-11-21; taking the best of the last 7 days instead." in caplog.text
 
 
+@pytest.mark.dated
 def test_backlog_looks_back_only_backlog_days(tmp_path, web):
     config = config_for(tmp_path, web, '[selection]\nbacklog_days = 2\n')
     serve_friday(web)

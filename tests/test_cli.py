@@ -10,7 +10,10 @@ from pathlib import Path
 
 import pytest
 
-from .conftest import FILE_SOURCE, OFFLINE_TTS, TAX_PROJECT
+from .conftest import FILE_SOURCE, OFFLINE_TTS, TAX_PROJECT, clock_at
+
+# The clock of a `podcast` run without --date: 00:30 on Saturday in Shanghai (the show's time zone), Friday in UTC.
+SATURDAY_0030 = clock_at("2026-11-20T16:30:00+00:00")
 
 
 def podcast(*args: str, cwd: Path, env: dict | None = None) -> subprocess.CompletedProcess:
@@ -54,6 +57,7 @@ def test_bad_date_is_a_usage_error(tmp_path):
     assert "is not a date of the form YYYY-MM-DD" in result.stderr
 
 
+@pytest.mark.dated
 @pytest.mark.slow
 def test_run_papers_and_feed_from_the_command_line(tmp_path):
     config = tmp_path / "conf" / "show.toml"
@@ -91,23 +95,25 @@ def test_run_papers_and_feed_from_the_command_line(tmp_path):
     assert "Rebuilt the feed and the page with 1 episode." in feed.stdout
 
 
+@pytest.mark.dated
 @pytest.mark.slow
 def test_nothing_to_broadcast_exits_3(tmp_path):
     papers = tmp_path / "papers.json"
     papers.write_text("[]", encoding="utf-8")
     (tmp_path / "podcast.toml").write_text(f'[[sources]]\ntype = "file"\npath = "{papers.name}"\n', encoding="utf-8")
-    result = podcast("run", cwd=tmp_path)
+    result = podcast("run", cwd=tmp_path, env=SATURDAY_0030)
     assert result.returncode == 3
-    assert result.stderr.strip().splitlines()[-1].startswith("podcast: error: no papers found for ")
+    assert result.stderr.strip().splitlines()[-1].startswith("podcast: error: no papers found for 2026-11-21")
 
 
+@pytest.mark.dated
 def test_offline_papers_never_touch_the_network(tmp_path):
     """Without a config the sources are arXiv and Hugging Face; --offline reads only the samples."""
-    result = podcast("papers", "--offline", "--top", "6", cwd=tmp_path)
+    result = podcast("papers", "--offline", "--top", "6", cwd=tmp_path, env=SATURDAY_0030)
     assert result.returncode == 0, result.stderr
     assert "arXiv" not in result.stderr and "Hugging Face" not in result.stderr
     lines = result.stdout.splitlines()
-    assert lines[:2] == [f"Papers for {lines[0][11:21]}:", "  the bundled sample papers: 8 papers"]
+    assert lines[:2] == ["Papers for 2026-11-21:", "  the bundled sample papers: 8 papers"]  # today in Shanghai
     assert lines[2] == "Picks:" and "Next candidates:" in lines
     assert sum(line.startswith("    [2409.") for line in lines) == 6
     assert not (tmp_path / ".podcast").exists()

@@ -30,7 +30,9 @@ from podcast.progress import NoProgress
 from podcast.daemon.schedule import build_trigger, catch_up_day, next_time
 from podcast.store import build_lock
 
-from .conftest import FILE_SOURCE, OFFLINE_TTS, SHANGHAI, fetch, free_port
+from .conftest import FILE_SOURCE, OFFLINE_TTS, SHANGHAI, clock_at, fetch, free_port
+
+pytestmark = pytest.mark.dated  # the schedule, the daemon and status are all about the current time
 
 BERLIN = ZoneInfo("Europe/Berlin")
 MONDAY_0800 = datetime(2026, 11, 23, 8, 0, tzinfo=SHANGHAI)
@@ -277,12 +279,13 @@ def test_serve_builds_a_missed_episode_serves_it_and_stops_cleanly_on_sigterm(tm
     port = free_port()
     (tmp_path / "podcast.toml").write_text(
         f'[show]\nmax_papers = 1\ntarget_minutes = 1\n[publish]\nbase_url = "http://127.0.0.1:{port}/"\n'
-        f'[schedule]\ncron = "0 0 * * *"\nmisfire_grace = "1d"\n{FILE_SOURCE}{OFFLINE_TTS}', encoding="utf-8")
+        f'[schedule]\ncron = "30 9 * * *"\nmisfire_grace = "1h"\n{FILE_SOURCE}{OFFLINE_TTS}', encoding="utf-8")
     env = {k: v for k, v in os.environ.items() if k not in ("PODCAST_CONFIG", "OPENAI_API_KEY")}
+    env |= clock_at(MONDAY_0800.replace(minute=45, hour=9))  # its clock: 15 minutes after the build time
     log = (tmp_path / "serve.log").open("wb")
     process = subprocess.Popen([sys.executable, "-m", "podcast", "serve", "--port", str(port)], cwd=tmp_path,
                                env=env, stdout=log, stderr=subprocess.STDOUT)
-    today = datetime.now(SHANGHAI).date().isoformat()
+    today = "2026-11-23"
     try:
         deadline, entries = time.monotonic() + 120, []
         while not entries and time.monotonic() < deadline:
@@ -299,7 +302,7 @@ def test_serve_builds_a_missed_episode_serves_it_and_stops_cleanly_on_sigterm(tm
         health = json.loads(body)
         assert code == 200 and headers["content-type"].startswith("application/json")
         assert health["last_episode"]["date"] == today and health["daemon"].startswith(f"pid {process.pid} ")
-        assert health["next_build"] > datetime.now(SHANGHAI).isoformat()
+        assert health["next_build"] == "2026-11-24T09:30:00+08:00"
         busy = subprocess.run([sys.executable, "-m", "podcast", "serve", "--port", str(free_port())], cwd=tmp_path,
                               env=env, capture_output=True, text=True, timeout=60)
         assert busy.returncode == 75 and "is already running (pid" in busy.stderr  # one scheduler per show

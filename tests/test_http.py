@@ -20,11 +20,12 @@ def test_retry_after_seconds_is_honoured(web, clock):
     assert clock.sleeps == [7.0]
 
 
+@pytest.mark.dated
 def test_retry_after_as_a_date(web, clock):
-    later = format_datetime(datetime.now(timezone.utc) + timedelta(seconds=30), usegmt=True)
+    later = format_datetime(datetime.fromtimestamp(clock.time(), timezone.utc) + timedelta(seconds=30), usegmt=True)
     web.routes["/x"] = [Reply(429, b"", {"Retry-After": later}), Reply(200, b"ok")]
     HttpClient(POLICY, clock=clock).get(web.url("/x"))
-    assert 25 <= clock.sleeps[0] <= 31
+    assert clock.sleeps == [30.0]  # from the client's clock, not the machine's
 
 
 def test_backoff_doubles_and_gives_up(web, clock):
@@ -79,6 +80,7 @@ def test_requests_to_one_host_are_spaced(web, clock):
     assert web.requests[0].headers["user-agent"].startswith("podcast/")
 
 
+@pytest.mark.dated
 def test_a_rerun_the_same_day_reads_the_cache(web, clock, tmp_path):
     web.routes["/x"] = Reply(200, b"first answer")
     day = date(2026, 11, 21)
@@ -98,6 +100,7 @@ def test_a_rerun_the_same_day_reads_the_cache(web, clock, tmp_path):
     assert not errors.cache.get(web.url("/y"))  # failures are never cached
 
 
+@pytest.mark.dated
 def test_old_cache_days_are_removed(tmp_path):
     for old in ("2026-11-01", "2026-11-20", "notes"):
         (tmp_path / old).mkdir()

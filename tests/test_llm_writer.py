@@ -220,6 +220,7 @@ price_per_mtok_out = 1.5
     assert len(model.requests) == requests  # the rerun cost nothing
 
 
+@pytest.mark.dated
 @pytest.mark.parametrize(
     ("zone", "greeting"),
     [

@@ -180,6 +180,7 @@ def test_episode_page_has_the_timed_transcript(published):
     assert "今天是 2026 年 11 月 21 日" in html and html.count("<h3>") == len(result.episode.chapters)
 
 
+@pytest.mark.dated
 def test_same_day_reuses_and_force_rebuilds_under_a_new_name(tmp_path):
     config = new_show(tmp_path)
     first = run_episode(config, now=SATURDAY_MORNING)
@@ -235,6 +236,7 @@ def test_preview_explains_and_feed_rebuilds_from_the_store(tmp_path):
     assert len(feedparser.parse(Path(feed).read_bytes()).entries) == 1
 
 
+@pytest.mark.dated
 def test_english_show(tmp_path):
     (tmp_path / "podcast.toml").write_text(
         '[show]\nlanguage = "en-US"\nmax_papers = 1\ntimezone = "Europe/Berlin"\n' + OFFLINE_TTS + FILE_SOURCE,

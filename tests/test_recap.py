@@ -162,6 +162,7 @@ def test_a_second_recap_reuses_and_force_rebuilds(offline_recap):
         assert len(store.broadcast_ids()) == 8  # a recap broadcasts nothing new
 
 
+@pytest.mark.dated
 def test_an_empty_week_makes_no_recap_and_says_so(week_show, tmp_path, capsys, monkeypatch):
     config = copy_of(week_show, tmp_path)
     feed = config.publish.dir / "feed.xml"
@@ -306,6 +307,7 @@ def test_the_offline_trend_compares_with_the_weeks_before():
     assert "first week on record" in first.trend
 
 
+@pytest.mark.dated
 def test_weeks_and_the_default_week():
     week = Week.parse("2026-W47")
     assert (week.first, week.last, str(week)) == (date(2026, 11, 16), date(2026, 11, 22), "2026-W47")
@@ -318,6 +320,7 @@ def test_weeks_and_the_default_week():
     assert default_week(date(2026, 11, 23)) == week  # Monday: the week before
 
 
+@pytest.mark.dated
 def test_the_daemon_makes_the_recap_on_friday_and_catches_up(week_show, tmp_path):
     config = copy_of(week_show, tmp_path)
     late = FRIDAY_1700 + timedelta(hours=1)

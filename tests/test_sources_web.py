@@ -117,6 +117,7 @@ def test_arxiv_rss_can_include_cross_lists(web, clock):
     assert "O(n^2)" in papers["2611.04171"].summary and "α" in papers["2611.04171"].summary
 
 
+@pytest.mark.dated
 def test_arxiv_rss_error_feed_and_empty_weekend(web, clock):
     url = rss_routes(web)
     with pytest.raises(SourceError, match=r"rss/error: arXiv has no listing for 'error' \(Feed error for query: cs.XX\)"):
@@ -124,6 +125,7 @@ def test_arxiv_rss_error_feed_and_empty_weekend(web, clock):
     assert ArxivRssSource(ArxivRssOptions(url=url, categories=("empty",)), http(clock)).fetch(DAY) == []
 
 
+@pytest.mark.dated
 def test_hf_daily_reads_the_day_and_the_day_before_with_upvotes(web, clock):
     def daily(request):
         name = SOURCES / f"hf-daily-{request.query['date']}.json"
@@ -190,6 +192,7 @@ def test_one_paper_from_three_sources_is_one_paper(web, clock):
     assert len(papers) == 10 + 4  # 10 arXiv papers, 4 only on Hugging Face
 
 
+@pytest.mark.dated
 def test_a_stale_listing_is_reported(web, clock, caplog):
     url = rss_routes(web)
     ArxivRssSource(ArxivRssOptions(url=url, categories=("cs.LG",)), http(clock)).fetch(date(2026, 12, 1))

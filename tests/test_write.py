@@ -69,6 +69,7 @@ def test_one_paper_is_singular(sample_papers):
     assert script.intro.startswith("Here is 1 new AI paper")
 
 
+@pytest.mark.dated
 @pytest.mark.parametrize(
     ("hour", "minute", "zh", "en"),
     [

@@ -47,11 +47,13 @@ class FetchError(SourceError):
 class Clock(Protocol):
     def monotonic(self) -> float: ...
     def sleep(self, seconds: float) -> None: ...
+    def time(self) -> float: ...  # the wall clock, for a Retry-After date
 
 
 class SystemClock:
     monotonic = staticmethod(time.monotonic)
     sleep = staticmethod(time.sleep)
+    time = staticmethod(time.time)
 
 
 @dataclass(frozen=True)
@@ -193,8 +195,8 @@ class HttpClient:
                 except (OSError, HTTPException):  # an error page that stalls or breaks off
                     body = b""
             if exc.code in _RETRY_STATUSES:
-                raise _Retryable(f"HTTP {exc.code}", exc.code, body,
-                                 _retry_after(exc.headers.get("Retry-After"))) from None
+                wait = _retry_after(exc.headers.get("Retry-After"), self.clock.time())
+                raise _Retryable(f"HTTP {exc.code}", exc.code, body, wait) from None
             raise FetchError(url, f"HTTP {exc.code} {exc.reason}", exc.code, body) from None
         except urllib.error.URLError as exc:
             reason = exc.reason
@@ -263,8 +265,9 @@ class _Retryable(Exception):
         self.retry_after = retry_after
 
 
-def _retry_after(value: str | None) -> float | None:
-    """Seconds from a Retry-After header: a number of seconds or an HTTP date."""
+def _retry_after(value: str | None, now: float) -> float | None:
+    """Seconds from a Retry-After header: a number of seconds or an HTTP date (from ``now``, a
+    Unix time)."""
     if not value:
         return None
     try:
@@ -277,4 +280,4 @@ def _retry_after(value: str | None) -> float | None:
         return None
     if moment.tzinfo is None:
         moment = moment.replace(tzinfo=UTC)
-    return max(0.0, (moment - datetime.now(UTC)).total_seconds())
+    return max(0.0, moment.timestamp() - now)
