@@ -68,8 +68,7 @@ def _parser() -> argparse.ArgumentParser:
     day.add_argument("--date", type=_date, metavar="YYYY-MM-DD",
                      help="the episode's day (default: today in the show's time zone)")
     day.add_argument("--offline", action="store_true",
-                     help="use only the offline stand-ins (sample papers, template writer, "
-                          "espeak-ng)")
+                     help="use only the offline stand-ins: no network, no API key")
     commands = parser.add_subparsers(dest="command",
                                      metavar="{run,recap,papers,voices,feed,serve,play,status}")
 
@@ -90,7 +89,7 @@ def _parser() -> argparse.ArgumentParser:
     recap.add_argument("--force", action="store_true",
                        help="rebuild a recap already published for the week")
     recap.add_argument("--offline", action="store_true",
-                       help="use only the offline stand-ins (template recap writer, espeak-ng)")
+                       help="use only the offline stand-ins: no network, no API key")
     recap.set_defaults(handler=_recap)
 
     papers = commands.add_parser("papers", parents=[common, day],

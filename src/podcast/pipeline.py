@@ -122,6 +122,7 @@ class Plan(ABC):
     stem: str  # its files are episodes/<stem>.mp3 and so on
     moment: datetime  # when it is made, in the show's time zone: its greeting
     label: str = ""  # what the run log says before the outcome
+    what: str  # what it is, in log lines: "The episode for 2026-11-21"
 
     @abstractmethod
     def title(self, config: Config) -> str:
@@ -169,6 +170,7 @@ class DailyPlan(Plan):
         self.moment = moment
         self.day = moment.date()
         self.key = self.stem = self.day.isoformat()
+        self.what = f"The episode for {self.key}"
         self.record = record  # remember what the sources offered (not in a preview)
         self.sources: list[Source] = []
 
@@ -271,6 +273,7 @@ class RecapPlan(Plan):
         self.key = str(week)
         self.stem = f"{week}-recap"
         self.label = f"weekly recap {week}: "
+        self.what = f"The recap of {week}"
         self.material = WeekPapers(week, (), {}, (), ())
 
     def title(self, config: Config) -> str:
@@ -332,12 +335,12 @@ def _make(build: Build, plan: Plan, force: bool) -> RunResult:
     _recover(build)
     previous = store.episode(plan.key)
     if previous and not force:
-        log.info("%s is already published; reusing it.", _what(plan))
+        log.info("%s is already published; reusing it.", plan.what)
         _publish_site(build, plan.moment)
         return _result(previous, True, (), target)
 
-    gathered = plan.gather(build)  # 1
-    chosen = plan.select(build, gathered)  # 2
+    gathered = plan.gather(build)  # 1 gather
+    chosen = plan.select(build, gathered)  # 2 select
     if chosen.skipped:
         return RunResult(None, False, chosen.standins, "", target.location(FEED_NAME),
                          target.location(PAGE_NAME), skipped=chosen.skipped)
@@ -351,19 +354,20 @@ def _make(build: Build, plan: Plan, force: bool) -> RunResult:
     speaker, voice_problem = choose_speaker(config.tts, language, context, config.audio.pauses)
     music = Music.load(config.audio)
     build.progress.check()
-    written = plan.write(build, writer, chosen, pace(speaker.settings, music))  # 3
+    written = plan.write(build, writer, chosen, pace(speaker.settings, music))  # 3 write
     _log_estimate(written.script, speaker, music, plan.target_seconds(config))
 
-    spoken, speaker, voice_failure = speak_script(written.script, speaker, build.progress,  # 4
-                                                  config.tts, config.audio.pauses)
+    spoken, speaker, voice_failure = speak_script(written.script, speaker, build.progress,
+                                                  config.tts, config.audio.pauses)  # 4 speak
     voice_problem = voice_problem or voice_failure
 
     with tempfile.TemporaryDirectory(prefix="episode-", dir=config.state.dir) as work:
-        audio = _produce(build, plan, chosen, written, spoken, music, speaker, Path(work))  # 5
+        audio = _produce(build, plan, chosen, written, spoken, music, speaker,
+                         Path(work))  # 5 produce
         log.info("Produced %s (estimated %s for the %s).", clock(audio.duration),
                  clock(pace(speaker.settings, music).estimate(written.script)), speaker.describe())
-        episode = _publish(build, plan, previous, chosen, written, audio, writer,  # 6
-                           voice_problem)
+        episode = _publish(build, plan, previous, chosen, written, audio, writer,
+                           voice_problem)  # 6 publish
 
     standins = _standins(chosen, writer, writer_missing, speaker, voice_problem)
     return replace(_result(episode, False, standins, target), from_backlog=chosen.from_backlog)
@@ -431,11 +435,6 @@ def _standins(chosen: Chosen, writer: Writer, writer_missing: str | None, speake
         if standin:
             named.append(f"{standin} ({why})" if why else standin)
     return (*chosen.standins, *named)
-
-
-def _what(plan: Plan) -> str:
-    return (f"The recap of {plan.key}" if isinstance(plan, RecapPlan)
-            else f"The episode for {plan.key}")
 
 
 # -- the front ends' entry points ----------------------------------------------------------------

@@ -38,12 +38,10 @@ def player(config: Config) -> str:
 
 
 def source(config: Config, episode: Episode) -> str:
-    """The episode's local MP3 when the show publishes to a folder, else its URL."""
-    if config.publish.kind == "folder":
-        path = config.publish.dir / episode.audio_name
-        if path.is_file():
-            return str(path)
-    return open_target(config.publish).url(episode.audio_name)
+    """The episode's MP3 on this machine when the target keeps it here, else its URL."""
+    target = open_target(config.publish)
+    path = target.local_path(episode.audio_name)
+    return str(path) if path and path.is_file() else target.url(episode.audio_name)
 
 
 def play(config: Config, day: date) -> int:

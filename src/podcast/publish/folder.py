@@ -91,6 +91,9 @@ class FolderTarget(PublishTarget):
     def location(self, name: str) -> str:
         return str(self.root / name)
 
+    def local_path(self, name: str) -> Path:
+        return self.root / name
+
     def _write_temporary(self, destination: Path, source: Path | bytes) -> Path:
         """A fully written, flushed copy of ``source`` next to ``destination``."""
         try:

@@ -111,6 +111,10 @@ class PublishTarget(Backend, ABC):
     def location(self, name: str) -> str:
         """Where a person finds ``name`` (a local path or a URL), for messages."""
 
+    def local_path(self, name: str) -> Path | None:
+        """Where ``name`` is on this machine, for a target that keeps its files here."""
+        return None
+
     def url(self, name: str) -> str:
         return self.config.base_url + quote(name)
 
