@@ -149,6 +149,25 @@ def test_an_unknown_backend_lists_the_registered_ones(registered, write_config, 
         load_config(write_config('[publish]\ntarget = "ftp://x"\n'), tmp_path)
 
 
+def test_choosing_papers_opens_no_publish_target(registered, write_config, tmp_path):
+    """`podcast papers` publishes nothing: a target that cannot be opened here (an S3 bucket
+    without boto3, say) does not stop it."""
+    from podcast.pipeline import preview
+
+    class Unreachable(MemoryTarget):
+        def __init__(self, config):
+            raise PublishError("this target cannot be opened here")
+
+    TARGETS.register("unreachable")(Unreachable)
+    try:
+        config = load_config(write_config('[[sources]]\ntype = "notes"\ntitles = ["LoRA for tax law"]\n'
+                                          '[publish]\ntarget = "unreachable://x"\n'), tmp_path)
+        choice = preview(config, now=SATURDAY_MORNING)
+    finally:
+        TARGETS.unregister("unreachable")
+    assert [pick.paper.title for pick in choice.picks] == ["LoRA for tax law"]
+
+
 def test_every_kind_declares_its_offline_stand_in():
     assert SOURCES.stand_in().name == "file" and ENGINES.stand_in().name == "espeak"
     from podcast.write import WRITERS

@@ -18,9 +18,9 @@ import threading
 import uuid
 from abc import ABC, abstractmethod
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from datetime import date, datetime, timedelta
-from functools import partial
+from functools import cached_property, partial
 from pathlib import Path
 
 from . import i18n
@@ -83,15 +83,20 @@ class RunResult:
     from_backlog: bool = False
 
 
-@dataclass(frozen=True)
+@dataclass
 class Build:
     """What the stages of one build share."""
 
     config: Config
     store: Store
-    target: PublishTarget
     env: Mapping[str, str]
-    progress: Stoppable
+    progress: Stoppable = field(default_factory=lambda: Stoppable(NoProgress(), None))
+
+    @cached_property
+    def target(self) -> PublishTarget:
+        """Opened when first needed: choosing papers publishes nothing (and an S3 target would
+        need its client)."""
+        return open_target(self.config.publish)
 
 
 @dataclass(frozen=True)
@@ -499,8 +504,7 @@ def _attempt(config: Config, plan: Plan, wait: bool, force: bool, progress: Prog
         started = datetime.now(config.show.zone)
         try:
             with open_store(config.state.dir) as store:
-                build = Build(config, store, open_target(config.publish), env,
-                              Stoppable(progress or NoProgress(), stop))
+                build = Build(config, store, env, Stoppable(progress or NoProgress(), stop))
                 result = _make(build, plan, force)
         except PodcastError as exc:
             outcome = "interrupted" if isinstance(exc, Interrupted) else "failed"
@@ -530,7 +534,7 @@ def choose_papers(config: Config, day: date, store: Store, env: Mapping[str, str
                   record: bool = True) -> Choice:
     """Stages 1-2 of the day's show: gather, remember what was offered (``record``), select."""
     plan = DailyPlan(datetime.combine(day, datetime.min.time(), config.show.zone), record)
-    build = Build(config, store, open_target(config.publish), env, Stoppable(NoProgress(), None))
+    build = Build(config, store, env)
     return plan.choose(build, plan.gather(build))
 
 
@@ -549,12 +553,11 @@ def preview(
 def rebuild_site(config: Config, now: datetime | None = None) -> tuple[int, str, str]:
     """Rewrite the feed and the page from the store: (episodes, feed location, page location).
     Under the build lock: a build starting meanwhile sweeps the target's temporary files."""
-    target = open_target(config.publish)
     on_wait = partial(log.info, "A build of this show is running (%s); waiting for it to finish.")
     with build_lock(config.state.dir).acquire(True, on_wait), open_store(config.state.dir) as store:
-        build = Build(config, store, target, {}, Stoppable(NoProgress(), None))
+        build = Build(config, store, {})
         listed = _publish_site(build, now or datetime.now(config.show.zone))
-    return listed, target.location(FEED_NAME), target.location(PAGE_NAME)
+    return listed, build.target.location(FEED_NAME), build.target.location(PAGE_NAME)
 
 
 def offline(config: Config) -> Config:
