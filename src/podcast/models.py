@@ -70,6 +70,68 @@ def bare_id(paper_id: str) -> str:
     return arxiv_id(paper_id) or paper_id.strip()
 
 
+DIGEST_SECTIONS = ("introduction", "method", "results", "conclusion", "limitations")
+
+
+@dataclass(frozen=True)
+class Digest:
+    """A paper read in full, boiled down to what a writer needs: the sections that matter (by
+    kind, one of :data:`DIGEST_SECTIONS`, in reading order), its table and figure captions, and
+    the sentences that state its headline figures. ``source`` says where it was read ("html",
+    "pdf", "web", or "file": given with the paper); "abstract" when it could not be read in full,
+    ``note`` saying why."""
+
+    source: str = "abstract"
+    sections: tuple[tuple[str, str], ...] = ()
+    captions: tuple[str, ...] = ()
+    figures: tuple[str, ...] = ()
+    note: str = ""
+
+    @property
+    def full(self) -> bool:
+        """Whether there is more to read than the abstract."""
+        return self.source != "abstract" and bool(self.sections or self.figures)
+
+    def section(self, kind: str) -> str:
+        """The text of every section of ``kind``, in reading order."""
+        return "\n\n".join(text for name, text in self.sections if name == kind)
+
+    def text(self) -> str:
+        """Everything it holds, as one text (what a figure may be grounded in)."""
+        return "\n\n".join([*(text for _, text in self.sections), *self.captions, *self.figures])
+
+    def to_dict(self) -> dict[str, Any]:
+        data: dict[str, Any] = {"source": self.source,
+                                "sections": [list(section) for section in self.sections],
+                                "captions": list(self.captions), "figures": list(self.figures),
+                                "note": self.note}
+        return {key: value for key, value in data.items() if value not in ("", [])}
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> Digest:
+        """Its JSON form: ``sections`` a list of [kind, text] pairs or an object by kind;
+        raises TypeError/ValueError on bad input."""
+        raw = data.get("sections") or []
+        pairs = list(raw.items()) if isinstance(raw, dict) else raw
+        sections = []
+        for pair in pairs:
+            if not (isinstance(pair, (list, tuple)) and len(pair) == 2
+                    and all(isinstance(x, str) for x in pair)):
+                raise TypeError("digest sections must be [kind, text] pairs of strings")
+            if pair[0] not in DIGEST_SECTIONS:
+                raise ValueError(f"digest section {pair[0]!r} is not one of "
+                                 f"{', '.join(DIGEST_SECTIONS)}")
+            if pair[1].strip():
+                sections.append((pair[0], pair[1].strip()))
+        return cls(
+            source=str(data.get("source") or "file"),
+            sections=tuple(sections),
+            captions=tuple(_strings(data, "captions")),
+            figures=tuple(_strings(data, "figures")),
+            note=str(data.get("note") or ""),
+        )
+
+
 @dataclass(frozen=True)
 class Paper:
     """A paper as every stage sees it, whatever source it came from.
@@ -89,6 +151,7 @@ class Paper:
     title_zh: str = ""
     summary_zh: str = ""
     upvotes: int | None = None  # Hugging Face Daily Papers votes, when a source knows them
+    digest: Digest | None = None  # the paper read in full, once it is picked (or given with it)
 
     @property
     def is_arxiv(self) -> bool:
@@ -122,6 +185,7 @@ class Paper:
             title_zh=self.title_zh or other.title_zh,
             summary_zh=self.summary_zh or other.summary_zh,
             upvotes=max((v for v in (self.upvotes, other.upvotes) if v is not None), default=None),
+            digest=self.digest or other.digest,
         )
 
     def to_dict(self) -> dict[str, Any]:
@@ -137,6 +201,7 @@ class Paper:
             "title_zh": self.title_zh,
             "summary_zh": self.summary_zh,
             "upvotes": self.upvotes,
+            "digest": self.digest.to_dict() if self.digest else None,
         }
         return {key: value for key, value in data.items() if value not in ("", None, [])}
 
@@ -160,7 +225,16 @@ class Paper:
             title_zh=_text(data, "title_zh", required=False),
             summary_zh=_text(data, "summary_zh", required=False),
             upvotes=upvotes,
+            digest=_digest(data.get("digest")),
         )
+
+
+def _digest(value: Any) -> Digest | None:
+    if value is None:
+        return None
+    if not isinstance(value, dict):
+        raise TypeError("digest must be an object")
+    return Digest.from_dict(value)
 
 
 def _union(first: tuple[str, ...], second: tuple[str, ...]) -> tuple[str, ...]:
