@@ -97,13 +97,32 @@ def test_show_notes_in_the_feed_and_on_the_page(tmp_path, sample_papers):
     publish_site(target(tmp_path), site(tmp_path), [episode], SATURDAY_MORNING)
     entry = feedparser.parse((tmp_path / "feed" / "feed.xml").read_bytes()).entries[0]
     full = entry.content[0].value
-    for expected in ("用大模型分析年报", paper.title, "一句话。", "问题：年报太多。", "方法：流水线。", "结果：三家公司。",
+    for expected in ("用大模型分析年报", paper.title, "一句话。", "问题与挑战：年报太多。", "方法：流水线。", "结果：三家公司。",
                      "★★★★☆ 值得一读。", f'href="{paper.pdf_url}"'):
         assert expected in full
     assert "用大模型分析年报" in entry.description and "★" not in entry.description
     assert len(entry.description.encode()) < 4000
     page = (tmp_path / "feed" / "index.html").read_text(encoding="utf-8")
-    assert "问题：年报太多。" in page and "★★★★☆" in page
+    assert "问题与挑战：年报太多。" in page and "★★★★☆" in page
+
+
+def test_notes_follow_the_digest_and_say_when_only_the_abstract_was_read(tmp_path, sample_papers):
+    from dataclasses import replace
+
+    from podcast.models import Digest, ShowNotes
+
+    read, unread = sample_papers[0], replace(sample_papers[1], digest=Digest(note="no HTML and no PDF"))
+    notes = {read.id: ShowNotes(background="年报很长。", problem="难读。", conclusion="可以自动化。"),
+             unread.id: ShowNotes(one_line="只看了摘要。")}
+    episode = Episode(date=date(2026, 11, 21), guid="g", title="t", audio_name="episodes/x.mp3", audio_bytes=1,
+                      duration=60, transcript_name="episodes/x.txt", chapters=(), papers=(read, unread),
+                      published_at=SATURDAY_MORNING, notes=notes)
+    publish_site(target(tmp_path), site(tmp_path), [episode], SATURDAY_MORNING)
+    full = feedparser.parse((tmp_path / "feed" / "feed.xml").read_bytes()).entries[0].content[0].value
+    background, problem, conclusion = (full.index(text) for text in ("背景：年报很长。", "问题与挑战：难读。",
+                                                                      "结论：可以自动化。"))
+    assert background < problem < conclusion  # the digest's order
+    assert full.count("本篇只读了摘要") == 1 and "（本篇只读了摘要：no HTML and no PDF）" in full
 
 
 def test_description_stays_within_4000_bytes_however_long_the_papers(tmp_path):

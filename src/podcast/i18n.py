@@ -32,6 +32,7 @@ class Phrases:
     subscribe: str
     chapters: str
     note_labels: tuple[tuple[str, str], ...]  # ShowNotes field, label
+    abstract_only: str  # the notes of a paper that could not be read in full
     offline_voice: str
     captions: str
     ordinals: tuple[str, ...]
@@ -61,8 +62,9 @@ _ZH = Phrases(
     transcript="文字稿",
     subscribe="订阅 RSS",
     chapters="章节",
-    note_labels=(("problem", "问题"), ("method", "方法"), ("innovation", "创新"),
-                 ("results", "结果")),
+    note_labels=(("background", "背景"), ("problem", "问题与挑战"), ("method", "方法"),
+                 ("innovation", "创新"), ("results", "结果"), ("conclusion", "结论")),
+    abstract_only="（本篇只读了摘要：{reason}）",
     offline_voice="本期由离线语音朗读（{reason}）。",
     captions="字幕",
     ordinals=("一", "二", "三", "四", "五", "六", "七", "八", "九", "十"),
@@ -92,8 +94,10 @@ _EN = Phrases(
     transcript="Transcript",
     subscribe="Subscribe (RSS)",
     chapters="Chapters",
-    note_labels=(("problem", "Problem"), ("method", "Method"), ("innovation", "What is new"),
-                 ("results", "Results")),
+    note_labels=(("background", "Background"), ("problem", "Problem and challenges"),
+                 ("method", "Method"), ("innovation", "What is new"), ("results", "Results"),
+                 ("conclusion", "Conclusion")),
+    abstract_only="(Read from the abstract only: {reason})",
     offline_voice="This episode is read by the offline voice ({reason}).",
     captions="Captions",
     ordinals=("one", "two", "three", "four", "five", "six", "seven", "eight", "nine", "ten"),

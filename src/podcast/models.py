@@ -281,16 +281,20 @@ class Pick:
 
 @dataclass(frozen=True)
 class ShowNotes:
-    """What the show notes say about one paper, beyond its authors and links."""
+    """What the show notes say about one paper, beyond its authors and links: a digest's
+    structure (background, problem and challenges, method, innovation, results with their
+    figures, conclusion) and a recommendation."""
 
     title: str = ""  # in the show's language, as spoken; the original title stays on the paper
     one_line: str = ""
-    problem: str = ""
+    problem: str = ""  # and its challenges
     method: str = ""
     innovation: str = ""
-    results: str = ""
+    results: str = ""  # with the paper's own figures
     stars: int | None = None  # 1-5, how strongly the show recommends reading it
     star_reason: str = ""
+    background: str = ""
+    conclusion: str = ""
 
     def to_dict(self) -> dict[str, Any]:
         return {k: v for k, v in asdict(self).items() if v not in ("", None)}

@@ -192,12 +192,15 @@ def _paper_html(paper: Paper, notes: ShowNotes, language: str, full: bool) -> st
     if shown != paper.title:
         parts.append(f"<br>{escape(paper.title)}")
     if full:
-        parts.append(_details(notes, language))
+        parts.append(_details(paper, notes, language))
     return f"<li>{''.join(parts)}</li>"
 
 
-def _details(notes: ShowNotes, language: str) -> str:
+def _details(paper: Paper, notes: ShowNotes, language: str) -> str:
     parts = [f"<br>{escape(notes.one_line)}"] if notes.one_line else []
+    if paper.digest and not paper.digest.full and paper.digest.note:
+        reason = i18n.phrases(language).abstract_only.format(reason=paper.digest.note)
+        parts.append(f"<br>{escape(reason)}")
     labels = i18n.phrases(language).note_labels
     facts = [(label, getattr(notes, name)) for name, label in labels if getattr(notes, name)]
     if facts:
