@@ -51,14 +51,14 @@ def _rotated(filler: str, by: int, chinese: bool) -> str:
     return " ".join(words[by:] + words[:by])
 
 
-def answer_for(request: Request) -> dict:
+def answer_for(request: Request, chinese: bool | None = None) -> dict:
     """A well-formed answer sized as the system prompt asks, grounded in the paper: its figures
     from the abstract, or from the full text's key figures when the paper was read in full; its
-    notes name the paper."""
+    notes name the paper. In the show's language unless ``chinese`` says otherwise."""
     body = json.loads(request.body)
     system = body["messages"][0]["content"]
-    chinese = "简体中文" in system
-    sizes = [int(n) for n in re.findall(r"约 (\d+) 字" if chinese else r"about (\d+) words", system)]
+    chinese = "简体中文" in system if chinese is None else chinese
+    sizes = [int(zh or en) for zh, en in re.findall(r"约 (\d+) 字|about (\d+) words", system)]
     summary_size, thoughts_size, step_size = (sizes + [120, 50, 20])[:3]
     paper = paper_of(request)
     figures = re.findall(r"\d+(?:\.\d+)?%?", " ".join(paper.get("key_figures", [])) or paper["abstract"])

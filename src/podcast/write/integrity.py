@@ -20,9 +20,10 @@ from ..select.rank import STOPWORDS
 
 # A scheme, "www.", a mail address, or a bare domain under a common top-level domain.
 _ADDRESS = re.compile(
-    r"(?:https?|ftp)://\S*|\bwww\.\S+|[\w.+-]+@[\w-]+(?:\.[\w-]+)+"
-    r"|\b[\w-]+(?:\.[\w-]+)*\.(?:com|org|net|io|ai|co|cn|dev|app|xyz|example|info|me|ly|top|"
-    r"site|link|ru|tk|gg|biz|online|club|us|uk)\b(?:/\S*)?",
+    r"(?:https?|ftp)://\S*|\bwww\.\S+|[A-Za-z0-9.+_-]+@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)+"
+    r"|(?<![A-Za-z0-9-])[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)*\.(?:com|org|net|io|ai|co|cn|dev|app|xyz|"
+    r"example|info|me|ly|top|site|link|ru|tk|gg|biz|online|club|us|uk)(?![A-Za-z0-9-])"
+    r"(?:/[^\s，。；！？、）)]*)?",
     re.IGNORECASE,
 )
 # Phrases of a model that obeys instructions in its material, or steps out of the script.
