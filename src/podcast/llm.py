@@ -199,7 +199,7 @@ class Question:
 
     what: str  # who asks, for the log: "Paper 2409.12345", "The recap"
     messages: list[ChatCompletionMessageParam]
-    parse: Callable[[str], dict[str, Any]]  # the answer as a checked dict, or Unusable
+    parse: Callable[[str], dict[str, Any]]  # the answer as a checked dict, or Unusable/Incomplete
     repair: str  # the follow-up for an unusable answer, "{problem}" standing for what is wrong
     cache_key: tuple[Any, ...]
     schema: dict[str, Any] | None = None  # for json_mode = "json_schema"

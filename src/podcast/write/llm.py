@@ -26,7 +26,7 @@ from collections import Counter
 from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import replace
-from functools import partial
+from functools import cache, partial
 from typing import TYPE_CHECKING, Any
 
 from ..i18n import is_chinese
@@ -181,7 +181,7 @@ class LlmWriter(Writer):
         """``kept`` (the answer grounded) with every part it lacks written by the template, and
         the log saying which part and why; ``said`` is the answer as the model gave it."""
         paper, language = pick.paper, brief.language
-        standin = _Lazy(lambda: self.fallback.text(pick, brief))
+        standin = cache(lambda: self.fallback.text(pick, brief))  # wanted only when a part lacks
         parts: list[tuple[str, str]] = []  # the part, why
         title, summary = kept.title, kept.summary
         thoughts, steps, notes = kept.thoughts, kept.steps, kept.notes
@@ -194,13 +194,12 @@ class LlmWriter(Writer):
             thoughts, steps = standin().thoughts, standin().steps
             why = _why(said.thoughts) if not kept.thoughts else _few(said.steps, kept.steps)
             parts.append(("take (thoughts and steps)", why))
-        if _lacks_notes(notes):
-            filled = {name: value for name in _NOTE_FIELDS
-                      if not getattr(notes, name) and (value := getattr(standin().notes, name))}
-            if filled:
-                notes = replace(notes, **filled)
-                log.info("Paper %s: the template wrote the notes' %s, which the model left "
-                         "empty.", paper.id, ", ".join(filled))
+        filled = {name: value for name in _NOTE_FIELDS
+                  if not getattr(notes, name) and (value := getattr(standin().notes, name))}
+        if filled:
+            notes = replace(notes, **filled)
+            log.info("Paper %s: the template wrote the notes' %s (the model's were empty or "
+                     "stated figures not in the paper).", paper.id, ", ".join(filled))
         for part, why in parts:
             log.warning("Paper %s: the template writes its %s: %s.", paper.id, part, why)
         if parts:
@@ -229,19 +228,6 @@ class LlmWriter(Writer):
         return f"template script writer for {' and '.join(shares)}" if shares else None
 
 
-class _Lazy:
-    """A value computed on first use (the template's words, wanted only when a part lacks)."""
-
-    def __init__(self, make: Any) -> None:
-        self.make = make
-        self.value: PaperText | None = None
-
-    def __call__(self) -> PaperText:
-        if self.value is None:
-            self.value = self.make()
-        return self.value
-
-
 def _papers(count: int) -> str:
     return f"{count} paper{'s' if count > 1 else ''}"
 
@@ -257,10 +243,6 @@ def _few(said: Sequence[str], kept: Sequence[str]) -> str:
         return (f"only {len(kept)} of the model's {len(said)} steps were left after dropping "
                 "those stating figures that are not in the paper")
     return f"the model gave only {len(said)} step{'s' if len(said) != 1 else ''}"
-
-
-def _lacks_notes(notes: ShowNotes) -> bool:
-    return any(not getattr(notes, name) for name in _NOTE_FIELDS)
 
 
 def _failures() -> tuple[type[Exception], ...]:
