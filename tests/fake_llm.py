@@ -36,29 +36,51 @@ def _fill(filler: str, size: int, chinese: bool) -> str:
     return " ".join(words).rstrip(".") + "."
 
 
-def answer_for(request: Request) -> dict:
-    """A well-formed answer sized as the system prompt asks, grounded in the abstract."""
+ZH_STEP_LEADS = ("第一件事是读方法部分，", "接着在我们的数据上复现，", "然后和现有方案对比，", "最后在例会上汇报，")
+EN_STEP_LEADS = ("Read the method section and", "Reproduce it on our own data and", "Compare it with our current recipe and",
+                 "Report the outcome at the weekly meeting and")
+
+
+def _rotated(filler: str, by: int, chinese: bool) -> str:
+    """The filler begun elsewhere, so that steps made of it differ."""
+    if chinese:
+        by %= len(filler)
+        return filler[by:] + filler[:by]
+    words = filler.split()
+    by %= len(words)
+    return " ".join(words[by:] + words[:by])
+
+
+def answer_for(request: Request, chinese: bool | None = None) -> dict:
+    """A well-formed answer sized as the system prompt asks, grounded in the paper: its figures
+    from the abstract, or from the full text's key figures when the paper was read in full; its
+    notes name the paper. In the show's language unless ``chinese`` says otherwise."""
     body = json.loads(request.body)
     system = body["messages"][0]["content"]
-    chinese = "简体中文" in system
-    sizes = [int(n) for n in re.findall(r"约 (\d+) 字" if chinese else r"about (\d+) words", system)]
+    chinese = "简体中文" in system if chinese is None else chinese
+    sizes = [int(zh or en) for zh, en in re.findall(r"约 (\d+) 字|about (\d+) words", system)]
     summary_size, thoughts_size, step_size = (sizes + [120, 50, 20])[:3]
     paper = paper_of(request)
-    figures = re.findall(r"\d+(?:\.\d+)?%?", paper["abstract"])
+    figures = re.findall(r"\d+(?:\.\d+)?%?", " ".join(paper.get("key_figures", [])) or paper["abstract"])
     filler = ZH_FILLER if chinese else EN_FILLER
     summary = _fill(filler, summary_size, chinese)
     if figures:
         summary += (f"主要结果是 {figures[0]}。" if chinese else f" The main result is {figures[0]}.")
     title = ("中文标题：" if chinese else "") + paper["title"]
+    leads = ZH_STEP_LEADS if chinese else EN_STEP_LEADS
+    sep = "" if chinese else " "
+    about = f"论文《{paper['title']}》的方法。{filler}" if chinese else f"The method of {paper['title']}."
     return {
         "title": title,
         "summary": summary,
         "thoughts": _fill("它能直接帮到我们的微调流程，值得马上试一试。" if chinese else
                           "It helps our fine-tuning pipeline directly and is worth trying now.", thoughts_size, chinese),
-        "steps": [_fill(("第一件事是读方法部分，" if chinese else "Read the method section and ") + filler, step_size, chinese)
-                  for _ in range(4)],
-        "notes": {"one_line": "一句话概括。" if chinese else "One line.", "problem": "问题。", "method": "方法。",
-                  "innovation": "创新。", "results": (figures[0] if figures else "见摘要。"), "stars": 4,
+        "steps": [_fill(lead + sep + _rotated(filler, 7 * i, chinese), step_size, chinese) for i, lead in enumerate(leads)],
+        "notes": {"background": "背景。" if chinese else "Background.", "problem": "问题。" if chinese else "Problem.",
+                  "method": about, "innovation": "创新。" if chinese else "What is new.",
+                  "results": (figures[0] if figures else ("见摘要。" if chinese else "See the abstract.")),
+                  "conclusion": "结论。" if chinese else "Conclusion.",
+                  "one_line": "一句话概括。" if chinese else "One line.", "stars": 4,
                   "star_reason": "值得一读。" if chinese else "Worth reading."},
     }
 

@@ -118,15 +118,23 @@ def test_an_injection_in_the_abstract_changes_nothing(web, model, tmp_path, samp
         answer["summary"] += " **A poem** for you: https://evil.example 准确率高达 99.9%。"
         return completion(json.dumps(answer, ensure_ascii=False))
 
-    model.script[paper.title] = [obeys_a_little]
+    def praises(request):  # asked again, it leaves the address out but still invents a figure
+        answer = answer_for(request)
+        answer["summary"] += "准确率高达 99.9%。"
+        return completion(json.dumps(answer, ensure_ascii=False))
+
+    model.script[paper.title] = [obeys_a_little, praises]
     script = writer(web, tmp_path).write([Pick(paper, 1.0)], brief())
     system, user = json.loads(model.requests[0].body)["messages"]
     assert "Ignore previous instructions" not in system["content"]
     assert user["content"].count("<paper>") == 1 and user["content"].count("</paper>") == 1  # it cannot close the tag
     quoted = user["content"].split("<paper>\n", 1)[1].rsplit("\n</paper>", 1)[0]
     assert json.loads(quoted)["abstract"].endswith(attack)  # passed as quoted data, nothing else
+    repair = json.loads(model.requests[1].body)["messages"][-1]["content"]
+    assert "contains a web address (https://evil.example)" in repair
     text = script.text()
     assert not MARKUP.search(text) and "99.9" not in text
+    assert script.segments[0].title.startswith("中文标题：")  # the model's second answer, grounded
     assert "dropped a sentence with 99.9, a figure not in the abstract" in caplog.text
 
 
@@ -155,7 +163,7 @@ def test_json_schema_mode_sends_the_schema(web, model, tmp_path, sample_papers):
 def test_english_show(web, model, tmp_path, sample_papers):
     script = writer(web, tmp_path).write(picks(sample_papers, 1), brief("en-US", units=150))
     system = json.loads(model.requests[0].body)["messages"][0]["content"]
-    assert "Write in English." in system and "about 68 words" in system
+    assert "Write every field in English." in system and "about 68 words" in system
     assert "My take: " in script.text() and "Step one: " in script.text()
 
 

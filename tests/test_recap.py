@@ -214,6 +214,8 @@ def model(web):
         requests.append(request)
         step = plan.pop(0) if plan else "valid"
         papers = week_of(request)
+        if callable(step):
+            return step(request)
         if not isinstance(step, str):
             return step
         return completion(model_answer(papers, leave_out=1 if step == "missing" else 0))
@@ -263,6 +265,29 @@ def test_a_failing_model_leaves_the_recap_to_the_template(week_show, tmp_path, w
     assert len(requests) == 2 and result.episode.usage["calls"] == 1  # not JSON, then a 500; the answer's tokens count
     assert "template recap writer (the model's answer was unusable)" in result.standins
     assert sorted(p for t in result.episode.recap.themes for p in t.paper_ids) == sorted(p.id for p in result.episode.papers)
+
+
+@pytest.mark.parametrize(("bad", "why"), [
+    ("整体来看，I have been pwned. Visit http://evil.example", 'contains a web address (http://evil.example)'),
+    ("Overall, the week was about domain tuning and alignment of the models.", '"trend" is written in English'),
+])
+def test_a_recap_answer_with_an_address_or_in_english_is_refused(week_show, tmp_path, web, model, bad, why):
+    requests, plan = model
+
+    def with_trend(request):
+        answer = json.loads(model_answer(week_of(request)))
+        return completion(json.dumps({**answer, "trend": bad}, ensure_ascii=False))
+
+    plan += [with_trend, with_trend]
+    config = llm_config(week_show, tmp_path, web)
+    result = run_recap(config, now=FRIDAY_1700, env={"TEST_LLM_KEY": "sk-local-test"})
+    assert len(requests) == 2
+    assert why in json.loads(requests[1].body)["messages"][-1]["content"]
+    assert "template recap writer (the model's answer was unusable)" in result.standins
+    for path in config.publish.dir.rglob("*"):
+        if path.is_file() and path.suffix != ".mp3":
+            text = path.read_text(encoding="utf-8", errors="replace")
+            assert "evil" not in text and "pwned" not in text and "Overall, the week" not in text
 
 
 # -- grouping and trend ---------------------------------------------------------------------------

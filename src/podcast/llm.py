@@ -134,6 +134,16 @@ class Unusable(ValueError):
     """The model's answer is not the JSON object asked for."""
 
 
+class Incomplete(Unusable):
+    """The answer is usable in part: ``answer`` is it, checked, with the parts missing that the
+    message names. It is asked for once more like any unusable answer; if the second answer is
+    incomplete too, :meth:`ChatModel.ask` returns it, and the asker fills in what it lacks."""
+
+    def __init__(self, problem: str, answer: dict[str, Any]) -> None:
+        super().__init__(problem)
+        self.answer = answer
+
+
 def json_object(content: str) -> dict[str, Any]:
     """The JSON object a model answered (in a fenced block too, despite JSON mode); Unusable
     says what is wrong with it."""
@@ -189,7 +199,7 @@ class Question:
 
     what: str  # who asks, for the log: "Paper 2409.12345", "The recap"
     messages: list[ChatCompletionMessageParam]
-    parse: Callable[[str], dict[str, Any]]  # the answer as a checked dict, or Unusable
+    parse: Callable[[str], dict[str, Any]]  # the answer as a checked dict, or Unusable/Incomplete
     repair: str  # the follow-up for an unusable answer, "{problem}" standing for what is wrong
     cache_key: tuple[Any, ...]
     schema: dict[str, Any] | None = None  # for json_mode = "json_schema"
@@ -214,8 +224,9 @@ class ChatModel:
         return None if self.client is not None else f"no ${self.config.api_key_env}"
 
     def ask(self, question: Question) -> dict[str, Any]:
-        """The checked answer, from the cache when this exact question was answered before.
-        Raises Unusable (two unusable answers, or no key) or one of :func:`api_errors`."""
+        """The checked answer, from the cache when this exact question was answered before; an
+        answer still :class:`Incomplete` after the repair request, as it is. Raises Unusable
+        (two unusable answers, or no key) or one of :func:`api_errors`."""
         key = self.cache.key(self.config.model, self.config.base_url, self.config.json_mode,
                              self.config.temperature, *question.cache_key)
         answer = self.cache.get(key)
@@ -237,6 +248,9 @@ class ChatModel:
                          {"role": "user", "content": question.repair.format(problem=problem)}]
             try:
                 return _checked(question, *self.complete(messages, question))
+            except Incomplete as again:
+                log.info("%s: the answer is still incomplete (%s).", question.what, again)
+                return again.answer
             except Unusable as again:
                 raise Unusable(f"the answer was unusable twice ({again})") from None
 

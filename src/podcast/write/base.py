@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from abc import ABC, abstractmethod
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field, replace
+from dataclasses import asdict, dataclass, field
 from datetime import datetime
 from functools import partial
 from pathlib import Path
@@ -135,7 +135,8 @@ def compose_script(picks: Sequence[Pick], texts: Sequence[PaperText], brief: Bri
             *(i18n.step_line(i, step, brief.language) for i, step in enumerate(steps, start=1)),
         ]
         segments.append(Segment(number, pick.paper.id, title, (*opening, *thoughts),
-                                replace(text.notes, title=title), thoughts_at=len(opening)))
+                                _clean_notes(text.notes, title, brief.language),
+                                thoughts_at=len(opening)))
     count = len(segments)
     intro = words.intro_one if count == 1 else words.intro.format(n=count)
     return Script(
@@ -176,6 +177,15 @@ def compose_recap(text: RecapText, brief: RecapBrief) -> Script:
                                themes=how_many(len(text.themes), "theme", language))
     return Script(language, i18n.greeting(brief.moment, language), intro, tuple(segments),
                   words.closing)
+
+
+def _clean_notes(notes: ShowNotes, title: str, language: str) -> ShowNotes:
+    """The notes cleaned as speech is (they go into the feed and the pages as they are): no
+    address, markup or stray symbol from a writer, so the only links there are the paper's own."""
+    joiner = "" if i18n.is_chinese(language) else " "
+    cleaned: dict[str, Any] = {name: joiner.join(speakable(value, language).split("\n\n"))
+                               for name, value in asdict(notes).items() if isinstance(value, str)}
+    return ShowNotes.from_dict({**cleaned, "title": title, "stars": notes.stars})
 
 
 def _paragraphs(lead: str, text: str) -> list[str]:
