@@ -166,7 +166,8 @@ def clock():
 
 
 # A show's config that reads only local data: tests never depend on the network being absent.
-FILE_SOURCE = '[[sources]]\ntype = "file"\n'
+# (The bundled papers are real arXiv papers: reading them in full would fetch them from arXiv.)
+FILE_SOURCE = '[[sources]]\ntype = "file"\n[fulltext]\nenabled = false\n'
 # ...and speaks with the offline voice, unless a test brings its own edge-tts server.
 OFFLINE_TTS = '[tts]\nengine = "espeak"\n'
 

@@ -112,6 +112,8 @@ def test_a_source_an_engine_and_a_target_of_our_own_carry_an_episode(registered,
         [[sources]]
         type = "notes"
         titles = ["TaxBench: fine-tuning LLMs for tax law", "LoRA for annual reports"]
+        [fulltext]
+        enabled = false
         [writer]
         type = "template"
         [tts]

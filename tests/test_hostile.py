@@ -571,6 +571,9 @@ categories = ["cs.CL"]
 timeout = 0.5
 retries = 0
 
+[fulltext]
+enabled = false
+
 [tts]
 engine = "espeak"
 """, encoding="utf-8")

@@ -58,9 +58,9 @@ def test_timeout_is_retried(web, clock):
 
 def test_nobody_listening_fails_at_once(clock):
     client = HttpClient(POLICY, clock=clock)
-    with pytest.raises(FetchError, match="cannot connect"):
+    with pytest.raises(FetchError, match="cannot connect") as caught:
         client.get("http://127.0.0.1:9/")  # the discard port: nothing listens there
-    assert clock.sleeps == []
+    assert clock.sleeps == [] and caught.value.unreachable
 
 
 def test_size_cap(web, clock):
@@ -106,3 +106,19 @@ def test_old_cache_days_are_removed(tmp_path):
         (tmp_path / old).mkdir()
     ResponseCache(tmp_path, date(2026, 11, 21), keep_days=7)
     assert sorted(p.name for p in tmp_path.iterdir()) == ["2026-11-20", "notes"]
+
+
+@pytest.mark.dated
+def test_a_missing_document_is_remembered_for_the_day_only_when_asked(web, clock, tmp_path):
+    day = date(2026, 11, 21)
+    for _ in range(2):  # the second client reads the first one's cache
+        client = HttpClient(POLICY, ResponseCache(tmp_path, day), clock)
+        for path in ("/gone", "/missing"):
+            with pytest.raises(FetchError) as caught:
+                client.get(web.url(path), remember_missing=path == "/gone")
+            assert caught.value.status == 404 and not caught.value.unreachable
+    assert web.paths() == ["/gone", "/missing", "/missing"]
+    tomorrow = HttpClient(POLICY, ResponseCache(tmp_path, day + timedelta(days=1)), clock)
+    with pytest.raises(FetchError):
+        tomorrow.get(web.url("/gone"), remember_missing=True)
+    assert web.paths()[-1] == "/gone"

@@ -193,6 +193,9 @@ project = "{TAX_PROJECT}"
 [[sources]]
 type = "file"
 
+[fulltext]
+enabled = false
+
 [writer]
 type = "llm"
 

@@ -83,6 +83,9 @@ project = "{TAX_PROJECT}"
 [[sources]]
 type = "file"
 
+[fulltext]
+enabled = false
+
 [selection.embeddings]
 model = "test-embeddings"
 base_url = "{web.url('/embed/v1')}"

@@ -41,6 +41,7 @@ from .schema import (
 )
 from .select.refine import SelectionConfig
 from .sources import SOURCES, SourceConfig
+from .sources.fulltext import FulltextConfig
 from .speak import ENGINES, TTSConfig
 from .speak.voices import presets
 from .write import AUTO_WRITER, WRITERS
@@ -154,6 +155,7 @@ class Config:
     schedule: ScheduleConfig = ScheduleConfig()
     playback: PlaybackConfig = PlaybackConfig()
     recap: RecapConfig = RecapConfig()
+    fulltext: FulltextConfig = field(default_factory=FulltextConfig)
     path: Path | None = None
 
     def describe_origin(self) -> str:
@@ -193,7 +195,7 @@ def load_config(path: Path | None, cwd: Path) -> Config:
 
 def _build(data: dict[str, Any], ctx: Context) -> Config:
     known = ("show", "listener", "sources", "selection", "llm", "writer", "tts", "audio", "publish",
-             "state", "network", "schedule", "playback", "recap")
+             "state", "network", "schedule", "playback", "recap", "fulltext")
     reject_unknown(data, known, "", ctx)
     show = parse_table(ShowConfig, subtable(data, "show", ctx), "show", ctx)
     show = dataclasses.replace(
@@ -229,8 +231,9 @@ def _build(data: dict[str, Any], ctx: Context) -> Config:
     schedule = parse_table(ScheduleConfig, subtable(data, "schedule", ctx), "schedule", ctx)
     playback = parse_table(PlaybackConfig, subtable(data, "playback", ctx), "playback", ctx)
     recap = parse_table(RecapConfig, subtable(data, "recap", ctx), "recap", ctx)
+    fulltext = parse_table(FulltextConfig, subtable(data, "fulltext", ctx), "fulltext", ctx)
     return Config(show, listener, sources, selection, llm, writer, tts, audio, publish, state,
-                  network, schedule, playback, recap)
+                  network, schedule, playback, recap, fulltext)
 
 
 def _publish(table: dict[str, Any], ctx: Context) -> PublishConfig:

@@ -37,11 +37,14 @@ class FetchError(SourceError):
     """A request failed for good (after any retries)."""
 
     def __init__(self, url: str, message: str, status: int | None = None,
-                 body: bytes = b"") -> None:
+                 body: bytes = b"", unreachable: bool = False) -> None:
         super().__init__(f"{url}: {message}")
         self.url = url
+        self.message = message
         self.status = status
         self.body = body
+        #: the host could not be reached or never answered (not: it answered with an error)
+        self.unreachable = unreachable
 
 
 class Clock(Protocol):
@@ -81,6 +84,20 @@ class ResponseCache:
             return self._path(url).read_bytes()
         except OSError:
             return None
+
+    def missing(self, url: str) -> int | None:
+        """The status (404, 410) ``url`` was answered with today, when it was found missing."""
+        try:
+            return int(self._path(url).with_suffix(".missing").read_text("ascii"))
+        except (OSError, ValueError):
+            return None
+
+    def put_missing(self, url: str, status: int) -> None:
+        try:
+            self.folder.mkdir(parents=True, exist_ok=True)
+            self._path(url).with_suffix(".missing").write_text(str(status), "ascii")
+        except OSError as exc:
+            log.warning("Could not cache the answer of %s: %s", url, exc)
 
     def put(self, url: str, body: bytes) -> None:
         try:
@@ -130,11 +147,14 @@ class HttpClient:
         min_interval: float = 0.0,
         fresh: bool = False,
         max_bytes: int | None = None,
+        remember_missing: bool = False,
     ) -> bytes:
         """The body of a 2xx answer to GET ``url``; raises FetchError.
 
         ``min_interval`` spaces requests to the same host; ``fresh`` skips the cache (the
-        answer is still cached).
+        answer is still cached). ``remember_missing`` caches a 404 or 410 too, for a document
+        that may well not exist (a paper without an HTML version): a rerun does not ask again.
+        Other failures are never cached.
         """
         if params:
             url = f"{url}{'&' if '?' in url else '?'}{urlencode(params)}"
@@ -143,9 +163,17 @@ class HttpClient:
             if cached is not None:
                 log.debug("Using the cached response of %s.", url)
                 return cached
+            missing = self.cache.missing(url) if remember_missing else None
+            if missing:
+                raise FetchError(url, f"HTTP {missing} (cached today)", missing)
         lock, last = self._host(url)
-        with lock:  # one connection per host at a time
-            body = self._fetch(url, last, min_interval, max_bytes or self.policy.max_bytes)
+        try:
+            with lock:  # one connection per host at a time
+                body = self._fetch(url, last, min_interval, max_bytes or self.policy.max_bytes)
+        except FetchError as exc:
+            if remember_missing and self.cache and exc.status in (404, 410):
+                self.cache.put_missing(url, exc.status)
+            raise
         if self.cache:
             self.cache.put(url, body)
         return body
@@ -169,7 +197,7 @@ class HttpClient:
                 if attempt >= self.policy.retries:
                     tries = f"{attempt + 1} attempt{'s' if attempt else ''}"
                     raise FetchError(url, f"{exc.reason} (gave up after {tries})",
-                                     exc.status, exc.body) from None
+                                     exc.status, exc.body, exc.status is None) from None
                 delay = (exc.retry_after if exc.retry_after is not None
                          else self.policy.backoff * 2**attempt)
                 if delay > self.policy.max_wait:
@@ -203,7 +231,8 @@ class HttpClient:
             if isinstance(reason, (socket.gaierror, ConnectionRefusedError)):
                 # No name resolution or nobody listening: retrying will not help.
                 raise FetchError(url, "cannot connect: "
-                                 f"{getattr(reason, 'strerror', None) or reason}") from None
+                                 f"{getattr(reason, 'strerror', None) or reason}",
+                                 unreachable=True) from None
             raise _Retryable(f"connection failed: {reason}") from None
         except TimeoutError:
             raise _Retryable(f"no answer within {self.policy.timeout:g} s") from None

@@ -63,6 +63,7 @@ from .registry import BackendConfig
 from .select import Profile, select_papers
 from .select.refine import open_refiners
 from .sources import SOURCES, Gathered, Source, SourceConfig, SourceReport, gather, open_sources
+from .sources.fulltext import read_in_full
 from .speak import ENGINES, SpeakContext, Speaker, choose_speaker, speak_script
 from .speak.timing import Pace, clock
 from .store import STORE_NAME, Run, Store, build_lock, open_store
@@ -178,6 +179,7 @@ class DailyPlan(Plan):
         self.what = f"The episode for {self.key}"
         self.record = record  # remember what the sources offered (not in a preview)
         self.sources: list[Source] = []
+        self.http: HttpClient | None = None
 
     def title(self, config: Config) -> str:
         show = config.show
@@ -189,7 +191,8 @@ class DailyPlan(Plan):
 
     def gather(self, build: Build) -> Gathered:
         config = build.config
-        self.sources = open_sources(config.sources, _open_http(config, self.day))
+        self.http = _open_http(config, self.day)
+        self.sources = open_sources(config.sources, self.http)
         gathered = gather(self.sources, self.day, strict=config.selection.strict)
         if self.record and not gathered.used_fallback:  # stand-in papers never make a backlog
             build.store.remember_candidates(self.day, gathered.papers)
@@ -197,8 +200,20 @@ class DailyPlan(Plan):
 
     def select(self, build: Build, gathered: Gathered) -> Chosen:
         choice = self.choose(build, gathered)
-        return Chosen(tuple(pick.paper for pick in choice.picks), tuple(choice.standins),
-                      choice.skipped, choice.from_backlog, tuple(choice.picks))
+        picks = self.read(build, choice.picks)
+        return Chosen(tuple(pick.paper for pick in picks), tuple(choice.standins),
+                      choice.skipped, choice.from_backlog, tuple(picks))
+
+    def read(self, build: Build, picks: list[Pick]) -> list[Pick]:
+        """The picks read in full, each paper with its digest (not in a preview: `podcast
+        papers` only shows the picks)."""
+        config = build.config.fulltext
+        if not config.enabled or not picks:
+            return picks
+        http = self.http or _open_http(build.config, self.day)
+        with build.progress.task("Reading", len(picks)) as advance:
+            papers = read_in_full([pick.paper for pick in picks], http, config, advance)
+        return [replace(pick, paper=paper) for pick, paper in zip(picks, papers, strict=True)]
 
     def choose(self, build: Build, gathered: Gathered) -> Choice:
         """Select, from the backlog of recent days when nothing new came in; raises
@@ -577,6 +592,7 @@ def offline(config: Config) -> Config:
         selection=replace(config.selection, embeddings=None, rerank=None),
         writer=writer,
         tts=tts,
+        fulltext=replace(config.fulltext, enabled=False),
     )
 
 

@@ -40,7 +40,8 @@ _GREEK = {
     )
 }
 _LATEX_SYMBOLS = {"times": "×", "leq": "≤", "geq": "≥", "le": "≤", "ge": "≥", "approx": "≈",
-                  "sim": "~", "cdot": "·", "infty": "∞", "to": "→", "rightarrow": "→", "pm": "±"}
+                  "sim": "~", "cdot": "·", "infty": "∞", "to": "→", "rightarrow": "→", "pm": "±",
+                  "in": "∈", "ell": "\u2113", "neq": "≠", "ldots": "…", "cdots": "…", "dots": "…"}
 _LATEX_COMMAND = re.compile(r"\\([A-Za-z]+)\s*(?:\{([^{}]*)\})?")
 _LATEX_ESCAPE = re.compile(r"\\([%&$#_{}])")
 _TRACKING = re.compile(r"^(utm_|fbclid$|gclid$|ref$|source$)")
