@@ -73,11 +73,11 @@ LEAD_INS: Variants = (
 # Before the method, the results, the conclusion and the limitations of what the paper does.
 SUMMARY_LEADS: dict[str, Variants] = {
     "method": (("来看方法：", "具体怎么做？", "方法上，", "核心思路是这样的：",
-                "那怎么解决呢？"),
+                "他们是怎么做的？"),
                ("How do they do it? ", "The approach: ", "So what did they build? ",
                 "Here is the idea. ", "Their answer: ")),
     "results": (("效果怎么样？", "再看结果：", "实验里，", "成绩如何？", "结果呢？"),
-                ("And the results? ", "How well does it work? ", "Does it pay off? ",
+                ("And the results? ", "What do the experiments show? ", "What comes out? ",
                  "What did they find? ", "The outcome: ")),
     "conclusion": (("总的来说，", "一句话概括：", "归结起来，", "说到底，", "作者的结论是："),
                    ("In short: ", "The takeaway: ", "Bottom line: ", "Their conclusion: ",

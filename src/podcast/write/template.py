@@ -49,6 +49,8 @@ _SUMMARY_ORDER = (("problem", 0), ("method", 0), ("results", 0), ("results", 1),
                   ("limitations", 0), ("results", 3), ("method", 3), ("problem", 2),
                   ("conclusion", 1))
 _KINDS = ("problem", "method", "results", "conclusion", "limitations")
+# concepts nearly every paper names somewhere (an "evaluator" is evaluation): no link by themselves
+_EVERYWHERE = frozenset({"evaluation", "benchmark", "dataset", "metric"})
 _PERCENT = re.compile(r"\d+(?:\.\d+)?\s?%|百分之[零一二三四五六七八九十百点]+")
 
 # The weekly recap's advice: two concrete steps per topic, (Chinese, English).
@@ -442,8 +444,9 @@ def _technique(paper: Paper, material: Material) -> Technique:
 
 
 def _part(project: Project, paper: Paper, technique: Technique) -> Part | None:
-    """The part of the project the paper helps: one its technique serves before one named in
-    its title or method too, before one in a field it touches; None when nothing links them."""
+    """The part of the project the paper helps: one its technique serves (a technique for
+    domains serves the project's field) before one named in its title or method too, before one
+    in a field it touches; None when nothing links them."""
     digests = [d for d in (paper.digest, paper.digest_zh) if d is not None]
     core = glossary().find(" ".join([paper.title, paper.title_zh,
                                      *(d.section("method") for d in digests)]))
@@ -452,8 +455,9 @@ def _part(project: Project, paper: Paper, technique: Technique) -> Part | None:
     topics = topics_of(everything)
     best, best_score = None, 1  # a field in common alone is no link
     for part in project.parts:
-        score = (3 * (part.topic in technique.helps) + 2 * (part.key in core)
-                 + (part.topic in topics))
+        helped = part.topic in technique.helps or (part.is_field and "domain" in technique.helps)
+        shared = part.key in core and part.key not in _EVERYWHERE
+        score = 3 * helped + 2 * shared + (part.topic in topics)
         if score > best_score:
             best, best_score = part, score
     return best
