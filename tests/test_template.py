@@ -107,7 +107,7 @@ def test_from_the_abstract_alone_the_results_are_said_too(sample_papers):
     ("2409.18014", "routing", "角色", "role"),  # a routing paper, though it uses RL
     ("2409.17169", "preference_data", "回答对", "pairs"),
     ("2409.17904", "grading", "判不准", "cannot judge"),
-    ("2409.17171", "expansion", "新参数", "new layers"),
+    ("2409.17171", "expansion", "遗忘", "forgetting"),
     ("2409.17581", "documents", "章节", "sections"),
     ("2409.17642", "privacy", "敏感信息", "sensitive"),
     ("2409.17650", "knowledge_base", "知识库", "knowledge base"),
@@ -133,12 +133,15 @@ def test_a_routing_paper_gets_no_generic_reinforcement_learning_plan(sample_pape
 @pytest.mark.parametrize(("language", "project", "technique", "part"), [
     ("zh-CN", DEFAULT_PROJECT["zh-CN"], "Role-RL", "部署"),
     ("en-US", DEFAULT_PROJECT["en-US"], "Role-RL", "deployment"),
-    ("zh-CN", TAX_PROJECT, "只训练新增的层", "微调"),
-    ("en-US", TAX_PROJECT, "trains only new layers", "fine-tuning"),
+    ("zh-CN", TAX_PROJECT, "论文的知识扩展", "微调"),  # what the paper calls its technique
+    ("en-US", TAX_PROJECT, "knowledge expansion", "fine-tuning"),
+    ("zh-CN", TAX_PROJECT, "思维链", "评测"),  # the technique its title names
+    ("en-US", DEFAULT_PROJECT["en-US"], "chain of thought", "evaluation"),
 ])
 def test_the_take_names_the_technique_and_the_part_of_the_project_it_helps(
         sample_papers, language, project, technique, part):
-    paper_id = "2409.18014" if technique == "Role-RL" else "2409.17171"
+    paper_id = {"Role-RL": "2409.18014", "思维链": "2409.17904",
+                "chain of thought": "2409.17904"}.get(technique, "2409.17171")
     text = WRITERS.get("template")(NoOptions()).text(Pick(paper(sample_papers, paper_id), 1.0),
                                                      brief(language, project, 400))
     assert technique in text.thoughts and part in text.thoughts, text.thoughts

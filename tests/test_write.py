@@ -45,7 +45,7 @@ def test_thoughts_relate_the_paper_to_the_listeners_project(sample_papers):
     thoughts = next(part for part in first.parts if part.startswith("以下是我的思考："))
     assert "我们在为税务和财报分析微调大语言模型" in thoughts  # the project, once, in its own words
     assert "财报" in thoughts  # the part of the project the paper and the project share
-    assert "切成章节" in thoughts  # and what the paper's technique does
+    assert "长篇文件里抽取和评估信息" in thoughts  # and what the paper's technique does
     steps = [part for part in first.parts if re.match(r"第[一二三四五]步，", part)]
     assert 3 <= len(steps) <= 5
     assert [s[:3] for s in steps] == ["第一步", "第二步", "第三步", "第四步", "第五步"][: len(steps)]

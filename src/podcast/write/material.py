@@ -33,6 +33,11 @@ _RESULT = re.compile(
 _LONG = {True: 120, False: 60}
 
 
+_PERSONS = ((re.compile(r"^We\b"), "The authors"), (re.compile(r"\bwe\b"), "they"),
+            (re.compile(r"^Our\b"), "Their"), (re.compile(r"\bour\b"), "their"),
+            (re.compile(r"\bus\b"), "them"), (re.compile(r"\bourselves\b"), "themselves"))
+
+
 @dataclass(frozen=True)
 class Material:
     """A paper's sentences by part, in ``language`` (the language the text is in)."""
@@ -44,6 +49,7 @@ class Material:
     conclusion: tuple[str, ...] = ()
     limitations: tuple[str, ...] = ()
     full: bool = False  # read from the paper in full, not only its abstract
+    order: tuple[str, ...] = ()  # an abstract's sentences as it says them
 
     @property
     def figures(self) -> tuple[str, ...]:
@@ -77,7 +83,7 @@ def from_digest(digest: Digest, title: str = "") -> Material:
 
 def from_abstract(abstract: str, title: str = "") -> Material:
     language = text_language(abstract)
-    found = _spoken(sentences(abstract, language), language)
+    found = [third_person(s, language) for s in _spoken(sentences(abstract, language), language)]
     figures = [s for s in found if _numbers(s, title)]
     method = [s for s in found if _METHOD.search(s) and s not in figures]
     findings = [s for s in found if _RESULT.search(s) and s not in figures and s not in method]
@@ -87,7 +93,17 @@ def from_abstract(abstract: str, title: str = "") -> Material:
     if not method and rest:  # the sentence after the problem says what they did
         method, rest = rest[:1], rest[1:]
     return Material(language, tuple(problem), tuple(method), tuple(figures + findings),
-                    tuple(rest))
+                    tuple(rest), order=tuple(found))
+
+
+def third_person(sentence: str, language: str) -> str:
+    """An abstract's "we" as the show tells it: "the authors" ("We propose" → "The authors
+    propose", "our method" → "their method", "我们提出" → "作者提出")."""
+    if is_chinese(language):
+        return sentence.replace("本文", "这篇论文").replace("我们", "作者")
+    for pattern, said in _PERSONS:
+        sentence = pattern.sub(said, sentence)
+    return sentence
 
 
 def sentences(text: str, language: str) -> list[str]:

@@ -25,7 +25,7 @@ Variants = tuple[tuple[str, ...], tuple[str, ...]]  # (Chinese, English)
 LINKS: Variants = (
     ("{subject}{does}，这个做法最能帮到我们的{part}这一块。",
      "{subject}{does}；放到我们的项目里，它正好对上{part}这一块。",
-     "我们做{part}这一块时，可以直接借鉴{subject}的思路：{does}。",
+     "我们做{part}这一块时，这篇可以直接借鉴：{subject}{does}。",
      "和我们关系最近的是{part}这一块：{subject}{does}，这一招我们可以照着试。",
      "{subject}{does}，这对我们的{part}这一块是个现成的参考。"),
     ("{Subject} {does}, and that is most useful for our {part}.",
@@ -46,6 +46,11 @@ FAR_LINKS: Variants = (
 )
 # The paper's subject when it has no name of its own.
 SUBJECTS: Variants = (("论文", "作者", "这篇论文"), ("the paper", "this work", "this study"))
+# The paper by what it calls its technique ("knowledge expansion"), and that technique in a step.
+CALLED: Variants = (("论文的{name}",), ("the paper's {name}",))
+# The paper by the technique its title names (a glossary concept), and that technique in a step.
+ON_TOPIC: Variants = (("这篇讲{name}的论文", "论文的{name}做法"),
+                      ("this paper on {name}", "the paper's {name} approach"))
 # The project in the listeners' words, said once, in the first paper's take.
 PROJECT_LINE: Variants = (("先想想我们自己的项目，{clause}。",),
                           ("Back to our own work, where {clause}.",))
@@ -129,8 +134,8 @@ class Rotation:
         return True
 
 
-# Concepts too general to be "the part of our project" a paper helps.
-_GENERAL = frozenset({"large-language-model", "chatbot", "foundation-model", "transformer",
+# Concepts too general to be "the part of our project" a paper helps, or its technique.
+GENERAL = frozenset({"large-language-model", "chatbot", "foundation-model", "transformer",
                       "natural-language-processing", "generative-model", "open-source-model",
                       "question-answering", "text-generation"})
 FIELD_TOPICS = frozenset({"finance", "health", "education", "domain"})
@@ -171,10 +176,10 @@ def read_project(text: str, language: str) -> Project:
     own_words = bool(text.strip()) and is_chinese(text_language(text)) == chinese
     parts = []
     for key in glossary().find(text):
-        if key in _GENERAL:
+        if key in GENERAL:
             continue
         concept = glossary().concepts[key]
-        label = _label(key, text if own_words else "", language)
+        label = concept_label(key, language, text if own_words else "")
         parts.append(Part(key, concept.topic, label, concept.topic in FIELD_TOPICS))
     fields = [part for part in parts if part.is_field]
     if fields:
@@ -185,7 +190,7 @@ def read_project(text: str, language: str) -> Project:
     return Project(clause, domain, tuple(parts))
 
 
-def _label(key: str, own_words: str, language: str) -> str:
+def concept_label(key: str, language: str, own_words: str = "") -> str:
     """A concept's name in the show language: the listeners' own term when they wrote one."""
     concept = glossary().concepts[key]
     if is_chinese(language):

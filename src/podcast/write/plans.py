@@ -47,17 +47,17 @@ BROAD = 0.5
 TECHNIQUES: tuple[Technique, ...] = (
     Technique(
         "routing",
-        does=("按实测的效果、费用和延迟，给不同模型分派最合适的角色",
-              "gives each model the role it measurably does best, by quality, cost and latency"),
-        short=("论文的角色分派", "the paper's role routing"),
+        does=("研究的是让不同模型各干自己最擅长的事",
+              "is about giving each model the job it does best"),
+        short=("论文的分工办法", "the paper's routing"),
         helps=("efficiency", "agents"),
         why=("我们的{domain}助手也不是每一步都需要最贵的模型，按效果、费用和延迟分工，"
              "能在质量不降的情况下省钱。",
              "Not every step of our {domain} assistant needs the most expensive model; dividing "
              "the work by quality, cost and latency can save money without losing accuracy."),
-        caveat=("要注意，论文是在流式长文本上测的，奖励里三项的权重得按我们自己的请求重新定。",
-                "One caution: the paper tested on streams of long text, so the weights in the "
-                "reward must be set for our own requests."),
+        caveat=("要注意，最合适的分工取决于请求本身，效果、费用和延迟各占多少分量，得按我们自己的请求来定。",
+                "One caution: the best split depends on the traffic, so the weights of quality, "
+                "cost and latency must be set for our own requests."),
         steps=(
             ("把我们{domain}助手的处理流程拆成几个角色，比如检索、起草和核对。",
              "Break our {domain} assistant's pipeline into roles, such as retrieval, drafting "
@@ -65,14 +65,14 @@ TECHNIQUES: tuple[Technique, ...] = (
             ("让手头的几个模型在每个角色上各跑一批真实问题，记下正确率、费用和延迟。",
              "Run every model we have on a batch of real questions in each role, logging "
              "accuracy, cost and latency."),
-            ("仿照{tech}，把这三项合成一个奖励分，给每个角色选出得分最高的模型。",
-             "As {tech} does, fold the three into one reward and give each role its top-scoring "
+            ("仿照{tech}，把这三项合成一个分数，给每个角色选出得分最高的模型。",
+             "As {tech} does, fold the three into one score and give each role its top-scoring "
              "model."),
             ("和一个大模型包办全程比一比，看召回率和每千次调用的成本各变多少。",
              "Compare that with one large model doing everything, on recall and on cost per "
              "thousand calls."),
-            ("每月用新的调用日志重算一次奖励，模型换代时角色也跟着调整。",
-             "Recompute the rewards monthly from fresh call logs, so the roles follow as models "
+            ("每月用新的调用日志重算一次分数，模型换代时分工也跟着调整。",
+             "Recompute the scores monthly from fresh call logs, so the roles follow as models "
              "change."),
         ),
         english=(r"\brout(?:e|es|ed|ing|er|ers)\b", r"\broles?\b", r"\bmodel (?:selection|pool)",
@@ -82,27 +82,25 @@ TECHNIQUES: tuple[Technique, ...] = (
     ),
     Technique(
         "preference_data",
-        does=("按回答之间的向量距离，挑出最值得标注的偏好数据",
-              "picks the preference pairs worth labelling by how far apart the answers sit in "
-              "embedding space"),
-        short=("论文的样本挑选", "the paper's pair selection"),
+        does=("研究怎样挑选和标注偏好数据来对齐模型",
+              "is about choosing and labelling preference data to align a model"),
+        short=("论文的做法", "the paper's approach"),
         helps=("alignment", "data", "rl"),
         why=("偏好数据的标注是对齐里最贵的一环，先挑对样本再标注，钱才花在刀刃上。",
              "Labelling preference data is the costliest part of alignment; choosing the right "
              "pairs first puts the money where it counts."),
-        caveat=("不过，按相似度挑样本省的是标注量，标注本身的质量还得靠业务专家把关。",
-                "Still, choosing by similarity saves labelling volume; the labels themselves "
-                "still need our domain experts."),
+        caveat=("不过，样本怎么挑都好，标注本身的质量还得靠业务专家把关。",
+                "Still, however the pairs are chosen, the labels themselves need our domain "
+                "experts."),
         steps=(
             ("从线上日志里为同一个问题收集两个以上的回答，先别急着标注。",
              "Collect two or more answers per question from our logs, before labelling "
              "anything."),
-            ("用现成的向量模型算出每对回答的相似度，照{tech}的思路优先挑差异大的。",
-             "Embed them, compute each pair's cosine similarity, and, as {tech} suggests, take "
-             "the most dissimilar pairs first."),
-            ("请{domain}同事只标这批回答对，记下比平时省了多少标注时间。",
-             "Have our {domain} experts label just those pairs, and log how much labelling time "
-             "it saves."),
+            ("照{tech}决定先标哪些回答对，而不是随手挑。",
+             "Decide which pairs to label first the way {tech} does, rather than at random."),
+            ("请{domain}同事标注这批回答对，每对写一句理由，记下花了多少时间。",
+             "Have our {domain} experts label those pairs with a one-line reason each, and log "
+             "the time it takes."),
             ("用这批数据做一轮直接偏好优化，和随机挑选的同样数量对比效果。",
              "Run one round of DPO on them and compare with the same number of randomly chosen "
              "pairs."),
@@ -113,13 +111,12 @@ TECHNIQUES: tuple[Technique, ...] = (
     ),
     Technique(
         "grading",
-        does=("让大模型专攻规则判不准的疑难答案", "has a language model grade the hard cases "
-              "that rules cannot"),
-        short=("论文的疑难批改", "the paper's model grading"),
+        does=("让大模型来批改和打分", "has a language model do the grading"),
+        short=("论文的批改办法", "the paper's grading method"),
         helps=("evaluation", "education"),
-        why=("评测里最耗人力的，往往是那一小撮规则判不准的答案，交给大模型专攻，评测就能又快又准。",
-             "The costliest part of evaluation is usually the small set of answers rules cannot "
-             "judge; a model that handles just those makes evaluation fast and accurate."),
+        why=("评测里最耗人力的就是人工判分，模型能可靠地批改，每次迭代都能快不少。",
+             "Grading by hand is what slows evaluation most; a model that grades reliably makes "
+             "every iteration faster."),
         caveat=("不过，大模型批改也会出错，关键结论要留人工复核的口子。",
                 "Model grading makes mistakes too, so keep a human check on the results that "
                 "matter."),
@@ -127,9 +124,9 @@ TECHNIQUES: tuple[Technique, ...] = (
             ("先用规则给我们的{domain}答案自动判对错，找出判不准的那一小部分。",
              "Grade our {domain} answers with rules first, and set aside the small share they "
              "cannot judge."),
-            ("只把这部分交给大模型，像{tech}那样让它先写推理过程再下结论。",
-             "Send only those to a language model and, like {tech}, have it reason step by step "
-             "before it decides."),
+            ("只把这部分交给大模型，照{tech}，让它先说理由再下结论。",
+             "Send only those to a language model and, following {tech}, have it give its "
+             "reasons before it decides."),
             ("请业务专家抽查一百条，算出大模型批改和人工判断的一致率。",
              "Have a domain expert check a hundred of them, and measure how often the model "
              "agrees."),
@@ -143,30 +140,28 @@ TECHNIQUES: tuple[Technique, ...] = (
     ),
     Technique(
         "expansion",
-        does=("冻结原有权重、只训练新增的层，让模型学新领域又不忘旧知识",
-              "freezes the old weights and trains only new layers, so the model learns a new "
-              "domain without forgetting the old one"),
-        short=("论文的知识扩展", "the paper's knowledge expansion"),
+        does=("对付的是模型学新领域时把旧本事忘掉的问题",
+              "tackles models forgetting what they knew while they learn a new domain"),
+        short=("论文的办法", "the paper's method"),
         helps=("finetuning", "domain"),
-        why=("我们往模型里加{domain}知识时，最怕把通用能力练丢了，只训练新层正好绕开这个坑。",
+        why=("我们往模型里加{domain}知识时，最怕把通用能力练丢了，这个问题躲不开。",
              "When we teach the model {domain} material, the worry is losing its general "
-             "skills; training only new layers sidesteps that."),
-        caveat=("代价是模型会变大一些，部署前要算清显存和延迟。",
-                "The price is a somewhat larger model, so check memory and latency before "
-                "deploying."),
+             "skills, and there is no avoiding it."),
+        caveat=("不忘旧知识的办法大多有代价，多出来的参数、数据或算力都要算进去。",
+                "Most ways of not forgetting cost something, extra parameters, data or compute, "
+                "so count it in."),
         steps=(
-            ("像{tech}那样冻结现有模型的权重，只加几层新参数来学{domain}知识。",
-             "As in {tech}, freeze our model's weights and add a few new layers to learn the "
-             "{domain} material."),
-            ("准备一份通用能力的回归测试，训练前后各跑一遍，专门盯有没有遗忘。",
-             "Keep a regression test of general skills and run it before and after, watching "
-             "for forgetting."),
-            ("再拿低秩适配和全量微调各做一个对照，比较{domain}效果和遗忘程度。",
-             "Run LoRA and full fine-tuning as controls, comparing {domain} quality and "
-             "forgetting."),
-            ("下一个领域来了就再加一组新层，看几个领域能不能共存在一个模型里。",
-             "When the next domain comes, add another set of layers and check that several "
-             "domains can live in one model."),
+            ("准备一份通用能力的回归测试，每次{domain}训练前后各跑一遍，专门盯有没有遗忘。",
+             "Keep a regression test of general skills and run it before and after every "
+             "{domain} training run, watching for forgetting."),
+            ("照{tech}训一版{domain}模型，和我们现在的微调方式对比。",
+             "Train a {domain} model with {tech} and compare it with how we fine-tune now."),
+            ("比较{domain}效果的涨幅和通用能力的跌幅，两头都要看。",
+             "Compare how much {domain} quality rises with how much general skill falls; both "
+             "count."),
+            ("下一个领域来了再做一遍，看几个领域能不能在一个模型里共存。",
+             "When the next domain comes, repeat it and check that several domains can live in "
+             "one model."),
         ),
         english=(r"\bcatastrophic forgetting\b", r"\bforget", r"\bknowledge expansion\b",
                  r"\bnew layers?\b", r"\bextra parameters\b", r"\bcontinual\b", r"\bfreez"),
@@ -174,30 +169,30 @@ TECHNIQUES: tuple[Technique, ...] = (
     ),
     Technique(
         "documents",
-        does=("把长篇文件切成章节，再让大模型按维度打分",
-              "cuts long documents into sections and has a model score them on set dimensions"),
-        short=("论文的分章打分", "the paper's section scoring"),
+        does=("让大模型从长篇文件里抽取和评估信息",
+              "has a model pull out and assess what long documents say"),
+        short=("论文的流程", "the paper's pipeline"),
         helps=("finance", "data", "domain"),
-        why=("我们手里也有大量长篇的{domain}文件，先切章节、再按维度打分，比整篇硬塞给模型更稳，"
+        why=("我们手里也有大量长篇的{domain}文件，先切章节、再逐项处理，比整篇硬塞给模型更稳，"
              "也更好核对。",
-             "We also hold long {domain} documents; cutting them into sections and scoring each "
-             "is steadier than feeding whole files to a model, and easier to check."),
-        caveat=("模型打分只能当初筛，最终判断还要回到原文和人工。",
-                "Model scores are a first pass; final judgements go back to the text and to "
-                "people."),
+             "We also hold long {domain} documents; taking them section by section is steadier "
+             "than feeding whole files to a model, and easier to check."),
+        caveat=("模型给的结果只能当初筛，最终判断还要回到原文和人工。",
+                "What the model finds is a first pass; final judgements go back to the text and "
+                "to people."),
         steps=(
             ("挑十份真实的{domain}文件，按固定章节切开，先把清洗和切分做稳。",
              "Take ten real {domain} documents, cut them into their standard sections, and make "
              "cleaning and splitting reliable."),
-            ("像{tech}那样只把关键章节交给模型，让它按我们定的几个维度打分。",
-             "As {tech} does, give the model only the key sections and have it score them on "
-             "dimensions we define."),
-            ("请业务同事给同一批文件打分，看模型和人在哪些维度差得最多。",
-             "Have colleagues score the same documents, and see on which dimensions model and "
-             "people differ most."),
-            ("把评分做成逐年对比的图表，看它能不能当日常分析的第一眼。",
-             "Chart the scores year by year and judge whether they work as a first look in "
-             "daily analysis."),
+            ("像{tech}那样只把关键章节交给模型，让它按我们定的几项抽取或打分。",
+             "As {tech} does, give the model only the key sections and have it extract or score "
+             "what we define."),
+            ("请业务同事对同一批文件做一遍，看模型和人在哪几项差得最多。",
+             "Have colleagues do the same on the same documents, and see where model and people "
+             "differ most."),
+            ("把结果按文件排成对比表，看它能不能当日常分析的第一眼。",
+             "Lay the results side by side per document and judge whether they work as a first "
+             "look in daily analysis."),
         ),
         english=(r"\bfilings?\b", r"\bannual reports?\b", r"\b10-k\b", r"\bextract",
                  r"\bsections\b", r"\bdocuments?\b", r"\bratings?\b"),
@@ -205,8 +200,8 @@ TECHNIQUES: tuple[Technique, ...] = (
     ),
     Technique(
         "privacy",
-        does=("让几个智能体配合，权衡什么该说、什么不该说",
-              "lets cooperating agents weigh what to share and what to keep private"),
+        does=("让助手在保护隐私和必要的披露之间拿捏分寸",
+              "has an assistant balance privacy against what it needs to share"),
         short=("论文的披露策略", "the paper's disclosure strategy"),
         helps=("safety", "agents"),
         why=("我们的助手迟早要代表用户说话，什么能说、什么不能说，不能只靠一刀切。",
@@ -234,9 +229,9 @@ TECHNIQUES: tuple[Technique, ...] = (
     ),
     Technique(
         "knowledge_base",
-        does=("把多方数据和行业指南融成一个不断更新的知识库，再据此给出建议",
-              "merges several data sources and professional guidelines into an evolving "
-              "knowledge base that drives its recommendations"),
+        does=("把专业知识和规范整理成知识库，让每条建议都有据可查",
+              "organises expert knowledge and guidelines so every recommendation can be traced "
+              "to a source"),
         short=("论文的知识库", "the paper's knowledge base"),
         helps=("retrieval", "domain", "health"),
         why=("{domain}规则多、变得快，让模型的每条建议都落到有出处的规则上，回答才经得起追问。",
@@ -263,8 +258,7 @@ TECHNIQUES: tuple[Technique, ...] = (
     ),
     Technique(
         "decomposition",
-        does=("把复合任务拆开，分给多个智能体各做一段",
-              "splits a composite task across several agents instead of one long context"),
+        does=("把复杂任务拆开，分成几段分别完成", "splits complex tasks into pieces solved apart"),
         short=("论文的任务拆分", "the paper's task splitting"),
         helps=("agents", "reasoning", "code"),
         why=("我们的长任务如果全压在一个上下文里，出错的概率会随长度急剧上升，拆开做反而更省。",
@@ -277,7 +271,7 @@ TECHNIQUES: tuple[Technique, ...] = (
             ("找出我们{domain}任务里最长、最容易出错的一类，把它拆成几个子任务。",
              "Pick the longest, most error-prone kind of {domain} task we have and split it "
              "into subtasks."),
-            ("按{tech}的结论，让每个子任务在独立的上下文里完成，再汇总结果。",
+            ("照{tech}，让每个子任务在独立的上下文里完成，再汇总结果。",
              "Following {tech}, solve each subtask in its own context and then combine the "
              "results."),
             ("和一次生成做对比，统计要采样几次才能拿到一个正确答案。",
@@ -331,7 +325,7 @@ TECHNIQUES: tuple[Technique, ...] = (
             ("用我们最好的大模型当教师，在{domain}问题上生成一批带推理过程的回答。",
              "Use our best large model as the teacher and have it answer a batch of {domain} "
              "questions, reasoning included."),
-            ("按{tech}的做法，把这些回答蒸馏给一个小模型。",
+            ("照{tech}，把这些回答蒸馏给一个小模型。",
              "Distil those answers into a small model the way {tech} does."),
             ("对比蒸馏前后的准确率和推理延迟，看小模型能不能接一部分线上流量。",
              "Compare accuracy and latency before and after, and decide whether the small model "
@@ -344,9 +338,9 @@ TECHNIQUES: tuple[Technique, ...] = (
     ),
     Technique(
         "rl",
-        does=("用强化学习和奖励信号继续训练模型",
-              "keeps training the model with reinforcement learning and reward signals"),
-        short=("论文的强化学习设置", "the paper's reinforcement learning setup"),
+        does=("用强化学习和奖励信号来训练模型",
+              "trains models with reinforcement learning and reward signals"),
+        short=("论文的强化学习做法", "the paper's training recipe"),
         helps=("rl", "reasoning"),
         why=("强化学习能让模型在可以自动判对错的{domain}任务上继续进步，不用再标大量数据。",
              "Reinforcement learning lets the model keep improving on {domain} tasks that can be "
@@ -358,8 +352,8 @@ TECHNIQUES: tuple[Technique, ...] = (
             ("梳理我们{domain}任务里能自动判对错的环节，写成奖励函数。",
              "Find the parts of our {domain} tasks that can be checked automatically and write "
              "them as reward functions."),
-            ("在监督微调后的模型上，按{tech}的设置跑一轮小规模强化学习。",
-             "On our fine-tuned model, run a small round of reinforcement learning set up like "
+            ("在监督微调后的模型上，照{tech}跑一轮小规模强化学习。",
+             "On our fine-tuned model, run a small round of reinforcement learning following "
              "{tech}."),
             ("同时盯住奖励曲线和评测集分数，警惕模型钻奖励的空子。",
              "Watch the reward curve and the evaluation scores together, looking out for reward "
@@ -373,7 +367,7 @@ TECHNIQUES: tuple[Technique, ...] = (
     ),
     Technique(
         "finetuning",
-        does=("改进了微调的配方", "improves the fine-tuning recipe"),
+        does=("在微调的做法上下功夫", "works on how models are fine-tuned"),
         short=("论文的微调配方", "the paper's fine-tuning recipe"),
         helps=("finetuning", "domain"),
         why=("微调配方上的一点改进，放到我们的{domain}数据上，可能就是几个点的差别。",
@@ -398,7 +392,8 @@ TECHNIQUES: tuple[Technique, ...] = (
     ),
     Technique(
         "retrieval",
-        does=("改进了检索和生成的配合", "improves how retrieval feeds generation"),
+        does=("研究的是检索怎么更好地为生成服务",
+              "is about making retrieval serve generation better"),
         short=("论文的检索方案", "the paper's retrieval design"),
         helps=("retrieval",),
         why=("{domain}资料更新得快，检索做好了，模型不用重训也能回答新问题。",
@@ -409,7 +404,7 @@ TECHNIQUES: tuple[Technique, ...] = (
         steps=(
             ("把我们的{domain}资料切块建索引，每块标好来源和日期。",
              "Chunk and index our {domain} documents, each chunk with its source and date."),
-            ("按{tech}的思路改进检索和生成的衔接。",
+            ("参照{tech}，改进检索和生成的衔接。",
              "Rework how retrieval feeds generation along the lines of {tech}."),
             ("用一百个真实问题，比较改动前后的答对率和引用准确率。",
              "Compare answer accuracy and citation accuracy on a hundred real questions, before "
@@ -422,7 +417,7 @@ TECHNIQUES: tuple[Technique, ...] = (
     ),
     Technique(
         "benchmark",
-        does=("搭了一套新的评测", "builds a new evaluation"),
+        does=("为模型搭了一套评测", "builds a way to evaluate models"),
         short=("论文的评测设计", "the paper's evaluation design"),
         helps=("evaluation",),
         why=("评测集决定了我们能看见什么，补上缺的能力，训练才有方向。",
@@ -444,12 +439,12 @@ TECHNIQUES: tuple[Technique, ...] = (
              "set."),
         ),
         english=(r"\bbenchmarks?\b", r"\bevaluation (?:suite|set|framework)s?\b",
-                 r"\bleaderboards?\b"),
-        chinese=("基准", "评测集", "测评"), weight=BROAD,
+                 r"\bleaderboards?\b", r"\bevaluating\b"),
+        chinese=("基准", "评测集", "测评"), weight=0.75,
     ),
     Technique(
         "data",
-        does=("改进了训练数据的构建和筛选", "improves how training data is built and filtered"),
+        does=("研究训练数据怎么构建和筛选", "is about how training data is built and chosen"),
         short=("论文的数据流程", "the paper's data pipeline"),
         helps=("data",),
         why=("对{domain}效果来说，数据质量往往比模型大小更要紧。",
@@ -473,7 +468,7 @@ TECHNIQUES: tuple[Technique, ...] = (
     ),
     Technique(
         "reasoning",
-        does=("提升了模型的多步推理", "strengthens multi-step reasoning"),
+        does=("着眼于模型的多步推理", "focuses on multi-step reasoning"),
         short=("论文的推理方法", "the paper's reasoning method"),
         helps=("reasoning",),
         why=("{domain}问题常要好几步推理，推理能力直接决定答案靠不靠得住。",
@@ -498,15 +493,15 @@ TECHNIQUES: tuple[Technique, ...] = (
     ),
     Technique(
         "efficiency",
-        does=("让模型跑得更快、更省", "makes the model faster and cheaper to run"),
+        does=("在速度和成本上做文章", "works on speed and cost"),
         short=("论文的加速方法", "the paper's speed-up"),
         helps=("efficiency",),
-        why=("上线以后最贵的是推理成本，省下的每一分都能用在别处。",
-             "In production, inference is the biggest cost, and every saving there frees budget "
+        why=("上线以后，速度和成本天天都在花钱，省下的每一分都能用在别处。",
+             "In production, speed and cost are paid every day, and every saving frees budget "
              "elsewhere."),
-        caveat=("压缩过头会伤到{domain}里的长尾问题，评测要覆盖到它们。",
-                "Compressing too far hurts the rare {domain} questions, so the evaluation must "
-                "cover them."),
+        caveat=("省钱不能拿准确率换，{domain}里少见的问题尤其要测到。",
+                "Savings must not cost accuracy; test the rare {domain} questions in "
+                "particular."),
         steps=(
             ("先测出我们模型现在的延迟、吞吐和每千次调用的成本，作为基线。",
              "Measure our model's current latency, throughput and cost per thousand calls as a "
@@ -524,8 +519,8 @@ TECHNIQUES: tuple[Technique, ...] = (
     ),
     Technique(
         "long_context",
-        does=("改进了长文本的处理", "improves how long inputs are handled"),
-        short=("论文的长文本处理", "the paper's long-input handling"),
+        does=("关注长输入怎么处理", "looks at how long inputs are handled"),
+        short=("论文的长文本方案", "the paper's long-input method"),
         helps=("long_context",),
         why=("我们的{domain}文件常常很长，长输入处理不好，关键段落就会漏掉。",
              "Our {domain} documents are often long, and handling long input badly means "
@@ -548,7 +543,7 @@ TECHNIQUES: tuple[Technique, ...] = (
     ),
     Technique(
         "safety",
-        does=("找出并堵住模型的安全漏洞", "finds and closes safety gaps in models"),
+        does=("盯的是安全和可靠", "is about safety and reliability"),
         short=("论文的防护办法", "the paper's safeguards"),
         helps=("safety",),
         why=("{domain}助手出一次安全事故，代价远大于多做一轮检查。",
@@ -571,7 +566,7 @@ TECHNIQUES: tuple[Technique, ...] = (
     ),
     Technique(
         "agents",
-        does=("让智能体调用工具完成多步任务", "has agents use tools to complete multi-step tasks"),
+        does=("让智能体一步步完成任务", "has agents carry out tasks step by step"),
         short=("论文的智能体设计", "the paper's agent design"),
         helps=("agents",),
         why=("我们的{domain}流程里有不少重复步骤，交给智能体能省下大量人工。",
@@ -595,7 +590,7 @@ TECHNIQUES: tuple[Technique, ...] = (
     ),
     Technique(
         "multimodal",
-        does=("让模型看懂图像、视频或语音", "lets models understand images, video or speech"),
+        does=("处理图像、视频或语音这类输入", "works with images, video or speech"),
         short=("论文的多模态方法", "the paper's multimodal method"),
         helps=("multimodal",),
         why=("我们的{domain}材料里有不少图表和扫描件，现在模型还看不到它们。",
@@ -619,7 +614,7 @@ TECHNIQUES: tuple[Technique, ...] = (
     ),
     Technique(
         "code",
-        does=("提升了代码生成", "improves code generation"),
+        does=("研究代码生成", "studies code generation"),
         short=("论文的代码生成方法", "the paper's code generation"),
         helps=("code",),
         why=("我们的项目也有不少脚本和接口代码，生成得更准能省下不少工时。",
@@ -640,8 +635,7 @@ TECHNIQUES: tuple[Technique, ...] = (
     ),
     Technique(
         "field",
-        does=("把大模型落地到了一个专业领域",
-              "puts language models to work in a professional field"),
+        does=("把模型用到了一个专业领域", "puts models to work in a professional field"),
         short=("论文的落地流程", "the paper's field adaptation"),
         helps=("domain",),
         why=("别的行业把大模型落地的经验，很多能直接搬到{domain}上。",
@@ -673,12 +667,13 @@ GENERIC = Technique(
          "It is not quite our direction, but there is method worth borrowing."),
     caveat=("", ""),
     steps=(
-        ("想一想{tech}的核心思路能不能迁移到我们的{domain}任务上，写下一个可以验证的假设。",
-         "Ask whether the core idea of {tech} carries over to our {domain} tasks, and write down "
-         "one testable hypothesis."),
-        ("用一个一两天能做完的小实验验证它。", "Test it with an experiment of a day or two."),
-        ("结果好就排进下个迭代，不好就记下原因。",
-         "If it works, plan it into the next iteration; if not, write down why."),
+        ("想一想{tech}背后的思路能不能搬到我们的{domain}任务上，写下一个可以验证的假设。",
+         "Ask whether the thinking behind {tech} carries over to our {domain} tasks, and write "
+         "down one testable hypothesis."),
+        ("用一个一两天能做完的小实验，验证{tech}在我们这里成不成立。",
+         "Test {tech} on our own data with an experiment of a day or two."),
+        ("结果好就把{tech}排进下个迭代，不好就记下原因。",
+         "If it works, plan {tech} into the next iteration; if not, write down why."),
     ),
 )
 

@@ -24,20 +24,25 @@ from ..speak.timing import SHARES, speech_units
 from .base import WRITERS, Brief, PaperText, RecapBrief, RecapText, Writer
 from .material import Material, read
 from .phrasing import (
+    CALLED,
     FAR_LINKS,
+    FIELD_TOPICS,
     FIGURE_ECHOES,
+    GENERAL,
     LEAD_INS,
     LINKS,
+    ON_TOPIC,
     PROJECT_LINE,
     SUBJECTS,
     SUMMARY_LEADS,
     Part,
     Project,
     Rotation,
+    concept_label,
     read_project,
 )
 from .phrasing import pick as in_language
-from .plans import Technique, find_technique
+from .plans import GENERIC, Technique, find_technique
 
 ONE_LINE_UNITS = 70  # speech units of each paper's line in an offline theme summary
 MIN_STEPS, MAX_STEPS = 3, 5
@@ -242,7 +247,7 @@ class _PaperWriter:
         self.material = read(self.paper, self.language)
         self.technique = _technique(self.paper, self.material)
         self.project = _project(brief.project, brief.language)
-        self.name = paper_name(self.paper.title)
+        self.name, self.tech = _technique_name(self.paper, self.material, self.language)
         self.part = _part(self.project, self.paper, self.technique)
 
     def text(self) -> PaperText:
@@ -295,14 +300,16 @@ class _PaperWriter:
         return self._told(chosen)
 
     def _told(self, chosen: set[tuple[str, int]]) -> str:
-        join = "" if is_chinese(self.material.language) else " "
-        parts = []
-        for kind in _KINDS:
-            found = getattr(self.material, kind)
-            said = [found[i] for i in sorted(i for k, i in chosen if k == kind and i < len(found))]
-            if said:
-                parts.append(self._lead(kind) + join.join(said))
-        return join.join(parts)
+        """The chosen sentences: from a digest by part, each part after its lead; from an
+        abstract in the abstract's own order (its sentences lean on one another), no leads."""
+        material = self.material
+        join = "" if is_chinese(material.language) else " "
+        said = {kind: [getattr(material, kind)[i] for i in sorted(i for k, i in chosen if k == kind)
+                       if i < len(getattr(material, kind))] for kind in _KINDS}
+        if not material.full:
+            picked = {sentence for found in said.values() for sentence in found}
+            return join.join(sentence for sentence in material.order if sentence in picked)
+        return join.join(self._lead(kind) + join.join(said[kind]) for kind in _KINDS if said[kind])
 
     def _lead(self, kind: str) -> str:
         """What comes before the method, the results ...: nothing before the problem, nor when
@@ -320,12 +327,11 @@ class _PaperWriter:
     def _take(self, link: str, limit: float, summary: str) -> list[str]:
         """``link`` (the technique and the part of the project it helps); then, as ``limit``
         allows, the project itself in the first paper's take, why it matters, the paper's
-        figure to check (before that when the summary has none), what to watch out for."""
+        figure to check, what to watch out for."""
         optional = {"project": self._project_line(), "why": self._fresh(self.technique.why),
-                    "figure": self._figure_echo(), "caveat": self._fresh(self.technique.caveat)}
+                    "figure": self._figure_echo(summary),
+                    "caveat": self._fresh(self.technique.caveat)}
         priority = ["project", "why", "figure", "caveat"]
-        if not _PERCENT.search(summary):
-            priority = ["project", "figure", "why", "caveat"]
         used, kept = 0.0, {}
         for name in priority:
             sentence = optional[name]
@@ -354,13 +360,14 @@ class _PaperWriter:
             return ""
         return in_language(PROJECT_LINE, self.language)[0].format(clause=self.project.clause)
 
-    def _figure_echo(self) -> str:
-        figure = next((found.group(0) for sentence in self.material.figures
-                       if (found := _PERCENT.search(sentence))), "")
-        if not figure:
+    def _figure_echo(self, summary: str) -> str:
+        """The paper's headline percentage, as the number to check ourselves; only one the
+        summary has just said (a bare number out of its context says nothing)."""
+        found = _PERCENT.search(summary)
+        if not found:
             return ""
         echoes = in_language(FIGURE_ECHOES, self.language)
-        return self._choose("figure", echoes, lambda text: text.format(figure=figure)) or ""
+        return self._choose("figure", echoes, lambda text: text.format(figure=found.group(0))) or ""
 
     def _lead_in(self, steps: int) -> str:
         count = phrases(self.language).ordinals[steps - 1]
@@ -370,11 +377,15 @@ class _PaperWriter:
 
     def _steps(self) -> list[str]:
         """The technique's plan, naming the paper's technique and our field; a step another
-        paper of the show already has is said with this paper's place instead."""
+        paper of the show already has is said with this paper's place instead, and the generic
+        plan makes up what is left out."""
         plan = [step[0 if self.chinese else 1] for step in self.technique.steps]
-        names = [self.name or self.technique.short[0 if self.chinese else 1], self._ordinal_name()]
+        names = [self.tech or self.technique.short[0 if self.chinese else 1], self._ordinal_name()]
         found: list[str] = []
-        for step in plan:
+        generic = [step[0 if self.chinese else 1] for step in GENERIC.steps]
+        for step in plan + generic:
+            if len(found) >= MIN_STEPS and step in generic:
+                break  # the generic plan only makes up a plan another paper has said
             for name in names:
                 text = step.format(tech=name, domain=self.project.domain)
                 if text not in self.rotation.said and text not in found:
@@ -413,11 +424,43 @@ class _PaperWriter:
 def _short_form(step: str, chinese: bool) -> str:
     """A step up to its first clause that says something on its own (12 characters, 6 words),
     ended as a sentence."""
-    for found in re.finditer(r"[，；：,;:]", step):
+    for found in re.finditer(r"[，；,;]", step):  # a colon leads into what the step is
         head = step[: found.start()]
         if (len(head) if chinese else len(head.split())) >= (12 if chinese else 6):
             return head + ("。" if chinese else ".")
     return step
+
+
+def _technique_name(paper: Paper, material: Material, language: str) -> tuple[str, str]:
+    """How the take names the paper (its subject) and the steps its technique: by the name the
+    paper gives itself (Role-RL), else by what its method says it calls its technique ("which
+    they call knowledge expansion"), else by the technique its title names (思维链); else
+    neither, ("", "")."""
+    name = paper_name(paper.title)
+    if name:
+        return name, name
+    called = _called(material.method[0]) if material.method else ""
+    if called:
+        form = in_language(CALLED, language)[0].format(name=called)
+        return form, form
+    for key in glossary().find(f"{paper.title} {paper.title_zh}"):
+        concept = glossary().concepts[key]
+        if (key not in GENERAL and key not in _EVERYWHERE and concept.topic
+                and concept.topic not in FIELD_TOPICS):
+            subject, tech = in_language(ON_TOPIC, language)
+            label = concept_label(key, language)
+            return subject.format(name=label), tech.format(name=label)
+    return "", ""
+
+
+_CALLED = re.compile(r"(?:称之为|称为|叫做|名为)([^，。；：、,]{2,12})[，。；]|"
+                     r"\b(?:which they call|they call it|called|dubbed|named|known as) "
+                     r"((?:[\w-]+ ){0,3}[\w-]+)[,.;]")
+
+
+def _called(sentence: str) -> str:
+    found = _CALLED.search(sentence)
+    return (found.group(1) or found.group(2)).strip() if found else ""
 
 
 def paper_name(title: str) -> str:
