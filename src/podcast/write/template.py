@@ -287,7 +287,9 @@ class _PaperWriter:
         allows (the method first when little is); said in reading order, each part after a
         lead that varies from paper to paper. One sentence at least."""
         chosen: set[tuple[str, int]] = set()
-        order: tuple[tuple[str, int], ...] = _SUMMARY_ORDER
+        rest = tuple((kind, index) for kind in _KINDS
+                     for index in range(len(getattr(self.material, kind))))
+        order: tuple[tuple[str, int], ...] = (*_SUMMARY_ORDER, *rest)  # then all there is
         if method_first:
             order = (("method", 0), ("results", 0), *order)
         for kind, index in order:
