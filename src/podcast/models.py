@@ -152,6 +152,7 @@ class Paper:
     summary_zh: str = ""
     upvotes: int | None = None  # Hugging Face Daily Papers votes, when a source knows them
     digest: Digest | None = None  # the paper read in full, once it is picked (or given with it)
+    digest_zh: Digest | None = None  # the same in Chinese, when a papers file gives one
 
     @property
     def is_arxiv(self) -> bool:
@@ -172,6 +173,12 @@ class Paper:
             return self.summary_zh
         return self.summary
 
+    def digest_for(self, language: str) -> Digest | None:
+        """The digest in the show language when we have it, else the original (or None)."""
+        if language.startswith("zh") and self.digest_zh:
+            return self.digest_zh
+        return self.digest
+
     def merged(self, other: Paper) -> Paper:
         """This paper completed with what another source knows about it."""
         return replace(
@@ -186,6 +193,7 @@ class Paper:
             summary_zh=self.summary_zh or other.summary_zh,
             upvotes=max((v for v in (self.upvotes, other.upvotes) if v is not None), default=None),
             digest=self.digest or other.digest,
+            digest_zh=self.digest_zh or other.digest_zh,
         )
 
     def to_dict(self) -> dict[str, Any]:
@@ -202,6 +210,7 @@ class Paper:
             "summary_zh": self.summary_zh,
             "upvotes": self.upvotes,
             "digest": self.digest.to_dict() if self.digest else None,
+            "digest_zh": self.digest_zh.to_dict() if self.digest_zh else None,
         }
         return {key: value for key, value in data.items() if value not in ("", None, [])}
 
@@ -226,6 +235,7 @@ class Paper:
             summary_zh=_text(data, "summary_zh", required=False),
             upvotes=upvotes,
             digest=_digest(data.get("digest")),
+            digest_zh=_digest(data.get("digest_zh")),
         )
 
 

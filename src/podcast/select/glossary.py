@@ -124,6 +124,11 @@ class Glossary:
             else:
                 i += 1
 
+    def chinese_term(self, key: str, text: str) -> str | None:
+        """The word ``text`` uses for concept ``key`` in Chinese (its longest term there)."""
+        found = [term for term, concept in self._chinese.items() if concept == key and term in text]
+        return max(found, key=len, default=None)
+
     def find(self, text: str) -> dict[str, int]:
         """Concept key → mentions in ``text`` (English and Chinese)."""
         found: dict[str, int] = {}

@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import json
+import re
 from dataclasses import dataclass, replace
 from datetime import date
 from pathlib import Path
 
 from .. import DATA_DIR
 from ..errors import SourceError
-from ..models import Paper
+from ..models import Digest, Paper
 from .base import SOURCES, Source
 from .normalize import strip_unsafe, web_address
 
@@ -68,6 +69,7 @@ class FileSource(Source):
             authors=_all_plain(paper.authors),
             title_zh=_plain(paper.title_zh), summary_zh=_plain(paper.summary_zh),
             categories=_all_plain(paper.categories), sources=_all_plain(paper.sources) or ("file",),
+            digest=_plain_digest(paper.digest), digest_zh=_plain_digest(paper.digest_zh),
         )
 
     def standin(self) -> str | None:
@@ -81,6 +83,22 @@ def _plain(text: str) -> str:
     """Text on one line, as every source gives it, without control characters, lone surrogates
     (JSON can spell them as "\\ud800", and no encoding can write them) or bidi overrides."""
     return " ".join(strip_unsafe(text).split())
+
+
+def _paragraphs(text: str) -> str:
+    """Each paragraph of ``text`` on one line, as :func:`_plain` makes it; paragraphs apart by
+    one blank line."""
+    paragraphs = (_plain(part) for part in re.split(r"\n[ \t\r]*\n", strip_unsafe(text)))
+    return "\n\n".join(part for part in paragraphs if part)
+
+
+def _plain_digest(digest: Digest | None) -> Digest | None:
+    if digest is None:
+        return None
+    sections = ((kind, _paragraphs(text)) for kind, text in digest.sections)
+    return replace(digest, sections=tuple((kind, text) for kind, text in sections if text),
+                   captions=_all_plain(digest.captions), figures=_all_plain(digest.figures),
+                   note=_plain(digest.note))
 
 
 def _all_plain(texts: tuple[str, ...]) -> tuple[str, ...]:

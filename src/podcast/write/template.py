@@ -1,27 +1,64 @@
 """The ``template`` writer: the offline stand-in for the LLM writer.
 
-The daily show: it reads each paper's own summary and relates it to the project through the
-topics the two share, suggesting steps from a hand-written plan per topic. The weekly recap:
-themes by lexical clustering, the trend from topic counts against the weeks before, advice from
-the same plans. Honest and predictable, if plainer than a language model.
+The daily show: what each paper says (material.py: its digest when it was read in full, else its
+abstract) told as the problem, the method and the results with the paper's own figures; the
+kind of technique it is (plans.py) and the part of the listeners' project it helps, with a
+plan of concrete steps for that technique; the framing varied from paper to paper
+(phrasing.py), all within each paper's budget of speech. The weekly recap: themes by lexical
+clustering, the trend from topic counts against the weeks before, advice from a plan per topic.
+Honest and predictable, if plainer than a language model.
 """
 
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from functools import lru_cache
 
-from ..i18n import how_many, is_chinese
+from ..i18n import how_many, is_chinese, phrases
 from ..models import HISTORY_WEEKS, Paper, Pick, ShowNotes, Theme, WeekPapers
 from ..select.cluster import group, topic_counts
-from ..select.topics import TOPICS_BY_KEY, find_topics
+from ..select.glossary import glossary
+from ..select.topics import TOPICS_BY_KEY, topics_of
 from ..speak.timing import SHARES, speech_units
 from .base import WRITERS, Brief, PaperText, RecapBrief, RecapText, Writer
-from .speakable import speakable
+from .material import Material, read
+from .phrasing import (
+    CALLED,
+    FAR_LINKS,
+    FIELD_TOPICS,
+    FIGURE_ECHOES,
+    GENERAL,
+    LEAD_INS,
+    LINKS,
+    ON_TOPIC,
+    PROJECT_LINE,
+    SUBJECTS,
+    SUMMARY_LEADS,
+    Part,
+    Project,
+    Rotation,
+    concept_label,
+    read_project,
+)
+from .phrasing import pick as in_language
+from .plans import GENERIC, Technique, find_technique
 
 ONE_LINE_UNITS = 70  # speech units of each paper's line in an offline theme summary
+MIN_STEPS, MAX_STEPS = 3, 5
+NOTE_CHARACTERS = 300  # of a line of the show notes, when its one sentence is longer
+# What the paper says, in the order it is worth the time: the problem, the method and the
+# results first, then more of each; said in reading order.
+_SUMMARY_ORDER = (("problem", 0), ("method", 0), ("results", 0), ("results", 1), ("method", 1),
+                  ("conclusion", 0), ("problem", 1), ("results", 2), ("method", 2),
+                  ("limitations", 0), ("results", 3), ("method", 3), ("problem", 2),
+                  ("conclusion", 1))
+_KINDS = ("problem", "method", "results", "conclusion", "limitations")
+# concepts nearly every paper names somewhere (an "evaluator" is evaluation): no link by themselves
+_EVERYWHERE = frozenset({"evaluation", "benchmark", "dataset", "metric"})
+_PERCENT = re.compile(r"\d+(?:\.\d+)?\s?%|百分之[零一二三四五六七八九十百点]+")
 
-# Two concrete steps per topic: (Chinese, English).
+# The weekly recap's advice: two concrete steps per topic, (Chinese, English).
 PLANS: dict[str, tuple[tuple[str, str], ...]] = {
     "finetuning": (
         ("用论文的微调方法，在我们自己的领域数据上训练一个小规模的对照版本。",
@@ -162,14 +199,13 @@ _LAST_STEP = (
     "把试验结果和下一步计划带到本周的项目例会上讨论。",
     "Bring the results and a proposed next step to this week's project meeting.",
 )
-GENERIC = (
+RECAP_GENERIC = (
     ("想一想论文的核心思路能不能迁移到我们的数据和任务上，写下一个可以验证的假设。",
      "Ask whether the paper's core idea carries over to our data and tasks, "
      "and write down one testable hypothesis."),
     ("用一个小实验验证这个假设，控制在一两天的工作量以内。",
      "Test that hypothesis with a small experiment of no more than a day or two of work."),
 )
-_ZH_COUNT = "零一两三四五六七八九十"
 
 
 @WRITERS.register("template")
@@ -177,26 +213,13 @@ class TemplateWriter(Writer):
     offline = True
     stands_in = True
 
+    def texts(self, picks: Sequence[Pick], brief: Brief) -> list[PaperText]:
+        rotation = Rotation.for_papers([pick.paper.id for pick in picks])
+        return [_PaperWriter(pick, brief, rotation, position).text()
+                for position, pick in enumerate(picks)]
+
     def text(self, pick: Pick, brief: Brief) -> PaperText:
-        paper, language = pick.paper, brief.language
-        summary = paper.summary_for(language)
-        shortened = shorten(summary, brief.paper_units * SHARES["summary"], language)
-        topics = list(pick.topics)
-        plan_topic = next(iter(topics or find_topics(f"{paper.title} {paper.summary}")), None)
-        pick_language = 0 if is_chinese(language) else 1
-        plans = PLANS.get(plan_topic, GENERIC) if plan_topic is not None else GENERIC
-        plan = [step[pick_language] for step in plans]
-        first, last = _FIRST_STEP[pick_language], _LAST_STEP[pick_language]
-        steps = [*plan, last]  # three steps at least; the reading step when time allows
-        if speech_units(" ".join([first, *steps]), language) <= brief.paper_units * SHARES["steps"]:
-            steps.insert(0, first)
-        return PaperText(
-            title=paper.title_for(language),
-            summary=shortened,
-            thoughts=_thoughts(pick, brief, plan_topic, len(steps)),
-            steps=tuple(steps),
-            notes=ShowNotes(one_line=shorten(summary, 1, language)),
-        )
+        return _PaperWriter(pick, brief, Rotation.for_papers([pick.paper.id]), 0).text()
 
     def recap(self, brief: RecapBrief) -> RecapText:
         """Themes by lexical clustering, each summed up from its papers' own one-line notes; the
@@ -213,37 +236,276 @@ class TemplateWriter(Writer):
         return f"template {self.wrote} writer"
 
 
-def _thoughts(pick: Pick, brief: Brief, plan_topic: str | None, step_count: int) -> str:
-    chinese = is_chinese(brief.language)
-    project = _first_clause(speakable(brief.project, brief.language))
-    labels = [TOPICS_BY_KEY[key].label(brief.language) for key in pick.topics[:3]]
-    if chinese:
-        lead = f"对于我们的项目，也就是{project}，"
-        if labels:
-            relation = f"这篇论文在{'、'.join(labels)}方面直接用得上。"
-        elif plan_topic:
-            label = TOPICS_BY_KEY[plan_topic].label(brief.language)
-            relation = f"这篇论文没有直接的交集，不过它在{label}上的做法值得借鉴。"
-        else:
-            relation = "这篇论文关系不大，可以作为拓宽视野的阅读。"
-        return f"{lead}{relation}建议分{_ZH_COUNT[step_count]}步来做："
-    lead = f"Think of what we are working on. {project}."
-    if labels:
-        relation = f"This paper bears directly on it through {and_list(labels)}."
-    elif plan_topic:
-        label = TOPICS_BY_KEY[plan_topic].label(brief.language)
-        relation = (f"This paper does not touch it directly, but its approach to {label} "
-                    "is worth borrowing.")
-    else:
-        relation = "This paper is far from it; read it to widen the view."
-    return f"{lead} {relation} I suggest {step_count} steps:"
+class _PaperWriter:
+    """One paper's words: what it says, within its share of the budget; the take, naming its
+    technique and the part of the project it helps; the steps of that technique's plan."""
+
+    def __init__(self, pick: Pick, brief: Brief, rotation: Rotation, position: int) -> None:
+        self.paper, self.brief, self.language = pick.paper, brief, brief.language
+        self.chinese = is_chinese(brief.language)
+        self.rotation, self.position = rotation, position
+        self.material = read(self.paper, self.language)
+        self.technique = _technique(self.paper, self.material)
+        self.project = _project(brief.project, brief.language)
+        self.name, self.tech = _technique_name(self.paper, self.material, self.language)
+        self.part = _part(self.project, self.paper, self.technique)
+
+    def text(self) -> PaperText:
+        """What the paper says takes its share of the budget; three steps and the take the
+        rest, then more steps, then more of the paper while there is time left. A budget too
+        small for all that (many papers in a short show) gets the steps' short forms and the
+        method before the problem."""
+        budget = float(self.brief.paper_units)
+        steps = self._steps()
+        lead_in, link = self._lead_in(MIN_STEPS), self._link()
+        core = self._told({("problem", 0), ("method", 0), ("results", 0)})
+        tight = self._units(core, link, lead_in, *steps[:MIN_STEPS]) > budget
+        if tight:
+            steps = [_short_form(step, self.chinese) for step in steps]
+        fixed = self._units(link, lead_in, *steps[:MIN_STEPS])
+        summary = self._summary(budget - fixed if tight else budget * SHARES["summary"],
+                                method_first=tight)
+        take = self._take(link, budget - fixed - self._units(summary), summary)
+        left = budget - self._units(summary, lead_in, *take, *steps[:MIN_STEPS])
+        count = min(MIN_STEPS, len(steps))
+        while count < min(len(steps), MAX_STEPS) and self._units(steps[count]) <= left:
+            left -= self._units(steps[count])
+            count += 1
+        if left > 0:
+            summary = self._summary(self._units(summary) + left, method_first=tight)
+        lead_in = self._lead_in(count)
+        for sentence in (*take, lead_in, *steps[:count]):
+            self.rotation.claim(sentence)
+        thoughts = ("" if self.chinese else " ").join((*take, lead_in))
+        return PaperText(title=self.paper.title_for(self.language), summary=summary,
+                         thoughts=thoughts, steps=tuple(steps[:count]), notes=self._notes())
+
+    # -- what the paper says ------------------------------------------------------------------
+
+    def _summary(self, limit: float, method_first: bool = False) -> str:
+        """The problem, the method and the results first, then more of each while ``limit``
+        allows (the method first when little is); said in reading order, each part after a
+        lead that varies from paper to paper. One sentence at least."""
+        chosen: set[tuple[str, int]] = set()
+        rest = tuple((kind, index) for kind in _KINDS
+                     for index in range(len(getattr(self.material, kind))))
+        order: tuple[tuple[str, int], ...] = (*_SUMMARY_ORDER, *rest)  # then all there is
+        if method_first:
+            order = (("method", 0), ("results", 0), *order)
+        for kind, index in order:
+            have = len(getattr(self.material, kind))
+            if (kind, index) in chosen or index >= have or (index and (kind, index - 1)
+                                                                not in chosen):
+                continue  # each part's sentences in their order, none skipped
+            if not chosen or self._units(self._told(chosen | {(kind, index)})) <= limit:
+                chosen.add((kind, index))
+        return self._told(chosen)
+
+    def _told(self, chosen: set[tuple[str, int]]) -> str:
+        """The chosen sentences: from a digest by part, each part after its lead; from an
+        abstract in the abstract's own order (its sentences lean on one another), no leads."""
+        material = self.material
+        join = "" if is_chinese(material.language) else " "
+        said = {kind: [getattr(material, kind)[i] for i in sorted(i for k, i in chosen if k == kind)
+                       if i < len(getattr(material, kind))] for kind in _KINDS}
+        if not material.full:
+            picked = {sentence for found in said.values() for sentence in found}
+            return join.join(sentence for sentence in material.order if sentence in picked)
+        return join.join(self._lead(kind) + join.join(said[kind]) for kind in _KINDS if said[kind])
+
+    def _lead(self, kind: str) -> str:
+        """What comes before the method, the results ...: nothing before the problem, nor when
+        the paper's text is not in the show language (no Chinese lead before English); one lead
+        per place in the show, so no two papers are led in alike."""
+        if kind not in SUMMARY_LEADS or self.material.language != self.language:
+            return ""
+        leads = in_language(SUMMARY_LEADS[kind], self.language)
+        if self.position >= len(leads):
+            return ""
+        return leads[(self.position + self.rotation.offset(kind)) % len(leads)]
+
+    # -- the take and the steps -----------------------------------------------------------------
+
+    def _take(self, link: str, limit: float, summary: str) -> list[str]:
+        """``link`` (the technique and the part of the project it helps); then, as ``limit``
+        allows, the project itself in the first paper's take, why it matters, the paper's
+        figure to check, what to watch out for."""
+        optional = {"project": self._project_line(), "why": self._fresh(self.technique.why),
+                    "figure": self._figure_echo(summary),
+                    "caveat": self._fresh(self.technique.caveat)}
+        priority = ["project", "why", "figure", "caveat"]
+        used, kept = 0.0, {}
+        for name in priority:
+            sentence = optional[name]
+            if sentence and used + self._units(sentence) <= limit:
+                kept[name] = sentence
+                used += self._units(sentence)
+        parts = [kept.get("project"), link, kept.get("why"), kept.get("figure"),
+                 kept.get("caveat")]
+        return [part for part in parts if part]
+
+    def _link(self) -> str:
+        subjects = in_language(SUBJECTS, self.language)
+        subject = self.name or self._choose("subject", subjects) or subjects[0]
+        does = self.technique.does[0 if self.chinese else 1]
+        links = in_language(LINKS if self.part else FAR_LINKS, self.language)
+        part = self.part.phrase(self.language) if self.part else ""
+
+        def render(template: str) -> str:
+            return template.format(subject=subject, Subject=subject[:1].upper() + subject[1:],
+                                   does=does, part=part, domain=self.project.domain)
+
+        return self._choose("link", links, render) or render(links[0])
+
+    def _project_line(self) -> str:
+        if self.position != 0 or not self.project.clause:
+            return ""
+        return in_language(PROJECT_LINE, self.language)[0].format(clause=self.project.clause)
+
+    def _figure_echo(self, summary: str) -> str:
+        """The paper's headline percentage, as the number to check ourselves; only one the
+        summary has just said (a bare number out of its context says nothing)."""
+        found = _PERCENT.search(summary)
+        if not found:
+            return ""
+        echoes = in_language(FIGURE_ECHOES, self.language)
+        return self._choose("figure", echoes, lambda text: text.format(figure=found.group(0))) or ""
+
+    def _lead_in(self, steps: int) -> str:
+        count = phrases(self.language).ordinals[steps - 1]
+        leads = in_language(LEAD_INS, self.language)
+        return self._choose("lead-in", leads, lambda text: text.format(n=count)) or \
+            leads[0].format(n=count)
+
+    def _steps(self) -> list[str]:
+        """The technique's plan, naming the paper's technique and our field; a step another
+        paper of the show already has is said with this paper's place instead, and the generic
+        plan makes up what is left out."""
+        plan = [step[0 if self.chinese else 1] for step in self.technique.steps]
+        names = [self.tech or self.technique.short[0 if self.chinese else 1], self._ordinal_name()]
+        found: list[str] = []
+        generic = [step[0 if self.chinese else 1] for step in GENERIC.steps]
+        for step in plan + generic:
+            if len(found) >= MIN_STEPS and step in generic:
+                break  # the generic plan only makes up a plan another paper has said
+            for name in names:
+                text = step.format(tech=name, domain=self.project.domain)
+                if text not in self.rotation.said and text not in found:
+                    found.append(text)
+                    break
+        return found
+
+    def _ordinal_name(self) -> str:
+        ordinal = phrases(self.language).ordinals[min(self.position, 9)]
+        return f"第{ordinal}篇论文的做法" if self.chinese else f"the method of paper {ordinal}"
+
+    def _fresh(self, words: tuple[str, str]) -> str:
+        """One of the technique's sentences, unless another paper of the show said it."""
+        sentence = words[0 if self.chinese else 1].format(domain=self.project.domain)
+        return "" if sentence in self.rotation.said else sentence
+
+    def _choose(self, slot: str, options: Sequence[str],
+                render: Callable[[str], str] = str) -> str | None:
+        return self.rotation.choose(slot, options, self.position, render)
+
+    def _units(self, *texts: str) -> float:
+        return sum(speech_units(text, self.language) for text in texts)
+
+    def _notes(self) -> ShowNotes:
+        """The show notes: what the paper does in a line, and its headline result."""
+        material = self.material
+
+        def note(found: tuple[str, ...]) -> str:
+            text = shorten(found[0], ONE_LINE_UNITS, material.language) if found else ""
+            return text if len(text) <= NOTE_CHARACTERS else text[:NOTE_CHARACTERS] + "…"
+
+        return ShowNotes(one_line=note(material.method or material.problem or material.results),
+                         results=note(material.results))
 
 
-def _first_clause(text: str) -> str:
-    """The project description up to its first clause break, without the break."""
-    text = " ".join(text.split())
-    return re.split(r"[：:；;。！？!?]|\.(?:\s|$)", text, maxsplit=1)[0].strip(" ，,")
+def _short_form(step: str, chinese: bool) -> str:
+    """A step up to its first clause that says something on its own (12 characters, 6 words),
+    ended as a sentence."""
+    for found in re.finditer(r"[，；,;]", step):  # a colon leads into what the step is
+        head = step[: found.start()]
+        if (len(head) if chinese else len(head.split())) >= (12 if chinese else 6):
+            return head + ("。" if chinese else ".")
+    return step
 
+
+def _technique_name(paper: Paper, material: Material, language: str) -> tuple[str, str]:
+    """How the take names the paper (its subject) and the steps its technique: by the name the
+    paper gives itself (Role-RL), else by what its method says it calls its technique ("which
+    they call knowledge expansion"), else by the technique its title names (思维链); else
+    neither, ("", "")."""
+    name = paper_name(paper.title)
+    if name:
+        return name, name
+    called = _called(material.method[0]) if material.method else ""
+    if called:
+        form = in_language(CALLED, language)[0].format(name=called)
+        return form, form
+    for key in glossary().find(f"{paper.title} {paper.title_zh}"):
+        concept = glossary().concepts[key]
+        if (key not in GENERAL and key not in _EVERYWHERE and concept.topic
+                and concept.topic not in FIELD_TOPICS):
+            subject, tech = in_language(ON_TOPIC, language)
+            label = concept_label(key, language)
+            return subject.format(name=label), tech.format(name=label)
+    return "", ""
+
+
+_CALLED = re.compile(r"(?:称之为|称为|叫做|名为)([^，。；：、,]{2,12})[，。；]|"
+                     r"\b(?:which they call|they call it|called|dubbed|named|known as) "
+                     r"((?:[\w-]+ ){0,3}[\w-]+)[,.;]")
+
+
+def _called(sentence: str) -> str:
+    found = _CALLED.search(sentence)
+    return (found.group(1) or found.group(2)).strip() if found else ""
+
+
+def paper_name(title: str) -> str:
+    """The name a paper gives its technique in front of its title ("Role-RL: ...", "REAL: ..."),
+    else ""."""
+    head, colon, _ = title.partition(":")
+    words = head.split()
+    if not colon or not 1 <= len(words) <= 3 or len(head) > 24:
+        return ""
+    named = any(re.fullmatch(r"(?=\S*(?:[A-Z]\S*[A-Z]|\d|-))[\w.+-]+", word) for word in words)
+    return head.strip() if named else ""
+
+
+@lru_cache(maxsize=32)
+def _project(text: str, language: str) -> Project:
+    return read_project(text, language)
+
+
+def _technique(paper: Paper, material: Material) -> Technique:
+    digests = [d for d in (paper.digest, paper.digest_zh) if d is not None]
+    method = " ".join([*material.method, *(d.section("method") for d in digests)])
+    rest = " ".join([paper.summary, paper.summary_zh, *(d.text() for d in digests)])
+    return find_technique(f"{paper.title} {paper.title_zh}", method, rest)
+
+
+def _part(project: Project, paper: Paper, technique: Technique) -> Part | None:
+    """The part of the project the paper helps: one its technique serves (a technique for
+    domains serves the project's field) before one named in its title or method too, before one
+    in a field it touches; None when nothing links them."""
+    digests = [d for d in (paper.digest, paper.digest_zh) if d is not None]
+    core = glossary().find(" ".join([paper.title, paper.title_zh,
+                                     *(d.section("method") for d in digests)]))
+    everything = glossary().find(" ".join([paper.title, paper.title_zh, paper.summary,
+                                           paper.summary_zh, *(d.text() for d in digests)]))
+    topics = topics_of(everything)
+    best, best_score = None, 1  # a field in common alone is no link
+    for part in project.parts:
+        helped = part.topic in technique.helps or (part.is_field and "domain" in technique.helps)
+        shared = part.key in core and part.key not in _EVERYWHERE
+        score = 3 * helped + 2 * shared + (part.topic in topics)
+        if score > best_score:
+            best, best_score = part, score
+    return best
 
 def and_list(items: list[str]) -> str:
     return items[0] if len(items) == 1 else f"{', '.join(items[:-1])} and {items[-1]}"
@@ -323,11 +585,11 @@ def _advice(topics: Sequence[str | None], language: str) -> tuple[str, ...]:
     pick = 0 if is_chinese(language) else 1
     steps = []
     for topic in topics[:3]:
-        step = PLANS.get(topic, GENERIC)[0][pick] if topic else GENERIC[0][pick]
+        step = PLANS.get(topic, RECAP_GENERIC)[0][pick] if topic else RECAP_GENERIC[0][pick]
         if step not in steps:
             steps.append(step)
     if len(steps) < 2:  # one theme: its whole plan
-        plans = PLANS.get(topics[0], GENERIC) if topics and topics[0] else GENERIC
+        plans = PLANS.get(topics[0], RECAP_GENERIC) if topics and topics[0] else RECAP_GENERIC
         steps = [step[pick] for step in plans]
     steps.append("下周的项目例会上花十分钟过一遍这几个主题，定下先试哪一个、由谁负责。"
                  if pick == 0 else
