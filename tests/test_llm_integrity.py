@@ -190,7 +190,8 @@ def test_a_full_digest_figure_is_said_and_noted_and_grounded_in_the_full_text(we
         return completion(json.dumps(answer, ensure_ascii=False))
 
     model.script[pick.paper.title] = [claims]
-    abstract_only = writer(web, tmp_path / "other").write([pick], brief())
+    unread = Pick(replace(pick.paper, digest=None, digest_zh=None), pick.score, pick.topics, pick.reasons)
+    abstract_only = writer(web, tmp_path / "other").write([unread], brief())
     assert "87.6" not in abstract_only.text() and "87.6" not in abstract_only.segments[0].notes.results
     assert f"Paper {pick.paper.id}: dropped a sentence with 87.6, a figure not in the abstract" in caplog.text
 

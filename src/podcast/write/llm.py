@@ -263,8 +263,8 @@ def _paper_question(paper: Paper, brief: Brief) -> Question:
 
 def _material(paper: Paper) -> str:
     """All the paper's own text: what its figures are grounded in and its terms found in."""
-    full = paper.digest.text() if paper.digest and paper.digest.full else ""
-    return "\n\n".join((paper.title, paper.summary, paper.title_zh, paper.summary_zh, full))
+    full = [digest.text() for digest in (paper.digest, paper.digest_zh) if digest and digest.full]
+    return "\n\n".join((paper.title, paper.summary, paper.title_zh, paper.summary_zh, *full))
 
 
 def _paper_data(paper: Paper) -> dict[str, Any]:
