@@ -2,7 +2,10 @@
 settings it speaks with; and how text is cut into requests and the audio put back together,
 with the time of every sentence in it.
 
-Text is cut at sentence ends (then at ，；) into requests no longer than the engine allows.
+Text is cut into sentences (in Chinese at 。！？, in English at full stops, question and
+exclamation marks, abbreviations, initials, decimals and versions kept whole), and sentences are
+grouped into requests no longer than the engine allows; only a sentence too long alone is cut
+(at ，；, then between words). Every sentence gets its caption cue.
 Pauses are real silence added here and in the mix, not SSML.
 """
 
@@ -21,7 +24,19 @@ from ..progress import Advance
 from ..registry import Backend, Registry
 from .voices import Lexicon
 
-_SENTENCE = re.compile(r"[^。！？!?]+[。！？!?]*[”’\"')）]*|[。！？!?]+")
+# Where a sentence may end: its stop, then any closing quotes and brackets.
+_STOP = re.compile(r"(?:[。！？]+|[!?]+|\.+|…+)[!?。！？]*[”’\"'»)）\]】」』]*")
+_FULL_STOP = frozenset("。！？")
+# Words whose full stop ends no sentence, lower case, without that stop: "e.g. GPT-4",
+# "Smith et al. show", "Fig. 3", "vs. baseline", "Dr. Li"; single letters (initials, "U.S.") too.
+ABBREVIATIONS = frozenset(
+    "e.g i.e cf vs viz al fig figs eq eqs sec secs tab ref refs no nos vol pp ch dr mr mrs ms"
+    " prof st approx resp ca w.r.t a.k.a incl esp dept univ jan feb mar apr jun jul aug sep"
+    " sept oct nov dec".split()
+)
+# "J" of "J. Smith", "U.S" of "U.S. economy"; a lower-case letter ("a b. C d.") is a word
+_INITIALS = re.compile(r"[A-Z]|(?:[A-Za-z]\.)+[A-Za-z]")
+_NEXT = re.compile(r"\s*(\S?)")
 _CLAUSE = re.compile(r"[^，；,;]+[，；,;]*")
 _TRIM_DBFS = -50.0
 
@@ -125,16 +140,52 @@ ENGINES: Registry[type[Speaker]] = Registry("TTS engine")
 
 
 def sentences(text: str) -> list[str]:
-    return [s.strip() for s in _SENTENCE.findall(text) if s.strip()]
+    """``text`` cut into sentences, each with its stop and closing quotes: at 。！？ always; at
+    ! ? and at an English full stop before a space (or the end), except after an abbreviation
+    or an initial, or before a lower-case word. Decimals, versions and ids ("93.2%", "v1.5",
+    "GPT-4.5", "2409.17581") have no space after their dot and stay whole."""
+    found, start = [], 0
+    for stop in _STOP.finditer(text):
+        if _ends_sentence(text, stop):
+            found.append(text[start : stop.end()].strip())
+            start = stop.end()
+    found.append(text[start:].strip())
+    return [sentence for sentence in found if sentence]
+
+
+def _ends_sentence(text: str, stop: re.Match[str]) -> bool:
+    marks, after = stop.group(0), stop.end()
+    if _FULL_STOP.intersection(marks):
+        return True
+    following = text[after : after + 1]
+    if following and not following.isspace() and not _is_han(following):
+        return False  # "3.5", "v1.5", "Yahoo!Inc"
+    if "." not in marks and "…" not in marks:
+        return True  # ! and ?
+    ahead = _NEXT.match(text, after)
+    if ahead and ahead.group(1).islower():
+        return False  # "approx. five", "wait... what"
+    if marks.startswith("."):
+        words = text[max(0, stop.start() - 16) : stop.start()].split()
+        word = words[-1].lstrip("([{（“‘\"'") if words else ""
+        if word.lower() in ABBREVIATIONS or _INITIALS.fullmatch(word):
+            return False
+    return True
+
+
+def _is_han(char: str) -> bool:
+    """A Chinese character or Chinese punctuation: what may follow a stop without a space."""
+    return "\u3400" <= char <= "\u9fff" or "\u3000" <= char <= "\u303f" or "\uff00" <= char
 
 
 def chunk(text: str, max_bytes: int) -> list[list[str]]:
     """Sentences of ``text`` grouped into requests of at most ``max_bytes`` UTF-8 bytes (one
-    sentence each when 0). A sentence too long alone is cut at ，；, then at characters."""
+    sentence each when 0); a request ends at a sentence's end. Only a sentence too long alone
+    is cut: at ，；,; then between words, then between characters."""
     limit = max_bytes or 2000
     pieces: list[str] = []
     for sentence in sentences(text):
-        pieces += _fit(sentence, limit)
+        pieces += [piece.strip() for piece in _fit(sentence, limit) if piece.strip()]
     if not max_bytes:
         return [[piece] for piece in pieces]
     groups: list[list[str]] = []
@@ -155,8 +206,10 @@ def _fit(sentence: str, limit: int) -> list[str]:
         return [sentence]
     parts: list[str] = []
     for clause in _CLAUSE.findall(sentence):
-        while len(clause.encode()) > limit:  # no punctuation at all: cut between characters
+        while len(clause.encode()) > limit:  # no punctuation: cut between words, or characters
             cut = len(clause.encode()[:limit].decode("utf-8", "ignore"))
+            space = clause.rfind(" ", cut // 2, cut)
+            cut = space + 1 if space > 0 else cut
             parts.append(clause[:cut])
             clause = clause[cut:]
         if parts and len((parts[-1] + clause).encode()) <= limit:
