@@ -136,14 +136,12 @@ def compose_script(picks: Sequence[Pick], texts: Sequence[PaperText], brief: Bri
         ]
         segments.append(Segment(number, pick.paper.id, title, (*opening, *thoughts),
                                 replace(text.notes, title=title), thoughts_at=len(opening)))
-    count = len(segments)
-    intro = words.intro_one if count == 1 else words.intro.format(n=count)
     return Script(
         language=brief.language,
         greeting=i18n.greeting(brief.moment, brief.language),
-        intro=intro,
+        intro=i18n.intro(len(segments), brief.moment, brief.language),
         segments=tuple(segments),
-        closing=words.closing,
+        closing=i18n.closing(brief.moment, brief.language),
     )
 
 
@@ -175,7 +173,7 @@ def compose_recap(text: RecapText, brief: RecapBrief) -> Script:
     intro = words.intro.format(span=span, papers=how_many(len(week.papers), "paper", language),
                                themes=how_many(len(text.themes), "theme", language))
     return Script(language, i18n.greeting(brief.moment, language), intro, tuple(segments),
-                  words.closing)
+                  i18n.closing(brief.moment, language, recap=True))
 
 
 def _paragraphs(lead: str, text: str) -> list[str]:
