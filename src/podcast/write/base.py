@@ -23,6 +23,7 @@ from ..i18n import how_many
 from ..llm import LlmConfig
 from ..models import Pick, Script, Segment, ShowNotes, Theme, WeekPapers
 from ..registry import Backend, Registry
+from .fit import Words, fit_papers, spoken_title
 from .speakable import speakable
 
 
@@ -119,22 +120,28 @@ WRITERS: Registry[type[Writer]] = Registry("writer")
 
 
 def compose_script(picks: Sequence[Pick], texts: Sequence[PaperText], brief: Brief) -> Script:
+    """The daily show's script: the writers' words, held to the time the show has (fit.py), in
+    the show's frame."""
     words = i18n.phrases(brief.language)
     say = partial(speakable, language=brief.language)
+    said = fit_papers([Words(say(text.summary), say(text.thoughts),
+                             tuple(filter(None, (_one_line(say(s)) for s in text.steps))))
+                       for text in texts], brief.paper_units, brief.language)
     segments = []
-    for number, (pick, text) in enumerate(zip(picks, texts, strict=True), start=1):
+    for number, (pick, text, spoken) in enumerate(zip(picks, texts, said, strict=True), start=1):
         title = _one_line(say(text.title)).rstrip("。.")
-        steps = [_one_line(say(step)) for step in text.steps if step.strip()]
+        short = spoken_title(title, brief.language)  # the notes keep the whole title
         opening = [
             words.heading.format(n=number),
-            words.title_line.format(title=title),
-            *_paragraphs(words.summary_line, say(text.summary)),
+            words.title_line.format(title=short),
+            *_paragraphs(words.summary_line, spoken.summary),
         ]
         thoughts = [
-            *_paragraphs(words.thoughts_line, say(text.thoughts)),
-            *(i18n.step_line(i, step, brief.language) for i, step in enumerate(steps, start=1)),
+            *_paragraphs(words.thoughts_line, spoken.thoughts),
+            *(i18n.step_line(i, step, brief.language)
+              for i, step in enumerate(spoken.steps, start=1)),
         ]
-        segments.append(Segment(number, pick.paper.id, title, (*opening, *thoughts),
+        segments.append(Segment(number, pick.paper.id, short, (*opening, *thoughts),
                                 replace(text.notes, title=title), thoughts_at=len(opening)))
     return Script(
         language=brief.language,
