@@ -202,3 +202,14 @@ def test_the_log_says_when_the_target_cannot_be_met(tmp_path, sample_papers, cap
     assert any(r.getMessage().startswith("A target of 1:00 is too short for 3 papers: each says the least a paper "
                                          "can (about 15 s), so the episode will last about ")
                for r in caplog.records)
+
+
+def test_a_recaps_long_paragraphs_are_split_too():
+    from podcast.write.fit import bounded
+
+    text = " ".join(f"Paper {n} is about fine-tuning small models on tax questions." for n in range(60))
+    split = bounded(f"{text}\n\nA short one.", "en-US")
+    assert split.count("\n\n") >= 4 and split.replace("\n\n", " ") == f"{text} A short one."
+    assert all(speech_units(p, "en-US") <= PARAGRAPH_LIMIT["en"] for p in split.split("\n\n"))
+    mixed = "我们用了 GPT-4。This is A. This is B. 然后呢？好的。\n\n第二段。"
+    assert bounded(mixed, "zh-CN") == mixed  # a normal text is left as written

@@ -23,7 +23,7 @@ from ..i18n import how_many
 from ..llm import LlmConfig
 from ..models import Pick, Script, Segment, ShowNotes, Theme, WeekPapers
 from ..registry import Backend, Registry
-from .fit import Words, fit_papers, spoken_title
+from .fit import Words, bounded, fit_papers, spoken_title
 from .speakable import speakable
 
 
@@ -163,7 +163,7 @@ def compose_recap(text: RecapText, brief: RecapBrief) -> Script:
     for number, theme in enumerate(text.themes, start=1):
         ordinal = i18n.phrases(language).ordinals[number - 1]
         name = say(theme.name).rstrip("。.")
-        summary = say(theme.summary)
+        summary = bounded(say(theme.summary), language)
         parts = (words.theme_heading.format(ordinal=ordinal, name=name),
                  words.theme_count.format(papers=how_many(len(theme.paper_ids), "paper", language)),
                  *(summary.split("\n\n") if summary else ()))

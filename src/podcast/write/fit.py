@@ -34,6 +34,7 @@ MEDIAN_CAP = 3.0
 # kept whole when a paper must be cut (about 25 s).
 PARAGRAPH_LIMIT = {"zh": 300, "en": 150}
 SENTENCE_LIMIT = {"zh": 90, "en": 60}
+_CHINESE_ENDS = frozenset("。！？；：，、…”’」』）】")
 _CHARS_PER_UNIT = 12  # no unit of speech is written in more characters than this
 
 _TOKEN = re.compile(r"[A-Za-z0-9]+(?:[.'-][A-Za-z0-9]+)*|[\u3400-\u9fff]")
@@ -116,6 +117,14 @@ def fit_papers(papers: Sequence[Words], budget: int, language: str) -> list[Word
     return [paper.words() for paper in cut]
 
 
+def bounded(text: str, language: str) -> str:
+    """``text`` (paragraphs separated by blank lines) with no paragraph over PARAGRAPH_LIMIT:
+    for what has no budget (a recap's themes), so that memory stays flat all the same."""
+    return _joined([_Sentence(s, speech_units(s, language), number)
+                    for number, paragraph in enumerate(text.split("\n\n"))
+                    for s in sentences(paragraph)], language)
+
+
 @dataclass
 class _Sentence:
     text: str
@@ -191,7 +200,6 @@ def _joined(found: list[_Sentence], language: str) -> str:
     """Sentences as paragraphs again; one over PARAGRAPH_LIMIT split at a sentence end (a
     sentence over it alone, between words)."""
     limit = PARAGRAPH_LIMIT[_key(language)]
-    glue = "" if language.startswith("zh") else " "
     paragraphs: list[str] = []
     current: list[str] = []
     size, number = 0.0, -1
@@ -199,14 +207,24 @@ def _joined(found: list[_Sentence], language: str) -> str:
         for piece in _pieces(sentence.text, limit, language):
             weight = speech_units(piece, language)
             if current and (size + weight > limit or sentence.paragraph != number):
-                paragraphs.append(glue.join(current))
+                paragraphs.append(_glued(current))
                 current, size = [], 0.0
             current.append(piece)
             size += weight
             number = sentence.paragraph
     if current:
-        paragraphs.append(glue.join(current))
+        paragraphs.append(_glued(current))
     return "\n\n".join(paragraphs)
+
+
+def _glued(pieces: list[str]) -> str:
+    """Sentences run together as written: no space after a Chinese stop or before a Chinese
+    character, a space otherwise."""
+    text = pieces[0]
+    for piece in pieces[1:]:
+        chinese = text[-1] in _CHINESE_ENDS or "\u3000" <= piece[0] <= "\u9fff"
+        text += piece if chinese else f" {piece}"
+    return text
 
 
 def _pieces(sentence: str, limit: float, language: str) -> list[str]:
