@@ -131,12 +131,12 @@ def test_a_bad_project_is_one_line_naming_the_key(make_config, listener, error):
 
 
 def test_the_writer_is_handed_the_project_in_the_shows_language(make_config, monkeypatch):
-    from podcast.write.template import TemplateWriter
+    from podcast.write import Writer
 
     briefs = []
-    original = TemplateWriter.text
-    monkeypatch.setattr(TemplateWriter, "text",
-                        lambda self, pick, brief: briefs.append(brief) or original(self, pick, brief))
+    original = Writer.write
+    monkeypatch.setattr(Writer, "write",
+                        lambda self, picks, brief: briefs.append(brief) or original(self, picks, brief))
     config = make_config(f'[show]\nlanguage = "en-US"\nmax_papers = 1\ntarget_minutes = 1\n'
                          f'{BOTH}{FILE_SOURCE}{OFFLINE_TTS}')
     run_episode(config, now=at(MONDAY, 8))
