@@ -129,3 +129,38 @@ def test_an_english_edge_episode_has_a_cue_per_sentence(tmp_path):
     # a request holds several whole sentences: none ends mid-sentence
     assert any(len(sentences(r.text)) > 1 for r in requests)
     assert all(re.search(r"[.!?:]\"?$", r.text) for r in requests)
+
+
+def test_align_places_sentences_on_the_services_own_boundaries():
+    from podcast.speak.engine import align
+
+    said = ["We try e.g. LoRA here.", "See Fig. 3 now.", "It works."]
+    finer = [(0.0, "We try e.g."), (1.0, "LoRA here."), (2.0, "See Fig."), (2.6, "3 now."), (3.0, "It works.")]
+    assert align(said, finer, 4.0) == [0.0, 2.0, 3.0]
+    coarser = [(0.0, "We try e.g. LoRA here. See Fig. 3 now."), (3.0, "It works.")]
+    starts = align(said, coarser, 4.0)
+    assert starts[0] == 0.0 and starts[2] == 3.0 and starts[1] == pytest.approx(3.0 * 18 / 30)  # by characters, spaces aside
+    assert align(said, [(0.0, "Something else entirely."), (1.0, "And more.")], 4.0) is None
+    assert align(said, [(0.0, ""), (1.0, "")], 4.0) is None  # an old cache entry: times alone
+
+
+@pytest.mark.slow
+def test_edge_cues_follow_the_services_boundaries_when_it_cuts_elsewhere():
+    from podcast.speak import Line, SpeakContext, TTSConfig, open_speaker
+    from podcast.speak.voices import Lexicon
+
+    from .fake_edge import TICKS
+
+    text = "We try e.g. LoRA adapters here. See Fig. 3 for the results. It works well."
+    with EdgeServer(FakeEdge(naive=True)) as edge:
+        engine = open_speaker(TTSConfig(engine="edge"), "en-US", SpeakContext(None, {ENDPOINT_ENV: edge.url}))
+        (spoken,) = engine.speak_all([Line(text)], Lexicon(None, {}), lambda n: None)
+        _, bounds = edge.fake.audio_for(text)
+    assert len(bounds) == 6  # the service cut inside "e.g." and after "Fig." too
+    assert [c.text for c in spoken.cues] == sentences(text)
+    service = {said: start / TICKS for start, _, said in bounds}
+    starts = [service["We try e."], service["See Fig."], service["It works well."]]
+    lead = starts[1] - spoken.cues[1].start  # the silence trimmed off the start
+    assert 0 <= lead < 0.2 and spoken.cues[2].start == pytest.approx(starts[2] - lead, abs=0.002)
+    for cue in spoken.cues:
+        assert spoken.audio[cue.start * 1000 : cue.start * 1000 + 150].dBFS > -45  # on speech

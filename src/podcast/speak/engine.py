@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import re
 from abc import ABC, abstractmethod
+from bisect import bisect_right
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -246,6 +247,39 @@ def assemble(
                  for s, e, t in zip(starts, ends, group, strict=True)]
         audio += clip
     return Utterance(audio, tuple(cues))
+
+
+#: A service's sentence boundaries in a request's audio: (seconds, the sentence as it heard it).
+Marks = Sequence[tuple[float, str]]
+_SPACE = re.compile(r"\s+")
+
+
+def align(said: Sequence[str], marks: Marks, length: float) -> list[float] | None:
+    """Where each of ``said`` (a request's sentences, as sent) starts in its audio of
+    ``length`` seconds, from the service's sentence boundaries: the boundary it begins at, or
+    a point inside a boundary's sentence when the service cut the text elsewhere (a
+    proportional share of it by characters). None when the boundaries are not in the text."""
+    if len(marks) == len(said):
+        return [start for start, _ in marks]
+    text = "".join(_SPACE.sub("", sentence) for sentence in said)
+    at, where = 0, []
+    for _, mark in marks:
+        found = text.find(_SPACE.sub("", mark)[:16], at)
+        if found < 0 or not mark.strip():
+            return None
+        where.append(found)
+        at = found + 1
+    if not where or where[0] > 2:  # the service may drop an opening quote
+        return None
+    where[0] = 0
+    starts, offset = [], 0
+    for sentence in said:
+        j = bisect_right(where, offset) - 1
+        begin, end = where[j], where[j + 1] if j + 1 < len(where) else len(text)
+        first, then = marks[j][0], marks[j + 1][0] if j + 1 < len(marks) else length
+        starts.append(first + (then - first) * (offset - begin) / max(1, end - begin))
+        offset += len(_SPACE.sub("", sentence))
+    return starts
 
 
 def _proportional(group: Sequence[str], length: float) -> list[float]:
