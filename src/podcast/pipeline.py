@@ -239,11 +239,11 @@ class DailyPlan(Plan):
         frame = compose_script([], [], brief)
         target, papers = show.target_minutes * 60, len(chosen.picks)
         units = timing.paper_budget(target, papers, frame)
-        if timing.shortest(papers, frame) > target:
+        shortest = timing.shortest(papers, frame)
+        if shortest > target:
             log.info("A target of %s is too short for %s: each says the least a paper can "
-                        "(about %d s), so the episode will last about %s.", clock(target),
-                        counted(papers, "paper"), MIN_PAPER_SECONDS,
-                        clock(timing.shortest(papers, frame)))
+                     "(about %d s), so the episode will last about %s.", clock(target),
+                     counted(papers, "paper"), MIN_PAPER_SECONDS, clock(shortest))
         script = writer.write(chosen.picks, replace(brief, paper_units=units))
         log.info("Wrote the script: %s, %d characters.", counted(len(script.segments), "paper"),
                  len(script.text()))
@@ -392,8 +392,8 @@ def _log_estimate(script: Script, speaker: Speaker, music: Music, target: float 
              f" (target {clock(target)})" if target else "")
     if target and abs(estimate / target - 1) > LENGTH_TOLERANCE:
         log.info("The script will last about %s, %d%% %s the target of %s.", clock(estimate),
-                    round(abs(estimate / target - 1) * 100),
-                    "over" if estimate > target else "under", clock(target))
+                 round(abs(estimate / target - 1) * 100),
+                 "over" if estimate > target else "under", clock(target))
 
 
 def _produce(build: Build, plan: Plan, chosen: Chosen, written: Written,

@@ -27,7 +27,7 @@ TITLE_LIMIT = {"zh": 40, "en": 20}
 # A paper's paragraphs: heading, title, what it does, the thoughts and three steps.
 PAPER_PARAGRAPHS = 7
 PAPER_STEPS = 3
-# The least a paper says beyond its heading and title, in seconds of speech: a sentence on what
+# The least a paper says besides the frame's words, in seconds of speech: a sentence on what
 # it does, one on the thoughts and three short steps. A target too short for every paper to
 # say this much is not met (the log says so).
 MIN_PAPER_SECONDS = 15.0
@@ -89,9 +89,10 @@ class Pace:
         return self.fixed_seconds + speech + pauses + gaps
 
     def paper_budget(self, target_seconds: float, papers: int, frame: Script) -> int:
-        """Units each paper may speak (beyond its heading and title) for the show to last
-        ``target_seconds``; ``frame`` is the script with no papers (greeting and closing).
-        Never less than :meth:`least_units`: a target too short for the papers is not met."""
+        """Units each paper may speak, besides the frame's words around it (heading, title,
+        labels: :func:`frame_units`), for the show to last ``target_seconds``; ``frame`` is the
+        script with no papers (greeting and closing). Never less than :meth:`least_units`: a
+        target too short for the papers is not met."""
         if papers <= 0:
             return 0
         per_paper = (target_seconds - self._around_papers(papers, frame)) / papers
@@ -99,7 +100,7 @@ class Pace:
         return max(self.least_units(), int(self.units(speech) - frame_units(self.language)))
 
     def least_units(self) -> int:
-        """The least a paper says beyond its heading and title (MIN_PAPER_SECONDS)."""
+        """The least a paper says besides the frame's words (MIN_PAPER_SECONDS)."""
         return self.units(MIN_PAPER_SECONDS)
 
     def shortest(self, papers: int, frame: Script) -> float:

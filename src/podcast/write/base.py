@@ -35,7 +35,8 @@ class Brief:
     show_title: str
     project: str
     moment: datetime  # local time of the broadcast, in the show's time zone
-    # speech each paper may take (timing.speech_units), heading and title aside
+    # speech each paper's summary, thoughts and steps may take (timing.speech_units), the
+    # frame's words around them aside (heading, title, labels: timing.frame_units)
     paper_units: int = 400
 
 
