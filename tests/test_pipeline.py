@@ -246,7 +246,7 @@ def test_english_show(tmp_path):
     config = load_config(tmp_path / "podcast.toml", tmp_path)
     result = run_episode(config, now=SATURDAY_MORNING)  # 02:30 in Berlin
     text = (tmp_path / "feed" / result.episode.transcript_name).read_text(encoding="utf-8")
-    assert text.startswith("Good morning! It's Saturday, November 21, 2026, 2:30 a.m.")
+    assert text.startswith("Hello! It's Saturday, November 21, 2026, 2:30 a.m.")  # the night
     assert result.episode.title == "AI Papers Daily: Saturday, November 21, 2026"
     assert feedparser.parse(Path(result.feed).read_bytes()).feed.language == "en-us"
 

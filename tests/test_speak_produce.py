@@ -35,10 +35,10 @@ def test_espeak_speaks_each_language(language, voice):
 
 def test_presets_and_overrides():
     voice = resolve_voice(TTSConfig(engine="espeak"), "espeak", "zh-CN")
-    assert (voice.voice, voice.thoughts_voice, voice.options.speed, voice.units_per_minute) == ("cmn", "cmn+f3", 175, 223)
+    assert (voice.voice, voice.thoughts_voice, voice.options.speed, voice.units_per_minute) == ("cmn", "cmn+f3", 175, 222)
     assert (voice.pauses.sentence, voice.pauses.part, voice.pauses.section) == (0.25, 0.65, 1.3)
     faster = resolve_voice(TTSConfig(engine="espeak", engines={"espeak": EspeakOptions(speed=350)}), "espeak", "zh-CN")
-    assert faster.options.speed == 350 and faster.units_per_minute == 446  # twice the speed, twice the words
+    assert faster.options.speed == 350 and faster.units_per_minute == 444  # twice the speed, twice the words
     alone = resolve_voice(TTSConfig(engine="edge", preset="xiaoxiao", thoughts_voice="none"), "edge", "zh-CN")
     assert (alone.voice, alone.thoughts_voice, alone.options.rate) == ("zh-CN-XiaoxiaoNeural", "", "+8%")
     english = resolve_voice(TTSConfig(engine="edge"), "edge", "en-US")

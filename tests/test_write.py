@@ -34,7 +34,7 @@ def test_chinese_script_follows_the_broadcast_format(sample_papers):
         assert after.index("论文的内容是：") < after.index("以下是我的思考：")
     assert text.count("以下是我的思考：") == 3
     assert "以下是我的思考是" not in text  # the seed's typo
-    assert text.rstrip().endswith("以上就是今天的论文播报，祝大家今天工作顺利！")
+    assert text.rstrip().endswith("以上就是今天的论文播报，祝大家周末愉快！")  # a Saturday
     assert not MARKDOWN.search(text)
 
 
@@ -76,11 +76,11 @@ def test_one_paper_is_singular(sample_papers):
 @pytest.mark.parametrize(
     ("hour", "minute", "zh", "en"),
     [
-        (0, 5, "你好！今天是 2026 年 11 月 21 日，凌晨 0 点 5 分，星期六。", "Good morning! It's Saturday, November 21, 2026, 12:05 a.m."),
+        (0, 5, "你好！今天是 2026 年 11 月 21 日，凌晨 0 点 5 分，星期六。", "Hello! It's Saturday, November 21, 2026, 12:05 a.m."),
         (7, 0, "早上好！今天是 2026 年 11 月 21 日，上午 7 点整，星期六。", "Good morning! It's Saturday, November 21, 2026, 7 a.m."),
         (12, 15, "中午好！今天是 2026 年 11 月 21 日，中午 12 点 15 分，星期六。", "Good afternoon! It's Saturday, November 21, 2026, 12:15 p.m."),
         (15, 40, "下午好！今天是 2026 年 11 月 21 日，下午 3 点 40 分，星期六。", "Good afternoon! It's Saturday, November 21, 2026, 3:40 p.m."),
-        (20, 1, "晚上好！今天是 2026 年 11 月 21 日，晚上 8 点 1 分，星期六。", "Good evening! It's Saturday, November 21, 2026, 8:01 p.m."),
+        (20, 1, "晚上好！今天是 2026 年 11 月 21 日，晚上 8 点整，星期六。", "Good evening! It's Saturday, November 21, 2026, 8 p.m."),
     ],
 )
 def test_greeting_says_date_time_and_weekday(hour, minute, zh, en):

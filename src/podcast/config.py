@@ -71,9 +71,12 @@ DEFAULT_DESCRIPTION = {
 
 @dataclass(frozen=True)
 class ListenerConfig:
+    #: the project in the show's language when given so, else in the language given
     project: str = ""
     keywords: tuple[str, ...] = ()  # count extra when ranking
     exclude: tuple[str, ...] = ()  # a paper mentioning any of these is never picked
+    #: the texts of a [listener.project] table, by language (empty for one project text)
+    projects: dict[str, str] = field(default_factory=dict, metadata={"internal": True})
 
 
 @dataclass(frozen=True)
@@ -203,9 +206,7 @@ def _build(data: dict[str, Any], ctx: Context) -> Config:
         title=show.title or i18n.phrases(show.language).show_title,
         description=show.description or DEFAULT_DESCRIPTION[show.language],
     )
-    listener = parse_table(ListenerConfig, subtable(data, "listener", ctx), "listener", ctx)
-    if not listener.project.strip():
-        listener = dataclasses.replace(listener, project=DEFAULT_PROJECT[show.language])
+    listener = _listener(subtable(data, "listener", ctx), show.language, ctx)
 
     raw_sources = data.get("sources", DEFAULT_SOURCES)
     if not isinstance(raw_sources, list) or not all(isinstance(s, dict) for s in raw_sources):
@@ -234,6 +235,31 @@ def _build(data: dict[str, Any], ctx: Context) -> Config:
     fulltext = parse_table(FulltextConfig, subtable(data, "fulltext", ctx), "fulltext", ctx)
     return Config(show, listener, sources, selection, llm, writer, tts, audio, publish, state,
                   network, schedule, playback, recap, fulltext)
+
+
+def _listener(table: dict[str, Any], language: str, ctx: Context) -> ListenerConfig:
+    """[listener]: ``project`` is one text, or a [listener.project] table of texts by language
+    (zh-CN, en-US); the show takes the one in its language, else the one given, else the
+    default project in its language."""
+    table = dict(table)
+    given = table.pop("project", "")
+    projects: dict[str, str] = {}
+    if isinstance(given, dict):
+        reject_unknown(given, i18n.LANGUAGES, "listener.project", ctx)
+        for key, text in given.items():
+            if not isinstance(text, str) or not text.strip():
+                raise ctx.error(f"listener.project.{key}", "must be a non-empty string", text)
+            projects[key] = text.strip()
+        if not projects:
+            raise ctx.error("listener.project", "must give the project in zh-CN, en-US or both")
+        project = projects.get(language) or next(iter(projects.values()))
+    elif isinstance(given, str):
+        project = given.strip() or DEFAULT_PROJECT[language]
+    else:
+        raise ctx.error("listener.project", "must be a string, or a [listener.project] table "
+                        "with zh-CN and/or en-US", given)
+    listener = parse_table(ListenerConfig, table, "listener", ctx, extra_known=("project",))
+    return dataclasses.replace(listener, project=project, projects=projects)
 
 
 def _publish(table: dict[str, Any], ctx: Context) -> PublishConfig:

@@ -6,8 +6,9 @@ template script and an LLM-written one share one greeting, one paper heading and
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 
 LANGUAGES = ("zh-CN", "en-US")
 
@@ -15,13 +16,13 @@ LANGUAGES = ("zh-CN", "en-US")
 @dataclass(frozen=True)
 class Phrases:
     show_title: str
-    intro: str
+    intro: str  # {n} papers, then {wish}: what fits the hour and the day
     intro_one: str
     heading: str
     title_line: str
     summary_line: str
     thoughts_line: str
-    closing: str
+    closing: str  # {wish}: what fits the hour and the day
     opening_title: str
     closing_title: str
     chapter_title: str
@@ -42,17 +43,20 @@ class Phrases:
     copied: str
     all_episodes: str
     episode_page: str
+    # by occasion (see occasion()): how the intro invites to listen, how the closing wishes well
+    listen: Mapping[str, str]
+    wishes: Mapping[str, str]
 
 
 _ZH = Phrases(
     show_title="AI 论文早报",
-    intro="今天为大家播报 {n} 篇 AI 领域的新论文，大家边听边开始一天的工作吧！",
-    intro_one="今天为大家播报 1 篇 AI 领域的新论文，大家边听边开始一天的工作吧！",
+    intro="今天为大家播报 {n} 篇 AI 领域的新论文，{listen}",
+    intro_one="今天为大家播报 1 篇 AI 领域的新论文，{listen}",
     heading="第 {n} 篇论文。",
     title_line="论文的标题是：{title}。",
     summary_line="论文的内容是：{text}",
     thoughts_line="以下是我的思考：{text}",
-    closing="以上就是今天的论文播报，祝大家今天工作顺利！",
+    closing="以上就是今天的论文播报，{wish}",
     opening_title="开场",
     closing_title="结束语",
     chapter_title="第 {n} 篇：{title}",
@@ -74,17 +78,33 @@ _ZH = Phrases(
     copied="已复制",
     all_episodes="全部节目",
     episode_page="本期页面",
+    listen={
+        "morning": "大家边听边开始一天的工作吧！",
+        "noon": "午饭前后，大家抽空听一听吧！",
+        "afternoon": "下午忙里偷闲，大家一起听一听吧！",
+        "evening": "忙完一天，大家放松下来慢慢听吧！",
+        "night": "夜深了，大家挑感兴趣的听一听吧。",
+        "weekend": "周末时光，大家放松心情慢慢听吧！",
+    },
+    wishes={
+        "morning": "祝大家今天工作顺利！",
+        "noon": "祝大家午饭愉快，下午工作顺利！",
+        "afternoon": "祝大家下午工作顺利！",
+        "evening": "祝大家晚上过得愉快！",
+        "night": "夜深了，早点休息，晚安！",
+        "weekend": "祝大家周末愉快！",
+    },
 )
 
 _EN = Phrases(
     show_title="AI Papers Daily",
-    intro="Here are {n} new AI papers for today. Listen in as you start your day!",
-    intro_one="Here is 1 new AI paper for today. Listen in as you start your day!",
+    intro="Here are {n} new AI papers for today. {listen}",
+    intro_one="Here is 1 new AI paper for today. {listen}",
     heading="Paper {n}.",
     title_line="The title is: {title}.",
     summary_line="What it does: {text}",
     thoughts_line="My take: {text}",
-    closing="That's all for today's papers. Have a great day at work!",
+    closing="That's all for today's papers. {wish}",
     opening_title="Opening",
     closing_title="Closing",
     chapter_title="Paper {n}: {title}",
@@ -107,6 +127,22 @@ _EN = Phrases(
     copied="Copied",
     all_episodes="All episodes",
     episode_page="Episode page",
+    listen={
+        "morning": "Listen in as you start your day!",
+        "noon": "Listen in around lunchtime!",
+        "afternoon": "Take a short break and listen in!",
+        "evening": "Sit back and listen in this evening!",
+        "night": "Here they are for the night owls.",
+        "weekend": "Enjoy them at your own pace this weekend!",
+    },
+    wishes={
+        "morning": "Have a great day at work!",
+        "noon": "Enjoy your lunch, and have a good afternoon!",
+        "afternoon": "Have a productive afternoon!",
+        "evening": "Have a pleasant evening!",
+        "night": "Get some rest, and good night!",
+        "weekend": "Enjoy your weekend!",
+    },
 )
 
 _PHRASES = {"zh-CN": _ZH, "en-US": _EN}
@@ -124,7 +160,7 @@ class RecapPhrases:
     trend_chapter: str
     trend_line: str
     advice_line: str
-    closing: str
+    closing: str  # {wish}: what fits the hour and the day
     trend: str  # show notes labels
     advice: str
 
@@ -139,7 +175,7 @@ _ZH_RECAP = RecapPhrases(
     trend_chapter="趋势与建议",
     trend_line="先说趋势。{text}",
     advice_line="对我们的项目，我有这几条建议。",
-    closing="以上就是本周的论文回顾，我们下周再见！",
+    closing="以上就是本周的论文回顾，我们下周再见。{wish}",
     trend="趋势",
     advice="建议",
 )
@@ -154,7 +190,7 @@ _EN_RECAP = RecapPhrases(
     trend_chapter="Trend and next steps",
     trend_line="First, the trend. {text}",
     advice_line="For our project, here is what I suggest.",
-    closing="That's the week in papers. See you next week!",
+    closing="That's the week in papers. See you next week! {wish}",
     trend="Trend",
     advice="Next steps",
 )
@@ -204,11 +240,67 @@ def spoken_day(day: date, language: str) -> str:
     return f"{_EN_WEEKDAYS[day.weekday()]}, {_EN_MONTHS[day.month - 1]} {day.day}, {day.year}"
 
 
+# The parts of the day the show speaks to, and the days it calls the weekend.
+OCCASIONS = ("morning", "noon", "afternoon", "evening", "night", "weekend")
+WEEKEND = (5, 6)  # Saturday, Sunday
+SPOKEN_MINUTES = 5
+
+
+def spoken_time(moment: datetime) -> datetime:
+    """``moment`` rounded to five minutes, as the show says it (a rerun a minute later says the
+    same); rounded down instead where rounding would reach the next day."""
+    base = moment.replace(second=0, microsecond=0)
+    minutes = base.minute + moment.second / 60 + moment.microsecond / 60e6
+    steps = int(minutes / SPOKEN_MINUTES + 0.5)  # half up: 9:32:30 is 9:35
+    rounded = base.replace(minute=0) + timedelta(minutes=SPOKEN_MINUTES * steps)
+    if rounded.date() != moment.date():
+        return base.replace(minute=base.minute - base.minute % SPOKEN_MINUTES)
+    return rounded
+
+
+def occasion(moment: datetime) -> str:
+    """Which of OCCASIONS the broadcast at ``moment`` (local, as said: rounded) speaks to: a
+    working day's morning (05:00-10:59), noon (11:00-12:59) or afternoon (13:00-17:59); any
+    day's evening (18:00-22:59) or night (23:00-04:59); Saturday's and Sunday's daytime, the
+    weekend. Only a working morning says "start your day" and wishes a good day at work."""
+    spoken = spoken_time(moment)
+    hour = spoken.hour
+    if hour >= 23 or hour < 5:
+        return "night"
+    if hour >= 18:
+        return "evening"
+    if spoken.weekday() in WEEKEND:
+        return "weekend"
+    return "morning" if hour < 11 else "noon" if hour < 13 else "afternoon"
+
+
+def intro(count: int, moment: datetime, language: str) -> str:
+    """The line after the greeting: how many papers, and how to listen at this hour."""
+    words = phrases(language)
+    listen = words.listen[occasion(moment)]
+    return (words.intro_one.format(listen=listen) if count == 1
+            else words.intro.format(n=count, listen=listen))
+
+
+def closing(moment: datetime, language: str, recap: bool = False) -> str:
+    """The show's last line, wishing what fits the hour and the day; a recap from Friday noon
+    on wishes a good weekend."""
+    key = occasion(moment)
+    spoken = spoken_time(moment)
+    if recap and key in ("noon", "afternoon", "evening") and spoken.weekday() >= 4:
+        key = "weekend"
+    wish = phrases(language).wishes[key]
+    frame = recap_phrases(language).closing if recap else phrases(language).closing
+    return frame.format(wish=wish)
+
+
 def greeting(moment: datetime, language: str) -> str:
-    """The opening line with the date, the time and the weekday of ``moment`` (already local)."""
+    """The opening line with the date, the time (rounded to five minutes) and the weekday of
+    ``moment`` (already local)."""
+    spoken = spoken_time(moment)
     if is_chinese(language):
-        return _zh_greeting(moment)
-    return _en_greeting(moment)
+        return _zh_greeting(spoken)
+    return _en_greeting(spoken)
 
 
 def _zh_greeting(moment: datetime) -> str:
@@ -234,7 +326,8 @@ def _zh_greeting(moment: datetime) -> str:
 
 def _en_greeting(moment: datetime) -> str:
     hour = moment.hour
-    hello = "Good morning" if hour < 12 else "Good afternoon" if hour < 18 else "Good evening"
+    hello = ("Hello" if hour < 5 else "Good morning" if hour < 12
+             else "Good afternoon" if hour < 18 else "Good evening")
     clock_hour = hour % 12 or 12
     suffix = "a.m." if hour < 12 else "p.m."
     clock = (f"{clock_hour} {suffix}" if moment.minute == 0

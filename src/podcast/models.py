@@ -395,6 +395,7 @@ class Voice:
     units_per_minute: float
     pauses: Pauses
     options: Any  # the engine's Options, completed from the preset
+    trim: float = 0.0  # seconds of silence around a paragraph that assembly trims off
 
 
 @dataclass(frozen=True)

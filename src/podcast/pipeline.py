@@ -65,11 +65,13 @@ from .select.refine import open_refiners
 from .sources import SOURCES, Gathered, Source, SourceConfig, SourceReport, gather, open_sources
 from .sources.fulltext import read_in_full
 from .speak import ENGINES, SpeakContext, Speaker, choose_speaker, speak_script
-from .speak.timing import Pace, clock
+from .speak.timing import MIN_PAPER_SECONDS, Pace, clock
 from .store import STORE_NAME, Run, Store, build_lock, open_store
 from .write import AUTO_WRITER, WRITERS, Brief, RecapBrief, Writer, compose_script, open_writer
 
 log = logging.getLogger(__name__)
+
+LENGTH_TOLERANCE = 0.10  # an episode this far off its target_minutes is said to be so
 
 
 @dataclass(frozen=True)
@@ -250,7 +252,13 @@ class DailyPlan(Plan):
         show = config.show
         brief = Brief(show.language, show.title, config.listener.project, self.moment)
         frame = compose_script([], [], brief)
-        units = timing.paper_budget(show.target_minutes * 60, len(chosen.picks), frame)
+        target, papers = show.target_minutes * 60, len(chosen.picks)
+        units = timing.paper_budget(target, papers, frame)
+        shortest = timing.shortest(papers, frame)
+        if shortest > target:
+            log.info("A target of %s is too short for %s: each says the least a paper can "
+                     "(about %d s), so the episode will last about %s.", clock(target),
+                     counted(papers, "paper"), MIN_PAPER_SECONDS, clock(shortest))
         script = writer.write(chosen.picks, replace(brief, paper_units=units))
         log.info("Wrote the script: %s, %d characters.", counted(len(script.segments), "paper"),
                  len(script.text()))
@@ -397,6 +405,10 @@ def _log_estimate(script: Script, speaker: Speaker, music: Music, target: float 
     estimate = pace(speaker.settings, music).estimate(script)
     log.info("Estimated length %s%s.", clock(estimate),
              f" (target {clock(target)})" if target else "")
+    if target and abs(estimate / target - 1) > LENGTH_TOLERANCE:
+        log.info("The script will last about %s, %d%% %s the target of %s.", clock(estimate),
+                 round(abs(estimate / target - 1) * 100),
+                 "over" if estimate > target else "under", clock(target))
 
 
 def _produce(build: Build, plan: Plan, chosen: Chosen, written: Written,

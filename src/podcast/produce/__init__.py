@@ -170,7 +170,7 @@ def pace(voice: Voice, music: Music) -> Pace:
         fixed += voice.pauses.section + music.outro.duration_seconds
     sting = music.sting.duration_seconds if music.sting else 0.0
     return Pace(voice.units_per_minute, voice.language, fixed, voice.pauses.part,
-                voice.pauses.section, voice.pauses.paper + sting)
+                voice.pauses.section, voice.pauses.paper + sting, voice.trim)
 
 
 @dataclass(frozen=True)

@@ -78,6 +78,7 @@ def resolve_voice(
         pauses=Pauses(pause("sentence", "sentence_ms", 250), pause("paragraph", "part_ms", 650),
                       section, pause("paper", "paper_ms", section * 1000)),
         options=replace(options, **filled),
+        trim=float(base.get("trimmed_ms", 0)) / 1000,
     )
 
 

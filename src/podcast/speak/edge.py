@@ -35,7 +35,17 @@ from ..models import Utterance, Voice
 from ..produce.audio import AudioSegment, decode_bytes
 from ..progress import Advance
 from ..schema import check
-from .engine import ENGINES, Line, SpeakContext, Speaker, VoiceInfo, assemble, chunk
+from .engine import (
+    ENGINES,
+    Line,
+    Marks,
+    SpeakContext,
+    Speaker,
+    VoiceInfo,
+    align,
+    assemble,
+    chunk,
+)
 from .voices import Lexicon
 
 log = logging.getLogger(__name__)
@@ -111,7 +121,8 @@ class EdgeSpeaker(Speaker):
         return None
 
     def speak_chunk(self, text: str, voice: str) -> tuple[AudioSegment, list[float] | None]:
-        return asyncio.run(self._one(text, voice))
+        audio, marks = asyncio.run(self._one(text, voice))
+        return audio, [start for start, _ in marks]
 
     def speak_all(
         self, lines: Sequence[Line], lexicon: Lexicon, advance: Advance
@@ -126,13 +137,16 @@ class EdgeSpeaker(Speaker):
         spoken = []
         for number, line_groups in enumerate(groups):
             mine = [results[job] for job in jobs if job.line == number]
-            spoken.append(assemble(line_groups, mine, self.settings.pauses.sentence))
+            timed = [(audio, align([lexicon.apply(s) for s in group], marks,
+                                   audio.duration_seconds))
+                     for group, (audio, marks) in zip(line_groups, mine, strict=True)]
+            spoken.append(assemble(line_groups, timed, self.settings.pauses.sentence))
         return spoken
 
     async def _all(self, jobs: list[_Job], per_line: list[int], advance: Advance) -> dict:
         gate = asyncio.Semaphore(self.context.concurrency)
         left = list(per_line)
-        results: dict[_Job, tuple[AudioSegment, list[float] | None]] = {}
+        results: dict[_Job, tuple[AudioSegment, Marks]] = {}
 
         async def run(job: _Job) -> None:
             async with gate:
@@ -144,8 +158,9 @@ class EdgeSpeaker(Speaker):
         await asyncio.gather(*(run(job) for job in jobs))
         return results
 
-    async def _one(self, text: str, voice: str) -> tuple[AudioSegment, list[float] | None]:
-        """One request's audio and sentence starts, from the cache or the service."""
+    async def _one(self, text: str, voice: str) -> tuple[AudioSegment, Marks]:
+        """One request's audio and the service's sentence boundaries, from the cache or the
+        service."""
         options = self.options
         request = ["edge", voice, options.rate, options.pitch, options.volume, text]
         key = hashlib.sha256(json.dumps(request, ensure_ascii=False).encode()).hexdigest()[:40]
@@ -154,7 +169,7 @@ class EdgeSpeaker(Speaker):
             return cached
         for attempt in range(self.context.retries + 1):
             try:
-                data, starts = await self._synthesize(text, voice)
+                data, marks = await self._synthesize(text, voice)
                 break
             except aiohttp.ClientConnectorError as exc:  # no route, no name, nobody listening
                 raise SpeechError(f"edge-tts cannot be reached: {exc}") from exc
@@ -165,16 +180,16 @@ class EdgeSpeaker(Speaker):
                 delay = self.context.backoff * 2**attempt * (1 + random.random() / 2)
                 log.info("edge-tts: %s; retrying in %.1f s.", _describe(exc), delay)
                 await asyncio.sleep(delay)
-        self._store(key, data, starts)
+        self._store(key, data, marks)
         # decoding runs ffmpeg: in a thread, so other requests go on meanwhile
         try:
             audio = await asyncio.get_running_loop().run_in_executor(
                 None, decode_bytes, data, "edge-tts audio")
         except AudioError as exc:  # the service sent something that is not audio
             raise SpeechError(f"edge-tts sent audio that cannot be decoded: {exc}") from exc
-        return audio, starts
+        return audio, marks
 
-    async def _synthesize(self, text: str, voice: str) -> tuple[bytes, list[float]]:
+    async def _synthesize(self, text: str, voice: str) -> tuple[bytes, list[tuple[float, str]]]:
         self.requests += 1
         options = self.options
         communicate = edge_tts.Communicate(
@@ -183,32 +198,36 @@ class EdgeSpeaker(Speaker):
             connect_timeout=10, receive_timeout=30,
         )
         audio = bytearray()
-        starts = []
+        marks = []
         async for message in communicate.stream():
             if message["type"] == "audio":
                 audio += message["data"]
             elif message["type"] == "SentenceBoundary":
-                starts.append(message["offset"] / _TICKS_PER_SECOND)
-        return bytes(audio), starts
+                marks.append((message["offset"] / _TICKS_PER_SECOND, message.get("text", "")))
+        return bytes(audio), marks
 
-    def _cached(self, key: str) -> tuple[AudioSegment, list[float] | None] | None:
+    def _cached(self, key: str) -> tuple[AudioSegment, Marks] | None:
         folder = self.context.cache_dir
         if not folder or not (folder / f"{key}.mp3").is_file():
             return None
         try:
-            starts = json.loads((folder / f"{key}.json").read_text(encoding="utf-8"))
+            stored = json.loads((folder / f"{key}.json").read_text(encoding="utf-8"))
+            # [[seconds, sentence], ...]; earlier versions stored the seconds alone
+            marks = [(float(m[0]), str(m[1])) if isinstance(m, list) else (float(m), "")
+                     for m in stored]
             audio = decode_bytes((folder / f"{key}.mp3").read_bytes(), "cached edge-tts audio")
-            return audio, starts
-        except (OSError, ValueError, AudioError):  # a damaged entry is fetched again
+            return audio, marks
+        except (OSError, ValueError, TypeError, IndexError, AudioError):  # fetched again
             return None
 
-    def _store(self, key: str, data: bytes, starts: list[float]) -> None:
+    def _store(self, key: str, data: bytes, marks: Marks) -> None:
         folder = self.context.cache_dir
         if not folder:
             return
         try:
             folder.mkdir(parents=True, exist_ok=True)
-            _write(folder / f"{key}.json", json.dumps(starts).encode())
+            _write(folder / f"{key}.json",
+                   json.dumps([list(m) for m in marks], ensure_ascii=False).encode())
             _write(folder / f"{key}.mp3", data)  # written last: it marks the entry complete
         except OSError as exc:
             log.warning("Could not cache edge-tts audio in %s: %s", folder, exc)

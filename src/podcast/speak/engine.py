@@ -2,7 +2,10 @@
 settings it speaks with; and how text is cut into requests and the audio put back together,
 with the time of every sentence in it.
 
-Text is cut at sentence ends (then at ，；) into requests no longer than the engine allows.
+Text is cut into sentences (in Chinese at 。！？, in English at full stops, question and
+exclamation marks, abbreviations, initials, decimals and versions kept whole), and sentences are
+grouped into requests no longer than the engine allows; only a sentence too long alone is cut
+(at ，；, then between words). Every sentence gets its caption cue.
 Pauses are real silence added here and in the mix, not SSML.
 """
 
@@ -10,6 +13,7 @@ from __future__ import annotations
 
 import re
 from abc import ABC, abstractmethod
+from bisect import bisect_right
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -21,7 +25,19 @@ from ..progress import Advance
 from ..registry import Backend, Registry
 from .voices import Lexicon
 
-_SENTENCE = re.compile(r"[^。！？!?]+[。！？!?]*[”’\"')）]*|[。！？!?]+")
+# Where a sentence may end: its stop, then any closing quotes and brackets.
+_STOP = re.compile(r"(?:[。！？]+|[!?]+|\.+|…+)[!?。！？]*[”’\"'»)）\]】」』]*")
+_FULL_STOP = frozenset("。！？")
+# Words whose full stop ends no sentence, lower case, without that stop: "e.g. GPT-4",
+# "Smith et al. show", "Fig. 3", "vs. baseline", "Dr. Li"; single letters (initials, "U.S.") too.
+ABBREVIATIONS = frozenset(
+    "e.g i.e cf vs viz al fig figs eq eqs sec secs tab ref refs no nos vol pp ch dr mr mrs ms"
+    " prof st approx resp ca w.r.t a.k.a incl esp dept univ jan feb mar apr jun jul aug sep"
+    " sept oct nov dec".split()
+)
+# "J" of "J. Smith", "U.S" of "U.S. economy"; a lower-case letter ("a b. C d.") is a word
+_INITIALS = re.compile(r"[A-Z]|(?:[A-Za-z]\.)+[A-Za-z]")
+_NEXT = re.compile(r"\s*(\S?)")
 _CLAUSE = re.compile(r"[^，；,;]+[，；,;]*")
 _TRIM_DBFS = -50.0
 
@@ -125,16 +141,52 @@ ENGINES: Registry[type[Speaker]] = Registry("TTS engine")
 
 
 def sentences(text: str) -> list[str]:
-    return [s.strip() for s in _SENTENCE.findall(text) if s.strip()]
+    """``text`` cut into sentences, each with its stop and closing quotes: at 。！？ always; at
+    ! ? and at an English full stop before a space (or the end), except after an abbreviation
+    or an initial, or before a lower-case word. Decimals, versions and ids ("93.2%", "v1.5",
+    "GPT-4.5", "2409.17581") have no space after their dot and stay whole."""
+    found, start = [], 0
+    for stop in _STOP.finditer(text):
+        if _ends_sentence(text, stop):
+            found.append(text[start : stop.end()].strip())
+            start = stop.end()
+    found.append(text[start:].strip())
+    return [sentence for sentence in found if sentence]
+
+
+def _ends_sentence(text: str, stop: re.Match[str]) -> bool:
+    marks, after = stop.group(0), stop.end()
+    if _FULL_STOP.intersection(marks):
+        return True
+    following = text[after : after + 1]
+    if following and not following.isspace() and not _is_han(following):
+        return False  # "3.5", "v1.5", "Yahoo!Inc"
+    if "." not in marks and "…" not in marks:
+        return True  # ! and ?
+    ahead = _NEXT.match(text, after)
+    if ahead and ahead.group(1).islower():
+        return False  # "approx. five", "wait... what"
+    if marks.startswith("."):
+        words = text[max(0, stop.start() - 16) : stop.start()].split()
+        word = words[-1].lstrip("([{（“‘\"'") if words else ""
+        if word.lower() in ABBREVIATIONS or _INITIALS.fullmatch(word):
+            return False
+    return True
+
+
+def _is_han(char: str) -> bool:
+    """A Chinese character or Chinese punctuation: what may follow a stop without a space."""
+    return "\u3400" <= char <= "\u9fff" or "\u3000" <= char <= "\u303f" or "\uff00" <= char
 
 
 def chunk(text: str, max_bytes: int) -> list[list[str]]:
     """Sentences of ``text`` grouped into requests of at most ``max_bytes`` UTF-8 bytes (one
-    sentence each when 0). A sentence too long alone is cut at ，；, then at characters."""
+    sentence each when 0); a request ends at a sentence's end. Only a sentence too long alone
+    is cut: at ，；,; then between words, then between characters."""
     limit = max_bytes or 2000
     pieces: list[str] = []
     for sentence in sentences(text):
-        pieces += _fit(sentence, limit)
+        pieces += [piece.strip() for piece in _fit(sentence, limit) if piece.strip()]
     if not max_bytes:
         return [[piece] for piece in pieces]
     groups: list[list[str]] = []
@@ -155,8 +207,10 @@ def _fit(sentence: str, limit: int) -> list[str]:
         return [sentence]
     parts: list[str] = []
     for clause in _CLAUSE.findall(sentence):
-        while len(clause.encode()) > limit:  # no punctuation at all: cut between characters
+        while len(clause.encode()) > limit:  # no punctuation: cut between words, or characters
             cut = len(clause.encode()[:limit].decode("utf-8", "ignore"))
+            space = clause.rfind(" ", cut // 2, cut)
+            cut = space + 1 if space > 0 else cut
             parts.append(clause[:cut])
             clause = clause[cut:]
         if parts and len((parts[-1] + clause).encode()) <= limit:
@@ -193,6 +247,39 @@ def assemble(
                  for s, e, t in zip(starts, ends, group, strict=True)]
         audio += clip
     return Utterance(audio, tuple(cues))
+
+
+#: A service's sentence boundaries in a request's audio: (seconds, the sentence as it heard it).
+Marks = Sequence[tuple[float, str]]
+_SPACE = re.compile(r"\s+")
+
+
+def align(said: Sequence[str], marks: Marks, length: float) -> list[float] | None:
+    """Where each of ``said`` (a request's sentences, as sent) starts in its audio of
+    ``length`` seconds, from the service's sentence boundaries: the boundary it begins at, or
+    a point inside a boundary's sentence when the service cut the text elsewhere (a
+    proportional share of it by characters). None when the boundaries are not in the text."""
+    if len(marks) == len(said):
+        return [start for start, _ in marks]
+    text = "".join(_SPACE.sub("", sentence) for sentence in said)
+    at, where = 0, []
+    for _, mark in marks:
+        found = text.find(_SPACE.sub("", mark)[:16], at)
+        if found < 0 or not mark.strip():
+            return None
+        where.append(found)
+        at = found + 1
+    if not where or where[0] > 2:  # the service may drop an opening quote
+        return None
+    where[0] = 0
+    starts, offset = [], 0
+    for sentence in said:
+        j = bisect_right(where, offset) - 1
+        begin, end = where[j], where[j + 1] if j + 1 < len(where) else len(text)
+        first, then = marks[j][0], marks[j + 1][0] if j + 1 < len(marks) else length
+        starts.append(first + (then - first) * (offset - begin) / max(1, end - begin))
+        offset += len(_SPACE.sub("", sentence))
+    return starts
 
 
 def _proportional(group: Sequence[str], length: float) -> list[float]:

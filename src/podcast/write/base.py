@@ -23,6 +23,7 @@ from ..i18n import how_many
 from ..llm import LlmConfig
 from ..models import Pick, Script, Segment, ShowNotes, Theme, WeekPapers
 from ..registry import Backend, Registry
+from .fit import Words, bounded, fit_papers, spoken_title
 from .speakable import speakable
 
 
@@ -34,7 +35,8 @@ class Brief:
     show_title: str
     project: str
     moment: datetime  # local time of the broadcast, in the show's time zone
-    # speech each paper may take (timing.speech_units), heading and title aside
+    # speech each paper's summary, thoughts and steps may take (timing.speech_units), the
+    # frame's words around them aside (heading, title, labels: timing.frame_units)
     paper_units: int = 400
 
 
@@ -119,32 +121,36 @@ WRITERS: Registry[type[Writer]] = Registry("writer")
 
 
 def compose_script(picks: Sequence[Pick], texts: Sequence[PaperText], brief: Brief) -> Script:
+    """The daily show's script: the writers' words, held to the time the show has (fit.py), in
+    the show's frame."""
     words = i18n.phrases(brief.language)
     say = partial(speakable, language=brief.language)
+    said = fit_papers([Words(say(text.summary), say(text.thoughts),
+                             tuple(filter(None, (_one_line(say(s)) for s in text.steps))))
+                       for text in texts], brief.paper_units, brief.language)
     segments = []
-    for number, (pick, text) in enumerate(zip(picks, texts, strict=True), start=1):
+    for number, (pick, text, spoken) in enumerate(zip(picks, texts, said, strict=True), start=1):
         title = _one_line(say(text.title)).rstrip("。.")
-        steps = [_one_line(say(step)) for step in text.steps if step.strip()]
+        short = spoken_title(title, brief.language)  # the notes keep the whole title
         opening = [
             words.heading.format(n=number),
-            words.title_line.format(title=title),
-            *_paragraphs(words.summary_line, say(text.summary)),
+            words.title_line.format(title=short),
+            *_paragraphs(words.summary_line, spoken.summary),
         ]
         thoughts = [
-            *_paragraphs(words.thoughts_line, say(text.thoughts)),
-            *(i18n.step_line(i, step, brief.language) for i, step in enumerate(steps, start=1)),
+            *_paragraphs(words.thoughts_line, spoken.thoughts),
+            *(i18n.step_line(i, step, brief.language)
+              for i, step in enumerate(spoken.steps, start=1)),
         ]
-        segments.append(Segment(number, pick.paper.id, title, (*opening, *thoughts),
+        segments.append(Segment(number, pick.paper.id, short, (*opening, *thoughts),
                                 _clean_notes(text.notes, title, brief.language),
                                 thoughts_at=len(opening)))
-    count = len(segments)
-    intro = words.intro_one if count == 1 else words.intro.format(n=count)
     return Script(
         language=brief.language,
         greeting=i18n.greeting(brief.moment, brief.language),
-        intro=intro,
+        intro=i18n.intro(len(segments), brief.moment, brief.language),
         segments=tuple(segments),
-        closing=words.closing,
+        closing=i18n.closing(brief.moment, brief.language),
     )
 
 
@@ -159,7 +165,7 @@ def compose_recap(text: RecapText, brief: RecapBrief) -> Script:
     for number, theme in enumerate(text.themes, start=1):
         ordinal = i18n.phrases(language).ordinals[number - 1]
         name = say(theme.name).rstrip("。.")
-        summary = say(theme.summary)
+        summary = bounded(say(theme.summary), language)
         parts = (words.theme_heading.format(ordinal=ordinal, name=name),
                  words.theme_count.format(papers=how_many(len(theme.paper_ids), "paper", language)),
                  *(summary.split("\n\n") if summary else ()))
@@ -176,7 +182,7 @@ def compose_recap(text: RecapText, brief: RecapBrief) -> Script:
     intro = words.intro.format(span=span, papers=how_many(len(week.papers), "paper", language),
                                themes=how_many(len(text.themes), "theme", language))
     return Script(language, i18n.greeting(brief.moment, language), intro, tuple(segments),
-                  words.closing)
+                  i18n.closing(brief.moment, language, recap=True))
 
 
 def _clean_notes(notes: ShowNotes, title: str, language: str) -> ShowNotes:
