@@ -149,9 +149,13 @@ def make_config(write_config: Callable[[str], Path], tmp_path: Path) -> Callable
 
 @pytest.fixture(autouse=True)
 def _no_proxy_for_local_servers(monkeypatch):
-    """Proxy settings of the machine must not send requests for 127.0.0.1 elsewhere."""
+    """Proxy settings of the machine must not send requests for 127.0.0.1 elsewhere; and any
+    request for anywhere else goes to a proxy that is not there, so a test that would reach the
+    internet fails at once, the same way on every machine (the processes it starts too)."""
     monkeypatch.setenv("NO_PROXY", "127.0.0.1,localhost")
     monkeypatch.setenv("no_proxy", "127.0.0.1,localhost")
+    for name in ("HTTP_PROXY", "HTTPS_PROXY", "http_proxy", "https_proxy"):
+        monkeypatch.setenv(name, "http://127.0.0.1:9")
 
 
 @pytest.fixture

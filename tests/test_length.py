@@ -165,14 +165,15 @@ def show(tmp_path, language: str, papers: list[dict], extra: str = "") -> object
     (tmp_path / "papers.json").write_text(json.dumps(papers, ensure_ascii=False), encoding="utf-8")
     (tmp_path / "podcast.toml").write_text(
         f'[show]\nlanguage = "{language}"\nmax_papers = {len(papers)}\ntarget_minutes = 2\n{extra}'
-        f'[[sources]]\ntype = "file"\npath = "papers.json"\n{OFFLINE_TTS}', encoding="utf-8")
+        f'[[sources]]\ntype = "file"\npath = "papers.json"\n[fulltext]\nenabled = false\n{OFFLINE_TTS}',
+        encoding="utf-8")
     return load_config(tmp_path / "podcast.toml", tmp_path)
 
 
 @pytest.mark.slow
 @pytest.mark.parametrize("language", LANGUAGES)
 def test_a_40000_character_title_and_abstract_make_a_normal_episode(tmp_path, sample_papers, language):
-    paper = json.loads(json.dumps(sample_papers[0].__dict__, default=list))
+    paper = sample_papers[0].to_dict()
     paper = {key: paper[key] for key in ("id", "title", "summary", "authors", "url", "title_zh", "summary_zh")}
     paper["title"] = ("Scalable Analysis of Filings " * 2000)[:40_000]
     paper["title_zh"] = ("可扩展的年报分析框架" * 4000)[:40_000]

@@ -4,10 +4,11 @@ Writers aim for their budget (:attr:`Brief.paper_units`); the frame holds them t
 
 - A spoken title is at most TITLE_LIMIT units: the part before a colon when that is a title
   in itself, else its first words up to a clause break. The full title stays in the notes.
-- A paper more than SLACK over its budget is cut back to it: the summary's last sentences and
-  the thoughts' middle ones go, in the same proportion (the summary's first sentence, and the
-  thoughts' first and the one leading to the steps, stay); then a sentence longer than
-  SENTENCE_LIMIT is cut short. Steps are never dropped: the thoughts may count them.
+- A paper more than SLACK over its budget is cut back to it: the summary's later sentences
+  and the thoughts' middle ones go, in the same proportion (the summary's first sentence and
+  its first stating a figure, and the thoughts' first and the one leading to the steps, stay;
+  other sentences stating figures go last); then a sentence longer than SENTENCE_LIMIT is cut
+  short. Steps are never dropped: the thoughts may count them.
 - No paper runs longer than MEDIAN_CAP times the median paper; one that does is cut the same
   way.
 - No paragraph is longer than PARAGRAPH_LIMIT: a longer one is split at a sentence end. A
@@ -37,6 +38,7 @@ SENTENCE_LIMIT = {"zh": 90, "en": 60}
 _CHINESE_ENDS = frozenset("。！？；：，、…”’」』）】")
 _CHARS_PER_UNIT = 12  # no unit of speech is written in more characters than this
 
+_FIGURE = re.compile(r"\d")  # a sentence with a number in it states a figure
 _TOKEN = re.compile(r"[A-Za-z0-9]+(?:[.'-][A-Za-z0-9]+)*|[\u3400-\u9fff]")
 _BREAK = re.compile(r"[，、；：,;:]|\s[-\u2013—]\s|——")
 _SUBTITLE = re.compile(r"\s*(?::|：|\s[-\u2013—]\s|——|\|)\s*")
@@ -158,16 +160,18 @@ class _Cut:
                 + self.steps_units)
 
     def cut_to(self, budget: float) -> None:
-        """The summary's first sentences and the thoughts' first, middle and last that fit in
-        ``budget``, both cut in the same proportion (the summary's first sentence and the
-        thoughts' first and last always stay); then, if still over, long sentences cut
-        short."""
-        summary, middle = self.summary[1:], self.thoughts[1:-1]
+        """The summary's sentences and the thoughts' middle ones that fit in ``budget``, both
+        cut in the same proportion (the summary's first sentence and its first stating a
+        figure, and the thoughts' first and last, always stay; of the rest of the summary,
+        those stating figures go last); then, if still over, long sentences cut short."""
+        stays = _summary_stays(self.summary)
+        summary = [s for i, s in enumerate(self.summary) if i not in stays]
+        middle = self.thoughts[1:-1]
         spare = sum(s.units for s in (*summary, *middle))
         if spare:
             keep = max(0.0, 1 - (self.total() - budget) / spare)
-            self.summary = [*self.summary[:1],
-                            *_prefix(summary, keep * sum(s.units for s in summary))]
+            kept = {id(s) for s in _figures_first(summary, keep * sum(s.units for s in summary))}
+            self.summary = [s for i, s in enumerate(self.summary) if i in stays or id(s) in kept]
             self.thoughts = [*self.thoughts[:1],
                              *_prefix(middle, keep * sum(s.units for s in middle)),
                              *self.thoughts[1:][-1:]]
@@ -182,6 +186,26 @@ class _Cut:
     def words(self) -> Words:
         return Words(_joined(self.summary, self.language), _joined(self.thoughts, self.language),
                      tuple(self.steps))
+
+
+def _summary_stays(summary: list[_Sentence]) -> set[int]:
+    """What a summary keeps however short the time: its first sentence, and the first one
+    stating a figure (the paper's own result), when that is another."""
+    first_figure = next((i for i, s in enumerate(summary) if _FIGURE.search(s.text)), 0)
+    return {0, first_figure} if summary else set()
+
+
+def _figures_first(found: list[_Sentence], room: float) -> list[_Sentence]:
+    """The sentences of ``found`` that fit in ``room`` units, those stating a figure (the
+    paper's results) first, the rest from the start; in their own order."""
+    ranked = sorted(range(len(found)), key=lambda i: (not _FIGURE.search(found[i].text), i))
+    kept: set[int] = set()
+    used = 0.0
+    for index in ranked:
+        if used + found[index].units <= room:
+            kept.add(index)
+            used += found[index].units
+    return [sentence for index, sentence in enumerate(found) if index in kept]
 
 
 def _prefix(found: list[_Sentence], room: float) -> list[_Sentence]:

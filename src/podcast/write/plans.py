@@ -124,9 +124,9 @@ TECHNIQUES: tuple[Technique, ...] = (
             ("先用规则给我们的{domain}答案自动判对错，找出判不准的那一小部分。",
              "Grade our {domain} answers with rules first, and set aside the small share they "
              "cannot judge."),
-            ("只把这部分交给大模型，照{tech}，让它先说理由再下结论。",
-             "Send only those to a language model and, following {tech}, have it give its "
-             "reasons before it decides."),
+            ("只把这部分交给大模型处理，照{tech}让它先说理由再下结论。",
+             "Send only those to a language model, and have it give its reasons before it "
+             "decides, as {tech} does."),
             ("请业务专家抽查一百条，算出大模型批改和人工判断的一致率。",
              "Have a domain expert check a hundred of them, and measure how often the model "
              "agrees."),
@@ -246,7 +246,7 @@ TECHNIQUES: tuple[Technique, ...] = (
              "source and effective date."),
             ("像{tech}那样，让每条建议都对照知识库，说明依据的是哪一条。",
              "As with {tech}, make every recommendation cite the entry it rests on."),
-            ("为知识库定一个更新流程，规则一变，相关条目当天就改。",
+            ("为知识库定一个固定的更新流程，规则一变，相关条目当天就改。",
              "Set up an update routine, so entries change the day a rule changes."),
             ("从历史案例里抽五十个，看知识库给出的建议和专家结论有多一致。",
              "Take fifty past cases and measure how often the knowledge base agrees with the "
@@ -670,7 +670,7 @@ GENERIC = Technique(
         ("想一想{tech}背后的思路能不能搬到我们的{domain}任务上，写下一个可以验证的假设。",
          "Ask whether the thinking behind {tech} carries over to our {domain} tasks, and write "
          "down one testable hypothesis."),
-        ("用一个一两天能做完的小实验，验证{tech}在我们这里成不成立。",
+        ("用一个一两天能做完的小实验验证{tech}在我们这里成不成立。",
          "Test {tech} on our own data with an experiment of a day or two."),
         ("结果好就把{tech}排进下个迭代，不好就记下原因。",
          "If it works, plan {tech} into the next iteration; if not, write down why."),

@@ -49,6 +49,7 @@ MIN_STEPS, MAX_STEPS = 3, 5
 NOTE_CHARACTERS = 300  # of a line of the show notes, when its one sentence is longer
 # What the paper says, in the order it is worth the time: the problem, the method and the
 # results first, then more of each; said in reading order.
+_DANGLING = re.compile(r"\s(?:and|or|but|then|so)$|[而并且或但]$")
 _SUMMARY_ORDER = (("problem", 0), ("method", 0), ("results", 0), ("results", 1), ("method", 1),
                   ("conclusion", 0), ("problem", 1), ("results", 2), ("method", 2),
                   ("limitations", 0), ("results", 3), ("method", 3), ("problem", 2),
@@ -284,14 +285,18 @@ class _PaperWriter:
 
     def _summary(self, limit: float, method_first: bool = False) -> str:
         """The problem, the method and the results first, then more of each while ``limit``
-        allows (the method first when little is); said in reading order, each part after a
-        lead that varies from paper to paper. One sentence at least."""
+        allows (the method first when little is, or whichever of the method and the results is
+        shorter when neither fits); said in reading order, each part after a lead that varies
+        from paper to paper. One sentence at least."""
         chosen: set[tuple[str, int]] = set()
         rest = tuple((kind, index) for kind in _KINDS
                      for index in range(len(getattr(self.material, kind))))
         order: tuple[tuple[str, int], ...] = (*_SUMMARY_ORDER, *rest)  # then all there is
         if method_first:
             order = (("method", 0), ("results", 0), *order)
+            core = [(kind, 0) for kind in ("results", "method") if getattr(self.material, kind)]
+            if core and all(self._units(self._told({part})) > limit for part in core):
+                chosen.add(min(core, key=lambda part: self._units(self._told({part}))))
         for kind, index in order:
             have = len(getattr(self.material, kind))
             if (kind, index) in chosen or index >= have or (index and (kind, index - 1)
@@ -424,11 +429,12 @@ class _PaperWriter:
 
 
 def _short_form(step: str, chinese: bool) -> str:
-    """A step up to its first clause that says something on its own (12 characters, 6 words),
-    ended as a sentence."""
+    """A step up to its first clause that says something on its own (12 characters, 6 words,
+    not ending on a conjunction), ended as a sentence."""
     for found in re.finditer(r"[，；,;]", step):  # a colon leads into what the step is
         head = step[: found.start()]
-        if (len(head) if chinese else len(head.split())) >= (12 if chinese else 6):
+        if (len(head) if chinese else len(head.split())) >= (12 if chinese else 6) and \
+                not _DANGLING.search(head):
             return head + ("。" if chinese else ".")
     return step
 
