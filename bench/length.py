@@ -1,6 +1,7 @@
 """Build offline episodes of 1, 3, 5 and 10 papers in both languages and print how long each
-came out against its [show] target_minutes (target: every ratio within 0.90-1.10); then one
-episode whose only paper has a 40,000-character title, with its length and peak memory.
+came out against its [show] target_minutes (target: every ratio within 0.90-1.10); then 10
+papers asked at 4:00, more than the target has room for; then one episode whose only paper has
+a 40,000-character title, with its length and peak memory.
 
     .venv/bin/python bench/length.py [--cases 1:2,3:4,5:8,10:10] [--languages zh-CN,en-US]
 
@@ -30,9 +31,10 @@ from importlib import resources
 
 from mutagen.mp3 import MP3
 
-# papers : target minutes. Short targets on purpose: 2 papers at 2:00 made 3:00 before; 10
-# papers at 4:00 (about 11 minutes before) is below what 10 papers can say, and the log says so.
-CASES = ((1, 2.0), (2, 2.0), (3, 4.0), (5, 8.0), (10, 10.0))
+# papers : target minutes. Short targets on purpose: 2 papers at 2:00 made 3:00 before. Then 10
+# papers asked at 4:00 (about 11 minutes before): the show tells those the target has room for,
+# and the log says so.
+CASES = ((1, 2.0), (2, 3.0), (3, 4.0), (5, 8.0), (10, 10.0))
 LANGUAGES = ("zh-CN", "en-US")
 # the template writer as it is, and a writer that says exactly the budget it is given
 WRITERS = ("template", "exact")
@@ -58,6 +60,8 @@ def said(paper, language, units):
 @WRITERS.register("exact")
 class ExactWriter(TemplateWriter):
     stands_in = False
+    def texts(self, picks, brief):  # the template's texts() writes its own; this one says this
+        return [self.text(pick, brief) for pick in picks]
     def text(self, pick, brief):
         language, budget, paper = brief.language, brief.paper_units, pick.paper
         step = budget * SHARES["steps"] / 3
@@ -174,10 +178,12 @@ def main() -> None:
         print("worst deviation: " + ", ".join(f"{w} {d:.1%}" for w, d in worst.items())
               + f" (* outside ±{TOLERANCE:.0%})")
     for language in languages:
-        result = build(varied_papers(10), language, 4.0, writers[-1])
-        warning = next((line for line in result["log"] if "too short" in line), "no warning")
-        print(f"10 papers at 4:00 ({language}, {writers[-1]} writer): {clock(result['seconds'])}; "
-              f"the log: {warning}")
+        for writer in writers:
+            result = build(varied_papers(10), language, 4.0, writer)
+            said = next((line for line in result["log"] if "has room for" in line), "nothing")
+            print(f"10 papers asked at 4:00 ({language}, {writer} writer): {result['papers']} told "
+                  f"in {clock(result['seconds'])}, ratio {result['seconds'] / 240:.3f}; the log: "
+                  f"{said}", flush=True)
     if args.no_huge:
         return
     normal = build(varied_papers(1), "zh-CN", 2.0)

@@ -371,7 +371,7 @@ def test_a_daily_run_reads_its_picks_in_full_and_stores_their_digests(tmp_path, 
         (tmp_path / "podcast.toml").write_text(f"""
 [show]
 max_papers = 2
-target_minutes = 1
+target_minutes = 3
 [listener]
 project = "{TAX_PROJECT} LoRA, DPO"
 [[sources]]

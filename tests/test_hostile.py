@@ -538,7 +538,7 @@ title = {json.dumps(SHOW_TITLE, ensure_ascii=False)}
 author = {json.dumps("Eve " + cases["attribute-breakout"], ensure_ascii=False)}
 description = {json.dumps(cases["single-quote-breakout"] + " " + cases["cdata-end"], ensure_ascii=False)}
 max_papers = 6
-target_minutes = 1
+target_minutes = 7
 
 [listener]
 project = "fine-tuning and distilling language models for tax questions"

@@ -14,7 +14,7 @@ from mutagen.mp3 import MP3
 
 from podcast.config import load_config
 from podcast.models import Pick
-from podcast.pipeline import run_episode
+from podcast.pipeline import preview, run_episode
 from podcast.produce import Music, pace
 from podcast.speak import TTSConfig, resolve_voice
 from podcast.speak.timing import TITLE_LIMIT, TITLE_UNITS, speech_units
@@ -137,11 +137,12 @@ def paper_text(language: str, budget: int) -> PaperText:
 
 
 @pytest.mark.parametrize("language", LANGUAGES)
-@pytest.mark.parametrize(("papers", "minutes"), [(1, 2), (2, 2), (3, 4), (5, 8), (10, 10), (10, 30)])
+@pytest.mark.parametrize(("papers", "minutes"), [(1, 2), (2, 3), (3, 4), (5, 8), (10, 10), (10, 30)])
 def test_a_script_that_keeps_its_budget_lasts_the_target(sample_papers, language, papers, minutes):
     timing = pace(resolve_voice(TTSConfig(engine="espeak"), "espeak", language), Music.load())
     brief = Brief(language, "AI", "We fine-tune LLMs.", SATURDAY_MORNING)
     frame = compose_script([], [], brief)
+    assert papers <= timing.room(minutes * 60, frame)
     budget = timing.paper_budget(minutes * 60, papers, frame)
     picks = [Pick(replace(sample_papers[0], id=f"2409.{n:05d}"), 1.0) for n in range(papers)]
     script = compose_script(picks, [paper_text(language, budget)] * papers, replace(brief, paper_units=budget))
@@ -149,13 +150,15 @@ def test_a_script_that_keeps_its_budget_lasts_the_target(sample_papers, language
 
 
 @pytest.mark.parametrize("language", LANGUAGES)
-def test_a_target_too_short_gives_each_paper_the_least_and_says_how_long(language):
+def test_a_target_has_room_for_the_papers_that_can_each_say_the_least(language):
     timing = pace(resolve_voice(TTSConfig(engine="espeak"), "espeak", language), Music.load())
     frame = compose_script([], [], Brief(language, "AI", "We fine-tune LLMs.", SATURDAY_MORNING))
-    assert timing.paper_budget(240, 10, frame) == timing.least_units()
-    assert 240 < timing.shortest(10, frame) < 480  # 10 papers need more than 4:00
-    assert timing.paper_budget(600, 10, frame) > timing.least_units()
-    assert timing.shortest(10, frame) < 600
+    room = timing.room(240, frame)
+    assert 2 <= room < 10  # 10 papers need more than 4:00
+    assert timing.shortest(room, frame) <= 240 < timing.shortest(room + 1, frame)
+    assert timing.paper_budget(240, room, frame) >= timing.least_units()
+    assert timing.room(600, frame) >= 10 and timing.paper_budget(600, 10, frame) >= timing.least_units()
+    assert timing.room(10, frame) == 1  # one paper at least, however short the target
 
 
 # -- whole episodes -------------------------------------------------------------------------------
@@ -193,16 +196,36 @@ def test_a_40000_character_title_and_abstract_make_a_normal_episode(tmp_path, sa
 
 
 @pytest.mark.slow
-def test_the_log_says_when_the_target_cannot_be_met(tmp_path, sample_papers, caplog):
+def test_a_target_too_short_for_the_papers_tells_the_best_that_fit_and_says_so(tmp_path, sample_papers, caplog):
+    papers = [{"id": p.id, "title": p.title, "summary": p.summary, "authors": list(p.authors), "url": p.url}
+              for p in sample_papers[:6]]
+    config = show(tmp_path, "en-US", papers)  # 6 papers at 2:00
+    with caplog.at_level(logging.INFO, logger="podcast"):
+        result = run_episode(config, now=SATURDAY_MORNING)
+    told = len(result.episode.papers)
+    assert 1 <= told < 6
+    assert [pick.paper.id for pick in preview(config, now=SATURDAY_MORNING).picks] == \
+        [paper.id for paper in result.episode.papers]  # `podcast papers` shows the same picks
+    assert f"A target of 2:00 has room for {told} paper{'s' if told > 1 else ''} of at least 35 s each " \
+           "(max_papers = 6): the others stay for another day." in caplog.messages
+    assert MP3(result.audio).info.length == pytest.approx(120, rel=0.10)
+
+
+@pytest.mark.slow
+def test_the_log_says_when_the_target_is_too_short_for_even_one_paper(tmp_path, sample_papers, caplog):
     papers = [{"id": p.id, "title": p.title, "summary": p.summary, "authors": list(p.authors), "url": p.url}
               for p in sample_papers[:3]]
     config = show(tmp_path, "en-US", papers)
-    config = replace(config, show=replace(config.show, target_minutes=1))
+    config = replace(config, show=replace(config.show, target_minutes=0.5))
     with caplog.at_level(logging.INFO, logger="podcast"):
-        run_episode(config, now=SATURDAY_MORNING)
-    assert any(r.getMessage().startswith("A target of 1:00 is too short for 3 papers: each says the least a paper "
-                                         "can (about 15 s), so the episode will last about ")
-               for r in caplog.records)
+        result = run_episode(config, now=SATURDAY_MORNING)
+    assert len(result.episode.papers) == 1
+    said = next(m for m in caplog.messages if m.startswith("A target of 0:30 is too short for 1 paper: each says "
+                                                           "the least a paper can (about 35 s), so the episode "
+                                                           "will last about "))
+    promised = said.rsplit(" ", 1)[1].rstrip(".")
+    minutes, seconds = promised.split(":")
+    assert MP3(result.audio).info.length == pytest.approx(int(minutes) * 60 + int(seconds), rel=0.10)
 
 
 def test_a_recaps_long_paragraphs_are_split_too():

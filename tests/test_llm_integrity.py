@@ -113,7 +113,7 @@ def test_no_bad_answer_reaches_any_published_file(web, model, tmp_path, sample_p
     (tmp_path / "podcast.toml").write_text(f"""
 [show]
 max_papers = 6
-target_minutes = 4
+target_minutes = 7
 [listener]
 project = "{TAX_PROJECT}"
 [[sources]]

@@ -41,7 +41,7 @@ BASE = "https://podcasts.example.com/ai/"
 CONFIG = f"""
 [show]
 max_papers = 2
-target_minutes = 1
+target_minutes = 3
 
 [listener]
 project = "{TAX_PROJECT}"

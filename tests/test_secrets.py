@@ -75,7 +75,7 @@ def test_no_secret_in_files_logs_or_output_even_when_the_server_echoes_it(web, t
     (tmp_path / "podcast.toml").write_text(f"""
 [show]
 max_papers = 3
-target_minutes = 1
+target_minutes = 4
 
 [listener]
 project = "{TAX_PROJECT}"

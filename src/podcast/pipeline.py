@@ -64,7 +64,7 @@ from .select import Profile, select_papers
 from .select.refine import open_refiners
 from .sources import SOURCES, Gathered, Source, SourceConfig, SourceReport, gather, open_sources
 from .sources.fulltext import read_in_full
-from .speak import ENGINES, SpeakContext, Speaker, choose_speaker, speak_script
+from .speak import ENGINES, SpeakContext, Speaker, choose_speaker, resolve_voice, speak_script
 from .speak.timing import MIN_PAPER_SECONDS, Pace, clock
 from .store import STORE_NAME, Run, Store, build_lock, open_store
 from .write import AUTO_WRITER, WRITERS, Brief, RecapBrief, Writer, compose_script, open_writer
@@ -141,8 +141,9 @@ class Plan(ABC):
         """Stage 1: the papers it may be about."""
 
     @abstractmethod
-    def select(self, build: Build, gathered: Gathered) -> Chosen:
-        """Stage 2: the papers it is about, or why there is no episode."""
+    def select(self, build: Build, gathered: Gathered, timing: Pace) -> Chosen:
+        """Stage 2: the papers it is about (as many as there is time for), or why there is no
+        episode."""
 
     @abstractmethod
     def write(self, build: Build, writer: Writer, chosen: Chosen, timing: Pace) -> Written:
@@ -200,8 +201,8 @@ class DailyPlan(Plan):
             build.store.remember_candidates(self.day, gathered.papers)
         return gathered
 
-    def select(self, build: Build, gathered: Gathered) -> Chosen:
-        choice = self.choose(build, gathered)
+    def select(self, build: Build, gathered: Gathered, timing: Pace) -> Chosen:
+        choice = self.choose(build, gathered, timing)
         picks = self.read(build, choice.picks)
         return Chosen(tuple(pick.paper for pick in picks), tuple(choice.standins),
                       choice.skipped, choice.from_backlog, tuple(picks))
@@ -217,14 +218,16 @@ class DailyPlan(Plan):
             papers = read_in_full([pick.paper for pick in picks], http, config, advance)
         return [replace(pick, paper=paper) for pick, paper in zip(picks, papers, strict=True)]
 
-    def choose(self, build: Build, gathered: Gathered) -> Choice:
-        """Select, from the backlog of recent days when nothing new came in; raises
-        NothingToBroadcast when there is nothing at all."""
+    def choose(self, build: Build, gathered: Gathered, timing: Pace) -> Choice:
+        """Select as many papers as ``timing`` has room for in the target, from the backlog of
+        recent days when nothing new came in; raises NothingToBroadcast when there is nothing at
+        all."""
         config, store, day = build.config, build.store, self.day
-        listener = config.listener
+        listener, show = config.listener, config.show
+        room = timing.room(show.target_minutes * 60, self.frame(config))
         select = partial(select_papers,
                          profile=Profile(listener.project, listener.keywords, listener.exclude),
-                         limit=config.show.max_papers,
+                         limit=min(show.max_papers, room),
                          already_broadcast=store.broadcast_ids(other_than=day),
                          language=config.show.language,
                          refiners=open_refiners(config.selection, build.env))
@@ -242,16 +245,26 @@ class DailyPlan(Plan):
                 raise NothingToBroadcast(f"{why}, and nothing unbroadcast from the {days} days "
                                          "before")
             log.info("%s; taking the best of the last %d days instead.", why, days)
+        if room < show.max_papers and len(selection.ranked) > room:
+            log.info("A target of %s has room for %s of at least %d s each (max_papers = %d): "
+                     "the others stay for another day.", clock(show.target_minutes * 60),
+                     counted(room, "paper"), MIN_PAPER_SECONDS, show.max_papers)
         log.info("Picked %s: %s.", counted(len(selection.picks), "paper"),
                  ", ".join(p.paper.id for p in selection.picks))
         return Choice(day, selection.picks, selection.ranked, selection.excluded, gathered.reports,
                       from_backlog, standins)
 
+    def brief(self, config: Config) -> Brief:
+        return Brief(config.show.language, config.show.title, config.listener.project, self.moment)
+
+    def frame(self, config: Config) -> Script:
+        """The script with no papers: its greeting and closing."""
+        return compose_script([], [], self.brief(config))
+
     def write(self, build: Build, writer: Writer, chosen: Chosen, timing: Pace) -> Written:
         config = build.config
         show = config.show
-        brief = Brief(show.language, show.title, config.listener.project, self.moment)
-        frame = compose_script([], [], brief)
+        brief, frame = self.brief(config), self.frame(config)
         target, papers = show.target_minutes * 60, len(chosen.picks)
         units = timing.paper_budget(target, papers, frame)
         shortest = timing.shortest(papers, frame)
@@ -313,7 +326,7 @@ class RecapPlan(Plan):
         self.material = _week_papers(build.store, self.week)
         return Gathered(list(self.material.papers), [])
 
-    def select(self, build: Build, gathered: Gathered) -> Chosen:
+    def select(self, build: Build, gathered: Gathered, timing: Pace) -> Chosen:
         week = self.material
         if not week.papers:
             span = i18n.week_span(self.week.first, self.week.last, "en-US")
@@ -368,19 +381,20 @@ def _make(build: Build, plan: Plan, force: bool) -> RunResult:
         return _result(previous, True, (), target)
 
     gathered = plan.gather(build)  # 1 gather
-    chosen = plan.select(build, gathered)  # 2 select
+    context = SpeakContext(config.state.dir / "cache" / "tts", build.env, config.tts.concurrency,
+                           config.tts.retries)
+    # known before selecting and writing: how many papers the target has room for, and the
+    # script is sized for the voice that will read it
+    speaker, voice_problem = choose_speaker(config.tts, config.show.language, context,
+                                            config.audio.pauses)
+    music = Music.load(config.audio)
+    chosen = plan.select(build, gathered, pace(speaker.settings, music))  # 2 select
     if chosen.skipped:
         return RunResult(None, False, chosen.standins, "", target.location(FEED_NAME),
                          target.location(PAGE_NAME), skipped=chosen.skipped)
 
     writer, writer_missing = open_writer(config.writer, config.llm, build.env,
                                          config.state.dir / "cache" / "llm")
-    language = config.show.language
-    context = SpeakContext(config.state.dir / "cache" / "tts", build.env, config.tts.concurrency,
-                           config.tts.retries)
-    # known before writing: the script is sized for the voice that will read it
-    speaker, voice_problem = choose_speaker(config.tts, language, context, config.audio.pauses)
-    music = Music.load(config.audio)
     build.progress.check()
     written = plan.write(build, writer, chosen, pace(speaker.settings, music))  # 3 write
     _log_estimate(written.script, speaker, music, plan.target_seconds(config))
@@ -562,7 +576,9 @@ def choose_papers(config: Config, day: date, store: Store, env: Mapping[str, str
     """Stages 1-2 of the day's show: gather, remember what was offered (``record``), select."""
     plan = DailyPlan(datetime.combine(day, datetime.min.time(), config.show.zone), record)
     build = Build(config, store, env)
-    return plan.choose(build, plan.gather(build))
+    tts = config.tts  # the configured voice's pace, unchecked: a preview reaches no voice
+    voice = resolve_voice(tts, tts.engine, config.show.language, config.audio.pauses)
+    return plan.choose(build, plan.gather(build), pace(voice, Music.load(config.audio)))
 
 
 def preview(
