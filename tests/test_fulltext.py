@@ -9,6 +9,7 @@ import re
 from dataclasses import replace
 from datetime import date, datetime, timedelta
 
+import feedparser
 import pytest
 
 from podcast.config import load_config
@@ -399,6 +400,10 @@ pdf_url = "{arxiv.url('/pdf/')}"
     assert stored == result.episode.papers
     assert any("from 41.2 GB to 27.5 GB" in figure for figure in stored[0].digest.figures)
     assert not offline(config).fulltext.enabled
+    # figures only the full texts have (the feed's abstracts do not): said, and in the notes
+    assert "71.3% pass@1" in (config.publish.dir / result.episode.transcript_name).read_text("utf-8")
+    notes = feedparser.parse((config.publish.dir / "feed.xml").read_bytes()).entries[0].content[0].value
+    assert "71.3% pass@1" in notes and "64.2% average accuracy" in notes
 
 
 def test_fulltext_settings_are_checked(make_config, tmp_path):

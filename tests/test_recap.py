@@ -8,6 +8,7 @@ import io
 import json
 import re
 import shutil
+from dataclasses import replace
 from datetime import date, datetime, timedelta
 from pathlib import Path
 
@@ -25,6 +26,7 @@ from podcast.pipeline import run_episode, run_recap
 from podcast.store import open_store
 from podcast.models import Week, WeekPapers, default_week
 from podcast.select.cluster import group
+from podcast.speak.timing import TITLE_LIMIT, speech_units
 from podcast.write import RecapBrief
 from podcast.write.template import TemplateWriter
 
@@ -382,3 +384,15 @@ def test_the_recap_page_plays_and_seeks_by_theme_in_chromium(offline_recap):
         assert page.locator(".transcript span").count() > 10
         browser.close()
     assert console.errors == []
+
+
+def test_the_offline_recap_says_a_huge_title_as_the_daily_show_does():
+    huge = replace(PAPERS[0], title=("Scalable Analysis of Filings " * 2000)[:40_000])
+    papers = (huge, *PAPERS[1:])
+    week = WeekPapers(Week(2026, 47), papers, {p.id: ShowNotes() for p in papers},
+                      (date(2026, 11, 16), date(2026, 11, 17)), ())
+    text = TemplateWriter(None).recap(RecapBrief("en-US", "x", FRIDAY_1700, week))
+    summaries = " ".join(theme.summary for theme in text.themes)
+    said = next(line for line in summaries.split("\n\n") if line.startswith("Scalable Analysis"))
+    assert speech_units(said.split(": ")[0], "en-US") <= TITLE_LIMIT["en"]
+    assert len(summaries) < 5_000

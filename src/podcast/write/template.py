@@ -22,6 +22,7 @@ from ..select.glossary import glossary
 from ..select.topics import TOPICS_BY_KEY, topics_of
 from ..speak.timing import SHARES, speech_units
 from .base import WRITERS, Brief, PaperText, RecapBrief, RecapText, Writer
+from .fit import spoken_title
 from .material import Material, read
 from .phrasing import (
     CALLED,
@@ -535,7 +536,8 @@ def _theme_summary(papers: Sequence[Paper], brief: RecapBrief) -> str:
     lines = []
     for paper in papers:
         notes = brief.week.notes.get(paper.id)
-        title = (notes.title if notes else "") or paper.title_for(brief.language)
+        title = spoken_title((notes.title if notes else "") or paper.title_for(brief.language),
+                             brief.language)  # a recap says a title as the daily show does
         line = (notes.one_line if notes else "") or paper.summary_for(brief.language)
         line = shorten(line, ONE_LINE_UNITS, brief.language).rstrip("。.")
         lines.append(f"《{title}》：{line}。" if chinese else f"{title}: {line}.")
