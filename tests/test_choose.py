@@ -148,3 +148,36 @@ def test_a_new_version_of_a_broadcast_paper_is_not_new(tmp_path, web):
         broadcast(store, FRIDAY, [Paper(id="2611.04102", title="Rank-Adaptive LoRA", summary="v1")])
         choice = choose_papers(config, SATURDAY, store)
     assert [p.paper.id for p in choice.picks] == ["2611.09999"]
+
+
+def test_a_broadcast_paper_linked_another_way_is_not_new(tmp_path, web):
+    """A newsletter links papers already told through Hugging Face, alphaXiv and a DOI guid:
+    each is the same arXiv id, so none goes out again; only the new paper is offered."""
+    web.routes["/news.rss"] = Reply(200, b"""<?xml version="1.0" encoding="utf-8"?>
+<rss version="2.0"><channel><title>Paper digest</title><link>https://news.example.org/</link>
+<item><title>Rank-Adaptive LoRA</title><link>https://huggingface.co/papers/2611.04102</link>
+  <description>Fine-tuning large language models with low-rank adapters whose rank adapts.</description>
+  <pubDate>Fri, 20 Nov 2026 08:00:00 GMT</pubDate></item>
+<item><title>Tax QA with retrieval</title><link>https://www.alphaxiv.org/abs/2611.05555v2</link>
+  <description>Answering tax questions with large language models over annual reports.</description>
+  <pubDate>Fri, 20 Nov 2026 08:00:00 GMT</pubDate></item>
+<item><title>Our notes on a tax paper</title><link>https://news.example.org/notes/tax</link>
+  <guid isPermaLink="false">10.48550/arXiv.2611.06666</guid>
+  <description>Fine-tuning large language models on tax filings, read by our team.</description>
+  <pubDate>Fri, 20 Nov 2026 08:00:00 GMT</pubDate></item>
+<item><title>Fine-tuning for financial reports</title><link>https://huggingface.co/papers/2611.07777</link>
+  <description>Fine-tuning large language models to read annual reports and answer tax questions.</description>
+  <pubDate>Fri, 20 Nov 2026 08:00:00 GMT</pubDate></item>
+</channel></rss>""", {"Content-Type": "application/rss+xml"})
+    feed = f'[[sources]]\ntype = "feed"\nurl = "{web.url("/news.rss")}"\n'
+    config = config_for(tmp_path, web, sources=feed)
+    told = [Paper(id="2611.04102", title="Rank-Adaptive LoRA", summary="v1"),
+            Paper(id="2611.05555", title="Tax QA with retrieval", summary="v1"),
+            Paper(id="2611.06666", title="Tax filings", summary="v1")]
+    with open_store(config.state.dir) as store:
+        broadcast(store, FRIDAY, told)
+        assert store.broadcast_ids() == {"2611.04102", "2611.05555", "2611.06666"}
+        choice = choose_papers(config, SATURDAY, store)
+    assert [p.paper.id for p in choice.picks] == ["2611.07777"]
+    assert [p.paper.id for p in choice.ranked] == ["2611.07777"]
+    assert choice.picks[0].paper.url == "https://arxiv.org/abs/2611.07777"

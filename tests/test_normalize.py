@@ -24,6 +24,49 @@ def test_arxiv_ids(given, expected):
     assert arxiv_id(given) == expected
 
 
+@pytest.mark.parametrize(
+    ("link", "expected"),
+    [
+        ("https://huggingface.co/papers/2409.17581", "2409.17581"),
+        ("https://huggingface.co/papers/2409.17581#community", "2409.17581"),
+        ("https://www.alphaxiv.org/abs/2409.17581", "2409.17581"),
+        ("https://www.alphaxiv.org/abs/2409.17581v2?tab=comments", "2409.17581"),
+        ("https://alphaxiv.org/overview/2409.17581", "2409.17581"),
+        ("https://paperswithcode.com/paper/2409.17581", "2409.17581"),
+        ("https://paperswithcode.com/arxiv/2409.17581", "2409.17581"),
+        ("arxiv.org/abs/2409.17581v3", "2409.17581"),
+        ("https://arxiv.org/pdf/2409.17581v2.pdf", "2409.17581"),
+        ("https://arxiv.org/pdf/2409.17581", "2409.17581"),
+        ("https://arxiv.org/html/2409.17581v1", "2409.17581"),
+        ("https://arxiv.org/html/2409.17581v1/#S2", "2409.17581"),
+        ("http://export.arxiv.org/abs/2409.17581v1", "2409.17581"),
+        ("https://www.arxiv.org/abs/2409.17581/", "2409.17581"),
+        ("https://arxiv.org/abs/cs/0112017", "cs/0112017"),
+        ("https://arxiv.org/abs/hep-th/9901001v2", "hep-th/9901001"),
+        ("https://arxiv.org/pdf/hep-th/9901001v2.pdf", "hep-th/9901001"),
+        ("hep-th/9901001v2", "hep-th/9901001"),
+        ("arXiv:2409.17581v1", "2409.17581"),
+        ("https://doi.org/10.48550/arXiv.2409.17581", "2409.17581"),
+        ("https://dx.doi.org/10.48550/arxiv.2409.17581", "2409.17581"),
+        ("10.48550/arXiv.2409.17581", "2409.17581"),
+        ("doi:10.48550/arXiv.2409.17581", "2409.17581"),
+        ("https://doi.org/10.48550/arXiv.hep-th/9901001", "hep-th/9901001"),
+        # not a paper, or not one we can name
+        ("https://arxiv.org/list/cs.CL/new", None),
+        ("https://arxiv.org/abs/", None),
+        ("https://huggingface.co/papers", None),
+        ("https://huggingface.co/papers/trending", None),
+        ("https://paperswithcode.com/paper/attention-is-all-you-need", None),
+        ("https://doi.org/10.1145/3292500.3330701", None),
+        ("https://notarxiv.org/abs/2409.17581", None),
+        ("https://example.com/papers/2409.17581", None),
+    ],
+)
+def test_every_link_to_an_arxiv_paper_gives_its_bare_id(link, expected):
+    assert arxiv_id(link) == expected
+    assert link_id(link) == expected if expected else link_id(link).startswith("web:")
+
+
 def test_link_ids_are_stable_across_tracking_and_slashes():
     a = link_id("https://Blog.Example.com/posts/a/?utm_source=rss&id=3#comments")
     assert a == link_id("https://blog.example.com/posts/a?id=3")

@@ -17,9 +17,19 @@ if TYPE_CHECKING:
 
 # New-style (2409.17581, with optional version) and old-style (cs/0102536) arXiv ids.
 _ARXIV_ID = re.compile(r"(\d{4}\.\d{4,5}|[a-z][a-z.-]*/\d{7})(v\d+)?", re.IGNORECASE)
-_ARXIV_LINK = re.compile(r"arxiv\.org/(?:abs|pdf|html)/([^\s?#]+?)(?:\.pdf)?/?(?:[?#]|$)",
-                         re.IGNORECASE)
-_OAI_ID = re.compile(r"^oai:arxiv\.org:(.+)$", re.IGNORECASE)
+# Pages that stand for one arXiv paper: arXiv's own (abs, pdf, html; export., www. and any
+# version), Hugging Face papers, alphaXiv, Papers with Code's arxiv/ pages (and its paper/ pages
+# when they are named by the id), and the DOI arXiv gives every paper (10.48550/arXiv.<id>).
+_ARXIV_LINK = re.compile(
+    r"(?:(?:^|[/.])arxiv\.org/(?:abs|pdf|html)"
+    r"|(?:^|[/.])huggingface\.co/papers"
+    r"|(?:^|[/.])alphaxiv\.org/(?:abs|overview|pdf)"
+    r"|(?:^|[/.])paperswithcode\.com/(?:arxiv|paper))"
+    r"/([^\s?#]+?)(?:\.pdf)?/?(?:[?#]|$)",
+    re.IGNORECASE)
+_ARXIV_DOI = re.compile(r"^(?:(?:https?://)?(?:dx\.)?doi\.org/|doi:\s*)?10\.48550/arxiv\.(.+)$",
+                        re.IGNORECASE)
+_PREFIXED_ID = re.compile(r"^(?:oai:arxiv\.org:|arxiv:\s*)(.+)$", re.IGNORECASE)
 
 
 @dataclass(frozen=True)
@@ -43,11 +53,15 @@ class ShowConfig:
 
 
 def arxiv_id(text: str) -> str | None:
-    """The bare arXiv id (no version) in an id, an oai: guid or an arXiv link, else None."""
+    """The bare arXiv id (no version) that ``text`` names, else None: an id ("2409.17581v3",
+    "arXiv:2409.17581", "hep-th/9901001"), an oai: guid, the paper's DOI (bare or as a doi.org
+    link), or a link to the paper on arXiv, Hugging Face, alphaXiv or Papers with Code.
+    Every source finds its ids here, so one paper has one id whichever way it is linked."""
     text = text.strip()
-    oai = _OAI_ID.match(text)
-    if oai:
-        text = oai.group(1)
+    for form in (_PREFIXED_ID, _ARXIV_DOI):
+        found = form.match(text)
+        if found:
+            text = found.group(1).strip()
     link = _ARXIV_LINK.search(text)
     if link:
         text = link.group(1)

@@ -10,16 +10,25 @@ from __future__ import annotations
 
 import math
 import re
+from collections import Counter
 from collections.abc import Collection, Sequence
 from dataclasses import dataclass, replace
 from typing import Protocol
 
 from ..models import Paper, Pick
 from .glossary import glossary, han_runs, words
-from .rank import Document, Match, analyse, rank, similarity
+from .rank import CONCEPT, TOPIC, Document, Match, analyse, rank
 from .topics import TOPICS_BY_KEY
 
-NEAR_DUPLICATE = 0.5  # tf-idf cosine above which two papers count as the same story
+# Two items are one paper when they have one id, or when their titles AND their abstracts are
+# nearly the same words (cosine of word counts, stop words left out) and the shorter abstract
+# has at least half the words of the longer. A paper reposted with its title and abstract scores
+# about 0.9 to 1 on both; different papers of one day stay under 0.5; a short post on the same
+# topic scored 0.58 (title) and 0.61 (abstract) in tests/test_select.py, and the length rule
+# keeps any post of a few sentences out, whatever words it shares.
+SAME_TITLE = 0.8
+SAME_ABSTRACT = 0.8
+SAME_LENGTH = 0.5
 SAME_CONCEPT_LIMIT = 2  # at most this many picks led by the same concept, while others remain
 UPVOTE_BOOST = 0.05  # relevance × (1 + boost × ln(1 + upvotes))
 KEYWORD_BONUS = 0.5  # each keyword matched adds half the best relevance of the day
@@ -108,14 +117,16 @@ def rank_candidates(papers: Sequence[Paper], profile: Profile, language: str) ->
 
 
 def pick_diverse(candidates: Sequence[Candidate], limit: int) -> list[Pick]:
-    """The best candidates in order, skipping near-duplicates of a pick and, while others are
-    left, a third paper led by the same concept."""
+    """The best candidates in order, a duplicate of a pick (the same paper) merged into it and,
+    while others are left, a third paper led by the same concept put off."""
     chosen: list[Candidate] = []
     deferred: list[Candidate] = []
+    wording = _Wording()
     for candidate in candidates:
         if len(chosen) == limit:
             break
-        if any(similarity(candidate.vector, c.vector) > NEAR_DUPLICATE for c in chosen):
+        if _merge_duplicate(candidate, chosen, wording) or _merge_duplicate(candidate, deferred,
+                                                                            wording):
             continue
         if candidate.lead and sum(c.lead == candidate.lead for c in chosen) >= SAME_CONCEPT_LIMIT:
             deferred.append(candidate)
@@ -123,6 +134,62 @@ def pick_diverse(candidates: Sequence[Candidate], limit: int) -> list[Pick]:
         chosen.append(candidate)
     chosen += deferred[: limit - len(chosen)]
     return [c.pick for c in chosen]
+
+
+def _merge_duplicate(candidate: Candidate, picked: list[Candidate], wording: _Wording) -> bool:
+    """Whether ``candidate`` is the same paper as one in ``picked``; if so, that one becomes the
+    richer of the two, offered by the sources of both."""
+    for place, other in enumerate(picked):
+        if wording.same_paper(candidate.pick.paper, other.pick.paper):
+            keep, drop = sorted((other, candidate), key=lambda c: _richness(c.pick.paper),
+                                reverse=True)
+            sources = tuple(dict.fromkeys(keep.pick.paper.sources + drop.pick.paper.sources))
+            paper = replace(keep.pick.paper, sources=sources)
+            picked[place] = replace(keep, pick=replace(keep.pick, paper=paper))
+            return True
+    return False
+
+
+def _richness(paper: Paper) -> tuple[bool, int, int]:
+    """What makes one item of a paper better to tell than another: an arXiv entry (its full
+    text can be read) before a web post, then the longer abstract, then more fields known."""
+    known = (paper.authors, paper.url, paper.published, paper.categories, paper.title_zh,
+             paper.summary_zh, paper.upvotes is not None, paper.digest)
+    return paper.is_arxiv, len(paper.summary), sum(bool(value) for value in known)
+
+
+class _Wording:
+    """Whether two items are one paper: one id, or nearly the same title and abstract of about
+    the same length. Each text's words are counted once."""
+
+    def __init__(self) -> None:
+        self._counts: dict[str, Counter[str]] = {}
+
+    def same_paper(self, a: Paper, b: Paper) -> bool:
+        if a.id == b.id:
+            return True
+        shorter, longer = sorted((self._words(a.summary), self._words(b.summary)), key=_size)
+        if not shorter or _size(shorter) < SAME_LENGTH * _size(longer):
+            return False
+        return (_cosine(self._words(a.title), self._words(b.title)) >= SAME_TITLE
+                and _cosine(shorter, longer) >= SAME_ABSTRACT)
+
+    def _words(self, text: str) -> Counter[str]:
+        if text not in self._counts:
+            features = analyse(text).features
+            self._counts[text] = Counter({f: n for f, n in features.items()
+                                          if f[0] not in (CONCEPT, TOPIC)})
+        return self._counts[text]
+
+
+def _size(counts: Counter[str]) -> int:
+    return sum(counts.values())
+
+
+def _cosine(a: Counter[str], b: Counter[str]) -> float:
+    dot = sum(n * b[f] for f, n in a.items() if f in b)
+    norm = math.sqrt(sum(n * n for n in a.values()) * sum(n * n for n in b.values()))
+    return dot / norm if norm else 0.0
 
 
 def _text(paper: Paper) -> str:

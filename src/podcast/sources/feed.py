@@ -38,15 +38,17 @@ class FeedSource(Source):
 
 
 def _paper(entry: Any, name: str, feed_url: str) -> Paper | None:
-    link = (entry.get("link") or entry.get("id") or "").strip()
-    if not arxiv_id(link):
+    guid = str(entry.get("id") or "").strip()
+    link = (entry.get("link") or guid).strip()
+    found = arxiv_id(link) or arxiv_id(guid)  # a blog post may carry the paper's DOI as its id
+    if not found:
         link = _web_link(link, feed_url)
     title = clean_text(entry.get("title"))
     if not link or not title:
         return None
     content = entry.get("content") or []
     body = max([entry.get("summary", "")] + [c.get("value", "") for c in content], key=len)
-    paper_id = arxiv_id(link) or link_id(link)
+    paper_id = found or link_id(link)
     # (asked for an updated_parsed it lacks, feedparser gives published_parsed with a
     # DeprecationWarning)
     parsed = (entry.get("published_parsed")
@@ -57,7 +59,7 @@ def _paper(entry: Any, name: str, feed_url: str) -> Paper | None:
         title=title,
         summary=clean_text(body),
         authors=tuple(clean_name(a) for a in authors if a),
-        url=abs_url(paper_id) if arxiv_id(link) else link,
+        url=abs_url(paper_id) if found else link,
         published=_date(parsed),
         sources=(name,),
     )
