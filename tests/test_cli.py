@@ -57,6 +57,26 @@ def test_bad_date_is_a_usage_error(tmp_path):
     assert "is not a date of the form YYYY-MM-DD" in result.stderr
 
 
+@pytest.mark.parametrize(
+    ("args", "line"),
+    [
+        (["papers", "--top", "-3"], "podcast papers: error: argument --top: must be at least 1, not -3"),
+        (["papers", "--top", "0"], "podcast papers: error: argument --top: must be at least 1, not 0"),
+        (["papers", "--top", "many"], "podcast papers: error: argument --top: 'many' is not a whole number"),
+        (["serve", "--port", "0"], "podcast serve: error: argument --port: must be a port from 1 to 65535, not 0"),
+        (["serve", "--port", "99999"], "podcast serve: error: argument --port: must be a port from 1 to 65535"),
+        (["run", "--date", "2026-02-30"], "podcast run: error: argument --date: '2026-02-30' is not a date"),
+        (["recap", "--week", "2026-W99"], "podcast recap: error: argument --week: "),
+    ],
+)
+def test_bad_numbers_on_the_command_line_are_one_line_usage_errors(tmp_path, args, line):
+    result = podcast(*args, cwd=tmp_path)
+    assert result.returncode == 2
+    assert len(result.stderr.splitlines()) == 1 and result.stderr.startswith(line)
+    assert result.stderr.rstrip().endswith(f"(see podcast {args[0]} --help)")
+    assert "Traceback" not in result.stderr and not result.stdout
+
+
 @pytest.mark.dated
 @pytest.mark.slow
 def test_run_papers_and_feed_from_the_command_line(tmp_path):

@@ -1,6 +1,7 @@
 """The file source: the bundled sample, a user's own file, and what is wrong with a bad one."""
 
 import json
+import logging
 import re
 from datetime import date
 
@@ -88,6 +89,18 @@ def test_own_file_with_versions_and_comma_authors(tmp_path):
     assert papers[0].published == date(2025, 1, 2)
     assert papers[0].sources == ("file",)
     assert source.standin() is None
+
+
+def test_the_log_counts_one_paper_and_two_papers(tmp_path, caplog):
+    caplog.set_level(logging.INFO)
+    for count in (1, 2):
+        path = tmp_path / f"{count}.json"
+        path.write_text(json.dumps([{"id": f"2501.0000{n}", "title": "A", "summary": "S."}
+                                    for n in range(1, count + 1)]), encoding="utf-8")
+        source = FileSource(FileOptions(path=path))
+        gather([source], DAY)
+        assert caplog.messages[-1] == f"Found {count} paper{'s' if count > 1 else ''} in {source.describe()}."
+    assert any(m.startswith("Found 1 paper in ") for m in caplog.messages)
 
 
 @pytest.mark.parametrize(

@@ -3,7 +3,9 @@ feeds made from the documented formats."""
 
 from __future__ import annotations
 
+import logging
 import re
+import socket
 from datetime import date
 
 import feedparser
@@ -80,15 +82,91 @@ def test_arxiv_empty_page_is_asked_again_once(web, clock):
     assert len(papers) == 100 and len(web.requests) == 2
 
 
-def test_arxiv_truly_empty_result_is_not_retried(web, clock):
+def test_arxiv_empty_result_of_a_query_is_not_retried(web, clock):
     web.routes["/api/query"] = Reply.file(API / "id-list-0000.0000-empty.200.xml")
-    assert ArxivSource(ArxivOptions(url=web.url("/api/query")), http(clock)).fetch(DAY) == []
+    options = ArxivOptions(url=web.url("/api/query"), query='abs:"no such words"')
+    assert ArxivSource(options, http(clock)).fetch(DAY) == []
     assert len(web.requests) == 1
+
+
+def test_arxiv_category_without_any_paper_is_asked_again_then_an_error(web, clock):
+    web.routes["/api/query"] = Reply.file(API / "id-list-0000.0000-empty.200.xml")
+    with pytest.raises(SourceError) as caught:
+        ArxivSource(ArxivOptions(url=web.url("/api/query"), categories=("cs.XX",)), http(clock)).fetch(DAY)
+    assert str(caught.value) == "arXiv has no paper at all in cs.XX; is the category name right?"
+    assert len(web.requests) == 2
+
+
+def arxiv_by_category(bad: Reply):
+    """The recorded entries of the asked category, one category a query; ``bad`` for cs.XX."""
+
+    def answer(request):
+        category = request.query["search_query"].removeprefix("cat:")
+        if category == "cs.XX":
+            return bad
+        head, *entries = re.split(rb"(?=  <entry>)", RECORDED.split(b"</feed>")[0])
+        mine = [entry for entry in entries if f'term="{category}"'.encode() in entry]
+        return Reply(200, head + b"".join(mine) + b"</feed>\n")
+
+    return answer
+
+
+def recorded_ids(*categories: str) -> set[str]:
+    feed = feedparser.parse(RECORDED)
+    return {e.id.rsplit("/", 1)[1].split("v")[0] for e in feed.entries
+            if {tag.term for tag in e.tags} & set(categories)}
+
+
+@pytest.mark.parametrize(
+    ("bad", "asked", "error"),
+    [
+        (Reply.file(API / "id-list-abc-error.400.xml"), 1, "arXiv says: incorrect id format for abc"),
+        (Reply.file(API / "id-list-0000.0000-empty.200.xml"), 2, "arXiv has no paper at all in cs.XX; is the category name right?"),
+        (Reply(200, b"Bad category\n", {"Content-Type": "text/plain"}), 1, "not a well-formed feed"),
+    ],
+    ids=["error", "empty", "garbage"],
+)
+def test_one_bad_arxiv_category_costs_only_itself(web, clock, caplog, bad, asked, error):
+    caplog.set_level(logging.INFO)
+    web.routes["/api/query"] = arxiv_by_category(bad)
+    times: list[float] = []
+    web.on_request = lambda request: times.append(clock.now)
+    options = ArxivOptions(url=web.url("/api/query"), categories=("cs.CL", "cs.AI", "cs.XX"))
+    result = gather([ArxivSource(options, http(clock))], DAY)
+
+    assert {p.id for p in result.papers} == recorded_ids("cs.CL", "cs.AI") and len(result.papers) == 16
+    assert [(r.source, r.papers, bool(r.error)) for r in result.reports] == [
+        ("arXiv API (cs.CL)", 3, False), ("arXiv API (cs.AI)", 15, False), ("arXiv API (cs.XX)", 0, True)]
+    assert error in result.reports[2].error and not result.all_failed
+    queries = [r.query for r in web.requests]
+    assert [q["search_query"] for q in queries] == ["cat:cs.CL", "cat:cs.AI"] + ["cat:cs.XX"] * asked
+    assert {q["max_results"] for q in queries} == {"100"}  # the 300 shared among the three
+    assert all(round(b - a, 3) >= 3.0 for a, b in zip(times, times[1:]))  # arXiv's spacing holds
+    warnings = [r.getMessage() for r in caplog.records if r.levelname == "WARNING"]
+    assert len(warnings) == 1 and "\n" not in warnings[0]
+    assert warnings[0].startswith("arXiv API (cs.XX) failed, going on without it: ") and error in warnings[0]
+    assert "Found 3 papers in arXiv API (cs.CL)." in caplog.messages
+
+
+def test_an_unreachable_arxiv_is_asked_once_not_per_category(clock, caplog):
+    with socket.socket() as closed:
+        closed.bind(("127.0.0.1", 0))
+        url = f"http://127.0.0.1:{closed.getsockname()[1]}/api/query"  # bound, never listening
+        options = ArxivOptions(url=url, categories=("cs.CL", "cs.AI", "cs.LG"))
+        client = HttpClient(HttpPolicy(timeout=5, retries=0), clock=clock)
+        result = gather([ArxivSource(options, client)], DAY)
+    assert [r.source for r in result.reports] == ["arXiv API (cs.CL)", "arXiv API (cs.AI)", "arXiv API (cs.LG)"]
+    assert result.all_failed and client.requests == 1
+    first = result.reports[0].error
+    assert "cs.CL" in first and "cannot connect" in first
+    assert [r.error for r in result.reports[1:]] == [f"not asked: {first}"] * 2
 
 
 def rss_routes(web):
     for name in ("cs.AI+cs.CL", "cs.LG", "error", "empty"):
         web.routes[f"/rss/{name}"] = Reply.file(SOURCES / f"arxiv-rss-{name}.xml")
+    for name in ("cs.XX", "cs.LG+cs.XX"):  # arXiv refuses a listing with one bad name in it whole
+        web.routes[f"/rss/{name}"] = Reply.file(SOURCES / "arxiv-rss-error.xml")
     return web.url("/rss/")
 
 
@@ -123,6 +201,36 @@ def test_arxiv_rss_error_feed_and_empty_weekend(web, clock):
     with pytest.raises(SourceError, match=r"rss/error: arXiv has no listing for 'error' \(Feed error for query: cs.XX\)"):
         ArxivRssSource(ArxivRssOptions(url=url, categories=("error",)), http(clock)).fetch(DAY)
     assert ArxivRssSource(ArxivRssOptions(url=url, categories=("empty",)), http(clock)).fetch(DAY) == []
+
+
+def test_one_bad_listing_costs_only_itself(web, clock, caplog):
+    url = rss_routes(web)
+    options = ArxivRssOptions(url=url, categories=("cs.AI+cs.CL", "cs.XX", "cs.LG"))
+    result = gather([ArxivRssSource(options, http(clock))], DAY)
+    assert len(result.papers) == 9
+    assert [(r.source, r.papers) for r in result.reports] == [
+        ("arXiv listings (cs.AI+cs.CL)", 5), ("arXiv listings (cs.XX)", 0), ("arXiv listings (cs.LG)", 4)]
+    warnings = [r.getMessage() for r in caplog.records if r.levelname == "WARNING"]
+    assert warnings == [f"arXiv listings (cs.XX) failed, going on without it: {url}cs.XX: "
+                        "arXiv has no listing for 'cs.XX' (Feed error for query: cs.XX)"]
+
+
+def test_a_bad_name_in_a_joined_listing_is_found_category_by_category(web, clock, caplog):
+    url = rss_routes(web)
+    options = ArxivRssOptions(url=url, categories=("cs.LG+cs.XX", "cs.AI+cs.CL"))
+    result = gather([ArxivRssSource(options, http(clock))], DAY)
+    assert web.paths() == ["/rss/cs.LG+cs.XX", "/rss/cs.LG", "/rss/cs.XX", "/rss/cs.AI+cs.CL"]
+    assert len(result.papers) == 9  # cs.LG's papers, and the other listing's
+    assert [(r.source, r.papers, bool(r.error)) for r in result.reports] == [
+        ("arXiv listings (cs.LG)", 4, False), ("arXiv listings (cs.XX)", 0, True),
+        ("arXiv listings (cs.AI+cs.CL)", 5, False)]
+    warnings = [r.getMessage() for r in caplog.records if r.levelname == "WARNING"]
+    assert len(warnings) == 1 and warnings[0].startswith("arXiv listings (cs.XX) failed, going on without it: ")
+
+    with pytest.raises(SourceError) as caught:  # strict: the run stops, naming the bad category
+        gather([ArxivRssSource(options, http(clock))], DAY, strict=True)
+    assert str(caught.value) == (f"arXiv listings (cs.XX): {url}cs.XX: "
+                                 "arXiv has no listing for 'cs.XX' (Feed error for query: cs.XX)")
 
 
 @pytest.mark.dated

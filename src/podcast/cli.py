@@ -16,6 +16,7 @@ from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from datetime import date, datetime
 from pathlib import Path
+from typing import NoReturn
 
 from tqdm import tqdm
 
@@ -51,12 +52,19 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 130
 
 
+class _Parser(argparse.ArgumentParser):
+    """Usage errors in one line, as every other error is (the usage is in --help)."""
+
+    def error(self, message: str) -> NoReturn:
+        self.exit(2, f"{self.prog}: error: {message} (see {self.prog} --help)\n")
+
+
 def _parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
+    parser = _Parser(
         prog="podcast", description="A daily spoken broadcast of new AI research papers."
     )
     parser.add_argument("--version", action="version", version=f"podcast {__version__}")
-    common = argparse.ArgumentParser(add_help=False)
+    common = _Parser(add_help=False)
     common.add_argument("--config", metavar="F",
                         help="podcast.toml to use (default: $PODCAST_CONFIG, else ./podcast.toml, "
                              "else built-in defaults)")
@@ -64,7 +72,7 @@ def _parser() -> argparse.ArgumentParser:
                         help="more log lines, and tracebacks on errors")
     common.add_argument("-q", "--quiet", action="store_true",
                         help="only warnings and results, no progress")
-    day = argparse.ArgumentParser(add_help=False)
+    day = _Parser(add_help=False)
     day.add_argument("--date", type=_date, metavar="YYYY-MM-DD",
                      help="the episode's day (default: today in the show's time zone)")
     day.add_argument("--offline", action="store_true",
@@ -98,7 +106,7 @@ def _parser() -> argparse.ArgumentParser:
                                              "was chosen.")
     papers.add_argument("--json", action="store_true",
                         help="print JSON instead of text (format in the README)")
-    papers.add_argument("--top", type=int, default=20, metavar="N",
+    papers.add_argument("--top", type=_positive, default=20, metavar="N",
                         help="list the best N candidates (default 20)")
     papers.set_defaults(handler=_papers)
 
@@ -123,7 +131,7 @@ def _parser() -> argparse.ArgumentParser:
                                             "ranges, HEAD, caching).")
     serve.add_argument("--host", default="127.0.0.1",
                        help="address to listen on (default 127.0.0.1; 0.0.0.0 for the office)")
-    serve.add_argument("--port", type=int, default=8000, help="port (default 8000)")
+    serve.add_argument("--port", type=_port, default=8000, help="port (default 8000)")
     serve.add_argument("--no-schedule", action="store_true",
                        help="only serve; build nothing ([schedule] enabled = false does the same)")
     serve.set_defaults(handler=_serve)
@@ -202,6 +210,27 @@ def _date(text: str) -> date:
         return date.fromisoformat(text)
     except ValueError:
         raise argparse.ArgumentTypeError(f"{text!r} is not a date of the form YYYY-MM-DD") from None
+
+
+def _positive(text: str) -> int:
+    number = _whole(text)
+    if number < 1:
+        raise argparse.ArgumentTypeError(f"must be at least 1, not {number}")
+    return number
+
+
+def _port(text: str) -> int:
+    number = _whole(text)
+    if not 1 <= number <= 65535:
+        raise argparse.ArgumentTypeError(f"must be a port from 1 to 65535, not {number}")
+    return number
+
+
+def _whole(text: str) -> int:
+    try:
+        return int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
 
 
 def _week(text: str) -> Week:

@@ -14,6 +14,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
+from ..i18n import counted
 from ..llm import ModelEndpoint, api_errors, api_problem, openai_client
 from ..schema import between, check, fraction, one_of
 from . import Candidate, Profile, Refiner, refined
@@ -103,8 +104,8 @@ class EmbeddingRefiner:
             score = (1 - weight) * candidate.pick.score / top + weight * closeness
             blended.append(refined(candidate, score, f"embedding similarity {cosine:.2f}"))
         order = sorted(range(len(blended)), key=lambda i: (-blended[i].pick.score, i))
-        log.info("Blended %s embeddings into the ranking of %d papers.", self.config.model,
-                 len(head))
+        log.info("Blended %s embeddings into the ranking of %s.", self.config.model,
+                 counted(len(head), "paper"))
         return [blended[i] for i in order] + tail
 
     def _embed(self, texts: Sequence[str]) -> list[list[float]]:
@@ -141,7 +142,7 @@ class LlmReranker:
             for paper_id, (score, reason) in sorted(verdicts.items(), key=lambda kv: -kv[1][0])
         ]
         unjudged = [c for c in head if c.pick.paper.id not in verdicts]
-        log.info("%s reranked the top %d papers.", self.config.model, len(head))
+        log.info("%s reranked the top %s.", self.config.model, counted(len(head), "paper"))
         return judged + unjudged + tail
 
     def _ask(self, profile: Profile, head: Sequence[Candidate],

@@ -9,9 +9,10 @@ from __future__ import annotations
 
 import io
 import logging
+import math
 import re
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date
 from typing import Any
 
@@ -38,10 +39,23 @@ def _at_least_3(value: float) -> None:
         raise ValueError("must be at least 3 seconds: arXiv allows one request every 3 seconds")
 
 
+# archive.SUBJECT (cs.CL, math.OC, q-bio.NC, cond-mat.stat-mech) or an archive alone (hep-th)
+CATEGORY = re.compile(r"[a-z]+(-[a-z]+)?(\.[A-Za-z]+(-[A-Za-z]+)*)?")
+
+
 def _categories(value: tuple[str, ...]) -> None:
-    pattern = r"[a-zA-Z-]+(\.[a-zA-Z-]+)?(\+[a-zA-Z-]+(\.[a-zA-Z-]+)?)*"
-    if not value or not all(re.fullmatch(pattern, c) for c in value):
+    """Names of the arXiv form; several in one listing joined with "+" (cs.AI+cs.CL)."""
+    if not value:
         raise ValueError("must be a list of arXiv categories such as cs.CL")
+    for name in (name for entry in value for name in entry.split("+")):
+        if not CATEGORY.fullmatch(name):
+            raise ValueError(f"must be arXiv categories such as cs.CL, math.OC, stat.ML, "
+                             f"q-bio.NC or hep-th; {name!r} is not one")
+
+
+def _names(categories: tuple[str, ...]) -> tuple[str, ...]:
+    """Each category once, those joined with "+" apart."""
+    return tuple(dict.fromkeys(name for entry in categories for name in entry.split("+")))
 
 
 @dataclass(frozen=True)
@@ -60,10 +74,20 @@ class ArxivSource(Source):
     Options = ArxivOptions
 
     def describe(self) -> str:
-        return f"arXiv API ({'+'.join(self.options.categories)})"
+        return f"arXiv API ({'+'.join(_names(self.options.categories))})"
+
+    def parts(self) -> list[Source]:
+        """One query per category, sharing ``max_results``: a category arXiv does not know
+        then costs only itself, and says so."""
+        names = _names(self.options.categories)
+        if len(names) < 2:
+            return [self]
+        share = math.ceil(self.options.max_results / len(names))
+        return [ArxivSource(replace(self.options, categories=(name,), max_results=share),
+                            self.http, self.fallback) for name in names]
 
     def search_query(self) -> str:
-        query = " OR ".join(f"cat:{category}" for category in self.options.categories)
+        query = " OR ".join(f"cat:{category}" for category in _names(self.options.categories))
         if self.options.query:
             query = f"({query}) AND ({self.options.query})"
         return query
@@ -74,15 +98,24 @@ class ArxivSource(Source):
         while start < self.options.max_results:
             size = min(self.options.page_size, self.options.max_results - start)
             feed, total = self._page(start, size)
-            if not feed.entries and start < total:
+            if not feed.entries and (start < total or self._unheard_of(start, total)):
                 # The API sometimes answers an empty page that looks valid: ask once more.
                 log.info("arXiv answered an empty page at %d of %d; asking again.", start, total)
                 feed, total = self._page(start, size, fresh=True)
+            if not feed.entries and self._unheard_of(start, total):
+                raise SourceError(f"arXiv has no paper at all in "
+                                  f"{' or '.join(_names(self.options.categories))}; "
+                                  "is the category name right?")
             papers += [paper for entry in feed.entries if (paper := _api_paper(entry)).title]
             if len(feed.entries) < size:
                 break
             start += len(feed.entries)
         return papers
+
+    def _unheard_of(self, start: int, total: int) -> bool:
+        """No paper at all in the categories, which only a category arXiv does not have can
+        answer (with a query, no match is an answer)."""
+        return start == 0 and total == 0 and not self.options.query
 
     def _page(self, start: int, size: int, fresh: bool = False) -> tuple[Any, int]:
         params: dict[str, str | int] = {
@@ -96,7 +129,10 @@ class ArxivSource(Source):
             body = self.http.get(self.options.url, params, min_interval=self.options.interval,
                                  fresh=fresh)
         except FetchError as exc:
-            raise SourceError(_api_error(exc) or str(exc)) from None
+            message = _api_error(exc)
+            if message:
+                raise SourceError(message) from None
+            raise  # as it is: whether arXiv could be reached at all counts
         feed = parse_feed(body, self.options.url)
         error = _error_entry(feed)
         if error:
@@ -121,6 +157,22 @@ class ArxivRssSource(Source):
 
     def describe(self) -> str:
         return f"arXiv listings ({'+'.join(self.options.categories)})"
+
+    def parts(self) -> list[Source]:
+        """Each listing asked for (a category, or several joined with "+") on its own."""
+        if len(self.options.categories) < 2:
+            return [self]
+        return [self._with((entry,)) for entry in self.options.categories]
+
+    def split(self) -> list[Source]:
+        """A listing of several categories (cs.AI+cs.CL), which arXiv refuses whole for one bad
+        name, asked again category by category."""
+        names = _names(self.options.categories)
+        return [self._with((name,)) for name in names] if len(names) > 1 else []
+
+    def _with(self, categories: tuple[str, ...]) -> ArxivRssSource:
+        return ArxivRssSource(replace(self.options, categories=categories), self.http,
+                              self.fallback)
 
     def fetch(self, day: date) -> list[Paper]:
         keep = self.KEEP | ({"cross"} if self.options.include_cross else set())

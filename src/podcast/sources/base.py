@@ -43,6 +43,16 @@ class Source(Backend, ABC):
     def describe(self) -> str:
         return self.name
 
+    def parts(self) -> list[Source]:
+        """The pieces of this source read and reported each on its own (one per arXiv category),
+        so that one failing costs only itself; by default the source is one piece."""
+        return [self]
+
+    def split(self) -> list[Source]:
+        """Smaller sources that together ask what this one asks, read one by one when this one
+        failed as a whole (several arXiv categories in one request); none by default."""
+        return []
+
 
 SOURCES: Registry[type[Source]] = Registry("source")
 

@@ -29,7 +29,7 @@ from dataclasses import replace
 from functools import cache, partial
 from typing import TYPE_CHECKING, Any
 
-from ..i18n import is_chinese
+from ..i18n import counted, is_chinese
 from ..llm import ChatModel, Incomplete, Question, Unusable, api_errors, json_object, quoted
 from ..models import DIGEST_SECTIONS, Paper, Pick, ShowNotes, Theme
 from ..select.cluster import MAX_THEMES
@@ -159,8 +159,9 @@ class LlmWriter(Writer):
             texts = list(pool.map(lambda pick: self.text(pick, brief), picks))
         self.usage = self.model.usage()
         tally = self.model.tally
-        log.info("The model wrote %d of %d papers: %d calls, %d from cache, %d tokens in, %d out.",
-                 len(picks) - self.fallbacks, len(picks), tally.calls, tally.cached,
+        log.info("The model wrote %d of %s: %s, %d from cache, %d tokens in, %d out.",
+                 len(picks) - self.fallbacks, counted(len(picks), "paper"),
+                 counted(tally.calls, "call"), tally.cached,
                  tally.tokens_in, tally.tokens_out)
         return texts
 
