@@ -92,7 +92,7 @@ def test_own_file_with_versions_and_comma_authors(tmp_path):
 
 
 def test_the_log_counts_one_paper_and_two_papers(tmp_path, caplog):
-    caplog.set_level(logging.INFO)
+    caplog.set_level(logging.INFO, logger="podcast")
     for count in (1, 2):
         path = tmp_path / f"{count}.json"
         path.write_text(json.dumps([{"id": f"2501.0000{n}", "title": "A", "summary": "S."}

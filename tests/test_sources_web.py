@@ -127,7 +127,7 @@ def recorded_ids(*categories: str) -> set[str]:
     ids=["error", "empty", "garbage"],
 )
 def test_one_bad_arxiv_category_costs_only_itself(web, clock, caplog, bad, asked, error):
-    caplog.set_level(logging.INFO)
+    caplog.set_level(logging.INFO, logger="podcast")
     web.routes["/api/query"] = arxiv_by_category(bad)
     times: list[float] = []
     web.on_request = lambda request: times.append(clock.now)
