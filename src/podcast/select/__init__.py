@@ -10,14 +10,13 @@ from __future__ import annotations
 
 import math
 import re
-from collections import Counter
 from collections.abc import Collection, Sequence
 from dataclasses import dataclass, replace
 from typing import Protocol
 
 from ..models import Paper, Pick
 from .glossary import glossary, han_runs, words
-from .rank import CONCEPT, TOPIC, Document, Match, analyse, rank
+from .rank import CONCEPT, TOPIC, Document, Match, analyse, rank, similarity, unit
 from .topics import TOPICS_BY_KEY
 
 # Two items are one paper when they have one id, or when their titles AND their abstracts are
@@ -163,33 +162,26 @@ class _Wording:
     the same length. Each text's words are counted once."""
 
     def __init__(self) -> None:
-        self._counts: dict[str, Counter[str]] = {}
+        self._words: dict[str, tuple[dict[str, float], int]] = {}
 
     def same_paper(self, a: Paper, b: Paper) -> bool:
         if a.id == b.id:
             return True
-        shorter, longer = sorted((self._words(a.summary), self._words(b.summary)), key=_size)
-        if not shorter or _size(shorter) < SAME_LENGTH * _size(longer):
+        (shorter, few), (longer, many) = sorted(
+            (self._counted(a.summary), self._counted(b.summary)), key=lambda words: words[1])
+        if not few or few < SAME_LENGTH * many:
             return False
-        return (_cosine(self._words(a.title), self._words(b.title)) >= SAME_TITLE
-                and _cosine(shorter, longer) >= SAME_ABSTRACT)
+        return (similarity(self._counted(a.title)[0], self._counted(b.title)[0]) >= SAME_TITLE
+                and similarity(shorter, longer) >= SAME_ABSTRACT)
 
-    def _words(self, text: str) -> Counter[str]:
-        if text not in self._counts:
-            features = analyse(text).features
-            self._counts[text] = Counter({f: n for f, n in features.items()
-                                          if f[0] not in (CONCEPT, TOPIC)})
-        return self._counts[text]
-
-
-def _size(counts: Counter[str]) -> int:
-    return sum(counts.values())
-
-
-def _cosine(a: Counter[str], b: Counter[str]) -> float:
-    dot = sum(n * b[f] for f, n in a.items() if f in b)
-    norm = math.sqrt(sum(n * n for n in a.values()) * sum(n * n for n in b.values()))
-    return dot / norm if norm else 0.0
+    def _counted(self, text: str) -> tuple[dict[str, float], int]:
+        """The words of ``text`` (stop words, concepts and topics left out) as a unit vector of
+        their counts, and how many there are."""
+        if text not in self._words:
+            counts = {f: n for f, n in analyse(text).features.items()
+                      if f[0] not in (CONCEPT, TOPIC)}
+            self._words[text] = unit(counts), sum(counts.values())
+        return self._words[text]
 
 
 def _text(paper: Paper) -> str:

@@ -7,12 +7,11 @@ after the topic most of its papers share.
 
 from __future__ import annotations
 
-import math
 from collections import Counter
 from collections.abc import Sequence
 
 from ..models import Paper
-from .rank import TfIdf, analyse, similarity
+from .rank import TfIdf, analyse, similarity, unit
 from .topics import find_topics
 
 MAX_THEMES = 5
@@ -63,9 +62,7 @@ THRESHOLD = 0.3  # groups less alike than this stay apart
 
 def _topic_profile(paper: Paper) -> dict[str, float]:
     """The paper's topics as a unit vector of mentions."""
-    found = find_topics(_text(paper))
-    norm = math.sqrt(sum(n * n for n in found.values())) or 1.0
-    return {topic: n / norm for topic, n in found.items()}
+    return unit(find_topics(_text(paper)))
 
 
 def _main_topic(profiles: Sequence[dict[str, float]]) -> str | None:

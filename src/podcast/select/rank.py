@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import math
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 from .glossary import Glossary, glossary, han_runs, words
@@ -91,8 +91,7 @@ class TfIdf:
             * (CONCEPT_WEIGHT if term[0] == CONCEPT else 1.0)
             for term, count in document.features.items()
         }
-        norm = math.sqrt(sum(w * w for w in vector.values())) or 1.0
-        return {term: w / norm for term, w in vector.items()}
+        return unit(vector)
 
 
 def rank(profile: Document, documents: Sequence[Document]) -> list[Match]:
@@ -113,6 +112,12 @@ def rank(profile: Document, documents: Sequence[Document]) -> list[Match]:
             vector=vector,
         ))
     return matches
+
+
+def unit(weights: Mapping[str, float]) -> dict[str, float]:
+    """``weights`` scaled to length one, so that :func:`similarity` of two is their cosine."""
+    norm = math.sqrt(sum(w * w for w in weights.values())) or 1.0
+    return {term: w / norm for term, w in weights.items()}
 
 
 def similarity(a: dict[str, float], b: dict[str, float]) -> float:
