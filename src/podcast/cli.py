@@ -75,19 +75,22 @@ def _parser() -> argparse.ArgumentParser:
     day = _Parser(add_help=False)
     day.add_argument("--date", type=_date, metavar="YYYY-MM-DD",
                      help="the episode's day (default: today in the show's time zone)")
-    day.add_argument("--offline", action="store_true",
-                     help="use only the offline stand-ins: no network, no API key")
+    offline = _Parser(add_help=False)
+    offline.add_argument("--offline", action="store_true",
+                         help="use only the offline stand-ins: no network, no API key")
     commands = parser.add_subparsers(dest="command",
                                      metavar="{run,recap,papers,voices,feed,serve,play,status}")
 
-    run = commands.add_parser("run", parents=[common, day], help="make and publish today's episode",
+    run = commands.add_parser("run", parents=[common, day, offline],
+                              help="make and publish today's episode",
                               description="Make and publish the episode for a day.")
     run.add_argument("--force", action="store_true",
                      help="rebuild an episode already published for the day (under a new file "
                           "name)")
     run.set_defaults(handler=_run)
 
-    recap = commands.add_parser("recap", parents=[common], help="make and publish the weekly recap",
+    recap = commands.add_parser("recap", parents=[common, offline],
+                                help="make and publish the weekly recap",
                                 description="Make and publish the recap of a week: its papers by "
                                             "theme, the trend and what to do next, as a bonus "
                                             "episode of the same feed.")
@@ -96,11 +99,9 @@ def _parser() -> argparse.ArgumentParser:
                             "the week before)")
     recap.add_argument("--force", action="store_true",
                        help="rebuild a recap already published for the week")
-    recap.add_argument("--offline", action="store_true",
-                       help="use only the offline stand-ins: no network, no API key")
     recap.set_defaults(handler=_recap)
 
-    papers = commands.add_parser("papers", parents=[common, day],
+    papers = commands.add_parser("papers", parents=[common, day, offline],
                                  help="show which papers would be broadcast, and why",
                                  description="Show which papers would be broadcast, and why each "
                                              "was chosen.")
