@@ -63,9 +63,9 @@ def ours(segments: list[Path], out: Path) -> None:
     """The project's assembly: an opening, five papers of five paragraphs, a closing."""
     from datetime import date
 
-    from podcast.produce.artwork import render_artwork
-    from podcast.produce import Music, Tags, produce_episode
     from podcast.models import Pauses, SpokenSection, Utterance
+    from podcast.produce import Music, Tags, produce_episode
+    from podcast.produce.artwork import render_artwork
 
     parts = [Utterance(path, ()) for path in segments]
     middle = parts[1:-1]

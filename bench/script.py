@@ -24,11 +24,12 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # for tests.scr
 import argparse
 import statistics
 
+from tests.conftest import SATURDAY_MORNING, TAX_PROJECT
+from tests.script_measures import cjk, figures_said, offline_episode, repetition, stray_latin
+
 from podcast.config import DEFAULT_PROJECT
 from podcast.sources.file import FileOptions, FileSource
 from podcast.speak.timing import speech_units
-from tests.conftest import SATURDAY_MORNING, TAX_PROJECT
-from tests.script_measures import cjk, figures_said, offline_episode, repetition, stray_latin
 
 MAX_REPETITION = 0.10
 MIN_FIGURES = 0.8

@@ -26,10 +26,10 @@ import time
 
 import feedparser
 
-from podcast.select.glossary import glossary
 from podcast.models import Paper
-from podcast.sources.normalize import clean_text
 from podcast.select import Profile, select_papers
+from podcast.select.glossary import glossary
+from podcast.sources.normalize import clean_text
 
 ROOT = Path(__file__).resolve().parent.parent
 DATA = ROOT / "tests" / "data"

@@ -23,16 +23,16 @@ import time
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
-from podcast.speak.voices import TTSConfig
+from tests.fake_edge import EdgeServer, FakeEdge
+
 from podcast.produce import Music, pace
 from podcast.registry import NoOptions
 from podcast.select import Profile, select_papers
 from podcast.sources.file import FileOptions, FileSource
 from podcast.speak import SpeakContext, open_speaker, script_lines
 from podcast.speak.edge import ENDPOINT_ENV
-from podcast.speak.voices import Lexicon
+from podcast.speak.voices import Lexicon, TTSConfig
 from podcast.write import WRITERS, Brief, compose_script
-from tests.fake_edge import EdgeServer, FakeEdge
 
 PROJECT = "我们在为税务领域微调大语言模型：监督微调、强化学习、评测与部署。"
 

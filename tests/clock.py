@@ -1,8 +1,8 @@
 """An injected clock for tests: sleeping advances it instantly and is remembered."""
 
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
-START = datetime(2026, 11, 21, 1, 30, tzinfo=timezone.utc).timestamp()  # its wall clock: Saturday 09:30 in Shanghai
+START = datetime(2026, 11, 21, 1, 30, tzinfo=UTC).timestamp()  # its wall clock: Saturday 09:30 in Shanghai
 
 
 class FakeClock:

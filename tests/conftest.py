@@ -19,14 +19,12 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from podcast.config import Config, load_config
-from podcast.speak.voices import TTSConfig
-from podcast.models import Paper
+from podcast.models import Paper, Utterance
 from podcast.pipeline import run_episode
 from podcast.sources.file import FileOptions, FileSource
-from podcast.models import Utterance
 from podcast.speak import Line, Speaker, open_speaker
 from podcast.speak.espeak import EspeakOptions
-from podcast.speak.voices import Lexicon
+from podcast.speak.voices import Lexicon, TTSConfig
 
 from .clock import FakeClock
 from .webserver import WebServer

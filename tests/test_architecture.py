@@ -129,7 +129,7 @@ def test_stages_never_import_the_front_ends_or_config():
 
 def part(module: str) -> str:
     """The top-level part of the package a module is in: "speak" for podcast.speak.edge."""
-    return (module.split(".") + [""])[1]
+    return ([*module.split("."), ""])[1]
 
 
 def test_every_module_imports_on_its_own():

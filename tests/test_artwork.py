@@ -9,10 +9,10 @@ from pathlib import Path
 import pytest
 from PIL import Image, ImageFont
 
+from podcast import voices_dir
+from podcast.errors import ConfigError
 from podcast.produce import artwork
 from podcast.produce.artwork import check_artwork, render_artwork, show_artwork
-from podcast.errors import ConfigError
-from podcast import voices_dir
 
 TITLES = ["AI 论文早报", "每日 AI 论文播报", "Daily AI Papers"]
 _TITLE_AREA = tuple(round(f * 1400) for f in artwork._TITLE_BOX)

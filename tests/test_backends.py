@@ -10,6 +10,7 @@ from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
+from typing import ClassVar
 
 import feedparser
 import pytest
@@ -65,7 +66,7 @@ class MemoryTarget(PublishTarget):
     """Files kept in a dictionary, as an object store would keep them."""
 
     example = "memory://name"
-    stores: dict[str, dict[str, bytes]] = {}
+    stores: ClassVar[dict[str, dict[str, bytes]]] = {}
 
     @property
     def files(self) -> dict[str, bytes]:

@@ -133,7 +133,7 @@ def test_nothing_at_all_is_one_clear_error(tmp_path, web):
     config = config_for(tmp_path, web, "[network]\nretries = 0\n")
     web.routes["/rss/cs.AI+cs.CL"] = Reply(500, b"")
     web.routes["/api/daily_papers"] = Reply(500, b"")
-    with open_store(config.state.dir) as store, pytest.raises(NothingToBroadcast, match="^no source could be read for 2026-11-20, and nothing unbroadcast"):
+    with open_store(config.state.dir) as store, pytest.raises(NothingToBroadcast, match=r"^no source could be read for 2026-11-20, and nothing unbroadcast"):
         choose_papers(config, FRIDAY, store)
 
 

@@ -22,13 +22,12 @@ import feedparser
 import pytest
 
 from podcast.config import load_config
+from podcast.daemon.schedule import build_trigger, catch_up_day, next_time
 from podcast.daemon.service import BUILD_JOB, CATCH_UP_JOB, PLAYBACK_JOB, RETRY_JOB, Daemon, status
 from podcast.errors import Busy, Interrupted
 from podcast.pipeline import run_episode
-from podcast.store import open_store
 from podcast.progress import NoProgress
-from podcast.daemon.schedule import build_trigger, catch_up_day, next_time
-from podcast.store import build_lock
+from podcast.store import build_lock, open_store
 
 from .conftest import FILE_SOURCE, OFFLINE_TTS, SHANGHAI, clock_at, fetch, free_port
 
@@ -158,7 +157,7 @@ def test_the_cli_waits_for_the_daemons_build_and_then_reuses_it(tmp_path):
     lock.release()
     built = threading.Thread(target=run_episode, args=(config,), kwargs={"now": MONDAY_0800})
     built.start()  # the daemon's next attempt races the CLI for the lock: one builds, one reuses
-    out, err = cli.communicate(timeout=120)
+    _out, err = cli.communicate(timeout=120)
     built.join()
     assert cli.returncode == 0, err
     with open_store(config.state.dir) as store:

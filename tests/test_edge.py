@@ -8,14 +8,13 @@ from datetime import datetime
 
 import pytest
 
-from podcast.produce.audio import decode_file
 from podcast.config import load_config
-from podcast.speak.voices import TTSConfig
 from podcast.errors import SpeechError
 from podcast.pipeline import run_episode
+from podcast.produce.audio import decode_file
 from podcast.speak import Line, SpeakContext, open_speaker
 from podcast.speak.edge import ENDPOINT_ENV, EdgeOptions
-from podcast.speak.voices import Lexicon
+from podcast.speak.voices import Lexicon, TTSConfig
 
 from .conftest import FILE_SOURCE, SHANGHAI, TAX_PROJECT
 from .fake_edge import EdgeServer, FakeEdge
@@ -162,6 +161,6 @@ def test_an_unreachable_service_is_known_before_writing(tmp_path):
     result = run_episode(config, now=MORNING, env=closed)
     assert result.standins[-1] == "espeak-ng voice (edge-tts could not be reached)"
     strict = config_with_edge(tmp_path / "strict", '[tts]\nfallback = "fail"\n')
-    with pytest.raises(SpeechError, match="edge-tts cannot be reached at 127.0.0.1:9"):
+    with pytest.raises(SpeechError, match=re.escape("edge-tts cannot be reached at 127.0.0.1:9")):
         run_episode(strict, now=MORNING, env=closed)
     assert not (tmp_path / "strict" / "feed").exists()

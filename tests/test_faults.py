@@ -274,7 +274,7 @@ class Findings:
     def check(self, kind: str, check: Callable[[], object]) -> None:
         try:
             check()
-        except Exception as exc:  # noqa: BLE001  (an assertion, or a file missing or unreadable)
+        except Exception as exc:  # an assertion, or a file missing or unreadable
             self.problems.append((kind, f"{type(exc).__name__}: {str(exc).splitlines()[0] if str(exc) else ''}"))
 
     def has(self, kind: str) -> bool:

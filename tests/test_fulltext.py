@@ -3,6 +3,7 @@ when there is no usable HTML, a plain web page, and everything that can go wrong
 
 from __future__ import annotations
 
+import itertools
 import json
 import logging
 import re
@@ -223,7 +224,7 @@ def test_arxiv_is_asked_once_every_3_seconds_web_pages_at_once(web, clock):
     web.on_request = lambda request: times.append(clock.now)
     read(web, clock, [RA_LORA, replace(JUDGE, url=web.url("/blog/judge")), GRADIENTS])
     assert web.paths() == ["/html/2611.04102", "/blog/judge", "/html/2611.04148", "/pdf/2611.04148"]
-    assert [round(b - a, 3) for a, b in zip(times, times[1:])] == [0.0, 3.0, 3.0]
+    assert [round(b - a, 3) for a, b in itertools.pairwise(times)] == [0.0, 3.0, 3.0]
 
 
 @pytest.mark.dated

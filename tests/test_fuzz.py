@@ -14,8 +14,8 @@ import os
 import re
 import unicodedata
 from dataclasses import fields
-from functools import partial
 from datetime import date
+from functools import partial
 from xml.sax.saxutils import escape
 
 import pytest
@@ -24,16 +24,15 @@ from hypothesis import strategies as st
 
 from podcast.errors import SourceError
 from podcast.http import HttpClient, HttpPolicy
-from podcast.models import Paper
-from podcast.models import arxiv_id
-from podcast.sources.normalize import clean_name, clean_text, strip_unsafe
+from podcast.llm import Incomplete, Question, Unusable, _checked
+from podcast.models import Paper, arxiv_id
 from podcast.sources.arxiv import ArxivOptions, ArxivRssOptions, ArxivRssSource, ArxivSource
 from podcast.sources.feed import FeedOptions, FeedSource
 from podcast.sources.file import FileOptions, FileSource
 from podcast.sources.hf_daily import HfDailyOptions, HfDailySource
-from podcast.write.speakable import speakable
-from podcast.llm import Incomplete, Question, Unusable, _checked
+from podcast.sources.normalize import clean_name, clean_text, strip_unsafe
 from podcast.write.llm import _parse, _text
+from podcast.write.speakable import speakable
 
 from .clock import FakeClock
 from .webserver import DATA, Reply, WebServer

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from datetime import date, datetime, timedelta, timezone
+import itertools
+from datetime import UTC, date, datetime, timedelta
 from email.utils import format_datetime
 
 import pytest
@@ -22,7 +23,7 @@ def test_retry_after_seconds_is_honoured(web, clock):
 
 @pytest.mark.dated
 def test_retry_after_as_a_date(web, clock):
-    later = format_datetime(datetime.fromtimestamp(clock.time(), timezone.utc) + timedelta(seconds=30), usegmt=True)
+    later = format_datetime(datetime.fromtimestamp(clock.time(), UTC) + timedelta(seconds=30), usegmt=True)
     web.routes["/x"] = [Reply(429, b"", {"Retry-After": later}), Reply(200, b"ok")]
     HttpClient(POLICY, clock=clock).get(web.url("/x"))
     assert clock.sleeps == [30.0]  # from the client's clock, not the machine's
@@ -76,7 +77,7 @@ def test_requests_to_one_host_are_spaced(web, clock):
     client = HttpClient(POLICY, clock=clock)
     for page in range(3):
         client.get(web.url("/x"), {"page": page}, min_interval=3.0)
-    assert [b - a for a, b in zip(times, times[1:])] == [3.0, 3.0]
+    assert [b - a for a, b in itertools.pairwise(times)] == [3.0, 3.0]
     assert web.requests[0].headers["user-agent"].startswith("podcast/")
 
 

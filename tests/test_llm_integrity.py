@@ -17,7 +17,14 @@ from podcast.config import load_config
 from podcast.models import Digest, Pick
 from podcast.pipeline import run_episode
 from podcast.select import Profile, select_papers
-from podcast.write.integrity import address, injection, off_topic, paper_terms, repeated, wrong_language
+from podcast.write.integrity import (
+    address,
+    injection,
+    off_topic,
+    paper_terms,
+    repeated,
+    wrong_language,
+)
 
 from .conftest import SATURDAY_MORNING, TAX_PROJECT
 from .fake_llm import FakeModel, answer_for, completion, paper_of
@@ -108,7 +115,7 @@ def test_no_bad_answer_reaches_any_published_file(web, model, tmp_path, sample_p
             paper["digest"] = {"source": "html", "sections": [["results", DIGEST_RESULT]],
                                "figures": ["The extractor reaches 87.6% accuracy on held-out filings."]}
     (tmp_path / "papers.json").write_text(json.dumps(papers, ensure_ascii=False), encoding="utf-8")
-    for paper, (behaviour, _) in zip(chosen, BEHAVIOURS.values()):
+    for paper, (behaviour, _) in zip(chosen, BEHAVIOURS.values(), strict=False):
         model.script[paper.title] = [as_reply(behaviour)]
     (tmp_path / "podcast.toml").write_text(f"""
 [show]
@@ -138,7 +145,7 @@ api_key_env = "TEST_LLM_KEY"
     assert result.standins == ("template script writer for 4 papers and parts of 1 paper", "espeak-ng voice")
 
     # every refused answer was asked again once, saying what was wrong, and the log says why
-    for paper, (_, why) in zip(chosen, BEHAVIOURS.values()):
+    for paper, (_, why) in zip(chosen, BEHAVIOURS.values(), strict=False):
         assert model.per_paper[paper.title] == 2
         assert any(record.levelno == logging.WARNING and record.getMessage().startswith(f"Paper {paper.id}: ")
                    and why in record.getMessage() for record in caplog.records), (paper.id, why)
@@ -336,7 +343,7 @@ def test_an_answer_is_about_its_paper_in_either_language(sample_papers):
     """Every sample paper's Chinese summary is about it; a summary of another paper sharing none of
     its own terms is not. The terms are found in the English title and abstract."""
     owns = [paper_terms(f"{p.title}\n{p.summary}", p.title, TAX_PROJECT) for p in sample_papers]
-    for paper, own in zip(sample_papers, owns):
+    for paper, own in zip(sample_papers, owns, strict=True):
         assert off_topic(paper.summary_zh, own) is None, paper.id
         assert off_topic(paper.summary, own) is None, paper.id
     caught = sum(off_topic(other.summary_zh, own) is not None

@@ -6,7 +6,7 @@ import json
 import re
 import time
 from dataclasses import replace
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 import pytest
 
@@ -246,7 +246,7 @@ def test_the_greeting_is_computed_in_the_show_time_zone_across_midnight(make_con
     from podcast.pipeline import broadcast_moment
 
     config = make_config(f'[show]\ntimezone = "{zone}"\n')
-    now = datetime(2026, 11, 21, 16, 30, tzinfo=timezone.utc)  # 00:30 on Sunday in Shanghai
+    now = datetime(2026, 11, 21, 16, 30, tzinfo=UTC)  # 00:30 on Sunday in Shanghai
     moment = broadcast_moment(config, None, now)
     assert spoken_greeting(moment, "zh-CN") == greeting
 

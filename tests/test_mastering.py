@@ -4,6 +4,7 @@ ducked under the greeting, exact section times, tags and cover art."""
 
 from __future__ import annotations
 
+import itertools
 import json
 import shutil
 import subprocess
@@ -14,11 +15,10 @@ import pytest
 from mutagen.id3 import ID3
 from mutagen.mp3 import MP3, BitrateMode
 
-from podcast.produce.audio import decode_file, measure
-from podcast.produce import AudioConfig
 from podcast.errors import AudioError
-from podcast.produce import Music, Tags, produce_episode
 from podcast.models import Pauses, SpokenSection, Utterance
+from podcast.produce import AudioConfig, Music, Tags, produce_episode
+from podcast.produce.audio import decode_file, measure
 
 from .conftest import espeak_speaker, say
 
@@ -93,12 +93,12 @@ def test_chapters_match_the_assembly(episode):
     chapters = episode.chapters
     assert [c.title for c in chapters] == ["开场", "第 1 篇：论文1", "第 2 篇：论文2", "第 3 篇：论文3", "结束语"]
     assert chapters[0].start == 0 and chapters[-1].end == pytest.approx(episode.duration, abs=0.001)
-    assert all(a.end == b.start for a, b in zip(chapters, chapters[1:]))
+    assert all(a.end == b.start for a, b in itertools.pairwise(chapters))
 
     id3 = ID3(episode.path)
     frames = id3.getall("CHAP")  # in the file in the order of time, as ffmpeg-based players list them
     assert [str(f.sub_frames["TIT2"]) for f in frames] == [c.title for c in chapters]
-    for frame, chapter in zip(frames, chapters):
+    for frame, chapter in zip(frames, chapters, strict=True):
         assert abs(frame.start_time / 1000 - chapter.start) <= 0.05
         assert abs(frame.end_time / 1000 - chapter.end) <= 0.05
     toc = id3.getall("CTOC")[0]
@@ -110,7 +110,7 @@ def test_chapters_match_the_assembly(episode):
         at = round(chapter.start * 1000)
         assert audio[at - 150 : at - 10].dBFS < -55
         assert audio[at + 10 : at + 150].dBFS > -40
-    first_words = [c for c in episode.cues if c.text.startswith("第 2 篇")][0]
+    first_words = next(c for c in episode.cues if c.text.startswith("第 2 篇"))
     at = round(first_words.start * 1000)
     assert audio[at - 150 : at - 10].dBFS < -55 and audio[at + 20 : at + 300].dBFS > -40
 
@@ -121,7 +121,7 @@ def test_ffprobe_reads_the_same_chapters(episode):
                             capture_output=True, check=True, text=True)
     found = json.loads(result.stdout)["chapters"]
     assert [c["tags"]["title"] for c in found] == [c.title for c in episode.chapters]
-    for probed, chapter in zip(found, episode.chapters):
+    for probed, chapter in zip(found, episode.chapters, strict=True):
         assert abs(float(probed["start_time"]) - chapter.start) <= 0.05
         assert abs(float(probed["end_time"]) - chapter.end) <= 0.05
 
@@ -192,8 +192,8 @@ def test_pauses_are_the_configured_silences(sections, tmp_path):
     cues = produced.cues
     paper = sections[1]
     # the gap between the two paragraphs of paper 1 is the configured paragraph pause
-    end_of_first = [c for c in cues if c.text.startswith("第 1 篇")][0]
-    thoughts = [c for c in cues if c.text.startswith("我的思考")][0]
+    end_of_first = next(c for c in cues if c.text.startswith("第 1 篇"))
+    thoughts = next(c for c in cues if c.text.startswith("我的思考"))
     gap = thoughts.start - (end_of_first.start + paper.parts[0].audio.duration_seconds)
     assert gap == pytest.approx(2.0, abs=0.01)
     silent = audio[round((thoughts.start - 1.9) * 1000) : round((thoughts.start - 0.1) * 1000)]
@@ -203,7 +203,7 @@ def test_pauses_are_the_configured_silences(sections, tmp_path):
     last_words = [c for c in cues if c.start < sting][-1]
     assert sting - last_words.end == pytest.approx(2.0, abs=0.01)
     assert audio[round((sting - 1.9) * 1000) : round((sting - 0.1) * 1000)].dBFS < -55
-    next_words = [c for c in cues if c.start > sting][0]
+    next_words = next(c for c in cues if c.start > sting)
     assert next_words.start - sting == pytest.approx(2.0 + Music.load().sting.duration_seconds, abs=0.01)
 
 

@@ -8,7 +8,7 @@ import os
 import subprocess
 import sys
 import time
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 import pytest
 
@@ -34,7 +34,7 @@ def clocks(**env: str) -> dict:
 
 def test_a_process_started_with_podcast_test_now_lives_at_that_moment():
     seen = clocks(**clock_at("2027-03-28T01:58:00+01:00[Europe/Berlin]"))
-    start = datetime(2027, 3, 28, 0, 58, tzinfo=timezone.utc)
+    start = datetime(2027, 3, 28, 0, 58, tzinfo=UTC)
     assert start <= datetime.fromisoformat(seen["now"]) < start + timedelta(seconds=30)  # ticking on from there
     assert seen["today"] == "2027-03-28" and seen["zone"] == "CET" and seen["local"].endswith("+01:00")
     assert 0.4 < seen["steady"] < 5 and abs(seen["wall"] - seen["steady"]) < 0.2  # sleeping takes real time
@@ -46,7 +46,7 @@ def test_a_process_started_later_starts_that_much_later_across_a_dst_change():
                                 capture_output=True, text=True, timeout=60, check=True).stdout)
     # the session's clock read 02:30 CEST two hours ago: Berlin has gone back an hour since
     seen = clocks(**clock_at("2026-10-25T02:30:00+02:00[Europe/Berlin]") | {"PODCAST_TEST_NOW_SINCE": str(real - 7200)})
-    start = datetime(2026, 10, 25, 2, 30, tzinfo=timezone.utc)
+    start = datetime(2026, 10, 25, 2, 30, tzinfo=UTC)
     assert start <= datetime.fromisoformat(seen["now"]) < start + timedelta(seconds=30)
     assert seen["zone"] == "CET" and seen["local"].startswith("2026-10-25T03:30:")
 
@@ -62,7 +62,7 @@ def test_the_processes_the_tests_start_share_their_clock():
     """Under --now, the CLI and `podcast serve` started by the tests read the tests' clock, however
     long the session has been running."""
     time.sleep(1)  # the session has been running a while
-    before = datetime.now(timezone.utc)
+    before = datetime.now(UTC)
     seen = clocks()
-    assert before < datetime.fromisoformat(seen["now"]) < datetime.now(timezone.utc)
+    assert before < datetime.fromisoformat(seen["now"]) < datetime.now(UTC)
     assert seen["zone"] == time.localtime().tm_zone

@@ -156,10 +156,8 @@ def test_a_script_in_a_paper_title_stays_text(browser, tmp_path):
     """Escaping, and the page's Content Security Policy behind it: only the page's own script runs."""
     from datetime import date
 
-    from podcast.models import ShowConfig
-    from podcast.publish import PublishConfig
-    from podcast.models import Chapter, Episode, Paper
-    from podcast.publish import open_target, publish_cover, publish_site
+    from podcast.models import Chapter, Episode, Paper, ShowConfig
+    from podcast.publish import PublishConfig, open_target, publish_cover, publish_site
 
     from .conftest import SATURDAY_MORNING
 

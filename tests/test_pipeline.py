@@ -17,10 +17,10 @@ import pytest
 from mutagen.id3 import ID3
 from PIL import Image
 
-from podcast.produce.audio import decode_file, measure
 from podcast.config import load_config
 from podcast.errors import NothingToBroadcast
 from podcast.pipeline import preview, rebuild_site, run_episode
+from podcast.produce.audio import decode_file, measure
 from podcast.store import open_store
 
 from .conftest import FILE_SOURCE, OFFLINE_TTS, SATURDAY_MORNING, TAX_PROJECT
@@ -95,7 +95,7 @@ def test_chapters_file_matches_the_id3_chapters(published):
     assert document["version"] == "1.2.0" and document["podcastName"] == "AI 论文早报"
     frames = sorted(ID3(result.audio).getall("CHAP"), key=lambda frame: frame.start_time)
     assert [c["title"] for c in document["chapters"]] == [str(f.sub_frames["TIT2"]) for f in frames]
-    for chapter, frame in zip(document["chapters"], frames):
+    for chapter, frame in zip(document["chapters"], frames, strict=True):
         assert abs(chapter["startTime"] - frame.start_time / 1000) <= 0.001
         assert abs(chapter["endTime"] - frame.end_time / 1000) <= 0.001
     assert document["chapters"][-1]["endTime"] == pytest.approx(result.episode.duration, abs=0.001)
@@ -219,14 +219,14 @@ def test_papers_never_repeat_and_an_empty_day_damages_nothing(tmp_path):
     assert len(feedparser.parse(feed.read_bytes()).entries) == 4
 
     with open_store(config.state.dir) as store:
-        assert [e.date for e in store.episodes()][0] == date(2026, 11, 24)
+        assert next(e.date for e in store.episodes()) == date(2026, 11, 24)
         assert store.broadcast_ids(other_than=date(2026, 11, 24)) == set(seen[:6])
 
 
 def test_preview_explains_and_feed_rebuilds_from_the_store(tmp_path):
     config = new_show(tmp_path)
     picks = preview(config, now=SATURDAY_MORNING).picks
-    assert [p.paper.id for p in picks][0] == "2409.17581"
+    assert next(p.paper.id for p in picks) == "2409.17581"
     assert not (tmp_path / "feed").exists()  # a preview publishes nothing
     assert not (tmp_path / ".podcast").exists()  # and records nothing
     run_episode(config, now=SATURDAY_MORNING)
@@ -269,7 +269,7 @@ def test_feed_carries_the_podcasting_2_tags(published):
     import uuid
     import xml.etree.ElementTree as ET
 
-    _, result, root = published
+    _, _result, root = published
     ns = {"podcast": "https://podcastindex.org/namespace/1.0"}
     channel = ET.parse(root / "feed" / "feed.xml").getroot().find("channel")
     # the namespace's own example: podcastindex.org/namespace/1.0 computes this for podnews.net/rss

@@ -6,11 +6,9 @@ from pathlib import Path
 import feedparser
 import pytest
 
-from podcast.models import ShowConfig
-from podcast.publish import PublishConfig
 from podcast.errors import PublishError
-from podcast.models import Chapter, Episode
-from podcast.publish import free_stem, open_target, publish_cover, publish_site
+from podcast.models import Chapter, Episode, ShowConfig
+from podcast.publish import PublishConfig, free_stem, open_target, publish_cover, publish_site
 
 from .conftest import SATURDAY_MORNING
 

@@ -17,16 +17,15 @@ import podcastparser
 import pytest
 from mutagen.id3 import ID3
 
-from podcast.produce.audio import decode_file
 from podcast.cli import main
 from podcast.config import load_config
 from podcast.daemon.service import RECAP_CATCH_UP_JOB, RECAP_JOB, status
-from podcast.models import Paper, ShowNotes
+from podcast.models import Paper, ShowNotes, Week, WeekPapers, default_week
 from podcast.pipeline import run_episode, run_recap
-from podcast.store import open_store
-from podcast.models import Week, WeekPapers, default_week
+from podcast.produce.audio import decode_file
 from podcast.select.cluster import group
 from podcast.speak.timing import TITLE_LIMIT, speech_units
+from podcast.store import open_store
 from podcast.write import RecapBrief
 from podcast.write.template import TemplateWriter
 
@@ -102,7 +101,7 @@ def test_recap_audio_has_a_chapter_per_theme(offline_recap):
     episode = result.episode
     audio = decode_file(Path(result.audio))
     assert audio.duration_seconds == pytest.approx(episode.duration, abs=0.1)
-    themes = [f"主题{n}：{t.name}" for n, t in zip("一二三四五", episode.recap.themes)]
+    themes = [f"主题{n}：{t.name}" for n, t in zip("一二三四五", episode.recap.themes, strict=False)]
     expected = ["开场", *themes, "趋势与建议", "结束语"]
     frames = sorted(ID3(result.audio).getall("CHAP"), key=lambda frame: frame.start_time)
     assert [str(f.sub_frames["TIT2"]) for f in frames] == expected
@@ -377,7 +376,7 @@ def test_the_recap_page_plays_and_seeks_by_theme_in_chromium(offline_recap):
         buttons = page.query_selector_all("ol.chapters button")
         titles = [b.eval_on_selector("time", "t => t.nextSibling.textContent") for b in buttons]
         assert titles == [c.title for c in episode.chapters]  # a button per theme, the trend, opening and closing
-        assert titles[1:-2] == [f"主题{n}：{t.name}" for n, t in zip("一二三四五", episode.recap.themes)]
+        assert titles[1:-2] == [f"主题{n}：{t.name}" for n, t in zip("一二三四五", episode.recap.themes, strict=False)]
         buttons[2].click()  # the second theme
         start = episode.chapters[2].start
         wait_until(page, f"Math.abs(document.querySelector('audio').currentTime - {start}) < 1.5")

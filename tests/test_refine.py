@@ -5,9 +5,8 @@ from __future__ import annotations
 import json
 import logging
 
-from podcast.select.refine import EmbeddingsConfig, RerankConfig, SelectionConfig
-from podcast.select.refine import open_refiners
 from podcast.select import Profile, select_papers
+from podcast.select.refine import EmbeddingsConfig, RerankConfig, SelectionConfig, open_refiners
 
 from .conftest import TAX_PROJECT
 from .webserver import Reply

@@ -7,9 +7,9 @@ from pathlib import Path
 
 import pytest
 
-from podcast.select.glossary import glossary, stem
 from podcast.models import Paper
 from podcast.select import Profile, rank_candidates, select_papers
+from podcast.select.glossary import glossary, stem
 from podcast.select.rank import similarity
 
 from .conftest import TAX_PROJECT

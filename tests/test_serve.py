@@ -74,7 +74,7 @@ def test_types_cors_and_caching(server):
     assert headers["access-control-allow-origin"] == "*"
     status, headers, _ = fetch(f"{base}/{episode.chapters_name}")
     assert headers["content-type"].startswith("application/json") and headers["access-control-allow-origin"] == "*"
-    status, headers, page = fetch(f"{base}/")
+    status, headers, _page = fetch(f"{base}/")
     assert status == 200 and headers["content-type"].startswith("text/html") and headers["cache-control"] == "no-cache"
     assert "access-control-allow-origin" not in fetch(f"{base}/{episode.audio_name}", method="HEAD")[1]
 

@@ -3,6 +3,7 @@ feeds made from the documented formats."""
 
 from __future__ import annotations
 
+import itertools
 import logging
 import re
 import socket
@@ -49,7 +50,7 @@ def test_arxiv_api_pages_newest_first_three_seconds_apart(web, clock):
     assert [(q["start"], q["max_results"]) for q in queries] == [("0", "40"), ("40", "40"), ("80", "20")]
     assert {(q["sortBy"], q["sortOrder"]) for q in queries} == {("submittedDate", "descending")}
     assert queries[0]["search_query"] == "cat:cs.CL OR cat:cs.AI OR cat:cs.LG"
-    assert [round(b - a, 3) for a, b in zip(times, times[1:])] == [3.0, 3.0]  # never sooner
+    assert [round(b - a, 3) for a, b in itertools.pairwise(times)] == [3.0, 3.0]  # never sooner
 
     first = papers[0]
     assert first.id == "2202.12139"  # version stripped
@@ -141,7 +142,7 @@ def test_one_bad_arxiv_category_costs_only_itself(web, clock, caplog, bad, asked
     queries = [r.query for r in web.requests]
     assert [q["search_query"] for q in queries] == ["cat:cs.CL", "cat:cs.AI"] + ["cat:cs.XX"] * asked
     assert {q["max_results"] for q in queries} == {"100"}  # the 300 shared among the three
-    assert all(round(b - a, 3) >= 3.0 for a, b in zip(times, times[1:]))  # arXiv's spacing holds
+    assert all(round(b - a, 3) >= 3.0 for a, b in itertools.pairwise(times))  # arXiv's spacing holds
     warnings = [r.getMessage() for r in caplog.records if r.levelname == "WARNING"]
     assert len(warnings) == 1 and "\n" not in warnings[0]
     assert warnings[0].startswith("arXiv API (cs.XX) failed, going on without it: ") and error in warnings[0]

@@ -1,22 +1,22 @@
 """Offline speech and audio production, checked on the real audio they make."""
 
+import itertools
 from datetime import date
 
 import pytest
 from mutagen.id3 import ID3
 from mutagen.mp3 import MP3
 
-from podcast.produce.audio import AudioSegment, decode_file, silence
-from podcast.speak.voices import TTSConfig
 from podcast.errors import SpeechError
-from podcast.produce import Music, Tags, produce_episode
 from podcast.models import SpokenSection
+from podcast.produce import Music, Tags, produce_episode
+from podcast.produce.audio import AudioSegment, decode_file, silence
 from podcast.speak import assemble, chunk, resolve_voice, speak_script
 from podcast.speak.espeak import EspeakOptions
-from podcast.speak.voices import Lexicon
+from podcast.speak.voices import Lexicon, TTSConfig
 
-from .conftest import say
 from .conftest import espeak_speaker as speaker
+from .conftest import say
 
 pytestmark = pytest.mark.slow
 NO_LEXICON = Lexicon(None, {})
@@ -136,7 +136,7 @@ def test_produced_mp3_decodes_with_chapters_tags_and_cues(tmp_path):
     chapters = produced.chapters
     assert [c.title for c in chapters] == ["开场", "第 1 篇：测试", "结束语"]
     assert chapters[0].start == 0 and chapters[-1].end == pytest.approx(produced.duration, abs=0.001)
-    assert all(a.end == b.start for a, b in zip(chapters, chapters[1:]))
+    assert all(a.end == b.start for a, b in itertools.pairwise(chapters))
     assert [c.text for c in produced.cues] == ["早上好。", "今天播报一篇论文。", "第一篇论文。", "祝大家工作顺利！"]
     assert produced.cues[0].start == pytest.approx(music.voice_entry, abs=0.001)  # over the intro's tail
 

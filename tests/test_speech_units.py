@@ -5,6 +5,7 @@ captions an episode publishes (read back from the .vtt)."""
 from __future__ import annotations
 
 import re
+from itertools import pairwise
 
 import pytest
 
@@ -74,7 +75,7 @@ def test_espeak_english_gives_a_cue_per_sentence_on_speech():
     assert [c.text for c in spoken.cues] == ["Here are three papers.",
                                             "The first is from Smith et al. in 2024.",
                                             "It reaches 93.2% on v1.5!"]
-    assert all(a.end <= b.start for a, b in zip(spoken.cues, spoken.cues[1:]))
+    assert all(a.end <= b.start for a, b in pairwise(spoken.cues))
     for cue in spoken.cues:
         assert spoken.audio[cue.start * 1000 : cue.start * 1000 + 150].dBFS > -45  # on speech
         assert 1.0 < cue.end - cue.start < 6

@@ -5,8 +5,8 @@ from datetime import datetime
 
 import pytest
 
-from podcast.registry import NoOptions
 from podcast.i18n import greeting
+from podcast.registry import NoOptions
 from podcast.select import Profile, select_papers
 from podcast.write import WRITERS, Brief
 

@@ -20,7 +20,7 @@ from __future__ import annotations
 import os
 import sys
 import time
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 VARIABLE, SINCE = "PODCAST_TEST_NOW", "PODCAST_TEST_NOW_SINCE"
@@ -53,7 +53,7 @@ def start(value: str, since: float | None = None) -> None:
     moment = parse(value)
     if since is not None:  # added in UTC: on a zone's wall clock, an hour may repeat or be skipped
         passed = timedelta(seconds=max(0.0, time.time() - since))
-        moment = (moment.astimezone(timezone.utc) + passed).astimezone(moment.tzinfo)
+        moment = (moment.astimezone(UTC) + passed).astimezone(moment.tzinfo)
     travel = time_machine.travel(moment, tick=True)
     travel.start()
     time.time()  # the clock ticks on from its first reading: from here
