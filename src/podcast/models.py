@@ -303,6 +303,21 @@ class Pick:
     reasons: tuple[str, ...] = ()
 
 
+#: what a :class:`Reference` tells of a paper
+LIBRARY, RATED_UP, RATED_DOWN = "library", "up", "down"
+
+
+@dataclass(frozen=True)
+class Reference:
+    """A paper the team has told us about: one kept in its library (Zotero, a BibTeX export, a
+    list of ids) or one it rated up or down. Ranking moves papers like the kept and liked ones
+    up, and papers like the disliked ones down; the more recent ``added``, the more it counts."""
+
+    paper: Paper  # its id (the bare arXiv id when known), title and abstract at least
+    kind: str = LIBRARY  # LIBRARY, RATED_UP or RATED_DOWN
+    added: date | None = None  # when it entered the library or was rated
+
+
 @dataclass(frozen=True)
 class ShowNotes:
     """What the show notes say about one paper, beyond its authors and links: a digest's

@@ -12,9 +12,10 @@ import math
 import re
 from collections.abc import Collection, Sequence
 from dataclasses import dataclass, replace
+from datetime import date
 from typing import Protocol
 
-from ..models import Paper, Pick
+from ..models import Paper, Pick, Reference
 from .glossary import glossary, han_runs, words
 from .rank import CONCEPT, TOPIC, Document, Match, analyse, rank, similarity, unit
 from .topics import TOPICS_BY_KEY
@@ -37,11 +38,15 @@ _ENGLISH = re.compile(r"[a-z0-9][a-z0-9-]*")
 
 @dataclass(frozen=True)
 class Profile:
-    """What the listeners care about: their project in their own words, plus keywords."""
+    """What the listeners care about: their project in their own words, plus keywords, and
+    the papers they keep in their library or rated (each weighted by how recent it is on
+    ``day``)."""
 
     project: str
     keywords: tuple[str, ...] = ()
     exclude: tuple[str, ...] = ()
+    references: tuple[Reference, ...] = ()
+    day: date | None = None
 
     def document(self) -> Document:
         profile = analyse(self.project)
