@@ -93,9 +93,11 @@ class TfIdf:
         return unit(vector)
 
 
-def rank(profile: Document, documents: Sequence[Document]) -> list[Match]:
-    """Each document's match with ``profile``, in the documents' order."""
-    tfidf = TfIdf(documents)
+def rank(profile: Document, documents: Sequence[Document],
+         tfidf: TfIdf | None = None) -> list[Match]:
+    """Each document's match with ``profile``, in the documents' order (weighted by ``tfidf``,
+    by default the documents' own)."""
+    tfidf = tfidf or TfIdf(documents)
     wanted = tfidf.vector(profile)
     matches = []
     for document in documents:
