@@ -11,6 +11,7 @@ pick says why it was chosen, in the show's language (reasons.py).
 from __future__ import annotations
 
 import math
+import statistics
 from collections.abc import Collection, Sequence
 from dataclasses import dataclass, replace
 from datetime import date
@@ -33,7 +34,7 @@ SAME_LENGTH = 0.5
 SAME_CONCEPT_LIMIT = 2  # at most this many picks led by the same concept, while others remain
 UPVOTE_BOOST = 0.05  # relevance × (1 + boost × ln(1 + upvotes))
 KEYWORD_BONUS = 0.5  # each keyword matched adds half the best relevance of the day
-LIKE_WEIGHT = 0.5  # likeness to the library and the papers rated up, added to the relevance
+LIKE_WEIGHT = 2.0  # likeness to the library and the papers rated up, added to the relevance
 DISLIKE_WEIGHT = 0.5  # likeness to the papers rated down, taken off
 CLOSE = 0.05  # a reference at least this close (weighted cosine) is named among the reasons
 EXPLAINED = 60  # candidates, from the top, whose reasons are spelled out
@@ -123,10 +124,13 @@ def rank_candidates(papers: Sequence[Paper], profile: Profile, language: str) ->
     keywords = [Term.of(k) for k in profile.keywords]
     top = max((m.score for m in matches), default=0.0)
     closeness = [affinity.closeness(m.vector) if affinity else FAR for m in matches]
+    # Every abstract shares a little with a library of papers in its field: what counts is being
+    # more like it than the day's typical paper is (most of a day's papers are not for us).
+    usual = statistics.median(near.like for near in closeness) if closeness else 0.0
     scores = [
         max(0.0, m.score * (1 + UPVOTE_BOOST * math.log1p(p.upvotes or 0))
             + KEYWORD_BONUS * top * sum(k.found_in(d) for k in keywords)
-            + LIKE_WEIGHT * near.like - DISLIKE_WEIGHT * near.dislike)
+            + LIKE_WEIGHT * max(0.0, near.like - usual) - DISLIKE_WEIGHT * near.dislike)
         for p, m, d, near in zip(papers, matches, documents, closeness, strict=True)
     ]
     order = sorted(range(len(papers)), key=lambda i: (-scores[i], i))
