@@ -84,6 +84,9 @@ class NetworkConfig:
     timeout: float = field(default=20.0, metadata=check(positive_number))
     retries: int = field(default=3, metadata=between(0, 10))
     cache_days: int = field(default=7, metadata=between(1, 60))
+    #: seconds the sources are read for in all (they are read at the same time): one still
+    #: reading then is reported failed and the episode is made without it
+    gather_deadline: float = field(default=90.0, metadata=check(positive_number))
 
 
 def crontab(value: str) -> None:

@@ -196,7 +196,8 @@ class DailyPlan(Plan):
         config = build.config
         self.http = _open_http(config, self.day)
         self.sources = open_sources(config.sources, self.http)
-        gathered = gather(self.sources, self.day, strict=config.selection.strict)
+        gathered = gather(self.sources, self.day, strict=config.selection.strict,
+                          deadline=config.network.gather_deadline)
         if self.record and not gathered.used_fallback:  # stand-in papers never make a backlog
             build.store.remember_candidates(self.day, gathered.papers)
         return gathered
