@@ -61,6 +61,7 @@ from .publish import (
 )
 from .registry import BackendConfig
 from .select import Profile, select_papers
+from .select.library import load_library
 from .select.refine import open_refiners
 from .sources import SOURCES, Gathered, Source, SourceConfig, SourceReport, gather, open_sources
 from .sources.fulltext import read_in_full
@@ -225,8 +226,11 @@ class DailyPlan(Plan):
         config, store, day = build.config, build.store, self.day
         listener, show = config.listener, config.show
         room = timing.room(show.target_minutes * 60, self.frame(config))
+        references = load_library(listener.library, self.http or _open_http(config, day),
+                                  config.state.dir, build.env)
         select = partial(select_papers,
-                         profile=Profile(listener.project, listener.keywords, listener.exclude),
+                         profile=Profile(listener.project, listener.keywords, listener.exclude,
+                                         references=tuple(references), day=day),
                          limit=min(show.max_papers, room),
                          already_broadcast=store.broadcast_ids(other_than=day),
                          language=config.show.language,
@@ -616,6 +620,7 @@ def offline(config: Config) -> Config:
         tts = replace(tts, engine=ENGINES.stand_in().name)
     return replace(
         config,
+        listener=replace(config.listener, library=replace(config.listener.library, offline=True)),
         sources=sources or (SourceConfig(source.name, source.Options()),),
         selection=replace(config.selection, embeddings=None, rerank=None),
         writer=writer,
