@@ -52,6 +52,15 @@ def test_client_errors_are_not_retried(web, clock):
     assert len(web.requests) == 1
 
 
+def test_headers_go_with_the_request_but_not_into_the_url(web, clock):
+    web.routes["/x"] = Reply(200, b"ok")
+    client = HttpClient(POLICY, clock=clock)
+    assert client.get(web.url("/x"), {"a": 1}, headers={"Zotero-API-Key": "s3cret"}) == b"ok"
+    request = web.requests[0]
+    assert request.headers["zotero-api-key"] == "s3cret" and request.query == {"a": "1"}
+    assert request.headers["user-agent"].startswith("podcast/")
+
+
 def test_timeout_is_retried(web, clock):
     web.routes["/slow"] = [Reply(200, b"late", delay=1.0), Reply(200, b"ok")]
     client = HttpClient(HttpPolicy(timeout=0.3, retries=1), clock=clock)

@@ -17,7 +17,7 @@ import time
 import urllib.error
 import urllib.request
 import zlib
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
@@ -181,13 +181,16 @@ class HttpClient:
         fresh: bool = False,
         max_bytes: int | None = None,
         remember_missing: bool = False,
+        headers: Mapping[str, str] | None = None,
     ) -> bytes:
         """The body of a 2xx answer to GET ``url``; raises FetchError.
 
         ``min_interval`` spaces requests to the same host; ``fresh`` skips the cache (the
         answer is still cached). ``remember_missing`` caches a 404 or 410 too, for a document
         that may well not exist (a paper without an HTML version): a rerun does not ask again.
-        Other failures are never cached.
+        Other failures are never cached. ``headers`` go with the request (an API key: never in
+        the URL, which error messages and the cache's index show); the cache knows answers by
+        URL alone.
         """
         if params:
             url = f"{url}{'&' if '?' in url else '?'}{urlencode(params)}"
@@ -202,7 +205,8 @@ class HttpClient:
         lock, last = self._host(url)
         try:
             with lock:  # one connection per host at a time
-                body = self._fetch(url, last, min_interval, max_bytes or self.policy.max_bytes)
+                body = self._fetch(url, last, min_interval, max_bytes or self.policy.max_bytes,
+                                   headers or {})
         except FetchError as exc:
             if remember_missing and self.cache and exc.status in (404, 410):
                 self.cache.put_missing(url, exc.status)
@@ -217,7 +221,8 @@ class HttpClient:
         with self._hosts_lock:
             return self._hosts.setdefault(slot, (threading.Lock(), [float("-inf")]))
 
-    def _fetch(self, url: str, last: list[float], min_interval: float, max_bytes: int) -> bytes:
+    def _fetch(self, url: str, last: list[float], min_interval: float, max_bytes: int,
+               headers: Mapping[str, str]) -> bytes:
         attempt = 0
         while True:
             _check_stopping(url)
@@ -229,7 +234,7 @@ class HttpClient:
             with self._hosts_lock:  # sources run in threads of their own
                 self.requests += 1
             try:
-                return self._request(url, max_bytes)
+                return self._request(url, max_bytes, headers)
             except _Retryable as exc:
                 if attempt >= self.policy.retries:
                     tries = f"{attempt + 1} attempt{'s' if attempt else ''}"
@@ -244,8 +249,8 @@ class HttpClient:
                 self.clock.sleep(delay)
                 attempt += 1
 
-    def _request(self, url: str, max_bytes: int) -> bytes:
-        request = urllib.request.Request(url, headers={"User-Agent": USER_AGENT,
+    def _request(self, url: str, max_bytes: int, headers: Mapping[str, str]) -> bytes:
+        request = urllib.request.Request(url, headers={**headers, "User-Agent": USER_AGENT,
                                                        "Accept-Encoding": "gzip"})
         try:
             with urllib.request.urlopen(request, timeout=self.policy.timeout) as response:

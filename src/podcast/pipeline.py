@@ -61,6 +61,7 @@ from .publish import (
 )
 from .registry import BackendConfig
 from .select import Profile, select_papers
+from .select.library import load_library
 from .select.refine import open_refiners
 from .sources import SOURCES, Gathered, Source, SourceConfig, SourceReport, gather, open_sources
 from .sources.fulltext import read_in_full
@@ -230,9 +231,12 @@ class DailyPlan(Plan):
         days = selection.backlog_days
         backlog = (store.backlog(day - timedelta(days=days), day)
                    if selection.on_empty == "backlog" else [])
+        references = load_library(listener.library, self.http or _open_http(config, day),
+                                  config.state.dir, build.env)
         chosen = select_papers(
             gathered.papers,
-            Profile(listener.project, listener.keywords, listener.exclude, day=day),
+            Profile(listener.project, listener.keywords, listener.exclude,
+                    references=tuple(references), day=day),
             limit, already_broadcast=store.broadcast_ids(other_than=day),
             language=show.language, refiners=open_refiners(selection, build.env),
             backlog=backlog, min_score=selection.min_score)
@@ -626,6 +630,7 @@ def offline(config: Config) -> Config:
         tts = replace(tts, engine=ENGINES.stand_in().name)
     return replace(
         config,
+        listener=replace(config.listener, library=replace(config.listener.library, offline=True)),
         sources=sources or (SourceConfig(source.name, source.Options()),),
         selection=replace(config.selection, embeddings=None, rerank=None),
         writer=writer,
