@@ -168,6 +168,7 @@ def show(tmp_path, language: str, papers: list[dict], extra: str = "") -> object
     (tmp_path / "papers.json").write_text(json.dumps(papers, ensure_ascii=False), encoding="utf-8")
     (tmp_path / "podcast.toml").write_text(
         f'[show]\nlanguage = "{language}"\nmax_papers = {len(papers)}\ntarget_minutes = 2\n{extra}'
+        '[selection]\nmin_score = 0\n'
         f'[[sources]]\ntype = "file"\npath = "papers.json"\n[fulltext]\nenabled = false\n{OFFLINE_TTS}',
         encoding="utf-8")
     return load_config(tmp_path / "podcast.toml", tmp_path)

@@ -80,6 +80,9 @@ target_minutes = 4
 [listener]
 project = "{TAX_PROJECT}"
 
+[selection]
+min_score = 0
+
 [[sources]]
 type = "file"
 
