@@ -34,6 +34,7 @@ def test_committed_example_is_valid_and_complete(tmp_path):
     # relative paths resolve against the file's folder, not the working directory
     assert config.publish.dir == ROOT / "feed"
     assert (config.audio.loudness, config.audio.true_peak, config.audio.bitrate) == (-16, -1, 96)
+    assert config.network.gather_deadline == 90.0
 
 
 def test_audio_pauses_override_the_voice_preset(make_config):
@@ -110,6 +111,7 @@ def test_base_url_gets_a_trailing_slash(make_config):
         ('[selection.embeddings]\nmodel = "m"\nweight = 2\n', "selection.embeddings.weight = 2: must be between 0 and 1"),
         ('[listener]\nkeywords = "lora"\n', 'listener.keywords = "lora": must be a list of strings'),
         ("[network]\ntimeout = 0\n", "network.timeout = 0: must be a positive number"),
+        ("[network]\ngather_deadline = -5\n", "network.gather_deadline = -5: must be a positive number"),
         ("[audio]\nloudness = -5\n", "audio.loudness = -5: must be between -30 and -10"),
         ("[audio]\nduck = 6\n", "audio.duck = 6: must be between 12 and 40"),
         ("[audio]\nchannels = 6\n", "audio.channels = 6: must be between 1 and 2"),

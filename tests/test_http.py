@@ -1,16 +1,18 @@
-"""The HTTP client sources share: retries, Retry-After, spacing, size cap, cache."""
+"""The HTTP client sources share: retries, Retry-After, spacing, size cap, cache; arXiv's hosts
+as one; a source the gathering went on without asking no more."""
 
 from __future__ import annotations
 
 import itertools
+import threading
 from datetime import UTC, date, datetime, timedelta
 from email.utils import format_datetime
 
 import pytest
 
-from podcast.http import FetchError, HttpClient, HttpPolicy, ResponseCache
+from podcast.http import FetchError, HttpClient, HttpPolicy, ResponseCache, give_up_when, host_slot
 
-from .webserver import Reply
+from .webserver import Reply, WebServer
 
 POLICY = HttpPolicy(timeout=2, retries=2, backoff=2.0, max_wait=60)
 
@@ -48,6 +50,15 @@ def test_client_errors_are_not_retried(web, clock):
     with pytest.raises(FetchError, match=r"/missing: HTTP 404 Not Found$"):
         HttpClient(POLICY, clock=clock).get(web.url("/missing"))
     assert len(web.requests) == 1
+
+
+def test_headers_go_with_the_request_but_not_into_the_url(web, clock):
+    web.routes["/x"] = Reply(200, b"ok")
+    client = HttpClient(POLICY, clock=clock)
+    assert client.get(web.url("/x"), {"a": 1}, headers={"Zotero-API-Key": "s3cret"}) == b"ok"
+    request = web.requests[0]
+    assert request.headers["zotero-api-key"] == "s3cret" and request.query == {"a": "1"}
+    assert request.headers["user-agent"].startswith("podcast/")
 
 
 def test_timeout_is_retried(web, clock):
@@ -123,3 +134,109 @@ def test_a_missing_document_is_remembered_for_the_day_only_when_asked(web, clock
     with pytest.raises(FetchError):
         tomorrow.get(web.url("/gone"), remember_missing=True)
     assert web.paths()[-1] == "/gone"
+
+
+# -- arXiv's hosts: one slot ----------------------------------------------------------------
+
+
+def test_every_arxiv_host_is_one_slot_and_other_hosts_their_own():
+    arxiv = {"https://export.arxiv.org/api/query?x=1", "https://rss.arxiv.org/rss/cs.CL",
+             "https://arxiv.org/html/2611.00001", "http://www.arxiv.org/abs/1", "https://ARXIV.org:443/pdf/1",
+             "https://export.arxiv.org./api/query"}
+    assert {host_slot(url) for url in arxiv} == {"arxiv.org"}
+    assert host_slot("https://huggingface.co/api/daily_papers") == "huggingface.co"
+    assert host_slot("http://127.0.0.1:8080/x") == "127.0.0.1:8080"
+    assert host_slot("http://127.0.0.1:8081/x") == "127.0.0.1:8081"
+    assert host_slot("https://notarxiv.org/feed") == "notarxiv.org"
+    assert host_slot("https://arxiv.org.example.com/feed") == "arxiv.org.example.com"
+    client = HttpClient()
+    assert client._host("https://export.arxiv.org/api/query") is client._host("https://rss.arxiv.org/rss/")
+    assert client._host("https://arxiv.org/html/1") is not client._host("https://huggingface.co/")
+
+
+def as_arxiv(*servers: WebServer):
+    """The client's slot function, with each local server standing for an arXiv host."""
+    names = dict(zip((s.url("") for s in servers), ("http://export.arxiv.org", "http://rss.arxiv.org"), strict=False))
+
+    def slot(url: str) -> str:
+        for local, arxiv in names.items():
+            url = url.replace(local, arxiv)
+        return host_slot(url)
+
+    return slot
+
+
+def test_requests_to_two_arxiv_hosts_are_spaced_as_one(clock):
+    times: list[float] = []
+    with WebServer() as api, WebServer() as listings:
+        for server in (api, listings):
+            server.routes["/x"] = Reply(200, b"ok")
+            server.on_request = lambda request: times.append(clock.now)
+        client = HttpClient(HttpPolicy(timeout=5), clock=clock, slot=as_arxiv(api, listings))
+        for url in (api.url("/x"), listings.url("/x"), api.url("/x?again"), listings.url("/x?again")):
+            client.get(url, min_interval=3.0)
+    assert [b - a for a, b in itertools.pairwise(times)] == [3.0, 3.0, 3.0]
+    assert clock.sleeps == [3.0, 3.0, 3.0]
+
+    other = HttpClient(HttpPolicy(timeout=5), clock=clock)  # the same two servers as two hosts
+    times.clear()
+    clock.sleeps.clear()
+    with WebServer() as a, WebServer() as b:
+        for server in (a, b):
+            server.routes["/x"] = Reply(200, b"ok")
+        other.get(a.url("/x"), min_interval=3.0)
+        other.get(b.url("/x"), min_interval=3.0)
+    assert clock.sleeps == []
+
+
+def most_at_once(shared: bool) -> int:
+    """How many requests two threads had in flight at once to two servers, as two arXiv hosts
+    (``shared``) or as two hosts of their own; each request waits (up to a while) for the other."""
+    in_flight, most = [0], [0]
+    lock, arrived = threading.Lock(), threading.Event()
+
+    def answer(request) -> Reply:
+        with lock:
+            in_flight[0] += 1
+            most[0] = max(most[0], in_flight[0])
+            if in_flight[0] == 2:
+                arrived.set()
+        arrived.wait(0.5 if shared else 10)  # ends at once when both are in flight
+        with lock:
+            in_flight[0] -= 1
+        return Reply(200, b"ok")
+
+    with WebServer() as api, WebServer() as listings:
+        api.routes["/x"] = listings.routes["/x"] = answer
+        slot = as_arxiv(api, listings) if shared else host_slot
+        client = HttpClient(HttpPolicy(timeout=20), slot=slot)
+        threads = [threading.Thread(target=client.get, args=(server.url("/x"),)) for server in (api, listings)]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join(30)
+        assert len(api.requests) == len(listings.requests) == 1
+    return most[0]
+
+
+def test_one_connection_at_a_time_across_arxiv_hosts():
+    assert most_at_once(shared=True) == 1
+    assert most_at_once(shared=False) == 2  # the check can see two at once
+
+
+# -- an abandoned source stops asking -------------------------------------------------------
+
+
+def test_requests_given_up_on_make_no_further_attempt(web, clock):
+    web.routes["/x"] = Reply(503, b"busy")
+    stop = threading.Event()
+    client = HttpClient(HttpPolicy(timeout=5, retries=3), clock=clock)
+    clock.sleep = lambda seconds: stop.set()  # the gathering goes on without it during the back-off
+    with give_up_when(stop), pytest.raises(FetchError, match="not asked: the gathering went on without it"):
+        client.get(web.url("/x"))
+    assert len(web.requests) == 1  # not the 4 attempts it had
+    with give_up_when(stop), pytest.raises(FetchError):
+        client.get(web.url("/x?other"))
+    assert len(web.requests) == 1
+    web.routes["/y"] = Reply(200, b"ok")
+    assert client.get(web.url("/y")) == b"ok"  # outside the block, and in other threads, as ever

@@ -204,9 +204,10 @@ def test_same_day_reuses_and_force_rebuilds_under_a_new_name(tmp_path):
 
 
 def test_papers_never_repeat_and_an_empty_day_damages_nothing(tmp_path):
-    config = new_show(tmp_path)
+    (tmp_path / "podcast.toml").write_text(CONFIG + "[selection]\nmin_score = 0\n", encoding="utf-8")
+    config = load_config(tmp_path / "podcast.toml", tmp_path)
     seen: list[str] = []
-    for offset in range(4):  # eight sample papers, two a day
+    for offset in range(4):  # eight sample papers, two a day, whatever their relevance
         result = run_episode(config, now=SATURDAY_MORNING + timedelta(days=offset))
         seen += [p.id for p in result.episode.papers]
     assert len(seen) == len(set(seen)) == 8
@@ -300,7 +301,8 @@ def test_feed_carries_the_podcasting_2_tags(published):
 def test_keep_episodes_lists_the_newest_and_removes_older_files_after_the_feed(tmp_path):
     (tmp_path / "podcast.toml").write_text(
         CONFIG.replace("max_papers = 2", "max_papers = 1\ntarget_minutes = 1")
-        .replace("[publish]\n", "[publish]\nkeep_episodes = 2\n"), encoding="utf-8")
+        .replace("[publish]\n", "[publish]\nkeep_episodes = 2\n") + "[selection]\nmin_score = 0\n",
+        encoding="utf-8")
     config = load_config(tmp_path / "podcast.toml", tmp_path)
     results = [run_episode(config, now=SATURDAY_MORNING + timedelta(days=d)) for d in range(3)]
     feed = tmp_path / "feed"

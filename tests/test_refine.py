@@ -50,7 +50,7 @@ def test_embeddings_blend_into_the_ranking(web, sample_papers):
     blended = select_papers(sample_papers, Profile(TAX_PROJECT), 3, refiners=refiners)
     assert plain.ranked[0].paper.id == "2409.17581"
     assert blended.ranked[0].paper.id == "2409.17650"  # the oncology paper, closest by embedding
-    assert blended.ranked[0].reasons[0] == "embedding similarity 1.00"
+    assert blended.ranked[0].reasons[0] == "向量相似度 1.00"
     request = web.requests[0]
     assert request.headers["authorization"] == "Bearer sk-test"
     sent = json.loads(request.body)
@@ -68,7 +68,7 @@ def test_reranker_reorders_the_top_and_says_why(web, sample_papers):
     selection = select_papers(sample_papers, Profile(TAX_PROJECT), 3, refiners=open_refiners(config, ENV))
     ranked = [p.paper.id for p in selection.ranked]
     assert ranked[:2] == ["2409.18028", "2409.17581"]
-    assert selection.ranked[0].reasons[0] == "reranker (9/10): 教我们把代码任务拆给多个智能体。"
+    assert selection.ranked[0].reasons[0] == "重排模型评分 9/10：教我们把代码任务拆给多个智能体。"
     assert selection.ranked[0].score == 0.9
     sent = json.loads(web.requests[0].body)
     assert sent["response_format"] == {"type": "json_object"} and "JSON" in sent["messages"][1]["content"]
@@ -83,7 +83,7 @@ def test_a_reranker_answer_with_ids_of_the_wrong_type_keeps_what_it_can(web, sam
     config = SelectionConfig(rerank=RerankConfig(model="chat-1", base_url=web.url("/v1"), candidates=4))
     selection = select_papers(sample_papers, Profile(TAX_PROJECT), 3, refiners=open_refiners(config, ENV))
     assert selection.ranked[0].paper.id == "2409.18028"
-    assert selection.ranked[0].reasons[0] == "reranker (9/10): 拆分任务。"
+    assert selection.ranked[0].reasons[0] == "重排模型评分 9/10：拆分任务。"
 
 
 def test_a_failing_reranker_keeps_the_ranking(web, sample_papers, caplog):

@@ -33,7 +33,7 @@ def test_chinese_fine_tuning_profile_ranks_relevant_english_abstracts_first():
     assert auc > 0.95
     assert len(set(order[:10]) & relevant) >= 9  # precision at 10
     assert all(pick.paper.id in relevant for pick in selection.picks)
-    assert selection.picks[0].reasons[0].startswith("shares with the project: ")
+    assert selection.picks[0].reasons[0].startswith("与项目共同的概念：")
 
 
 def test_glossary_bridges_chinese_and_english():
@@ -51,7 +51,7 @@ def test_ranks_sample_papers_for_a_tax_project_and_says_why(sample_papers):
     assert len(picks) == 5
     assert picks[0].paper.id == "2409.17581"  # SEC 10-K filings: finance for a tax project
     assert "finance" in picks[0].topics
-    assert picks[0].reasons[0] == "shares with the project: 财报, 大语言模型"
+    assert picks[0].reasons[0] == "与项目共同的概念：财报、大语言模型"
     assert [p.paper.id for p in selection.ranked][:1] == ["2409.17581"]
 
 
@@ -81,7 +81,7 @@ def test_keywords_pull_papers_up_and_exclude_drops_them(sample_papers):
     boosted = select_papers(sample_papers, Profile(TAX_PROJECT, keywords=("oncology", "数字孪生")), 8)
     assert plain.index("2409.17650") == 7
     assert boosted.ranked[0].paper.id == "2409.17650"
-    assert "matches keywords: oncology, 数字孪生" in boosted.ranked[0].reasons
+    assert "命中关键词：oncology、数字孪生" in boosted.ranked[0].reasons
 
     excluded = select_papers(sample_papers, Profile(TAX_PROJECT, exclude=("10-K", "隐私")), 8)
     assert {p.id for p, _ in excluded.excluded} == {"2409.17581", "2409.17642"}
@@ -144,17 +144,20 @@ def test_upvotes_break_ties_but_do_not_beat_relevance(sample_papers):
     twin_b = replace(b, id="x.2", upvotes=150)
     ranked = select_papers([twin_a, twin_b], Profile(TAX_PROJECT), 2).ranked
     assert [p.paper.id for p in ranked] == ["x.2", "x.1"]
-    assert "150 upvotes on Hugging Face" in ranked[0].reasons
+    assert "Hugging Face 上有 150 人点赞" in ranked[0].reasons
     popular_but_unrelated = replace(sample_papers[2], id="x.3", upvotes=500)
     top = select_papers([popular_but_unrelated, sample_papers[0]], Profile(TAX_PROJECT), 1).picks
     assert top[0].paper.id == "2409.17581"
 
 
-def test_unrelated_papers_still_fill_the_show_and_say_so(sample_papers):
-    picks = select_papers(sample_papers[:2], Profile("园艺和烹饪"), 2).picks
-    assert len(picks) == 2
-    assert all(p.score == 0 for p in picks)
-    assert any("no clear link" in r for r in picks[0].reasons)
+def test_unrelated_papers_are_never_picked_above_no_minimum_and_say_so(sample_papers):
+    selection = select_papers(sample_papers[:2], Profile("园艺和烹饪"), 2, min_score=0.01)
+    assert selection.picks == [] and selection.below == 2
+    assert all(p.score == 0 for p in selection.ranked)
+    assert selection.ranked[0].reasons == ("与项目没有明确关联",)
+    english = select_papers(sample_papers[:2], Profile("gardening and cooking"), 2, language="en-US")
+    assert len(english.picks) == 2  # no minimum: they fill the show, and say so
+    assert english.picks[0].reasons == ("no clear link to the project",)
 
 
 @pytest.mark.parametrize("limit", [1, 3])

@@ -99,7 +99,9 @@ def test_the_log_counts_one_paper_and_two_papers(tmp_path, caplog):
                                     for n in range(1, count + 1)]), encoding="utf-8")
         source = FileSource(FileOptions(path=path))
         gather([source], DAY)
-        assert caplog.messages[-1] == f"Found {count} paper{'s' if count > 1 else ''} in {source.describe()}."
+        papers = f"{count} paper{'s' if count > 1 else ''}"
+        assert caplog.messages[-2] == f"Found {papers} in {source.describe()}."
+        assert re.fullmatch(rf"Gathered {papers} from 1 source in \d+\.\d s\.", caplog.messages[-1])
     assert any(m.startswith("Found 1 paper in ") for m in caplog.messages)
 
 

@@ -16,6 +16,7 @@ from podcast.errors import SourceError
 from podcast.http import HttpClient, HttpPolicy
 from podcast.sources import gather
 from podcast.sources.arxiv import ArxivOptions, ArxivRssOptions, ArxivRssSource, ArxivSource
+from podcast.sources.base import parse_feed
 from podcast.sources.feed import FeedOptions, FeedSource
 from podcast.sources.hf_daily import HfDailyOptions, HfDailySource
 
@@ -309,3 +310,31 @@ def test_a_stale_listing_is_reported(web, clock, caplog):
     caplog.clear()
     ArxivRssSource(ArxivRssOptions(url=url, categories=("cs.LG",)), http(clock)).fetch(DAY)
     assert "stale" not in caplog.text
+
+
+@pytest.mark.parametrize("page", [
+    b"<!DOCTYPE html>\n<html><head><title>Sign in</title></head><body><p>Hello<br>there</body></html>",
+    b"<html><head><title>Sign in</title></head><body><p>Well-formed</p></body></html>",
+    b'\xef\xbb\xbf<?xml version="1.0"?>\n<!-- a comment -->\n<!DOCTYPE html PUBLIC "-//W3C//DTD XHTML 1.0 Strict//EN" '
+    b'"http://www.w3.org/TR/xhtml1/DTD/xhtml1-strict.dtd">\n<html xmlns="http://www.w3.org/1999/xhtml"><body/></html>',
+    b"  <!doctype HTML><HTML lang=en><body>Moved</body></HTML>",
+], ids=["doctype", "bare", "xhtml", "upper-case"])
+def test_an_html_page_is_not_a_feed(page):
+    with pytest.raises(SourceError, match=r"^https://lab\.example/feed: not an RSS or Atom feed: it is an HTML page$"):
+        parse_feed(page, "https://lab.example/feed")
+
+
+def test_an_html_page_answered_with_200_is_reported_as_not_a_feed(web, clock):
+    web.routes["/feed"] = Reply(200, b"<!DOCTYPE html><html><body><h1>Welcome</h1></body></html>",
+                                {"Content-Type": "text/html"})
+    url = web.url("/feed")
+    result = gather([FeedSource(FeedOptions(url=url, name="Lab"), http(clock))], DAY)
+    assert result.all_failed
+    assert result.reports[0].error == f"{url}: not an RSS or Atom feed: it is an HTML page"
+
+
+def test_a_document_that_is_no_feed_at_all_is_not_an_empty_feed():
+    with pytest.raises(SourceError, match="not an RSS or Atom feed: feedparser found no feed in it"):
+        parse_feed(b'<?xml version="1.0"?><result><count>0</count></result>', "https://x.example/f")
+    assert parse_feed(b'<?xml version="1.0"?><rss version="2.0"><channel></channel></rss>', "u").entries == []
+    assert parse_feed(b'<?xml version="1.0"?><feed xmlns="http://www.w3.org/2005/Atom"></feed>', "u").entries == []

@@ -39,6 +39,7 @@ from .schema import (
     seconds,
     subtable,
 )
+from .select.library import LibraryConfig, Shelf, shelf
 from .select.refine import SelectionConfig
 from .sources import SOURCES, SourceConfig
 from .sources.fulltext import FulltextConfig
@@ -75,6 +76,10 @@ class ListenerConfig:
     project: str = ""
     keywords: tuple[str, ...] = ()  # count extra when ranking
     exclude: tuple[str, ...] = ()  # a paper mentioning any of these is never picked
+    #: the team's library (``library``, a path or a list of paths and zotero: sources) and how
+    #: to reach it (``zotero_api``, ``zotero_key_env``, ``arxiv_api``): papers like those it
+    #: keeps rank higher
+    library: LibraryConfig = field(default_factory=LibraryConfig, metadata={"internal": True})
     #: the texts of a [listener.project] table, by language (empty for one project text)
     projects: dict[str, str] = field(default_factory=dict, metadata={"internal": True})
 
@@ -84,6 +89,9 @@ class NetworkConfig:
     timeout: float = field(default=20.0, metadata=check(positive_number))
     retries: int = field(default=3, metadata=between(0, 10))
     cache_days: int = field(default=7, metadata=between(1, 60))
+    #: seconds the sources are read for in all (they are read at the same time): one still
+    #: reading then is reported failed and the episode is made without it
+    gather_deadline: float = field(default=90.0, metadata=check(positive_number))
 
 
 def crontab(value: str) -> None:
@@ -258,8 +266,29 @@ def _listener(table: dict[str, Any], language: str, ctx: Context) -> ListenerCon
     else:
         raise ctx.error("listener.project", "must be a string, or a [listener.project] table "
                         "with zh-CN and/or en-US", given)
-    listener = parse_table(ListenerConfig, table, "listener", ctx, extra_known=("project",))
-    return dataclasses.replace(listener, project=project, projects=projects)
+    own = tuple(spec.name for spec in dataclasses.fields(LibraryConfig)
+                if not spec.metadata.get("internal"))
+    library = parse_table(LibraryConfig, {k: v for k, v in table.items() if k in own}, "listener",
+                          ctx)
+    library = dataclasses.replace(library, shelves=_library(table.get("library", []), ctx))
+    listener = parse_table(ListenerConfig, {k: v for k, v in table.items() if k not in own},
+                           "listener", ctx, extra_known=("project", "library", *own))
+    return dataclasses.replace(listener, project=project, projects=projects, library=library)
+
+
+def _library(value: Any, ctx: Context) -> tuple[Shelf, ...]:
+    """[listener] library: one path or source, or a list of them; each file must exist."""
+    given = [value] if isinstance(value, str) else value
+    if not isinstance(given, list) or not all(isinstance(v, str) and v.strip() for v in given):
+        raise ctx.error("listener.library", "must be a path, or a list of paths and "
+                        "zotero:user/<id> or zotero:group/<id> sources", value)
+    shelves = []
+    for text in given:
+        try:
+            shelves.append(shelf(text, ctx.base_dir))
+        except ValueError as exc:
+            raise ctx.error("listener.library", str(exc), text) from None
+    return tuple(shelves)
 
 
 def _publish(table: dict[str, Any], ctx: Context) -> PublishConfig:

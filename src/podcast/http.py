@@ -1,7 +1,8 @@
 """Polite HTTP for paper sources: timeouts, retries with backoff that honour Retry-After, a
 minimum interval between requests to one host (arXiv asks for 3 seconds), one connection per
-host at a time, a size cap, and a per-day cache of raw responses so a rerun does not hit the
-network again. The clock is injected, so tests check the spacing without waiting for it.
+host at a time (all of arXiv's hosts counting as one), a size cap, and a per-day cache of raw
+responses so a rerun does not hit the network again. The clock is injected, so tests check the
+spacing without waiting for it.
 """
 
 from __future__ import annotations
@@ -16,6 +17,8 @@ import time
 import urllib.error
 import urllib.request
 import zlib
+from collections.abc import Callable, Iterator, Mapping
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from email.utils import parsedate_to_datetime
@@ -125,16 +128,46 @@ class ResponseCache:
                 shutil.rmtree(day_folder, ignore_errors=True)
 
 
+def host_slot(url: str) -> str:
+    """The name under which requests to ``url`` are spaced and made one at a time: every arXiv
+    host (export.arxiv.org, rss.arxiv.org, arxiv.org, www.arxiv.org...) is the one slot
+    "arxiv.org", since arXiv's one request every 3 seconds and one connection at a time are for
+    the whole site; any other host is its own, by its host and port."""
+    parts = urlsplit(url)
+    host = (parts.hostname or "").rstrip(".")
+    if host == "arxiv.org" or host.endswith(".arxiv.org"):
+        return "arxiv.org"
+    return parts.netloc.lower()
+
+
+_stopping = threading.local()
+
+
+@contextmanager
+def give_up_when(event: threading.Event) -> Iterator[None]:
+    """Requests this thread makes inside the block give up (FetchError) before their next
+    attempt once ``event`` is set: a source the gathering went on without stops retrying and
+    lets others have its host (an attempt already waiting for its answer still runs out)."""
+    outer = getattr(_stopping, "event", None)
+    _stopping.event = event
+    try:
+        yield
+    finally:
+        _stopping.event = outer
+
+
 class HttpClient:
     def __init__(
         self,
         policy: HttpPolicy | None = None,
         cache: ResponseCache | None = None,
         clock: Clock | None = None,
+        slot: Callable[[str], str] = host_slot,
     ) -> None:
         self.policy = policy or HttpPolicy()
         self.cache = cache
         self.clock = clock or SystemClock()
+        self.slot = slot  # which requests share one connection and one spacing
         self._hosts: dict[str, tuple[threading.Lock, list[float]]] = {}
         self._hosts_lock = threading.Lock()
         self.requests = 0  # real network requests made, for logs and tests
@@ -148,13 +181,16 @@ class HttpClient:
         fresh: bool = False,
         max_bytes: int | None = None,
         remember_missing: bool = False,
+        headers: Mapping[str, str] | None = None,
     ) -> bytes:
         """The body of a 2xx answer to GET ``url``; raises FetchError.
 
         ``min_interval`` spaces requests to the same host; ``fresh`` skips the cache (the
         answer is still cached). ``remember_missing`` caches a 404 or 410 too, for a document
         that may well not exist (a paper without an HTML version): a rerun does not ask again.
-        Other failures are never cached.
+        Other failures are never cached. ``headers`` go with the request (an API key: never in
+        the URL, which error messages and the cache's index show); the cache knows answers by
+        URL alone.
         """
         if params:
             url = f"{url}{'&' if '?' in url else '?'}{urlencode(params)}"
@@ -169,7 +205,8 @@ class HttpClient:
         lock, last = self._host(url)
         try:
             with lock:  # one connection per host at a time
-                body = self._fetch(url, last, min_interval, max_bytes or self.policy.max_bytes)
+                body = self._fetch(url, last, min_interval, max_bytes or self.policy.max_bytes,
+                                   headers or {})
         except FetchError as exc:
             if remember_missing and self.cache and exc.status in (404, 410):
                 self.cache.put_missing(url, exc.status)
@@ -179,20 +216,25 @@ class HttpClient:
         return body
 
     def _host(self, url: str) -> tuple[threading.Lock, list[float]]:
-        host = urlsplit(url).netloc.lower()
+        """The lock held during a request to ``url``'s slot and the time of its last request."""
+        slot = self.slot(url)
         with self._hosts_lock:
-            return self._hosts.setdefault(host, (threading.Lock(), [float("-inf")]))
+            return self._hosts.setdefault(slot, (threading.Lock(), [float("-inf")]))
 
-    def _fetch(self, url: str, last: list[float], min_interval: float, max_bytes: int) -> bytes:
+    def _fetch(self, url: str, last: list[float], min_interval: float, max_bytes: int,
+               headers: Mapping[str, str]) -> bytes:
         attempt = 0
         while True:
+            _check_stopping(url)
             wait = last[0] + min_interval - self.clock.monotonic()
             if wait > 0:
                 self.clock.sleep(wait)
+                _check_stopping(url)
             last[0] = self.clock.monotonic()
-            self.requests += 1
+            with self._hosts_lock:  # sources run in threads of their own
+                self.requests += 1
             try:
-                return self._request(url, max_bytes)
+                return self._request(url, max_bytes, headers)
             except _Retryable as exc:
                 if attempt >= self.policy.retries:
                     tries = f"{attempt + 1} attempt{'s' if attempt else ''}"
@@ -207,8 +249,8 @@ class HttpClient:
                 self.clock.sleep(delay)
                 attempt += 1
 
-    def _request(self, url: str, max_bytes: int) -> bytes:
-        request = urllib.request.Request(url, headers={"User-Agent": USER_AGENT,
+    def _request(self, url: str, max_bytes: int, headers: Mapping[str, str]) -> bytes:
+        request = urllib.request.Request(url, headers={**headers, "User-Agent": USER_AGENT,
                                                        "Accept-Encoding": "gzip"})
         try:
             with urllib.request.urlopen(request, timeout=self.policy.timeout) as response:
@@ -256,6 +298,12 @@ class HttpClient:
         if missing:
             raise IncompleteRead(b"".join(pieces), missing)
         return b"".join(pieces)
+
+
+def _check_stopping(url: str) -> None:
+    event = getattr(_stopping, "event", None)
+    if event is not None and event.is_set():
+        raise FetchError(url, "not asked: the gathering went on without it")
 
 
 def _gunzip(body: bytes, url: str, max_bytes: int) -> bytes:

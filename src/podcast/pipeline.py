@@ -63,6 +63,7 @@ from .publish import (
 )
 from .registry import BackendConfig
 from .select import Profile, select_papers
+from .select.library import load_library
 from .select.refine import open_refiners
 from .sources import SOURCES, Gathered, Source, SourceConfig, SourceReport, gather, open_sources
 from .sources.fulltext import read_in_full
@@ -198,7 +199,8 @@ class DailyPlan(Plan):
         config = build.config
         self.http = _open_http(config, self.day)
         self.sources = open_sources(config.sources, self.http)
-        gathered = gather(self.sources, self.day, strict=config.selection.strict)
+        gathered = gather(self.sources, self.day, strict=config.selection.strict,
+                          deadline=config.network.gather_deadline)
         if self.record and not gathered.used_fallback:  # stand-in papers never make a backlog
             build.store.remember_candidates(self.day, gathered.papers)
         return gathered
@@ -221,40 +223,49 @@ class DailyPlan(Plan):
         return [replace(pick, paper=paper) for pick, paper in zip(picks, papers, strict=True)]
 
     def choose(self, build: Build, gathered: Gathered, timing: Pace) -> Choice:
-        """Select as many papers as ``timing`` has room for in the target, from the backlog of
-        recent days when nothing new came in; raises NothingToBroadcast when there is nothing at
-        all."""
+        """Select as many papers as ``timing`` has room for in the target, none scoring under
+        ``min_score``: the day's first, then the backlog of recent days (unless on_empty is
+        "skip"). A day with none: no episode with "skip", else NothingToBroadcast."""
         config, store, day = build.config, build.store, self.day
-        listener, show = config.listener, config.show
+        listener, show, selection = config.listener, config.show, config.selection
         room = timing.room(show.target_minutes * 60, self.frame(config))
-        select = partial(select_papers,
-                         profile=Profile(listener.project, listener.keywords, listener.exclude),
-                         limit=min(show.max_papers, room),
-                         already_broadcast=store.broadcast_ids(other_than=day),
-                         language=config.show.language,
-                         refiners=open_refiners(config.selection, build.env))
-        selection, from_backlog = select(gathered.papers), False
+        limit = min(show.max_papers, room)
+        days = selection.backlog_days
+        backlog = (store.backlog(day - timedelta(days=days), day)
+                   if selection.on_empty == "backlog" else [])
+        references = load_library(listener.library, self.http or _open_http(config, day),
+                                  config.state.dir, build.env)
+        chosen = select_papers(
+            gathered.papers,
+            Profile(listener.project, listener.keywords, listener.exclude,
+                    references=tuple(references), day=day),
+            limit, already_broadcast=store.broadcast_ids(other_than=day),
+            language=show.language, refiners=open_refiners(selection, build.env),
+            backlog=backlog, min_score=selection.min_score)
         standins = _source_standins(self.sources, gathered)
-        if not selection.picks:
-            why = _nothing_new(day, gathered)
-            if config.selection.on_empty == "skip":
+        if not chosen.picks:
+            why = _nothing_new(day, gathered, chosen.below, selection.min_score)
+            if selection.on_empty == "skip":
                 log.info("%s; no episode today (on_empty = \"skip\").", why)
-                return Choice(day, [], [], selection.excluded, gathered.reports, False, standins,
-                              why)
-            days = config.selection.backlog_days
-            selection, from_backlog = select(store.backlog(day - timedelta(days=days), day)), True
-            if not selection.picks:
-                raise NothingToBroadcast(f"{why}, and nothing unbroadcast from the {days} days "
-                                         "before")
-            log.info("%s; taking the best of the last %d days instead.", why, days)
-        if room < show.max_papers and len(selection.ranked) > room:
+                return Choice(day, [], chosen.ranked, chosen.excluded, gathered.reports, False,
+                              standins, why)
+            raise NothingToBroadcast(f"{why}, and nothing unbroadcast from the {days} days "
+                                     f"before scores {selection.min_score:g} or more")
+        if room < show.max_papers and len(chosen.ranked) > room:
             log.info("A target of %s has room for %s of at least %d s each (max_papers = %d): "
                      "the others stay for another day.", clock(show.target_minutes * 60),
                      counted(room, "paper"), MIN_PAPER_SECONDS, show.max_papers)
-        log.info("Picked %s: %s.", counted(len(selection.picks), "paper"),
-                 ", ".join(p.paper.id for p in selection.picks))
-        return Choice(day, selection.picks, selection.ranked, selection.excluded, gathered.reports,
-                      from_backlog, standins)
+        if len(chosen.picks) < limit:
+            log.info("Only %s %s min_score %g or more%s: the show has %d, not %d.",
+                     counted(len(chosen.picks), "paper"),
+                     "scores" if len(chosen.picks) == 1 else "score", selection.min_score,
+                     f" today or in the last {days} days" if backlog else " today",
+                     len(chosen.picks), limit)
+        log.info("Picked %s%s: %s.", counted(len(chosen.picks), "paper"),
+                 f", {chosen.from_backlog} of them from the last {days} days"
+                 if chosen.from_backlog else "", ", ".join(p.paper.id for p in chosen.picks))
+        return Choice(day, chosen.picks, chosen.ranked, chosen.excluded, gathered.reports,
+                      chosen.from_backlog > 0, standins)
 
     def brief(self, config: Config) -> Brief:
         return Brief(config.show.language, config.show.title, config.listener.project, self.moment)
@@ -286,11 +297,14 @@ def _open_http(config: Config, day: date) -> HttpClient:
     return HttpClient(policy, cache)
 
 
-def _nothing_new(day: date, gathered: Gathered) -> str:
+def _nothing_new(day: date, gathered: Gathered, below: int, min_score: float) -> str:
     if gathered.all_failed:
         return f"no source could be read for {day}"
     if not gathered.papers:
         return f"no papers found for {day}"
+    if below:
+        return (f"no paper for {day} scores {min_score:g} or more ([selection] min_score): "
+                f"{counted(len(gathered.papers), 'paper')} found")
     return (f"no new papers for {day}: {counted(len(gathered.papers), 'paper')} found, "
             "none left to broadcast")
 
@@ -662,6 +676,7 @@ def offline(config: Config) -> Config:
         tts = replace(tts, engine=ENGINES.stand_in().name)
     return replace(
         config,
+        listener=replace(config.listener, library=replace(config.listener.library, offline=True)),
         sources=sources or (SourceConfig(source.name, source.Options()),),
         selection=replace(config.selection, embeddings=None, rerank=None),
         writer=writer,

@@ -1,24 +1,26 @@
 """Stage 2, select: the papers that matter most to the listeners, none broadcast before, none
-excluded, no two alike.
+excluded, none below ``min_score``, no two alike.
 
 Ranking is offline and explainable (see rank.py): tf-idf over words, Chinese character pairs
-and bilingual glossary concepts, a small boost for Hugging Face upvotes, and, when configured,
-refinement by embeddings or an LLM reranker (refine.py). Every pick says why it was chosen.
+and bilingual glossary concepts against the project's text and keywords, plus likeness to the
+papers the team keeps in its library and rated (affinity.py), a small boost for Hugging Face
+upvotes, and, when configured, refinement by embeddings or an LLM reranker (refine.py). Every
+pick says why it was chosen, in the show's language (reasons.py).
 """
 
 from __future__ import annotations
 
 import math
-import re
+import statistics
 from collections.abc import Collection, Sequence
 from dataclasses import dataclass, replace
 from datetime import date
 from typing import Protocol
 
-from ..models import Paper, Pick, Reference
-from .glossary import glossary, han_runs, words
-from .rank import CONCEPT, TOPIC, Document, Match, analyse, rank, similarity, unit
-from .topics import TOPICS_BY_KEY
+from ..models import LIBRARY, Paper, Pick, Reference
+from .affinity import FAR, Affinity, Closeness
+from .rank import CONCEPT, TOPIC, Document, TfIdf, analyse, rank, similarity, unit
+from .reasons import explain
 
 # Two items are one paper when they have one id, or when their titles AND their abstracts are
 # nearly the same words (cosine of word counts, stop words left out) and the shorter abstract
@@ -32,8 +34,10 @@ SAME_LENGTH = 0.5
 SAME_CONCEPT_LIMIT = 2  # at most this many picks led by the same concept, while others remain
 UPVOTE_BOOST = 0.05  # relevance × (1 + boost × ln(1 + upvotes))
 KEYWORD_BONUS = 0.5  # each keyword matched adds half the best relevance of the day
+LIKE_WEIGHT = 2.0  # likeness to the library and the papers rated up, added to the relevance
+DISLIKE_WEIGHT = 0.5  # likeness to the papers rated down, taken off
+CLOSE = 0.05  # a reference at least this close (weighted cosine) is named among the reasons
 EXPLAINED = 60  # candidates, from the top, whose reasons are spelled out
-_ENGLISH = re.compile(r"[a-z0-9][a-z0-9-]*")
 
 
 @dataclass(frozen=True)
@@ -75,6 +79,8 @@ class Selection:
     picks: list[Pick]  # in broadcast order
     ranked: list[Pick]  # every eligible candidate, best first
     excluded: list[tuple[Paper, str]]  # dropped by [listener] exclude, with the term that matched
+    from_backlog: int = 0  # picks from the backlog of earlier days
+    below: int = 0  # candidates left out for scoring under min_score
 
 
 def select_papers(
@@ -84,51 +90,125 @@ def select_papers(
     already_broadcast: Collection[str] = (),
     language: str = "zh-CN",
     refiners: Sequence[Refiner] = (),
+    backlog: Sequence[Paper] = (),
+    min_score: float = 0.0,
 ) -> Selection:
-    """Rank the papers not yet broadcast and pick up to ``limit`` diverse ones."""
+    """Rank the papers not yet broadcast and pick up to ``limit`` diverse ones scoring
+    ``min_score`` or more: first from ``papers``, then from the ``backlog`` of earlier days (one
+    ranking for both). ``min_score`` applies to the offline score, before any refiner."""
+    new = {paper.id for paper in papers}
     fresh = [paper for paper in papers if paper.id not in already_broadcast]
-    eligible, excluded = _apply_exclude(fresh, profile.exclude)
+    fresh += list({paper.id: paper for paper in backlog
+                   if paper.id not in already_broadcast and paper.id not in new}.values())
+    eligible, excluded = apply_exclude(fresh, profile.exclude)
     candidates = rank_candidates(eligible, profile, language)
+    relevant = {c.pick.paper.id for c in candidates if c.pick.score >= min_score}
     for refiner in refiners:
         candidates = refiner.refine(profile, candidates, language)
-    return Selection(pick_diverse(candidates, limit), [c.pick for c in candidates], excluded)
+    kept = [c for c in candidates if c.pick.paper.id in relevant]
+    picks = pick_diverse([c for c in kept if c.pick.paper.id in new], limit)
+    older = pick_diverse([c for c in kept if c.pick.paper.id not in new], limit - len(picks),
+                         besides=[p.paper for p in picks])
+    return Selection(picks + older, [c.pick for c in candidates], excluded, len(older),
+                     len(candidates) - len(relevant))
 
 
 def rank_candidates(papers: Sequence[Paper], profile: Profile, language: str) -> list[Candidate]:
     """Every paper scored against the profile, best first (ties keep source order); the top
     :data:`EXPLAINED` say why in words (explaining is the slow part, and nobody reads on)."""
     documents = [analyse(_text(paper)) for paper in papers]
-    matches = rank(profile.document(), documents)
-    keyword_features = [(k, set(analyse(k).features)) for k in profile.keywords]
+    affinity = Affinity(profile.references, profile.day)
+    tfidf = TfIdf(documents + affinity.documents)
+    affinity.index(tfidf)
+    matches = rank(profile.document(), documents, tfidf)
+    keywords = [Term.of(k) for k in profile.keywords]
     top = max((m.score for m in matches), default=0.0)
+    closeness = [affinity.closeness(m.vector) if affinity else FAR for m in matches]
+    # Every abstract shares a little with a library of papers in its field: what counts is being
+    # more like it than the day's typical paper is (most of a day's papers are not for us).
+    usual = statistics.median(near.like for near in closeness) if closeness else 0.0
     scores = [
-        m.score * (1 + UPVOTE_BOOST * math.log1p(p.upvotes or 0))
-        + KEYWORD_BONUS * top * len(_keyword_hits(keyword_features, d))
-        for p, m, d in zip(papers, matches, documents, strict=True)
+        max(0.0, m.score * (1 + UPVOTE_BOOST * math.log1p(p.upvotes or 0))
+            + KEYWORD_BONUS * top * sum(k.found_in(d) for k in keywords)
+            + LIKE_WEIGHT * max(0.0, near.like - usual) - DISLIKE_WEIGHT * near.dislike)
+        for p, m, d, near in zip(papers, matches, documents, closeness, strict=True)
     ]
     order = sorted(range(len(papers)), key=lambda i: (-scores[i], i))
     candidates = []
     for place, i in enumerate(order):
         paper, match = papers[i], matches[i]
-        reasons = (
-            _reasons(paper, match, documents[i], profile, keyword_features, language)
-            if place < EXPLAINED else ()
-        )
+        reasons = explain(
+            paper, match, documents[i], profile.project,
+            [k.text for k in keywords if k.found_in(documents[i])], _closest(closeness[i]),
+            language,
+        ) if place < EXPLAINED else ()
         pick = Pick(paper=paper, score=round(scores[i], 4), topics=match.topics, reasons=reasons)
         candidates.append(Candidate(pick, match.vector,
                                     match.concepts[0] if match.concepts else None))
     return candidates
 
 
-def pick_diverse(candidates: Sequence[Candidate], limit: int) -> list[Pick]:
+def _closest(near: Closeness) -> list[tuple[str, Reference]]:
+    """The references to name among a paper's reasons, with the wording of each."""
+    named: list[tuple[str, Reference]] = []
+    if near.nearest and near.like >= CLOSE:
+        named.append(("library" if near.nearest.kind == LIBRARY else "liked", near.nearest))
+    if near.disliked and near.dislike >= CLOSE:
+        named.append(("disliked", near.disliked))
+    return named
+
+
+@dataclass(frozen=True)
+class Term:
+    """A keyword or an excluded term, matched in any of its forms: through the glossary concepts
+    it names (robotics meets robot and 机器人), else through all its words, whatever their
+    endings (robotics meets robotic), else as it is written."""
+
+    text: str
+    concepts: frozenset[str]
+    roots: frozenset[str]
+
+    @classmethod
+    def of(cls, text: str) -> Term:
+        features = analyse(text).features
+        concepts = frozenset(f for f in features if f[0] == CONCEPT)
+        return cls(text, concepts, frozenset(_roots(features)))
+
+    def found_in(self, document: Document, text: str = "") -> bool:
+        if self.concepts:
+            return self.concepts <= document.features.keys()
+        if self.roots:
+            return self.roots <= _roots(document.features)
+        return bool(text) and self.text in text
+
+
+def _roots(features: Collection[str]) -> set[str]:
+    """Word stems and character pairs, English stems cut to their root (robotic → robot)."""
+    roots = set()
+    for feature in features:
+        if feature[0] in (CONCEPT, TOPIC):
+            continue
+        for suffix in ("ical", "ic", "al"):
+            if feature.endswith(suffix) and len(feature) - len(suffix) >= 4:
+                feature = feature[: -len(suffix)]
+                break
+        roots.add(feature)
+    return roots
+
+
+def pick_diverse(candidates: Sequence[Candidate], limit: int,
+                 besides: Sequence[Paper] = ()) -> list[Pick]:
     """The best candidates in order, a duplicate of a pick (the same paper) merged into it and,
-    while others are left, a third paper led by the same concept put off."""
+    while others are left, a third paper led by the same concept put off; none that is the same
+    paper as one of ``besides`` (picked already)."""
     chosen: list[Candidate] = []
     deferred: list[Candidate] = []
     wording = _Wording()
     for candidate in candidates:
-        if len(chosen) == limit:
+        if len(chosen) >= limit:
             break
+        if any(wording.same_paper(candidate.pick.paper, other) for other in besides):
+            continue
         if _merge_duplicate(candidate, chosen, wording) or _merge_duplicate(candidate, deferred,
                                                                             wording):
             continue
@@ -136,7 +216,7 @@ def pick_diverse(candidates: Sequence[Candidate], limit: int) -> list[Pick]:
             deferred.append(candidate)
             continue
         chosen.append(candidate)
-    chosen += deferred[: limit - len(chosen)]
+    chosen += deferred[: max(0, limit - len(chosen))]
     return [c.pick for c in chosen]
 
 
@@ -193,80 +273,18 @@ def _text(paper: Paper) -> str:
     return f"{paper.title}. {paper.title_zh} {paper.summary} {paper.summary_zh}"
 
 
-def _reasons(
-    paper: Paper,
-    match: Match,
-    document: Document,
-    profile: Profile,
-    keyword_features: list[tuple[str, set[str]]],
-    language: str,
-) -> tuple[str, ...]:
-    concepts = [glossary().concepts[key] for key in match.concepts]
-    reasons = []
-    if concepts:
-        labels = ", ".join(dict.fromkeys(c.label(language) for c in concepts[:4]))
-        reasons.append(f"shares with the project: {labels}")
-    named = {c.topic for c in concepts}
-    fields = [TOPICS_BY_KEY[t].label(language) for t in match.topics
-              if t in TOPICS_BY_KEY and t not in named]
-    if fields:
-        reasons.append(f"same field: {', '.join(fields[:3])}")
-    hits = _keyword_hits(keyword_features, document)
-    if hits:
-        reasons.append(f"matches keywords: {', '.join(hits)}")
-    shared = _shared_words(profile.project, _text(paper), set(match.terms))
-    if shared:
-        reasons.append(f"also mentions: {', '.join(shared[:5])}")
-    if paper.upvotes:
-        reasons.append(f"{paper.upvotes} upvotes on Hugging Face")
-    if not match.terms and not concepts and not fields:
-        reasons.append("no clear link to the project; picked to fill the show")
-    return tuple(reasons)
-
-
-def _keyword_hits(keyword_features: list[tuple[str, set[str]]], document: Document) -> list[str]:
-    """The keywords all of whose features (words, character pairs, concepts) the paper has."""
-    return [k for k, features in keyword_features
-            if features and features <= document.features.keys()]
-
-
-def _shared_words(project: str, text: str, features: set[str]) -> list[str]:
-    """The shared features as people read them: whole English words rather than stems, and
-    the longest shared runs of Chinese characters rather than character pairs."""
-    found: list[str] = []
-    for word in dict.fromkeys(_ENGLISH.findall(text.lower())):
-        stems = words(word)
-        if len(stems) == 1 and stems[0] in features and word not in found:
-            found.append(word)
-    for run in han_runs(project):
-        start = 0
-        while start < len(run) - 1:
-            end = start + 2
-            if run[start:end] not in features or run[start:end] not in text:
-                start += 1
-                continue
-            while end < len(run) and run[start : end + 1] in text:
-                end += 1
-            found.append(run[start:end])
-            start = end
-    distinct = [w for w in dict.fromkeys(found) if not any(w != o and w in o for o in found)]
-    return sorted(distinct, key=lambda w: -len(w))
-
-
-def _apply_exclude(papers: Sequence[Paper],
-                   terms: Sequence[str]) -> tuple[list[Paper], list[tuple[Paper, str]]]:
+def apply_exclude(papers: Sequence[Paper],
+                  terms: Sequence[str]) -> tuple[list[Paper], list[tuple[Paper, str]]]:
+    """``papers`` without those naming an excluded term in any form (see :class:`Term`), and
+    those left out with the term that matched."""
     if not terms:
         return list(papers), []
-    patterns = [(term, tuple(words(term))) for term in terms]
+    excluded = [Term.of(term) for term in terms]
     kept, dropped = [], []
     for paper in papers:
         text = _text(paper)
-        stems = " " + " ".join(words(text)) + " "
-        hit = next(
-            (term for term, seq in patterns
-             if (seq and f" {' '.join(seq)} " in stems) or (not seq and term in text)),
-            None,
-        )
+        document = analyse(text)
+        hit = next((term.text for term in excluded if term.found_in(document, text)), None)
         if hit:
             dropped.append((paper, hit))
         else:

@@ -49,6 +49,17 @@ def words(text: str) -> list[str]:
     return [stem(word) for word in _WORD.findall(text.lower())]
 
 
+def tokens(text: str) -> tuple[list[str], list[str]]:
+    """The English words of ``text`` twice, aligned: stemmed, and as written (lower case)."""
+    found = _WORD.findall(text.lower())
+    return [stem(word) for word in found], found
+
+
+# Words that name a concept except in these phrases: "accounting for 10% of the error" is no
+# accounting. Matched on the words as written; the first is the one that would have matched.
+IDIOMS = frozenset({("accounting", "for")})
+
+
 def han_runs(text: str) -> list[str]:
     return _HAN.findall(text)
 
@@ -67,15 +78,26 @@ class Concept:
 class Glossary:
     def __init__(self, concepts: Sequence[tuple[Concept, Sequence[str], Sequence[str]]]) -> None:
         self.concepts: dict[str, Concept] = {}
-        self._english: dict[tuple[str, ...], str] = {}
+        self._english: dict[tuple[str, ...], str] = {}  # terms of two words or more, stemmed
+        self._single: dict[str, str] = {}  # one-word terms, stemmed
+        # one-word terms in -ing, which name their concept only in that form: the stems of
+        # "coding", "trading" and "grading" are those of "code", "trade-off" and "automotive-grade"
+        self._gerunds: set[str] = set()
         self._chinese: dict[str, str] = {}
         for concept, zh_terms, en_terms in concepts:
             self.concepts[concept.key] = concept
             for term in en_terms:
-                self._english.setdefault(tuple(words(term)), concept.key)
+                stems, written = tokens(term)
+                if len(stems) == 1:
+                    self._single.setdefault(stems[0], concept.key)
+                    if written[0].endswith("ing"):
+                        self._gerunds.add(stems[0])
+                else:
+                    self._english.setdefault(tuple(stems), concept.key)
             for term in zh_terms:
                 self._chinese.setdefault(term, concept.key)
         self._english.pop((), None)
+        self._single.pop("", None)
         self._starts = {term[0] for term in self._english}
         self._longest_english = max((len(t) for t in self._english), default=1)
         self._longest_chinese = max((len(t) for t in self._chinese), default=1)
@@ -91,23 +113,31 @@ class Glossary:
             entries.append((concept, zh, en))
         return cls(entries)
 
-    def in_words(self, tokens: Sequence[str]) -> list[str]:
-        """Concept keys named in a stemmed word sequence, longest terms first."""
-        english, starts, longest = self._english, self._starts, self._longest_english
+    def in_words(self, stems: Sequence[str], written: Sequence[str]) -> list[str]:
+        """Concept keys named in a text's words (both forms of :func:`tokens`), longest terms
+        first, by their stems; a one-word term in -ing only in that form, and none in an
+        idiom."""
+        english, single, starts, longest = (self._english, self._single, self._starts,
+                                            self._longest_english)
         found: list[str] = []
-        i, count = 0, len(tokens)
+        i, count = 0, len(stems)
         while i < count:
-            if tokens[i] not in starts:
-                i += 1
-                continue
-            for n in range(min(longest, count - i), 0, -1):
-                key = english.get(tuple(tokens[i : i + n]))
+            if stems[i] in starts:
+                for n in range(min(longest, count - i), 1, -1):
+                    key = english.get(tuple(stems[i : i + n]))
+                    if key:
+                        found.append(key)
+                        i += n
+                        break
+                else:
+                    key = None
                 if key:
-                    found.append(key)
-                    i += n
-                    break
-            else:
-                i += 1
+                    continue
+            key = single.get(stems[i])
+            if (key and (stems[i] not in self._gerunds or written[i].endswith("ing"))
+                    and tuple(written[i : i + 2]) not in IDIOMS):
+                found.append(key)
+            i += 1
         return found
 
     def in_chinese(self, run: str) -> Iterator[str]:
@@ -132,7 +162,7 @@ class Glossary:
     def find(self, text: str) -> dict[str, int]:
         """Concept key → mentions in ``text`` (English and Chinese)."""
         found: dict[str, int] = {}
-        keys = list(self.in_words(words(text)))
+        keys = self.in_words(*tokens(text))
         for run in han_runs(text):
             keys += self.in_chinese(run)
         for key in keys:

@@ -13,7 +13,7 @@ from collections import Counter
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
-from .glossary import Glossary, glossary, han_runs, words
+from .glossary import Glossary, glossary, han_runs, tokens, words
 
 CONCEPT = "@"  # feature prefix of a glossary concept
 TOPIC = "%"  # feature prefix of a concept's coarse topic
@@ -43,12 +43,11 @@ class Document:
 
 def analyse(text: str, terms: Glossary | None = None) -> Document:
     terms = terms or glossary()
-    lowered = text.lower()
-    stems = words(lowered)
+    stems, written = tokens(text)
     features: Counter[str] = Counter(stems)
     for term in [t for t in features if len(t) < 2 or t in STOPWORDS or t.isdigit()]:
         del features[term]
-    keys = terms.in_words(stems)
+    keys = terms.in_words(stems, written)
     for run in han_runs(text):
         features.update(pair for i in range(len(run) - 1)
                         if (pair := run[i : i + 2]) not in _HAN_STOP)
@@ -94,9 +93,11 @@ class TfIdf:
         return unit(vector)
 
 
-def rank(profile: Document, documents: Sequence[Document]) -> list[Match]:
-    """Each document's match with ``profile``, in the documents' order."""
-    tfidf = TfIdf(documents)
+def rank(profile: Document, documents: Sequence[Document],
+         tfidf: TfIdf | None = None) -> list[Match]:
+    """Each document's match with ``profile``, in the documents' order (weighted by ``tfidf``,
+    by default the documents' own)."""
+    tfidf = tfidf or TfIdf(documents)
     wanted = tfidf.vector(profile)
     matches = []
     for document in documents:

@@ -18,6 +18,7 @@ from ..i18n import counted
 from ..llm import ModelEndpoint, api_errors, api_problem, openai_client
 from ..schema import between, check, fraction, one_of
 from . import Candidate, Profile, Refiner, refined
+from .reasons import wording
 
 if TYPE_CHECKING:
     import openai
@@ -27,6 +28,7 @@ log = logging.getLogger(__name__)
 EMBED_LIMIT = 300  # candidates embedded per run (the best by lexical score)
 EMBED_BATCH = 64
 ABSTRACT_CHARS = 1200
+MIN_SCORE = 0.05
 
 
 @dataclass(frozen=True)
@@ -43,6 +45,9 @@ class RerankConfig(ModelEndpoint):
 class SelectionConfig:
     """How the picks are chosen ([selection])."""
 
+    #: a paper scoring less than this is never picked (the offline score, before refiners);
+    #: the default is the best cut on the labelled set (bench/relevance.py)
+    min_score: float = field(default=MIN_SCORE, metadata=check(fraction))
     on_empty: str = field(default="backlog", metadata=one_of("backlog", "skip"))
     backlog_days: int = field(default=7, metadata=between(1, 60))
     strict: bool = False  # one failing source fails the run
@@ -97,12 +102,12 @@ class EmbeddingRefiner:
         cosines = [_cosine(wanted, vector) for vector in rest]
         low, high = min(cosines), max(cosines)
         top = max(c.pick.score for c in head) or 1.0
-        weight = self.config.weight
+        weight, say = self.config.weight, wording(language)
         blended = []
         for candidate, cosine in zip(head, cosines, strict=True):
             closeness = (cosine - low) / (high - low) if high > low else 0.0
             score = (1 - weight) * candidate.pick.score / top + weight * closeness
-            blended.append(refined(candidate, score, f"embedding similarity {cosine:.2f}"))
+            blended.append(refined(candidate, score, say.embedding.format(cosine)))
         order = sorted(range(len(blended)), key=lambda i: (-blended[i].pick.score, i))
         log.info("Blended %s embeddings into the ranking of %s.", self.config.model,
                  counted(len(head), "paper"))
@@ -138,7 +143,7 @@ class LlmReranker:
             return candidates
         by_id = {c.pick.paper.id: c for c in head}
         judged = [
-            refined(by_id[paper_id], score / 10, f"reranker ({score:g}/10): {reason}")
+            refined(by_id[paper_id], score / 10, wording(language).reranker.format(score, reason))
             for paper_id, (score, reason) in sorted(verdicts.items(), key=lambda kv: -kv[1][0])
         ]
         unjudged = [c for c in head if c.pick.paper.id not in verdicts]

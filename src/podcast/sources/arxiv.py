@@ -12,6 +12,7 @@ import logging
 import math
 import re
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from datetime import date
 from typing import Any
@@ -19,7 +20,7 @@ from typing import Any
 import feedparser
 
 from ..errors import SourceError
-from ..http import FetchError
+from ..http import FetchError, HttpClient
 from ..models import Paper, abs_url, arxiv_id
 from ..schema import between, check
 from .base import SOURCES, Source, parse_feed
@@ -28,7 +29,9 @@ from .normalize import clean_name, clean_text
 log = logging.getLogger(__name__)
 
 DEFAULT_CATEGORIES = ("cs.CL", "cs.AI", "cs.LG")
+ARXIV_API = "https://export.arxiv.org/api/query"
 ARXIV_INTERVAL = 3.0
+ID_BATCH = 100  # ids asked for in one id_list query
 STALE_DAYS = 4  # a listing older than this (beyond a long weekend) is worth a warning
 _ANNOUNCE_PREFIX = re.compile(r"^\s*arXiv:\S+\s+Announce Type:\s*\S+\s*(Abstract:\s*)?",
                               re.IGNORECASE)
@@ -60,7 +63,7 @@ def _names(categories: tuple[str, ...]) -> tuple[str, ...]:
 
 @dataclass(frozen=True)
 class ArxivOptions:
-    url: str = "https://export.arxiv.org/api/query"
+    url: str = ARXIV_API
     categories: tuple[str, ...] = field(default=DEFAULT_CATEGORIES, metadata=check(_categories))
     #: arXiv query syntax, ANDed with the categories, e.g. 'abs:"fine-tuning" OR abs:distillation'
     query: str = ""
@@ -139,6 +142,30 @@ class ArxivSource(Source):
             raise SourceError(f"{self.options.url}: arXiv says: {error}")
         total = _int(feed.feed.get("opensearch_totalresults"), 0)
         return feed, total
+
+
+def papers_by_id(http: HttpClient, ids: Sequence[str], url: str = ARXIV_API,
+                 interval: float = ARXIV_INTERVAL) -> list[Paper]:
+    """The papers arXiv has for ``ids`` (bare ids), asked :data:`ID_BATCH` at a time with the
+    API's id_list query; an id arXiv does not know is left out. Raises SourceError (FetchError
+    when arXiv cannot be reached)."""
+    papers: list[Paper] = []
+    for start in range(0, len(ids), ID_BATCH):
+        batch = ids[start : start + ID_BATCH]
+        params: dict[str, str | int] = {"id_list": ",".join(batch), "max_results": len(batch)}
+        try:
+            body = http.get(url, params, min_interval=interval)
+        except FetchError as exc:
+            message = _api_error(exc)
+            if message:
+                raise SourceError(message) from None
+            raise
+        feed = parse_feed(body, url)
+        error = _error_entry(feed)
+        if error:
+            raise SourceError(f"{url}: arXiv says: {error}")
+        papers += [paper for entry in feed.entries if (paper := _api_paper(entry)).title]
+    return papers
 
 
 @dataclass(frozen=True)

@@ -66,6 +66,8 @@ def parse_feed(body: bytes, url: str) -> Any:
     if _declares_entities(body):
         raise SourceError(f"{url}: the feed declares its own XML entities (<!ENTITY>), "
                           "which can expand to gigabytes; not read")
+    if _HTML_PAGE.match(body[:4096]):  # a login, error or landing page answered with 200
+        raise SourceError(f"{url}: not an RSS or Atom feed: it is an HTML page")
     try:
         feed = feedparser.parse(io.BytesIO(body))
     except Exception as exc:
@@ -78,7 +80,19 @@ def parse_feed(body: bytes, url: str) -> Any:
         raise SourceError(f"{url}: not a well-formed feed: {message}")
     if feed.bozo and not feed.entries and not feed.feed.get("title"):
         raise SourceError(f"{url}: not an RSS or Atom feed: {problem}")
+    if not feed.entries and not feed.feed.get("title") and not feed.get("version"):
+        # well-formed, but neither RSS nor Atom, which feedparser reads as an empty feed
+        what = ("it is an HTML page" if _HTML_ROOT.search(body[:4096])
+                else "feedparser found no feed in it")
+        raise SourceError(f"{url}: not an RSS or Atom feed: {what}")
     return feed
+
+
+# The start of an HTML document: a doctype or an <html> element, after any byte order mark,
+# XML declaration, comments and white space (XHTML pages have them).
+_HTML_PAGE = re.compile(rb"(\xef\xbb\xbf)?\s*(<\?xml[^>]*>\s*)?(<!--.*?-->\s*)*"
+                        rb"<(!doctype\s+html|html)[\s>]", re.IGNORECASE | re.DOTALL)
+_HTML_ROOT = re.compile(rb"<html[\s>]", re.IGNORECASE)
 
 
 # How a document's first bytes tell its encoding (XML 1.0, appendix F), for the prolog alone.
