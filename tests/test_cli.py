@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import json
 import os
 import subprocess
@@ -222,3 +223,45 @@ def test_rate_before_the_first_run_creates_nothing_and_a_bad_vote_is_a_usage_err
     assert bad.returncode == 2 and len(bad.stderr.splitlines()) == 1
     assert bad.stderr.startswith("podcast rate: error: argument vote: invalid choice: 'sideways'")
     assert podcast("rate", "--help", cwd=tmp_path).stdout.startswith("usage: podcast rate")
+
+
+def test_a_rating_moves_a_similar_paper_in_the_next_days_ranking(tmp_path):
+    """Yesterday's episode had a paper on role reinforcement learning over long contexts; rated down, today's
+    Role-RL paper ranks lower and `podcast papers` says why; rated up, it ranks higher."""
+    (tmp_path / "podcast.toml").write_text(
+        '[show]\nlanguage = "en-US"\nmax_papers = 2\n[listener]\nproject = "We fine-tune large language models for '
+        'tax and financial report analysis: reading annual reports of listed companies and answering tax '
+        f'questions."\n{FILE_SOURCE}', encoding="utf-8")
+    heard = Paper(id="2411.00001", title="Role reinforcement learning for online long-context processing",
+                  summary="We train language model agents with reinforcement learning over roles to process long "
+                          "contexts online, streaming documents chunk by chunk and rewarding the agent for keeping "
+                          "the relevant content.")
+    with open_store(tmp_path / ".podcast") as store:
+        store.save_episode(Episode(date=date(2026, 11, 20), guid="g", title="t", audio_name="a.mp3", audio_bytes=1,
+                                   duration=1.0, transcript_name="a.txt", chapters=(), papers=(heard,),
+                                   published_at=SATURDAY_MORNING))
+    similar = "2409.18014"  # Role-RL: Online Long-Context Processing with Role Reinforcement Learning
+
+    def ranking() -> tuple[int, float, list[str]]:
+        result = podcast("papers", "--json", "--date", "2026-11-21", cwd=tmp_path, env=SATURDAY_0030)
+        assert result.returncode == 0, result.stderr
+        candidates = json.loads(result.stdout)["candidates"]
+        (paper,) = [c for c in candidates if c["id"] == similar]
+        return paper["rank"], paper["score"], paper["reasons"]
+
+    rank, score, reasons = ranking()
+    assert not any("rated" in reason for reason in reasons)
+
+    assert podcast("rate", heard.id, "down", cwd=tmp_path, env=SATURDAY_0030).returncode == 0
+    down_rank, down_score, down_reasons = ranking()
+    assert down_rank > rank and down_score < score
+    disliked = f"like “{heard.title}”, which the team rated down, so ranked lower"
+    assert disliked in down_reasons
+    lines = podcast("papers", "--date", "2026-11-21", "--top", "9", cwd=tmp_path, env=SATURDAY_0030).stdout.splitlines()
+    at = next(i for i, line in enumerate(lines) if line.startswith(f"    [{similar}, score"))
+    assert f"    {disliked}" in itertools.takewhile(lambda line: line.startswith("    "), lines[at + 1:])
+
+    assert podcast("rate", heard.id, "up", cwd=tmp_path, env=SATURDAY_0030).returncode == 0
+    up_rank, up_score, up_reasons = ranking()
+    assert up_rank < rank and up_score > score
+    assert f"like “{heard.title}”, which the team rated up" in up_reasons

@@ -238,7 +238,7 @@ class DailyPlan(Plan):
         chosen = select_papers(
             gathered.papers,
             Profile(listener.project, listener.keywords, listener.exclude,
-                    references=tuple(references), day=day),
+                    references=(*references, *store.references()), day=day),
             limit, already_broadcast=store.broadcast_ids(other_than=day),
             language=show.language, refiners=open_refiners(selection, build.env),
             backlog=backlog, min_score=selection.min_score)
