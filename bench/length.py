@@ -121,6 +121,7 @@ def build(papers: list[dict], language: str, minutes: float, writer: str = "temp
         (root / "podcast.toml").write_text(
             f'[show]\nlanguage = "{language}"\nmax_papers = {len(papers)}\n'
             f'target_minutes = {minutes}\n[writer]\ntype = "{writer}"\n'
+            '[selection]\nmin_score = 0\n'  # every paper given, whatever its relevance
             '[[sources]]\ntype = "file"\npath = "papers.json"\n[tts]\nengine = "espeak"\n',
             encoding="utf-8")
         env = {k: v for k, v in os.environ.items() if k not in ("PODCAST_CONFIG", "OPENAI_API_KEY")}

@@ -125,6 +125,7 @@ def test_the_deadline_comes_from_the_config(tmp_path, caplog):
         blog = feed(healthy, "blog", Reply.file(DATA / "sources" / "blog-rss.xml"))
         (tmp_path / "podcast.toml").write_text(
             f'[network]\ntimeout = 60\ngather_deadline = 1\n[fulltext]\nenabled = false\n'
+            f'[selection]\nmin_score = 0\n'
             f'[[sources]]\ntype = "feed"\nurl = "{late}"\nname = "Late lab"\n'
             f'[[sources]]\ntype = "feed"\nurl = "{blog}"\nname = "Blog"\n', encoding="utf-8")
         config = load_config(tmp_path / "podcast.toml", tmp_path)

@@ -543,6 +543,9 @@ target_minutes = 7
 [listener]
 project = "fine-tuning and distilling language models for tax questions"
 
+[selection]
+min_score = 0  # every hostile paper is told, whatever it is about
+
 [[sources]]
 type = "file"
 path = "hostile.json"

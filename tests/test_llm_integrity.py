@@ -123,6 +123,8 @@ max_papers = 6
 target_minutes = 7
 [listener]
 project = "{TAX_PROJECT}"
+[selection]
+min_score = 0
 [[sources]]
 type = "file"
 path = "papers.json"

@@ -318,20 +318,23 @@ def _papers(args: argparse.Namespace, config: Config) -> int:
         print(json.dumps(papers_json(choice, args.top), ensure_ascii=False, indent=2))
         return 0
     print(f"Papers for {choice.day}"
-          + (" (from the backlog of recent days)" if choice.from_backlog else "") + ":")
+          + (" (with some from the backlog of recent days)" if choice.from_backlog else "") + ":")
     for report in choice.reports:
         state = f"failed: {report.error}" if report.error else counted(report.papers, "paper")
         print(f"  {report.source}: {state}")
     if choice.skipped:
         print(f"No episode: {choice.skipped}.")
     picked = {pick.paper.id for pick in choice.picks}
+    floor = config.selection.min_score
     others = [p for p in choice.ranked
               if p.paper.id not in picked][: max(0, args.top - len(choice.picks))]
     for heading, picks in (("Picks", choice.picks), ("Next candidates", others)):
         if picks:
             print(f"{heading}:")
         for pick in picks:
-            print(f"  {pick.paper.title}\n    [{pick.paper.id}, score {pick.score:.3f}, "
+            under = (f" (under min_score {floor:g}: never picked)"
+                     if pick.score < floor and pick not in choice.picks else "")
+            print(f"  {pick.paper.title}\n    [{pick.paper.id}, score {pick.score:.3f}{under}, "
                   f"from {', '.join(pick.paper.sources) or 'unknown'}]")
             for reason in pick.reasons:
                 print(f"    {reason}")

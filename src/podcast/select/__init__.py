@@ -35,7 +35,7 @@ SAME_CONCEPT_LIMIT = 2  # at most this many picks led by the same concept, while
 UPVOTE_BOOST = 0.05  # relevance × (1 + boost × ln(1 + upvotes))
 KEYWORD_BONUS = 0.5  # each keyword matched adds half the best relevance of the day
 LIKE_WEIGHT = 2.0  # likeness to the library and the papers rated up, added to the relevance
-DISLIKE_WEIGHT = 0.5  # likeness to the papers rated down, taken off
+DISLIKE_WEIGHT = 1.0  # likeness to a paper rated down takes this share of the score off
 CLOSE = 0.05  # a reference at least this close (weighted cosine) is named among the reasons
 EXPLAINED = 60  # candidates, from the top, whose reasons are spelled out
 
@@ -51,6 +51,12 @@ class Profile:
     exclude: tuple[str, ...] = ()
     references: tuple[Reference, ...] = ()
     day: date | None = None
+
+    @property
+    def empty(self) -> bool:
+        """Whether it says nothing to rank by (no project, keywords or references): then
+        every paper scores 0, and none is left out for it."""
+        return not (self.project.strip() or self.keywords or self.references)
 
     def document(self) -> Document:
         profile = analyse(self.project)
@@ -95,14 +101,16 @@ def select_papers(
 ) -> Selection:
     """Rank the papers not yet broadcast and pick up to ``limit`` diverse ones scoring
     ``min_score`` or more: first from ``papers``, then from the ``backlog`` of earlier days (one
-    ranking for both). ``min_score`` applies to the offline score, before any refiner."""
+    ranking for both). ``min_score`` applies to the offline score, before any refiner, and
+    not at all to an empty profile."""
     new = {paper.id for paper in papers}
     fresh = [paper for paper in papers if paper.id not in already_broadcast]
     fresh += list({paper.id: paper for paper in backlog
                    if paper.id not in already_broadcast and paper.id not in new}.values())
     eligible, excluded = apply_exclude(fresh, profile.exclude)
     candidates = rank_candidates(eligible, profile, language)
-    relevant = {c.pick.paper.id for c in candidates if c.pick.score >= min_score}
+    floor = 0.0 if profile.empty else min_score
+    relevant = {c.pick.paper.id for c in candidates if c.pick.score >= floor}
     for refiner in refiners:
         candidates = refiner.refine(profile, candidates, language)
     kept = [c for c in candidates if c.pick.paper.id in relevant]
@@ -128,9 +136,10 @@ def rank_candidates(papers: Sequence[Paper], profile: Profile, language: str) ->
     # more like it than the day's typical paper is (most of a day's papers are not for us).
     usual = statistics.median(near.like for near in closeness) if closeness else 0.0
     scores = [
-        max(0.0, m.score * (1 + UPVOTE_BOOST * math.log1p(p.upvotes or 0))
-            + KEYWORD_BONUS * top * sum(k.found_in(d) for k in keywords)
-            + LIKE_WEIGHT * max(0.0, near.like - usual) - DISLIKE_WEIGHT * near.dislike)
+        (m.score * (1 + UPVOTE_BOOST * math.log1p(p.upvotes or 0))
+         + KEYWORD_BONUS * top * sum(k.found_in(d) for k in keywords)
+         + LIKE_WEIGHT * max(0.0, near.like - usual))
+        * max(0.0, 1 - DISLIKE_WEIGHT * near.dislike)
         for p, m, d, near in zip(papers, matches, documents, closeness, strict=True)
     ]
     order = sorted(range(len(papers)), key=lambda i: (-scores[i], i))

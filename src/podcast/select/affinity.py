@@ -80,10 +80,9 @@ class Affinity:
                         if self.references[i].kind != RATED_DOWN), reverse=True)
         disliked = max(((cosine * self.weights[i], i) for i, cosine in cosines.items()
                         if self.references[i].kind == RATED_DOWN), default=(0.0, -1))
-        nearest = liked[:NEAREST]
-        likes = sum(1 for r in self.references if r.kind != RATED_DOWN)
+        nearest = liked[:NEAREST]  # one paper alone, however close, is a third of the way
         return Closeness(
-            like=sum(value for value, _ in nearest) / min(NEAREST, likes) if nearest else 0.0,
+            like=sum(value for value, _ in nearest) / NEAREST,
             dislike=disliked[0],
             nearest=self.references[nearest[0][1]] if nearest else None,
             disliked=self.references[disliked[1]] if disliked[1] >= 0 else None,
