@@ -51,8 +51,9 @@ CONFIG_FILE = "podcast.toml"
 ENV_VAR = "PODCAST_CONFIG"
 
 DEFAULT_PROJECT = {
-    "zh-CN": "我们在用大语言模型打造一个垂直领域的智能助手：整理领域文档和数据，做监督微调、强化学习"
-    "和偏好对齐，搭建评测集检查回答的准确性和幻觉，再把模型高效、安全地部署上线，保护用户隐私。",
+    "zh-CN": "我们在用大语言模型打造一个垂直领域的智能助手：整理领域文档和数据，做监督微调、"
+    "强化学习和偏好对齐，搭建评测集检查回答的准确性和幻觉，再把模型高效、安全地部署上线，"
+    "保护用户隐私。",
     "en-US": "We are building a domain-specific assistant on large language models: curating "
     "domain documents and data, supervised fine-tuning, reinforcement learning and preference "
     "alignment, building evaluation sets that check answers for accuracy and hallucination, and "

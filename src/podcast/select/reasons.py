@@ -100,8 +100,9 @@ def explain(
         term = next((terms[f[1:]] for f in document.features
                      if f[0] == CONCEPT and terms[f[1:]].topic == topic), None)
         if term:  # a topic is shared only through a concept the paper names
-            fields.append(say.term.format(field=TOPICS_BY_KEY[topic].label(language),
-                                          term=term.label(language)))
+            field, named_as = TOPICS_BY_KEY[topic].label(language), term.label(language)
+            fields.append(field if named_as == field else say.term.format(field=field,
+                                                                           term=named_as))
     if fields:
         reasons.append(say.field.format(join(fields[:3])))
     if keyword_hits:
