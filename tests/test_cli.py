@@ -2,15 +2,20 @@
 
 from __future__ import annotations
 
+import itertools
 import json
 import os
 import subprocess
 import sys
+from datetime import date
 from pathlib import Path
 
 import pytest
 
-from .conftest import FILE_SOURCE, OFFLINE_TTS, TAX_PROJECT, clock_at
+from podcast.models import Episode, Paper
+from podcast.store import open_store
+
+from .conftest import FILE_SOURCE, OFFLINE_TTS, SATURDAY_MORNING, TAX_PROJECT, clock_at
 
 # The clock of a `podcast` run without --date: 00:30 on Saturday in Shanghai (the show's time zone), Friday in UTC.
 SATURDAY_0030 = clock_at("2026-11-20T16:30:00+00:00")
@@ -147,3 +152,116 @@ def test_voices_lists_presets_and_the_bundled_voices_offline(tmp_path):
     assert "edge-tts voices for en (bundled list, possibly out of date):" in lines
     assert any(line.strip().startswith("en-GB-SoniaNeural") for line in lines)
     assert not any("zh-CN" in line for line in lines)
+
+
+LONG_TITLE = "Fine-Tuning Large Language Models for Tax Questions and Annual Reports: A Study of Many Listed Companies"
+
+
+def rated(state: Path) -> list[tuple[str, str, str]]:
+    with open_store(state) as store:
+        return [(r.paper.id, r.kind, r.added.isoformat()) for r in store.references()]
+
+
+def test_rate_papers_up_down_and_clear_by_any_of_their_ids(tmp_path):
+    """A candidate the sources offered, an episode's paper and a web: item, each named as a listener copies it."""
+    (tmp_path / "podcast.toml").write_text(FILE_SOURCE, encoding="utf-8")
+    state = tmp_path / ".podcast"
+    with open_store(state) as store:
+        store.remember_candidates(date(2026, 11, 20), [
+            Paper(id="2409.17581", title=LONG_TITLE, summary="Annual reports."),
+            Paper(id="web:0a1b2c3d4e5f", title="A post on LoRA", summary="LoRA for tax."),
+        ])
+        store.save_episode(Episode(date=date(2026, 11, 20), guid="g", title="t", audio_name="a.mp3", audio_bytes=1,
+                                   duration=1.0, transcript_name="a.txt", chapters=(),
+                                   papers=(Paper(id="2409.12345", title="Broadcast paper", summary="s"),),
+                                   published_at=SATURDAY_MORNING))
+
+    down = podcast("rate", "arXiv:2409.17581v2", "down", cwd=tmp_path, env=SATURDAY_0030)
+    assert down.returncode == 0, down.stderr
+    assert down.stdout == ('Rated down: 2409.17581 "Fine-Tuning Large Language Models for Tax Questions and '
+                           'Annual…". Tomorrow\'s picks lean away from papers like it.\n')
+    assert rated(state) == [("2409.17581", "down", "2026-11-21")]  # 00:30 on Saturday in Shanghai
+
+    up = podcast("rate", "https://huggingface.co/papers/2409.17581", "up", cwd=tmp_path, env=SATURDAY_0030)
+    assert up.returncode == 0, up.stderr
+    assert up.stdout.startswith('Rated up: 2409.17581 "Fine-Tuning') and up.stdout.endswith(
+        ". Tomorrow's picks lean toward papers like it.\n")
+    assert rated(state) == [("2409.17581", "up", "2026-11-21")]  # the latest rating wins
+
+    for paper, vote in (("https://arxiv.org/abs/2409.12345v1", "up"), ("web:0a1b2c3d4e5f", "down")):
+        result = podcast("rate", paper, vote, "-q", cwd=tmp_path, env=SATURDAY_0030)
+        assert result.returncode == 0 and result.stderr == "", result.stderr
+    assert result.stdout == 'Rated down: web:0a1b2c3d4e5f "A post on LoRA". Tomorrow\'s picks lean away from papers like it.\n'
+    assert sorted(rated(state)) == [("2409.12345", "up", "2026-11-21"), ("2409.17581", "up", "2026-11-21"),
+                                    ("web:0a1b2c3d4e5f", "down", "2026-11-21")]
+
+    clear = podcast("rate", "2409.12345", "clear", cwd=tmp_path)
+    assert clear.stdout == 'Cleared the rating of 2409.12345 "Broadcast paper": tomorrow\'s picks no longer weigh it.\n'
+    again = podcast("rate", "2409.12345", "clear", cwd=tmp_path)
+    assert again.returncode == 0 and again.stdout == '2409.12345 "Broadcast paper" was not rated; nothing to clear.\n'
+    assert sorted(r[0] for r in rated(state)) == ["2409.17581", "web:0a1b2c3d4e5f"]
+
+
+@pytest.mark.parametrize("paper", ["2409.99999", "https://arxiv.org/abs/2409.99999v3", "web:ffffffffffff", "nonsense"])
+def test_rating_a_paper_the_show_never_saw_is_one_line_and_exit_2(tmp_path, paper):
+    (tmp_path / "podcast.toml").write_text(FILE_SOURCE, encoding="utf-8")
+    with open_store(tmp_path / ".podcast") as store:
+        store.remember_candidates(date(2026, 11, 20), [Paper(id="2409.17581", title="T", summary="S")])
+    result = podcast("rate", paper, "up", cwd=tmp_path)
+    shown = "2409.99999" if paper.startswith("http") else paper
+    assert result.returncode == 2 and not result.stdout
+    assert result.stderr.splitlines() == [
+        f"podcast: error: no paper {shown} among the papers this show has seen; `podcast papers` lists them"]
+    assert rated(tmp_path / ".podcast") == []
+
+
+def test_rate_before_the_first_run_creates_nothing_and_a_bad_vote_is_a_usage_error(tmp_path):
+    result = podcast("rate", "2409.17581", "up", cwd=tmp_path)
+    assert result.returncode == 2 and "no paper 2409.17581 among the papers this show has seen" in result.stderr
+    assert not (tmp_path / ".podcast").exists()
+    bad = podcast("rate", "2409.17581", "sideways", cwd=tmp_path)
+    assert bad.returncode == 2 and len(bad.stderr.splitlines()) == 1
+    assert bad.stderr.startswith("podcast rate: error: argument vote: invalid choice: 'sideways'")
+    assert podcast("rate", "--help", cwd=tmp_path).stdout.startswith("usage: podcast rate")
+
+
+def test_a_rating_moves_a_similar_paper_in_the_next_days_ranking(tmp_path):
+    """Yesterday's episode had a paper on role reinforcement learning over long contexts; rated down, today's
+    Role-RL paper ranks lower and `podcast papers` says why; rated up, it ranks higher."""
+    (tmp_path / "podcast.toml").write_text(
+        '[show]\nlanguage = "en-US"\nmax_papers = 2\n[listener]\nproject = "We fine-tune large language models for '
+        'tax and financial report analysis: reading annual reports of listed companies and answering tax '
+        f'questions."\n{FILE_SOURCE}', encoding="utf-8")
+    heard = Paper(id="2411.00001", title="Role reinforcement learning for online long-context processing",
+                  summary="We train language model agents with reinforcement learning over roles to process long "
+                          "contexts online, streaming documents chunk by chunk and rewarding the agent for keeping "
+                          "the relevant content.")
+    with open_store(tmp_path / ".podcast") as store:
+        store.save_episode(Episode(date=date(2026, 11, 20), guid="g", title="t", audio_name="a.mp3", audio_bytes=1,
+                                   duration=1.0, transcript_name="a.txt", chapters=(), papers=(heard,),
+                                   published_at=SATURDAY_MORNING))
+    similar = "2409.18014"  # Role-RL: Online Long-Context Processing with Role Reinforcement Learning
+
+    def ranking() -> tuple[int, float, list[str]]:
+        result = podcast("papers", "--json", "--date", "2026-11-21", cwd=tmp_path, env=SATURDAY_0030)
+        assert result.returncode == 0, result.stderr
+        candidates = json.loads(result.stdout)["candidates"]
+        (paper,) = [c for c in candidates if c["id"] == similar]
+        return paper["rank"], paper["score"], paper["reasons"]
+
+    rank, score, reasons = ranking()
+    assert not any("rated" in reason for reason in reasons)
+
+    assert podcast("rate", heard.id, "down", cwd=tmp_path, env=SATURDAY_0030).returncode == 0
+    down_rank, down_score, down_reasons = ranking()
+    assert down_rank > rank and down_score < score
+    disliked = f"like “{heard.title}”, which the team rated down, so ranked lower"
+    assert disliked in down_reasons
+    lines = podcast("papers", "--date", "2026-11-21", "--top", "9", cwd=tmp_path, env=SATURDAY_0030).stdout.splitlines()
+    at = next(i for i, line in enumerate(lines) if line.startswith(f"    [{similar}, score"))
+    assert f"    {disliked}" in itertools.takewhile(lambda line: line.startswith("    "), lines[at + 1:])
+
+    assert podcast("rate", heard.id, "up", cwd=tmp_path, env=SATURDAY_0030).returncode == 0
+    up_rank, up_score, up_reasons = ranking()
+    assert up_rank < rank and up_score > score
+    assert f"like “{heard.title}”, which the team rated up" in up_reasons

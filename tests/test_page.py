@@ -187,3 +187,80 @@ def test_page_opens_from_the_folder_without_a_server(browser, server):
     wait_until(page, f"document.querySelector('audio').currentTime > {episode.chapters[1].start} + 0.3")
     assert console.errors == []
     page.close()
+
+
+def test_rating_buttons_show_when_served_and_rate_the_paper(browser, page, server):
+    """👎 then 👍 on a paper of the show page: the state database has the down rating, then the up one;
+    the episode's page shows the vote; a click on the pressed button clears it. A refusal is a short note,
+    never a dialog. The same page opened from the folder shows no buttons."""
+    from podcast.store import open_store
+
+    base, folder, episode, _ = server
+    paper = episode.papers[0].id
+
+    def stored() -> list[tuple[str, str]]:
+        with open_store(folder / ".state") as store:
+            return [(r.paper.id, r.kind) for r in store.references()]
+
+    def pressed(vote: str) -> str:
+        return f"(document.querySelector('.rate [data-paper=\"{paper}\"] [data-vote={vote}]').ariaPressed === 'true')"
+
+    dialogs: list[str] = []
+    page.on("dialog", lambda dialog: (dialogs.append(dialog.message), dialog.dismiss()))
+    page.goto(f"{base}/")
+    item = page.locator(f'.rate [data-paper="{paper}"]')
+    item.wait_for(state="visible")  # once GET /ratings answered
+    assert item.locator("span").inner_text() == (episode.notes[paper].title or episode.papers[0].title_for("zh-CN"))
+    assert page.evaluate(f"!{pressed('up')} && !{pressed('down')}")
+
+    item.locator("[data-vote=down]").click()
+    wait_until(page, pressed("down"))
+    assert stored() == [(paper, "down")]
+    item.locator("[data-vote=up]").click()
+    wait_until(page, f"{pressed('up')} && !{pressed('down')}")
+    assert stored() == [(paper, "up")]
+
+    page.goto(f"{base}/{episode.page_name}")  # asks ../ratings: the vote is pressed there too
+    page.locator(f'.rate [data-paper="{paper}"]').wait_for(state="visible")
+    wait_until(page, pressed("up"))
+    page.locator(f'.rate [data-paper="{paper}"] [data-vote=up]').click()  # pressed: clears it
+    wait_until(page, f"!{pressed('up')}")
+    assert stored() == []
+    assert page.console.errors == [] and dialogs == []
+
+    page.evaluate(f"document.querySelector('.rate [data-paper=\"{paper}\"]').dataset.paper = '2409.99999'")
+    page.locator('.rate [data-paper="2409.99999"] [data-vote=down]').click()  # a paper the server never saw
+    wait_until(page, "document.querySelector('.rate [role=status]').textContent !== ''")
+    assert page.locator(".rate [role=status]").inner_text() == "评分没能保存，请稍后再试。"
+    assert dialogs == [] and stored() == []
+
+    from_disk = browser.new_page()
+    console = Console(from_disk)
+    for name in ("index.html", episode.page_name):
+        from_disk.goto((folder / name).as_uri())
+        from_disk.wait_for_load_state("load")
+        assert from_disk.locator(".rate").count() == 1 and from_disk.locator(".rate button").count() == 2
+        assert from_disk.locator(".rate button:visible").count() == 0, name
+    assert console.errors == []
+    from_disk.close()
+
+
+@pytest.mark.parametrize("ratings", [None, "an HTML page", "JSON without votes"])
+def test_another_host_of_the_page_shows_no_rating_buttons(browser, server, web, ratings):
+    """A static host (S3, a CDN, any web server): GET ratings is a 404, or some other page; no buttons."""
+    from .webserver import Reply
+
+    _, folder, _, _ = server
+    web.routes["/"] = Reply(200, (folder / "index.html").read_bytes(), {"Content-Type": "text/html; charset=utf-8"})
+    if ratings == "an HTML page":  # a host that answers every address with its front page
+        web.routes["/ratings"] = web.routes["/"]
+    elif ratings:
+        web.routes["/ratings"] = Reply.json({"ok": True})
+    page = browser.new_page()
+    page.goto(web.url("/"))
+    page.wait_for_load_state("load")
+    wait_until(page, "performance.getEntriesByType('resource').some(e => e.name.endsWith('/ratings'))")
+    time.sleep(0.2)  # the answer read, had it shown anything
+    assert page.locator(".rate").count() == 1 and page.locator(".rate button:visible").count() == 0
+    assert web.paths().count("/ratings") == 1 and not any(r.method == "POST" for r in web.requests)
+    page.close()

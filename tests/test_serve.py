@@ -3,12 +3,19 @@ requests no well-behaved client would send)."""
 
 from __future__ import annotations
 
+import http.client
 import io
+import json
 import socket
+import time
+from collections.abc import Iterator
 
 import feedparser
 import podcastparser
 import pytest
+
+from podcast.models import RATED_DOWN, RATED_UP
+from podcast.store import open_store
 
 from .conftest import fetch
 
@@ -90,3 +97,127 @@ def test_traversal_listing_and_the_state_database_are_refused(server):
     for name in (p.name for p in (folder / ".state").iterdir()):
         assert fetch(f"{base}/.state/{name}")[0] == 404
     assert fetch(f"{base}/feed.xml", method="POST")[0] == 405
+
+
+# ---------------------------------------------------------------------------------------------
+# /ratings: the show page's 👍/👎
+
+
+def rate(port: int, body: bytes | Iterator[bytes] = b"", method: str = "POST", **headers: str) -> tuple[int, dict, bytes]:
+    """A request to /ratings as the show page sends one (same origin, JSON) unless ``headers``
+    say otherwise (a header given as "" is left out)."""
+    sent = {"Content-Type": "application/json", "Origin": f"http://127.0.0.1:{port}", "Sec-Fetch-Site": "same-origin"}
+    sent |= {name.replace("_", "-"): value for name, value in headers.items()}
+    connection = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
+    try:
+        connection.request(method, "/ratings", body=body, headers={k: v for k, v in sent.items() if v},
+                           encode_chunked=not isinstance(body, bytes))
+        response = connection.getresponse()
+        return response.status, {k.lower(): v for k, v in response.getheaders()}, response.read()
+    finally:
+        connection.close()
+
+
+def votes(port: int) -> dict[str, str]:
+    status, headers, body = fetch(f"http://127.0.0.1:{port}/ratings")
+    assert status == 200 and headers["content-type"].startswith("application/json")
+    assert headers["cache-control"] == "no-store"
+    return json.loads(body)["votes"]
+
+
+def stored(folder) -> list[tuple[str, str]]:
+    with open_store(folder / ".state") as store:
+        return [(r.paper.id, r.kind) for r in store.references()]
+
+
+def logged(log, line: str) -> bool:
+    deadline = time.monotonic() + 10
+    while line not in log.read_text(encoding="utf-8", errors="replace"):
+        if time.monotonic() > deadline:
+            return False
+        time.sleep(0.05)
+    return True
+
+
+def test_ratings_are_read_and_taken_as_json_and_stored(server):
+    base, folder, episode, port = server
+    paper = episode.papers[0].id
+    assert votes(port) == {}
+    status, headers, body = rate(port, json.dumps({"id": paper, "vote": "down"}).encode())
+    assert status == 200 and json.loads(body) == {"id": paper, "vote": "down"}
+    assert headers["cache-control"] == "no-store" and headers["content-type"].startswith("application/json")
+    assert votes(port) == {paper: "down"} and stored(folder) == [(paper, RATED_DOWN)]
+    assert logged(folder.parent / "serve.log", f"Rated down {paper} from the show page.")
+
+    # any form of the id, no Origin or Sec-Fetch-Site (not a browser): up, the latest wins
+    status, _, body = rate(port, json.dumps({"id": f"arXiv:{paper}v2", "vote": "up"}).encode(), Origin="",
+                           Sec_Fetch_Site="")
+    assert status == 200 and json.loads(body) == {"id": paper, "vote": "up"}
+    assert votes(port) == {paper: "up"} and stored(folder) == [(paper, RATED_UP)]
+
+    status, _, body = rate(port, json.dumps({"id": paper, "vote": "clear"}).encode())
+    assert status == 200 and json.loads(body) == {"id": paper, "vote": None}
+    assert votes(port) == {} and stored(folder) == []
+    assert logged(folder.parent / "serve.log", f"Cleared the rating of {paper} from the show page.")
+    assert fetch(f"{base}/ratings", method="HEAD")[:1] == (200,)
+
+
+BAD_RATINGS = {
+    # label: (body, extra headers, status, what the answer says)
+    "not JSON": (b"{nope", {}, 400, "not JSON"),
+    "not UTF-8": (b'{"id": "\xff", "vote": "up"}', {}, 400, "not JSON"),
+    "a list": (b'["2409.17581", "up"]', {}, 400, '"vote"'),
+    "no id": (b'{"vote": "up"}', {}, 400, "no paper id"),
+    "an empty id": (b'{"id": " ", "vote": "up"}', {}, 400, "no paper id"),
+    "a number for an id": (b'{"id": 2409.17581, "vote": "up"}', {}, 400, "no paper id"),
+    "an id with a line break": (b'{"id": "2409.17581\\nX-A: b", "vote": "up"}', {}, 400, "no paper id"),
+    "a 300-character id": (json.dumps({"id": "a" * 300, "vote": "up"}).encode(), {}, 400, "no paper id"),
+    "a wrong vote": (b'{"id": "PAPER", "vote": "sideways"}', {}, 400, "up, down or clear"),
+    "a vote as a number": (b'{"id": "PAPER", "vote": 1}', {}, 400, "up, down or clear"),
+    "no vote": (b'{"id": "PAPER"}', {}, 400, "up, down or clear"),
+    "an unknown paper": (b'{"id": "2409.99999", "vote": "up"}', {}, 404, "no such paper"),
+    "a paper of nothing": (b'{"id": "web:ffffffffffff", "vote": "down"}', {}, 404, "no such paper"),
+    "another site's Origin": (b'{"id": "PAPER", "vote": "down"}', {"Origin": "http://evil.example"}, 403, "own page"),
+    "another port's Origin": (b'{"id": "PAPER", "vote": "down"}', {"Origin": "http://127.0.0.1:1"}, 403, "own page"),
+    "a null Origin": (b'{"id": "PAPER", "vote": "down"}', {"Origin": "null"}, 403, "own page"),
+    "cross-site": (b'{"id": "PAPER", "vote": "down"}', {"Sec_Fetch_Site": "cross-site"}, 403, "own page"),
+    "same-site, other origin": (b'{"id": "PAPER", "vote": "down"}', {"Sec_Fetch_Site": "same-site"}, 403, "own page"),
+    "a plain form": (b"id=PAPER&vote=down", {"Content_Type": "application/x-www-form-urlencoded"}, 415, "JSON"),
+    "a text/plain form": (b'{"id": "PAPER", "vote": "down"}', {"Content_Type": "text/plain"}, 415, "JSON"),
+    "no Content-Type": (b'{"id": "PAPER", "vote": "down"}', {"Content_Type": ""}, 415, "JSON"),
+    "3 KB": (json.dumps({"id": "PAPER", "vote": "down", "pad": "x" * 3000}).encode(), {}, 413, "2048 bytes"),
+}
+
+
+@pytest.mark.parametrize("label", BAD_RATINGS)
+def test_a_bad_rating_gets_a_short_reason_and_changes_nothing(server, label):
+    _, folder, episode, port = server
+    body, headers, expected, reason = BAD_RATINGS[label]
+    before = stored(folder)
+    status, answer, text = rate(port, body.replace(b"PAPER", episode.papers[0].id.encode()), **headers)
+    assert status == expected, (label, text)
+    assert reason in json.loads(text)["error"] and answer["cache-control"] == "no-store"
+    assert stored(folder) == before and votes(port) == {}
+
+
+def test_a_body_sent_in_chunks_is_capped_too_and_only_get_head_and_post_are_allowed(server):
+    _, folder, episode, port = server
+    chunks = iter([b'{"id": "' + episode.papers[0].id.encode() + b'", "vote": "down", "pad": "', b"x" * 1500,
+                   b"x" * 1500, b'"}'])
+    assert rate(port, chunks, Transfer_Encoding="chunked")[0] == 413
+    small = iter([b'{"id": "' + episode.papers[0].id.encode() + b'", ', b'"vote": "clear"}'])
+    assert rate(port, small, Transfer_Encoding="chunked")[0] == 200
+    for method in ("PUT", "DELETE", "PATCH", "OPTIONS"):
+        status, headers, _ = rate(port, b"{}", method=method)
+        assert status == 405 and set(headers["allow"].replace(" ", "").split(",")) == {"GET", "HEAD", "POST"}, method
+    assert stored(folder) == []
+
+
+def test_the_ratings_leave_the_files_as_they_were(server):
+    base, folder, episode, _ = server
+    status, headers, page = fetch(f"{base}/")
+    assert status == 200 and page == (folder / "index.html").read_bytes() and headers["cache-control"] == "no-cache"
+    assert b'class="rate" hidden data-ratings="ratings"' in page  # the buttons are there, hidden until asked
+    assert fetch(f"{base}/ratings/")[0] == 404 and fetch(f"{base}/feed.xml", method="POST")[0] == 405
+    status, headers, _ = fetch(f"{base}/{episode.audio_name}", headers={"Range": "bytes=0-9"})
+    assert status == 206 and "immutable" in headers["cache-control"]

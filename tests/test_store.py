@@ -3,13 +3,15 @@
 import sqlite3
 from contextlib import closing
 from dataclasses import replace
-from datetime import date
+from datetime import date, datetime, timedelta
 
 import pytest
 
 from podcast.errors import StoreError
-from podcast.models import Paper
+from podcast.models import RATED_DOWN, RATED_UP, Episode, Paper, Reference
 from podcast.store import _MIGRATIONS, _SCHEMA_1, SCHEMA_VERSION, Store
+
+from .conftest import SATURDAY_MORNING
 
 RECAP = '{"week": "2026-W47", "trend": "t", "advice": ["a"], "themes": [{"name": "RL", "summary": "s", "papers": ["2409.17581"]}]}'
 
@@ -85,7 +87,7 @@ def test_a_version_8_database_moves_daily_episodes_and_recaps_into_one_table(tmp
         store.save_episode(replace(recap, guid="g-recap-2"))  # a rebuilt recap replaces its row, broadcasts nothing
         assert store.broadcast_ids() == {"2409.17580", "2409.17581"} and len(store.episodes()) == 3
     with closing(sqlite3.connect(path)) as db:
-        assert db.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION == 9
+        assert db.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION == 10
         assert db.execute("PRAGMA foreign_key_check").fetchall() == []
         db.execute("PRAGMA foreign_keys = ON")
         db.execute("DELETE FROM episodes WHERE key = '2026-11-20'")  # broadcasts still follow their episode
@@ -102,3 +104,62 @@ def test_stores_opened_at_once_on_a_fresh_folder_all_open(tmp_path):
             for _ in range(4)]
     results = [(run.communicate(timeout=60)[1], run.returncode) for run in runs]
     assert results == [(b"", 0)] * 4
+
+
+def test_a_version_9_database_gains_the_ratings_keeping_everything_else(tmp_path):
+    """Schema 10: a ratings table; the episodes, broadcasts and candidates stay as they were."""
+    path = tmp_path / "podcast.db"
+    with closing(sqlite3.connect(path)) as db, db:
+        for step in range(1, 10):
+            db.executescript(_MIGRATIONS[step])
+        db.execute("PRAGMA user_version = 9")
+        db.execute("INSERT INTO candidates VALUES ('2409.17581', '2026-11-20', '2026-11-21',"
+                   " '{\"id\": \"2409.17581\", \"title\": \"Tax LLMs\", \"summary\": \"Annual reports.\"}')")
+    with Store(path) as store:
+        assert store.references() == []
+        paper = store.paper("2409.17581")
+        assert (paper.title, paper.summary) == ("Tax LLMs", "Annual reports.")
+        store.rate(paper, -1, SATURDAY_MORNING)
+        assert store.references() == [Reference(Paper("2409.17581", "Tax LLMs", "Annual reports."), RATED_DOWN,
+                                                date(2026, 11, 21))]
+        assert [p.id for p in store.backlog(date(2026, 11, 20), date(2026, 11, 21))] == ["2409.17581"]
+    with closing(sqlite3.connect(path)) as db:
+        assert db.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION == 10
+        with pytest.raises(sqlite3.IntegrityError):  # a vote is +1 or -1, nothing else
+            db.execute("INSERT INTO ratings VALUES ('x', 2, '2026-11-21T09:30:00+08:00', 't', 's')")
+
+
+def test_the_latest_rating_of_a_paper_wins_and_clear_forgets_it(tmp_path):
+    first = Paper(id="2409.17581", title="Tax LLMs", summary="Annual reports.", authors=("A. Author",))
+    second = Paper(id="web:1a2b3c", title="A blog post", summary="About LoRA.")
+    with Store(tmp_path / "podcast.db") as store:
+        store.rate(first, -1, SATURDAY_MORNING)
+        store.rate(second, 1, SATURDAY_MORNING + timedelta(hours=1))
+        # down, then up a day later (16:30 UTC is already Sunday in Shanghai): up, on Sunday
+        store.rate(first, 1, datetime.fromisoformat("2026-11-22T16:30:00+00:00").astimezone(SATURDAY_MORNING.tzinfo))
+        assert [(r.paper.id, r.kind, r.added) for r in store.references()] == [
+            ("2409.17581", RATED_UP, date(2026, 11, 23)), ("web:1a2b3c", RATED_UP, date(2026, 11, 21))]
+        assert store.references()[0].paper == Paper("2409.17581", "Tax LLMs", "Annual reports.")  # id, title, abstract
+        store.rate(second, -1, SATURDAY_MORNING + timedelta(days=2))
+        assert {r.paper.id: r.kind for r in store.references()} == {"2409.17581": RATED_UP, "web:1a2b3c": RATED_DOWN}
+        assert store.unrate("2409.17581") is True
+        assert store.unrate("2409.17581") is False  # nothing left to clear
+        assert [r.paper.id for r in store.references()] == ["web:1a2b3c"]
+        assert store.paper("web:1a2b3c").title == "A blog post"  # a rated paper stays known, even gone elsewhere
+        assert store.paper("2409.17581") is None
+        with pytest.raises(ValueError, match="a vote is"):
+            store.rate(first, 0, SATURDAY_MORNING)
+
+
+def test_a_paper_is_known_from_its_episode_before_its_candidate_row(tmp_path):
+    offered = Paper(id="2409.17581", title="Tax LLMs", summary="short")
+    broadcast = Paper(id="2409.17581", title="Tax LLMs", summary="The abstract as broadcast.", title_zh="税务大模型")
+    with Store(tmp_path / "podcast.db") as store:
+        store.remember_candidates(date(2026, 11, 21), [offered, Paper(id="2409.00001", title="Other", summary="x")])
+        assert store.paper("2409.17581") == offered
+        store.save_episode(Episode(date=date(2026, 11, 21), guid="g", title="t", audio_name="a.mp3", audio_bytes=1,
+                                   duration=1.0, transcript_name="a.txt", chapters=(), papers=(broadcast,),
+                                   published_at=SATURDAY_MORNING))
+        assert store.paper("2409.17581") == broadcast
+        assert store.paper("2409.00001").title == "Other"
+        assert store.paper("2409.99999") is None

@@ -79,7 +79,7 @@ def _parser() -> argparse.ArgumentParser:
     offline.add_argument("--offline", action="store_true",
                          help="use only the offline stand-ins: no network, no API key")
     commands = parser.add_subparsers(dest="command",
-                                     metavar="{run,recap,papers,voices,feed,serve,play,status}")
+                                     metavar="{run,recap,papers,rate,voices,feed,serve,play,status}")
 
     run = commands.add_parser("run", parents=[common, day, offline],
                               help="make and publish today's episode",
@@ -110,6 +110,19 @@ def _parser() -> argparse.ArgumentParser:
     papers.add_argument("--top", type=_positive, default=20, metavar="N",
                         help="list the best N candidates (default 20)")
     papers.set_defaults(handler=_papers)
+
+    rate = commands.add_parser("rate", parents=[common],
+                               help="rate a paper up or down: picks lean toward papers like the "
+                                    "ones rated up",
+                               description="Rate a paper the show has seen (a source offered it "
+                                           "or an episode had it) up or down, or clear its "
+                                           "rating: ranking moves papers like the ones rated up "
+                                           "up, and papers like the ones rated down down.")
+    rate.add_argument("paper", metavar="ID",
+                      help="the paper: 2409.17581, 2409.17581v2, arXiv:2409.17581, an arxiv.org or "
+                           "huggingface.co/papers link, or a web: id as `podcast papers` lists it")
+    rate.add_argument("vote", choices=("up", "down", "clear"), help="up, down, or clear")
+    rate.set_defaults(handler=_rate)
 
     voices = commands.add_parser("voices", parents=[common], help="list the voices and presets",
                                  description="List the voice presets and the voices of each "
@@ -356,6 +369,30 @@ def papers_json(choice: pipeline.Choice, top: int) -> dict:
         "candidates": [paper(pick, rank) for rank, pick in enumerate(choice.ranked[:top], start=1)],
         "excluded": [{"id": p.id, "title": p.title, "term": term} for p, term in choice.excluded],
     }
+
+
+def _rate(args: argparse.Namespace, config: Config) -> int:
+    rating = pipeline.rate_paper(config, args.paper, args.vote)
+    paper = rating.paper
+    named = f'{paper.id} "{_shortened(paper.title)}"'
+    if rating.vote == "clear":
+        print(f"Cleared the rating of {named}: tomorrow's picks no longer weigh it."
+              if rating.changed else f"{named} was not rated; nothing to clear.")
+    else:
+        lean = "toward" if rating.vote == "up" else "away from"
+        print(f"Rated {rating.vote}: {named}. Tomorrow's picks lean {lean} papers like it.")
+    return 0
+
+
+def _shortened(text: str, limit: int = 70) -> str:
+    """``text`` on one line, cut after a whole word (or any hanzi) to ``limit`` with "…"."""
+    text = " ".join(text.split())
+    if len(text) <= limit:
+        return text
+    cut = text[: limit - 1]
+    if " " in cut and text[limit - 1] != " ":
+        cut = cut.rsplit(" ", 1)[0]
+    return cut.rstrip(" ,.:;") + "…"
 
 
 def _voices(args: argparse.Namespace, config: Config) -> int:

@@ -16,6 +16,7 @@ they enter our code, with ``raise ... from exc``.
     ├── StoreError           the state database is unreadable or from a newer version
     ├── PlaybackError        the episode could not be played aloud
     ├── Busy                 another process holds the show's build or daemon lock
+    ├── UnknownPaper         a paper named on the command line that the show has never seen
     └── Interrupted          a build stopped on request before publishing anything
 """
 
@@ -70,6 +71,12 @@ class Busy(PodcastError):
     """Another process holds the lock: a build of the same show, or its scheduling daemon."""
 
     exit_code = 75  # EX_TEMPFAIL: try again later
+
+
+class UnknownPaper(PodcastError):
+    """A paper to rate that the show has never seen: no source offered it, no episode had it."""
+
+    exit_code = 2  # a value the command line cannot take
 
 
 class PlaybackError(PodcastError):

@@ -43,6 +43,10 @@ class Phrases:
     copied: str
     all_episodes: str
     episode_page: str
+    rate_heading: str  # the show page's 👍/👎, shown only when `podcast serve` takes ratings
+    rate_up: str
+    rate_down: str
+    rate_failed: str
     # by occasion (see occasion()): how the intro invites to listen, how the closing wishes well
     listen: Mapping[str, str]
     wishes: Mapping[str, str]
@@ -78,6 +82,10 @@ _ZH = Phrases(
     copied="已复制",
     all_episodes="全部节目",
     episode_page="本期页面",
+    rate_heading="给论文打分，以后的选题会多选或少选类似的论文：",
+    rate_up="多来点这样的论文",
+    rate_down="少来点这样的论文",
+    rate_failed="评分没能保存，请稍后再试。",
     listen={
         "morning": "大家边听边开始一天的工作吧！",
         "noon": "午饭前后，大家抽空听一听吧！",
@@ -127,6 +135,10 @@ _EN = Phrases(
     copied="Copied",
     all_episodes="All episodes",
     episode_page="Episode page",
+    rate_heading="Rate the papers, and later picks lean toward or away from papers like them:",
+    rate_up="More papers like this",
+    rate_down="Fewer papers like this",
+    rate_failed="The rating could not be saved; try again later.",
     listen={
         "morning": "Listen in as you start your day!",
         "noon": "Listen in around lunchtime!",

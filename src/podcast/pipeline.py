@@ -5,7 +5,8 @@ An episode is made from a :class:`Plan`: the daily show (:class:`DailyPlan`: the
 papers, picked for the listeners' project) or the weekly recap (:class:`RecapPlan`: what the
 week's episodes broadcast, by theme). :func:`_make` takes any plan through the six stages, in
 order. The front ends (the CLI and the daemon) call :func:`run_episode`, :func:`run_recap`,
-:func:`preview` and :func:`rebuild_site`; nothing here prints, prompts or exits. Every failure
+:func:`preview`, :func:`rebuild_site`, :func:`rate_paper` and :func:`votes`; nothing here
+prints, prompts or exits. Every failure
 is a PodcastError.
 """
 
@@ -25,7 +26,7 @@ from pathlib import Path
 
 from . import i18n
 from .config import Config
-from .errors import Interrupted, NothingToBroadcast, PodcastError
+from .errors import Interrupted, NothingToBroadcast, PodcastError, UnknownPaper
 from .http import HttpClient, HttpPolicy, ResponseCache
 from .i18n import counted
 from .models import (
@@ -40,6 +41,7 @@ from .models import (
     SpokenSection,
     Week,
     WeekPapers,
+    bare_id,
     default_week,
 )
 from .produce import Music, Tags, pace, produce_episode
@@ -236,7 +238,7 @@ class DailyPlan(Plan):
         chosen = select_papers(
             gathered.papers,
             Profile(listener.project, listener.keywords, listener.exclude,
-                    references=tuple(references), day=day),
+                    references=(*references, *store.references()), day=day),
             limit, already_broadcast=store.broadcast_ids(other_than=day),
             language=show.language, refiners=open_refiners(selection, build.env),
             backlog=backlog, min_score=selection.min_score)
@@ -615,6 +617,50 @@ def rebuild_site(config: Config, now: datetime | None = None) -> tuple[int, str,
         build = Build(config, store, {})
         listed = _publish_site(build, now or datetime.now(config.show.zone))
     return listed, build.target.location(FEED_NAME), build.target.location(PAGE_NAME)
+
+
+VOTES = {"up": 1, "down": -1}  # and "clear", which forgets the paper's rating
+
+
+@dataclass(frozen=True)
+class Rating:
+    """A rating recorded (or cleared) by :func:`rate_paper`."""
+
+    paper: Paper
+    vote: str  # "up", "down" or "clear"
+    changed: bool = True  # False when clearing a paper that was not rated
+
+
+def rate_paper(config: Config, paper_id: str, vote: str, now: datetime | None = None) -> Rating:
+    """Record the team's ``vote`` ("up", "down", or "clear" to forget it) on a paper the show
+    has seen: one a source offered or an episode broadcast (or rated before), named by its id in
+    any form :func:`models.arxiv_id` reads, or its ``web:`` id. The latest rating of a paper
+    wins; ranking moves papers like the up-rated ones up and like the down-rated ones down.
+    Raises UnknownPaper for a paper the show has never seen."""
+    if vote not in (*VOTES, "clear"):
+        raise ValueError(f"a vote is up, down or clear, not {vote!r}")
+    key = bare_id(paper_id)
+    unknown = UnknownPaper(f"no paper {key or repr(paper_id)} among the papers this show has "
+                           "seen; `podcast papers` lists them")
+    if not key or not (config.state.dir / STORE_NAME).exists():  # nothing seen yet: create nothing
+        raise unknown
+    moment = (now or datetime.now(config.show.zone)).astimezone(config.show.zone)
+    with open_store(config.state.dir) as store:
+        paper = store.paper(key)
+        if paper is None:
+            raise unknown
+        if vote == "clear":
+            return Rating(paper, vote, store.unrate(paper.id))
+        store.rate(paper, VOTES[vote], moment)
+        return Rating(paper, vote)
+
+
+def votes(config: Config) -> dict[str, str]:
+    """The team's current ratings: paper id → "up" or "down"."""
+    if not (config.state.dir / STORE_NAME).exists():
+        return {}
+    with open_store(config.state.dir) as store:
+        return {reference.paper.id: reference.kind for reference in store.references()}
 
 
 def offline(config: Config) -> Config:

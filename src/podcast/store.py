@@ -1,6 +1,6 @@
-"""The state folder: the database (SQLite) of every published episode, of every kind, and of
-which papers went out on which day; and the OS locks that keep one build (and one scheduling
-daemon) per show.
+"""The state folder: the database (SQLite) of every published episode, of every kind, of
+which papers went out on which day and of the team's ratings; and the OS locks that keep one
+build (and one scheduling daemon) per show.
 
 The database is what makes papers never repeat, makes a second run on the same day reuse its
 episode, and lets the feed be rebuilt from scratch.
@@ -22,12 +22,12 @@ from types import TracebackType
 from typing import TextIO
 
 from .errors import Busy, StoreError
-from .models import Chapter, Episode, Paper, Recap, ShowNotes
+from .models import RATED_DOWN, RATED_UP, Chapter, Episode, Paper, Recap, Reference, ShowNotes
 
 log = logging.getLogger(__name__)
 
 STORE_NAME = "podcast.db"
-SCHEMA_VERSION = 9
+SCHEMA_VERSION = 10
 _SCHEMA_1 = """
 CREATE TABLE episodes (
     day TEXT PRIMARY KEY,
@@ -161,9 +161,20 @@ ALTER TABLE broadcasts_9 RENAME TO broadcasts;
 CREATE INDEX broadcasts_by_paper ON broadcasts(paper_id);
 CREATE INDEX episodes_by_kind ON episodes(kind, published_at);
 """
+# The team's ratings, one per paper (the latest wins), with the paper's title and abstract: what
+# ranking compares the day's candidates with, even once the paper is no longer a candidate.
+_SCHEMA_10 = """
+CREATE TABLE ratings (
+    paper_id TEXT PRIMARY KEY,
+    vote INTEGER NOT NULL CHECK (vote IN (1, -1)),
+    rated_at TEXT NOT NULL,
+    title TEXT NOT NULL,
+    summary TEXT NOT NULL
+);
+"""
 # version → what brings the previous one to it
 _MIGRATIONS = {1: _SCHEMA_1, 2: _SCHEMA_2, 3: _SCHEMA_3, 4: _SCHEMA_4, 5: _SCHEMA_5, 6: _SCHEMA_6,
-               7: _SCHEMA_7, 8: _SCHEMA_8, 9: _SCHEMA_9}
+               7: _SCHEMA_7, 8: _SCHEMA_8, 9: _SCHEMA_9, 10: _SCHEMA_10}
 KEEP_RUNS = 500  # the run log keeps this many of the latest
 
 
@@ -288,6 +299,52 @@ class Store:
             self._db.executemany("UPDATE episodes SET removed = 1 WHERE key = ?",
                                  [(e.key,) for e in episodes])
 
+    def paper(self, paper_id: str) -> Paper | None:
+        """The paper of that (bare) id if the show has seen it: broadcast in an episode, offered
+        by a source, or rated (its title and abstract kept with the rating); else None."""
+        with self._errors():
+            row = self._db.execute(
+                "SELECT e.papers FROM broadcasts b JOIN episodes e ON e.key = b.day"
+                " WHERE b.paper_id = ? ORDER BY b.day DESC LIMIT 1", (paper_id,)).fetchone()
+            if row:
+                found = [p for p in map(Paper.from_dict, json.loads(row["papers"]))
+                         if p.id == paper_id]
+                if found:
+                    return found[0]
+            row = self._db.execute("SELECT paper FROM candidates WHERE paper_id = ?",
+                                   (paper_id,)).fetchone()
+            if row:
+                return Paper.from_dict(json.loads(row["paper"]))
+            row = self._db.execute("SELECT * FROM ratings WHERE paper_id = ?",
+                                   (paper_id,)).fetchone()
+            return _rated(row).paper if row else None
+
+    def rate(self, paper: Paper, vote: int, at: datetime) -> None:
+        """Record the team's ``vote`` on ``paper`` (+1 up, -1 down) at ``at``, replacing any
+        earlier one: the latest rating wins."""
+        if vote not in (1, -1):
+            raise ValueError(f"a vote is +1 or -1, not {vote!r}")
+        with self._errors(), self._db:
+            self._db.execute(
+                "INSERT INTO ratings VALUES (?, ?, ?, ?, ?) ON CONFLICT(paper_id) DO UPDATE SET"
+                " vote = excluded.vote, rated_at = excluded.rated_at, title = excluded.title,"
+                " summary = excluded.summary",
+                (paper.id, vote, at.isoformat(), paper.title, paper.summary))
+
+    def unrate(self, paper_id: str) -> bool:
+        """Forget the rating of that paper; whether there was one."""
+        with self._errors(), self._db:
+            return self._db.execute("DELETE FROM ratings WHERE paper_id = ?",
+                                    (paper_id,)).rowcount > 0
+
+    def references(self) -> list[Reference]:
+        """The rated papers (kind RATED_UP or RATED_DOWN, ``added`` the day of the rating in the
+        time zone it was made in), the latest rated first."""
+        with self._errors():
+            rows = self._db.execute(
+                "SELECT * FROM ratings ORDER BY rated_at DESC, paper_id").fetchall()
+        return [_rated(row) for row in rows]
+
     def record_run(self, run: Run) -> None:
         with self._errors(), self._db:
             self._db.execute("INSERT INTO runs (day, started, finished, outcome, message)"
@@ -375,6 +432,12 @@ def _episode(data: sqlite3.Row) -> Episode:
         removed=bool(data["removed"]),
         recap=Recap.from_dict(json.loads(data["recap"])) if data["recap"] else None,
     )
+
+
+def _rated(row: sqlite3.Row) -> Reference:
+    paper = Paper(id=row["paper_id"], title=row["title"], summary=row["summary"])
+    return Reference(paper, RATED_UP if row["vote"] > 0 else RATED_DOWN,
+                     datetime.fromisoformat(row["rated_at"]).date())
 
 
 def _statements(script: str) -> list[str]:

@@ -24,7 +24,14 @@ from apscheduler.triggers.date import DateTrigger
 
 from .. import pipeline
 from ..config import Config
-from ..errors import ConfigError, Interrupted, NothingToBroadcast, PodcastError, PublishError
+from ..errors import (
+    ConfigError,
+    Interrupted,
+    NothingToBroadcast,
+    PodcastError,
+    PublishError,
+    UnknownPaper,
+)
 from ..i18n import counted
 from ..models import Week, default_week
 from ..publish import open_target
@@ -84,6 +91,28 @@ def status(config: Config, now: datetime) -> dict[str, Any]:
             "message": last_failure.message,
         } if last_failure else None,
     }
+
+
+class ShowRatings:
+    """The show page's 👍/👎 (`podcast serve`'s ``/ratings``), recorded in the show's state
+    database as `podcast rate` records them, each at the time ``clock`` gives."""
+
+    def __init__(self, config: Config, clock: Callable[[], datetime]) -> None:
+        self.config, self.clock = config, clock
+
+    def votes(self) -> dict[str, str]:
+        return pipeline.votes(self.config)
+
+    def rate(self, paper_id: str, vote: str) -> str | None:
+        try:
+            rating = pipeline.rate_paper(self.config, paper_id, vote, now=self.clock())
+        except UnknownPaper:
+            return None
+        if rating.vote != "clear":
+            log.info("Rated %s %s from the show page.", rating.vote, rating.paper.id)
+        elif rating.changed:
+            log.info("Cleared the rating of %s from the show page.", rating.paper.id)
+        return rating.paper.id
 
 
 class Daemon:
@@ -225,9 +254,9 @@ async def _serve(config: Config, host: str, port: int, daemon: Daemon | None) ->
     from ..publish.serve import make_app
 
     hidden = [config.state.dir, *([config.path] if config.path else [])]
-    app = make_app(config.publish.dir, hidden,
-                   health=lambda: status(config, daemon.clock() if daemon
-                                         else datetime.now(config.show.zone)))
+    clock = daemon.clock if daemon else lambda: datetime.now(config.show.zone)
+    app = make_app(config.publish.dir, hidden, health=lambda: status(config, clock()),
+                   ratings=ShowRatings(config, clock))
     runner = web.AppRunner(app, access_log=logging.getLogger("podcast.access"))
     await runner.setup()
     try:

@@ -2,6 +2,10 @@
 with its timed transcript. Static, self-contained (no fonts, scripts or images from elsewhere:
 they work offline and from a file), readable on a phone.
 
+Each paper has 👍/👎 buttons, hidden: the page's script shows them only when the server it
+came from answers ``GET ratings`` with the team's votes (`podcast serve` does; a folder opened
+from disk or any other host does not), and a click posts the vote there.
+
 Every bit of text from outside (paper titles, authors, notes) is escaped, and a Content
 Security Policy lets only this module's own script run, named by its hash: a title that
 smuggles in a ``<script>`` or an ``onerror=`` stays text even if an escape were ever missed.
@@ -17,7 +21,7 @@ from html import escape
 import segno
 
 from .. import i18n
-from ..models import Chapter, Cue, Episode
+from ..models import Chapter, Cue, Episode, Paper, ShowNotes
 from ..speak.captions import by_chapter
 from .feed import notes_html
 from .site import Site
@@ -61,13 +65,59 @@ color:var(--dim);margin-right:.6rem}
 details{margin-top:.4rem}summary{cursor:pointer}ol{padding-left:1.4rem}
 .transcript p{margin:.2rem 0}.transcript span{cursor:pointer}\
 .transcript span.now{background:#ffe58a;color:#000}
+.rate[hidden]{display:none}.rate ul{list-style:none;padding:0;margin:.2rem 0}
+.rate li{display:flex;gap:.4rem;align-items:center;padding:.15rem 0}\
+.rate li span{flex:1;min-width:0}
+.rate button{flex:none;padding:.1rem .5rem}\
+.rate button[aria-pressed=true]{background:var(--accent);border-color:var(--accent)}
 """
 
 # Chapter buttons and transcript sentences seek the episode's player, the sentence being said is
 # highlighted, and the copy button copies the feed address (with a fallback where the Clipboard
-# API is missing: plain http on a LAN address).
+# API is missing: plain http on a LAN address). The rating buttons show once the server answers
+# with the team's votes, and a click on one rates its paper (on a pressed one, clears it).
 _SCRIPT = """
+var votes = {};
+function answer(response) {
+  var type = response.headers.get("Content-Type") || "";
+  if (response.status !== 200 || type.indexOf("application/json") !== 0) {
+    throw new Error("HTTP " + response.status);
+  }
+  return response.json();
+}
+function press() {
+  document.querySelectorAll(".rate [data-paper]").forEach(function (item) {
+    item.querySelectorAll("[data-vote]").forEach(function (button) {
+      var pressed = votes[item.dataset.paper] === button.dataset.vote;
+      button.setAttribute("aria-pressed", pressed ? "true" : "false");
+    });
+  });
+}
+var rating = document.querySelector(".rate");
+if (rating && /^https?:$/.test(location.protocol)) {
+  fetch(rating.dataset.ratings, {cache: "no-store"}).then(answer).then(function (data) {
+    if (!data || typeof data.votes !== "object" || !data.votes) { return; }
+    votes = data.votes;
+    press();
+    document.querySelectorAll(".rate").forEach(function (block) { block.hidden = false; });
+  }).catch(function () {});
+}
 document.addEventListener("click", function (event) {
+  var vote = event.target.closest("[data-vote]");
+  if (vote) {
+    var block = vote.closest(".rate");
+    var id = vote.closest("[data-paper]").dataset.paper;
+    var note = block.querySelector("[role=status]");
+    var wanted = vote.getAttribute("aria-pressed") === "true" ? "clear" : vote.dataset.vote;
+    fetch(block.dataset.ratings, {method: "POST", cache: "no-store", \
+headers: {"Content-Type": "application/json"}, body: JSON.stringify({id: id, vote: wanted})})
+      .then(answer).then(function (data) {
+        if (data.vote) { votes[id] = data.vote; } else { delete votes[id]; }
+        press();
+        note.textContent = "";
+      }).catch(function () { note.textContent = block.dataset.failed; });
+    return;
+  }
   var seek = event.target.closest("[data-t]");
   if (seek) {
     var audio = seek.closest(".card").querySelector("audio");
@@ -207,7 +257,30 @@ def _episode(site: Site, episode: Episode, up: str, transcript: str = "") -> str
 <ol class="chapters">{chapters}</ol></details>
 <details{" open" if transcript else ""}><summary>{escape(words.papers_heading)}</summary>\
 {notes_html(episode)}</details>
+{_rating(episode, up)}
 {transcript}</article>"""
+
+
+def _rating(episode: Episode, up: str) -> str:
+    """👍/👎 for each paper of ``episode``, hidden until the script finds the server takes
+    ratings (at ``ratings`` beside the show page)."""
+    words = i18n.phrases(episode.language)
+
+    def title(paper: Paper) -> str:  # as the show notes name it
+        return (episode.notes.get(paper.id, ShowNotes()).title
+                or paper.title_for(episode.language))
+
+    items = "".join(
+        f'<li data-paper="{escape(paper.id)}"><span>{escape(title(paper))}'
+        f'</span><button type="button" data-vote="up" aria-pressed="false" '
+        f'title="{escape(words.rate_up)}" aria-label="{escape(words.rate_up)}">👍</button>'
+        f'<button type="button" data-vote="down" aria-pressed="false" '
+        f'title="{escape(words.rate_down)}" aria-label="{escape(words.rate_down)}">👎</button></li>'
+        for paper in episode.papers)
+    return (f'<section class="rate" hidden data-ratings="{escape(up)}ratings" '
+            f'data-failed="{escape(words.rate_failed)}">'
+            f'<p class="meta">{escape(words.rate_heading)}</p><ul>{items}</ul>'
+            '<p class="meta" role="status"></p></section>')
 
 
 def _transcript(cues: Sequence[Cue], chapters: Sequence[Chapter], language: str) -> str:

@@ -8,6 +8,10 @@ written), never a directory listing; and with which type, caching and CORS heade
 covers for what aiohttp lets through: HTTP/1.0 and 1.1 only, idle or half-sent connections
 closed after 75 s, If-Range entity tags, no caching of errors, and a malformed request is one
 log line, not a traceback. tests/test_serve_abuse.py is what it must withstand.
+
+Given the show's :class:`Ratings`, ``/ratings`` is the one address that takes a write: the show
+page's 👍/👎 buttons read the team's votes there (GET) and rate a paper (POST of a small JSON
+object), from the page itself only: same origin, JSON, 2 KB at most, never cached.
 """
 
 from __future__ import annotations
@@ -17,11 +21,14 @@ import json
 import logging
 from collections.abc import Callable, Iterable
 from pathlib import Path, PurePosixPath
+from typing import Any, Protocol
+from urllib.parse import urlsplit
 
 from aiohttp import web
 from aiohttp.abc import AbstractStreamWriter
 from aiohttp.http_exceptions import HttpProcessingError
 
+from ..errors import PodcastError
 from .target import CORS, PAGE_NAME, cache_control, media_type
 
 log = logging.getLogger(__name__)
@@ -52,12 +59,31 @@ LIMITS = {"max_line_size": 8190, "max_field_size": 8190, "max_headers": 128,
           "keepalive_timeout": 75}
 
 
+RATINGS_PATH = "/ratings"  # the page asks it relative to itself: "ratings", "../ratings"
+RATING_BYTES = 2048  # the most a rating's JSON body may hold
+RATING_ID_CHARS = 200
+VOTES = ("up", "down", "clear")
+
+
+class Ratings(Protocol):
+    """The team's ratings of papers, as `podcast serve` keeps them (in the show's state
+    database); called off the event loop."""
+
+    def votes(self) -> dict[str, str]:
+        """The current votes: paper id → "up" or "down"."""
+
+    def rate(self, paper_id: str, vote: str) -> str | None:
+        """Rate a paper "up" or "down", or "clear" its rating: the paper's id, or None when the
+        show has never seen the paper."""
+
+
 def make_app(
-    folder: Path, hidden: Iterable[Path] = (), health: Callable[[], dict] | None = None
+    folder: Path, hidden: Iterable[Path] = (), health: Callable[[], dict] | None = None,
+    ratings: Ratings | None = None,
 ) -> web.Application:
     """An application serving ``folder``; anything inside ``hidden`` (the state folder, the
     config file) is refused even if it lies in there. With ``health``, ``GET /healthz`` answers
-    its report as JSON."""
+    its report as JSON; with ``ratings``, ``/ratings`` reads and takes the team's votes."""
     root = folder.resolve()
     refused = tuple(path.resolve() for path in hidden)
 
@@ -80,12 +106,98 @@ def make_app(
         return web.json_response(report, dumps=lambda data: json.dumps(data, ensure_ascii=False),
                                  headers={"Cache-Control": "no-store"})
 
+    async def rating(request: web.Request) -> web.StreamResponse:
+        assert ratings is not None  # only routed when there are some
+        loop = asyncio.get_running_loop()
+        if request.method in ("GET", "HEAD"):
+            try:
+                votes = await loop.run_in_executor(None, ratings.votes)
+            except PodcastError as exc:
+                log.warning("Could not read the ratings: %s", exc)
+                return _answer({"error": "the ratings cannot be read just now"}, 503)
+            return _answer({"votes": votes})
+        if request.method != "POST":
+            raise web.HTTPMethodNotAllowed(request.method, ["GET", "HEAD", "POST"])
+        refused = _foreign(request)
+        if refused:
+            return _answer({"error": refused}, 403)
+        if request.content_type != "application/json":
+            return _answer({"error": "send the rating as JSON (Content-Type: application/json)"},
+                           415)
+        body = await _body(request, RATING_BYTES)
+        if body is None:
+            return _answer({"error": f"a rating is at most {RATING_BYTES} bytes"}, 413)
+        wanted = _rating(body)
+        if isinstance(wanted, str):
+            return _answer({"error": wanted}, 400)
+        paper_id, vote = wanted
+        try:
+            rated = await loop.run_in_executor(None, ratings.rate, paper_id, vote)
+        except PodcastError as exc:
+            log.warning("Could not rate %s: %s", paper_id, exc)
+            return _answer({"error": "the rating could not be saved just now"}, 503)
+        if rated is None:
+            return _answer({"error": "no such paper among the papers this show has seen"}, 404)
+        return _answer({"id": rated, "vote": None if vote == "clear" else vote})
+
     app = web.Application(handler_args={"logger": log, **LIMITS}, middlewares=[_http_1])
     app.on_response_prepare.append(_errors_not_cached)
     if health:
         app.router.add_get("/healthz", healthz)
+    if ratings:
+        app.router.add_route("*", RATINGS_PATH, rating)
     app.router.add_route("*", "/{path:.*}", handle)
     return app
+
+
+def _answer(data: dict[str, Any], status: int = 200) -> web.Response:
+    return web.json_response(data, status=status,
+                             dumps=lambda value: json.dumps(value, ensure_ascii=False),
+                             headers={"Cache-Control": "no-store",
+                                      "X-Content-Type-Options": "nosniff"})
+
+
+def _foreign(request: web.Request) -> str | None:
+    """Why a write comes from elsewhere than the show's own page, if it does: browsers say
+    where a request comes from (Sec-Fetch-Site, Origin), and a page on another site cannot
+    keep them from saying it. (A plain form on another site cannot send JSON at all.)"""
+    site = request.headers.get("Sec-Fetch-Site")
+    if site is not None and site != "same-origin":
+        return "ratings come from the show's own page only"
+    origin = request.headers.get("Origin")
+    if origin is not None and urlsplit(origin).netloc.lower() != request.host.lower():
+        return "ratings come from the show's own page only"
+    return None
+
+
+async def _body(request: web.Request, limit: int) -> bytes | None:
+    """The request's body, or None when it is longer than ``limit`` bytes (read no further)."""
+    if request.content_length is not None and request.content_length > limit:
+        return None
+    body = b""
+    while len(body) <= limit:
+        chunk = await request.content.read(limit + 1 - len(body))
+        if not chunk:
+            return body
+        body += chunk
+    return None
+
+
+def _rating(body: bytes) -> tuple[str, str] | str:
+    """The paper id and the vote a rating's body asks for, or what is wrong with it."""
+    try:
+        data = json.loads(body.decode("utf-8"))
+    except (UnicodeDecodeError, ValueError):
+        return "the body is not JSON"
+    if not isinstance(data, dict):
+        return 'send {"id": "<paper id>", "vote": "up" | "down" | "clear"}'
+    paper_id, vote = data.get("id"), data.get("vote")
+    if (not isinstance(paper_id, str) or not paper_id.strip() or len(paper_id) > RATING_ID_CHARS
+            or not paper_id.isprintable()):
+        return "no paper id, or not one"
+    if vote not in VOTES:
+        return "the vote is up, down or clear"
+    return paper_id.strip(), vote
 
 
 class _File(web.FileResponse):
