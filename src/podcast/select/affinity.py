@@ -4,17 +4,19 @@ down push papers like them down. Recent ones count more, as zotero-arxiv-daily w
 library by when an item was added.
 
 Likeness is the cosine of the same tf-idf vectors the profile ranking uses (rank.py), so a
-Chinese library entry meets an English abstract through the glossary's concepts; an inverted
-index over the references' heaviest terms keeps 2,000 candidates against 1,000 references well
-under a second.
+Chinese library entry meets an English abstract through the glossary's concepts. An inverted
+index over the heaviest terms of the 500 most recent references ranks 2,000 candidates against
+them in about a second (bench/select.py --library 500).
 """
 
 from __future__ import annotations
 
+import heapq
 from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
+from operator import itemgetter
 
 from ..models import RATED_DOWN, RATED_UP, Reference
 from .rank import TfIdf, analyse
@@ -24,7 +26,7 @@ OLDEST_WEIGHT = 0.25  # and never less than this
 UNDATED_WEIGHT = 0.5  # a paper whose date added is unknown
 RATED_WEIGHT = 1.5  # a rating is said outright: it counts more than a paper merely kept
 NEAREST = 3  # likeness to the library: the mean of the nearest few, weighted
-MOST_REFERENCES = 1000  # the most recent ones; older ones add little and cost time
+MOST_REFERENCES = 500  # the most recent ones; older ones add little and cost time
 TERMS_KEPT = 60  # of each reference's vector, the heaviest terms (enough for the cosine)
 
 
@@ -54,39 +56,54 @@ class Affinity:
         self.references = dated[:MOST_REFERENCES]
         self.documents = [analyse(reference_text(r)) for r in self.references]
         self.weights = [_weight(r, day) for r in self.references]
-        self._index: dict[str, list[tuple[int, float]]] = {}
+        self._liked: dict[str, list[tuple[int, float]]] = {}
+        self._disliked: dict[str, list[tuple[int, float]]] = {}
 
     def __bool__(self) -> bool:
         return bool(self.references)
 
     def index(self, tfidf: TfIdf) -> None:
-        """Vectorise the references with the day's inverse document frequencies."""
-        index: dict[str, list[tuple[int, float]]] = defaultdict(list)
-        for i, document in enumerate(self.documents):
-            vector = tfidf.vector(document)
-            for term, value in sorted(vector.items(), key=lambda kv: -kv[1])[:TERMS_KEPT]:
-                index[term].append((i, value))
-        self._index = dict(index)
+        """Vectorise the references with the day's inverse document frequencies, each weighted
+        into its terms, the liked and the disliked apart."""
+        liked: dict[str, list[tuple[int, float]]] = defaultdict(list)
+        disliked: dict[str, list[tuple[int, float]]] = defaultdict(list)
+        for i, (reference, document) in enumerate(zip(self.references, self.documents,
+                                                      strict=True)):
+            index = disliked if reference.kind == RATED_DOWN else liked
+            weight = self.weights[i]
+            for term, value in heaviest(tfidf.vector(document)):
+                index[term].append((i, value * weight))
+        self._liked, self._disliked = dict(liked), dict(disliked)
 
     def closeness(self, vector: dict[str, float]) -> Closeness:
-        cosines: dict[int, float] = defaultdict(float)
-        index = self._index
-        for term, value in vector.items():
-            for i, weight in index.get(term, ()):
-                cosines[i] += value * weight
-        if not cosines:
-            return FAR
-        liked = sorted(((cosine * self.weights[i], i) for i, cosine in cosines.items()
-                        if self.references[i].kind != RATED_DOWN), reverse=True)
-        disliked = max(((cosine * self.weights[i], i) for i, cosine in cosines.items()
-                        if self.references[i].kind == RATED_DOWN), default=(0.0, -1))
-        nearest = liked[:NEAREST]  # one paper alone, however close, is a third of the way
+        terms = list(vector.items())
+        likes = _cosines(self._liked, terms)
+        nearest = heapq.nlargest(NEAREST, likes.items(), key=itemgetter(1))
+        dislikes = _cosines(self._disliked, terms) if self._disliked else {}
+        worst = max(dislikes.items(), key=itemgetter(1), default=None)
         return Closeness(
-            like=sum(value for value, _ in nearest) / NEAREST,
-            dislike=disliked[0],
-            nearest=self.references[nearest[0][1]] if nearest else None,
-            disliked=self.references[disliked[1]] if disliked[1] >= 0 else None,
+            # one paper alone, however close, is a third of the way
+            like=sum(value for _, value in nearest) / NEAREST,
+            dislike=worst[1] if worst else 0.0,
+            nearest=self.references[nearest[0][0]] if nearest else None,
+            disliked=self.references[worst[0]] if worst else None,
         )
+
+
+def heaviest(vector: dict[str, float]) -> list[tuple[str, float]]:
+    """The :data:`TERMS_KEPT` heaviest terms of a reference's vector: enough for its cosines,
+    and less work than all of them."""
+    return heapq.nlargest(TERMS_KEPT, vector.items(), key=itemgetter(1))
+
+
+def _cosines(index: dict[str, list[tuple[int, float]]],
+             terms: list[tuple[str, float]]) -> dict[int, float]:
+    """Reference → weighted cosine with the vector of ``terms``."""
+    sums: dict[int, float] = defaultdict(float)
+    for term, value in terms:
+        for i, weight in index.get(term, ()):
+            sums[i] += value * weight
+    return sums
 
 
 def _weight(reference: Reference, day: date | None) -> float:
