@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import json
 import logging
+from datetime import date
 
+from podcast.models import Paper, Reference
 from podcast.select import Profile, select_papers
 from podcast.select.refine import EmbeddingsConfig, RerankConfig, SelectionConfig, open_refiners
 
@@ -110,3 +112,27 @@ def test_missing_key_skips_the_refiner_and_says_so(caplog):
     assert "selection.rerank is configured but $MY_KEY is not set" in caplog.text
     local = SelectionConfig(rerank=RerankConfig(model="m", base_url="http://127.0.0.1:11434/v1", api_key_env=""))
     assert len(open_refiners(local, {})) == 1  # a local server needs no key
+
+
+def test_embeddings_measure_closeness_to_the_library_too(web, sample_papers, caplog):
+    """A team with no project text but a library paper on oncology: by embedding, the oncology
+    paper of the day is the closest, and the library's text was sent to be embedded."""
+    def by_content(request):
+        body = json.loads(request.body)
+        data = [{"object": "embedding", "index": i,
+                 "embedding": [1.0, 0.0] if "Oncology" in text or "oncology" in text else [0.0, 1.0]}
+                for i, text in enumerate(body["input"])]
+        return Reply.json({"object": "list", "data": data, "model": body["model"],
+                           "usage": {"prompt_tokens": 1, "total_tokens": 1}})
+
+    web.routes["/v1/embeddings"] = by_content
+    kept = Paper(id="lib:1", title="Scheduling oncology clinics with digital twins",
+                 summary="We model the patient flow of a cancer centre.")
+    profile = Profile("", references=(Reference(kept, added=date(2026, 11, 1)),), day=date(2026, 11, 20))
+    config = SelectionConfig(embeddings=EmbeddingsConfig(model="embed-1", base_url=web.url("/v1"), weight=1.0))
+    caplog.set_level(logging.INFO, logger="podcast")
+    blended = select_papers(sample_papers, profile, 3, refiners=open_refiners(config, ENV))
+    assert blended.ranked[0].paper.id == "2409.17650"
+    sent = json.loads(web.requests[0].body)["input"]
+    assert len(sent) == len(sample_papers) + 1 and sent[-1].startswith("Scheduling oncology clinics")
+    assert "Blended embed-1 embeddings into the ranking of 8 papers, with 1 library paper." in caplog.messages

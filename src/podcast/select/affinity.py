@@ -55,7 +55,7 @@ class Affinity:
         dated = sorted(references, key=lambda r: r.added or date.min, reverse=True)
         self.references = dated[:MOST_REFERENCES]
         self.documents = [analyse(reference_text(r)) for r in self.references]
-        self.weights = [_weight(r, day) for r in self.references]
+        self.weights = [weight(r, day) for r in self.references]
         self._liked: dict[str, list[tuple[int, float]]] = {}
         self._disliked: dict[str, list[tuple[int, float]]] = {}
 
@@ -106,7 +106,8 @@ def _cosines(index: dict[str, list[tuple[int, float]]],
     return sums
 
 
-def _weight(reference: Reference, day: date | None) -> float:
+def weight(reference: Reference, day: date | None) -> float:
+    """How much ``reference`` counts on ``day``: by its age, more when rated."""
     if reference.added is None or day is None:
         weight = UNDATED_WEIGHT if reference.added is None else 1.0
     else:

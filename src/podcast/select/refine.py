@@ -7,17 +7,21 @@ Both are best effort: when the API fails, the run goes on with the ranking it ha
 
 from __future__ import annotations
 
+import heapq
 import json
 import logging
 import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
+from datetime import date
 from typing import TYPE_CHECKING, Any
 
 from ..i18n import counted
 from ..llm import ModelEndpoint, api_errors, api_problem, openai_client
+from ..models import RATED_DOWN
 from ..schema import between, check, fraction, one_of
 from . import Candidate, Profile, Refiner, refined
+from .affinity import NEAREST, reference_text, weight
 from .reasons import wording
 
 if TYPE_CHECKING:
@@ -27,6 +31,7 @@ log = logging.getLogger(__name__)
 
 EMBED_LIMIT = 300  # candidates embedded per run (the best by lexical score)
 EMBED_BATCH = 64
+EMBED_LIBRARY = 100  # kept and liked papers embedded per run, the most recent
 ABSTRACT_CHARS = 1200
 MIN_SCORE = 0.05
 
@@ -88,29 +93,51 @@ class EmbeddingRefiner:
 
     def refine(self, profile: Profile, candidates: list[Candidate],
                language: str) -> list[Candidate]:
+        """The head of the ranking reordered by a blend of its lexical score and its closeness
+        by embeddings: to the project's text, and to the papers the team keeps and liked (the
+        most recent :data:`EMBED_LIBRARY`, weighted as the lexical ranking weighs them)."""
         head, tail = candidates[:EMBED_LIMIT], candidates[EMBED_LIMIT:]
         if not head:
             return candidates
-        texts = [" ".join((profile.project, *profile.keywords))] + [_paper_text(c) for c in head]
+        wanted = " ".join((profile.project, *profile.keywords)).strip()
+        liked = sorted((r for r in profile.references if r.kind != RATED_DOWN),
+                       key=lambda r: r.added or date.min, reverse=True)[:EMBED_LIBRARY]
+        if not (wanted or liked):
+            return candidates
+        texts = ([wanted] if wanted else []) + [_paper_text(c) for c in head]
         try:
-            vectors = self._embed(texts)
+            vectors = self._embed(texts + [reference_text(r)[:ABSTRACT_CHARS] for r in liked])
         except _api_errors() as exc:
             log.warning("Embeddings from %s failed, ranking without them: %s", self.config.base_url,
                         api_problem(exc, self.client.api_key))
             return candidates
-        wanted, rest = vectors[0], vectors[1:]
-        cosines = [_cosine(wanted, vector) for vector in rest]
-        low, high = min(cosines), max(cosines)
+        first = 1 if wanted else 0
+        papers, kept = vectors[first : first + len(head)], vectors[first + len(head) :]
+        signals = []  # each a cosine per paper: to the project, to the library
+        if wanted:
+            signals.append([_cosine(vectors[0], vector) for vector in papers])
+        if kept:
+            weights = [weight(r, profile.day) for r in liked]
+            signals.append([
+                sum(heapq.nlargest(NEAREST, (_cosine(vector, k) * w
+                                             for k, w in zip(kept, weights, strict=True))))
+                / NEAREST
+                for vector in papers
+            ])
+        closeness = [sum(values) / len(values) for values in zip(*map(_spread, signals),
+                                                                    strict=True)]
+        said = signals[0]
         top = max(c.pick.score for c in head) or 1.0
-        weight, say = self.config.weight, wording(language)
-        blended = []
-        for candidate, cosine in zip(head, cosines, strict=True):
-            closeness = (cosine - low) / (high - low) if high > low else 0.0
-            score = (1 - weight) * candidate.pick.score / top + weight * closeness
-            blended.append(refined(candidate, score, say.embedding.format(cosine)))
+        share, say = self.config.weight, wording(language)
+        blended = [
+            refined(candidate, (1 - share) * candidate.pick.score / top + share * close,
+                    say.embedding.format(cosine))
+            for candidate, close, cosine in zip(head, closeness, said, strict=True)
+        ]
         order = sorted(range(len(blended)), key=lambda i: (-blended[i].pick.score, i))
-        log.info("Blended %s embeddings into the ranking of %s.", self.config.model,
-                 counted(len(head), "paper"))
+        log.info("Blended %s embeddings into the ranking of %s%s.", self.config.model,
+                 counted(len(head), "paper"),
+                 f", with {counted(len(liked), 'library paper')}" if liked else "")
         return [blended[i] for i in order] + tail
 
     def _embed(self, texts: Sequence[str]) -> list[list[float]]:
@@ -208,6 +235,12 @@ def _verdicts(content: str, ids: set[str]) -> dict[str, tuple[float, str]]:
 def _paper_text(candidate: Candidate) -> str:
     paper = candidate.pick.paper
     return f"{paper.title}\n{paper.summary[:ABSTRACT_CHARS]}"
+
+
+def _spread(values: list[float]) -> list[float]:
+    """``values`` scaled to run from 0 (the lowest) to 1 (the highest)."""
+    low, high = min(values), max(values)
+    return [(v - low) / (high - low) if high > low else 0.0 for v in values]
 
 
 def _cosine(a: Sequence[float], b: Sequence[float]) -> float:
