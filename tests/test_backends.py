@@ -110,6 +110,8 @@ def test_a_source_an_engine_and_a_target_of_our_own_carry_an_episode(registered,
         [show]
         max_papers = 2
         target_minutes = 1
+        [selection]
+        min_score = 0
         [[sources]]
         type = "notes"
         titles = ["TaxBench: fine-tuning LLMs for tax law", "LoRA for annual reports"]
@@ -163,7 +165,8 @@ def test_choosing_papers_opens_no_publish_target(registered, write_config, tmp_p
 
     TARGETS.register("unreachable")(Unreachable)
     try:
-        config = load_config(write_config('[[sources]]\ntype = "notes"\ntitles = ["LoRA for tax law"]\n'
+        config = load_config(write_config('[selection]\nmin_score = 0\n[[sources]]\ntype = "notes"\n'
+                                          'titles = ["LoRA for tax law"]\n'
                                           '[publish]\ntarget = "unreachable://x"\n'), tmp_path)
         choice = preview(config, now=SATURDAY_MORNING)
     finally:
