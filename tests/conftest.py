@@ -182,7 +182,7 @@ def espeak_speaker(language: str, voice: str = "", **espeak) -> Speaker:
 
 def say(engine: Speaker, text: str, thoughts: bool = False) -> Utterance:
     """One paragraph spoken by ``engine``, no lexicon applied."""
-    return engine.speak_all([Line(text, thoughts)], Lexicon(None, {}), lambda n: None)[0]
+    return engine.speak_all([Line(text, int(thoughts))], Lexicon(None, {}), lambda n: None)[0]
 
 
 def free_port() -> int:

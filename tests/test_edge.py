@@ -35,7 +35,7 @@ def speaker(server, tmp_path=None, language="zh-CN", concurrency=4, retries=3, *
 
 
 def speak(engine, *texts, thoughts=False):
-    return engine.speak_all([Line(t, thoughts) for t in texts], Lexicon.load(engine.language), lambda n: None)
+    return engine.speak_all([Line(t, int(thoughts)) for t in texts], Lexicon.load(engine.language), lambda n: None)
 
 
 def test_the_request_is_the_service_protocol_with_clean_ssml(edge):

@@ -14,6 +14,7 @@ import sys
 import traceback
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
+from dataclasses import replace
 from datetime import date, datetime
 from pathlib import Path
 from typing import NoReturn
@@ -24,7 +25,7 @@ from . import __version__, pipeline
 from .config import Config, load_config, locate_config
 from .errors import PodcastError
 from .i18n import counted
-from .models import Pick, Week
+from .models import FORMATS, Pick, Week
 from .progress import Advance
 from .speak import ENGINES
 from .speak.voices import presets
@@ -87,6 +88,9 @@ def _parser() -> argparse.ArgumentParser:
     run.add_argument("--force", action="store_true",
                      help="rebuild an episode already published for the day (under a new file "
                           "name)")
+    run.add_argument("--format", choices=FORMATS,
+                     help="this episode's format, instead of [show] format: the one-host "
+                          "broadcast, two hosts in conversation, or a brief")
     run.set_defaults(handler=_run)
 
     recap = commands.add_parser("recap", parents=[common, offline],
@@ -259,6 +263,8 @@ def _config(args: argparse.Namespace) -> Config:
     config = load_config(locate_config(args.config, os.environ, cwd), cwd)
     if getattr(args, "offline", False):
         config = pipeline.offline(config)
+    if getattr(args, "format", None):
+        config = replace(config, show=replace(config.show, format=args.format))
     log.debug("Configuration from %s.", config.describe_origin())
     return config
 

@@ -22,6 +22,7 @@ class Phrases:
     title_line: str
     summary_line: str
     thoughts_line: str
+    brief_line: str  # a brief's paper: {n}, {title}, {text}
     closing: str  # {wish}: what fits the hour and the day
     opening_title: str
     closing_title: str
@@ -59,6 +60,7 @@ _ZH = Phrases(
     heading="第 {n} 篇论文。",
     title_line="论文的标题是：{title}。",
     summary_line="论文的内容是：{text}",
+    brief_line="第 {n} 篇，{title}。{text}",
     thoughts_line="以下是我的思考：{text}",
     closing="以上就是今天的论文播报，{wish}",
     opening_title="开场",
@@ -111,6 +113,7 @@ _EN = Phrases(
     heading="Paper {n}.",
     title_line="The title is: {title}.",
     summary_line="What it does: {text}",
+    brief_line="Number {n}: {title}. {text}",
     thoughts_line="My take: {text}",
     closing="That's all for today's papers. {wish}",
     opening_title="Opening",

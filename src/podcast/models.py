@@ -32,6 +32,12 @@ _ARXIV_DOI = re.compile(r"^(?:(?:https?://)?(?:dx\.)?doi\.org/|doi:\s*)?10\.4855
 _PREFIXED_ID = re.compile(r"^(?:oai:arxiv\.org:|arxiv:\s*)(.+)$", re.IGNORECASE)
 
 
+#: the show's formats ([show] format): the seed's one-host broadcast, two hosts talking a paper
+#: through, and a brief of a sentence or two a paper
+BROADCAST, CONVERSATION, BRIEF = "broadcast", "conversation", "brief"
+FORMATS = (BROADCAST, CONVERSATION, BRIEF)
+
+
 @dataclass(frozen=True)
 class ShowConfig:
     """The show itself ([show] in podcast.toml): what every stage and the feed say about it."""
@@ -46,6 +52,7 @@ class ShowConfig:
     description: str = ""
     #: the show's cover: a square PNG or JPEG, 1400-3000 px; unset: drawn from the title
     artwork: Path | None = None
+    format: str = field(default=BROADCAST, metadata=one_of(*FORMATS))
 
     @property
     def zone(self) -> ZoneInfo:
@@ -345,6 +352,16 @@ class ShowNotes:
 
 
 @dataclass(frozen=True)
+class Host:
+    """One of the show's voices as listeners know it: its name, said and shown in transcripts
+    and the feed, and its part in a conversation (the host guides and asks, the analyst has read
+    the paper), in the show's language."""
+
+    name: str
+    role: str
+
+
+@dataclass(frozen=True)
 class Segment:
     """One paper's part of the script: speech-ready paragraphs in reading order."""
 
@@ -355,6 +372,15 @@ class Segment:
     notes: ShowNotes = ShowNotes()
     thoughts_at: int = -1  # the index in parts where "my thoughts" begins (the second voice)
     chapter: str = ""  # its chapter's title, when not "paper N: title" (a recap's themes)
+    #: who says each part, an index into Script.hosts (a conversation's turns); empty: the
+    #: first voice, and the second from thoughts_at on
+    speakers: tuple[int, ...] = ()
+
+    def speaker(self, index: int) -> int:
+        """Who says part ``index``: 0 the first voice (the host), 1 the second."""
+        if self.speakers:
+            return self.speakers[index]
+        return int(0 <= self.thoughts_at <= index)
 
 
 @dataclass(frozen=True)
@@ -363,6 +389,10 @@ class Section:
 
     title: str
     parts: tuple[str, ...]
+    speakers: tuple[int, ...] = ()  # who says each part (index into Script.hosts); empty: 0
+
+    def speaker(self, index: int) -> int:
+        return self.speakers[index] if self.speakers else 0
 
 
 @dataclass(frozen=True)
@@ -372,16 +402,24 @@ class Script:
     intro: str
     segments: tuple[Segment, ...]
     closing: str
+    format: str = BROADCAST
+    #: the voices by name, in order (the first says the greeting and the closing); empty: one
+    #: unnamed host (a broadcast, whose second voice only reads "my thoughts")
+    hosts: tuple[Host, ...] = ()
 
     def sections(self) -> list[Section]:
         words = i18n.phrases(self.language)
         opening = Section(words.opening_title, (self.greeting, self.intro))
         papers = [
             Section(seg.chapter or words.chapter_title.format(n=seg.number, title=seg.title),
-                    seg.parts)
+                    seg.parts, tuple(seg.speaker(i) for i in range(len(seg.parts))))
             for seg in self.segments
         ]
         return [opening, *papers, Section(words.closing_title, (self.closing,))]
+
+    def said_by(self, speaker: int) -> str:
+        """The name of voice ``speaker`` when the show names its voices, else ""."""
+        return self.hosts[speaker].name if speaker < len(self.hosts) else ""
 
     def text(self) -> str:
         """The transcript: paragraphs separated by blank lines."""
@@ -390,11 +428,13 @@ class Script:
 
 @dataclass(frozen=True)
 class Cue:
-    """A sentence and when it is said, in seconds."""
+    """A sentence and when it is said, in seconds; and who says it, when the show names its
+    voices (a conversation)."""
 
     start: float
     end: float
     text: str
+    speaker: str = ""
 
 
 @dataclass(frozen=True)

@@ -30,6 +30,7 @@ from .errors import Interrupted, NothingToBroadcast, PodcastError, UnknownPaper
 from .http import HttpClient, HttpPolicy, ResponseCache
 from .i18n import counted
 from .models import (
+    CONVERSATION,
     HISTORY_WEEKS,
     Episode,
     Paper,
@@ -69,6 +70,7 @@ from .sources import SOURCES, Gathered, Source, SourceConfig, SourceReport, gath
 from .sources.fulltext import read_in_full
 from .speak import ENGINES, SpeakContext, Speaker, choose_speaker, resolve_voice, speak_script
 from .speak.timing import MIN_PAPER_SECONDS, Pace, clock
+from .speak.voices import hosts
 from .store import STORE_NAME, Run, Store, build_lock, open_store
 from .write import AUTO_WRITER, WRITERS, Brief, RecapBrief, Writer, compose_script, open_writer
 
@@ -268,7 +270,10 @@ class DailyPlan(Plan):
                       chosen.from_backlog > 0, standins)
 
     def brief(self, config: Config) -> Brief:
-        return Brief(config.show.language, config.show.title, config.listener.project, self.moment)
+        show = config.show
+        return Brief(show.language, show.title, config.listener.project, self.moment,
+                     format=show.format,
+                     hosts=hosts(show.language) if show.format == CONVERSATION else ())
 
     def frame(self, config: Config) -> Script:
         """The script with no papers: its greeting and closing."""

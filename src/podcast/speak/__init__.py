@@ -131,15 +131,10 @@ def _stand_in(speaker: Speaker, config: TTSConfig, context: SpeakContext, exc: S
 
 
 def script_lines(script: Script) -> list[tuple[str, list[Line]]]:
-    """Every section's paragraphs, the thoughts and steps of each paper marked for the second
-    voice."""
-    sections = []
-    for section, segment in zip(script.sections(), (None, *script.segments, None), strict=True):
-        thoughts_from = (segment.thoughts_at if segment and segment.thoughts_at >= 0
-                         else len(section.parts))
-        sections.append((section.title,
-                         [Line(p, i >= thoughts_from) for i, p in enumerate(section.parts)]))
-    return sections
+    """Every section's paragraphs, each with the voice that says it (a broadcast's thoughts and
+    steps, a conversation's analyst: the second)."""
+    return [(section.title, [Line(p, section.speaker(i)) for i, p in enumerate(section.parts)])
+            for section in script.sections()]
 
 
 def _spoken(script: Script, speaker: Speaker, advance: Advance) -> list[SpokenSection]:

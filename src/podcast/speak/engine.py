@@ -44,10 +44,11 @@ _TRIM_DBFS = -50.0
 
 @dataclass(frozen=True)
 class Line:
-    """A paragraph to say, and whether it belongs to "my thoughts" (the second voice)."""
+    """A paragraph to say, and which voice says it: 0 the first (the host), 1 the second ("my
+    thoughts" in a broadcast, the analyst in a conversation)."""
 
     text: str
-    thoughts: bool = False
+    speaker: int = 0
 
 
 @dataclass(frozen=True)
@@ -77,7 +78,7 @@ class Speaker(Backend, ABC):
         return self.settings.units_per_minute
 
     def voice_for(self, line: Line) -> str:
-        if line.thoughts and self.settings.thoughts_voice:
+        if line.speaker and self.settings.thoughts_voice:
             return self.settings.thoughts_voice
         return self.voice
 

@@ -11,6 +11,7 @@ from typing import Any
 
 from .. import voices_dir
 from ..errors import ConfigError
+from ..models import Host
 from ..schema import between, one_of
 
 
@@ -62,6 +63,17 @@ def preset(language: str, name: str, folder: Path | None = None) -> dict[str, An
             f"choose one of: {', '.join(known)}"
         )
     return known[name]
+
+
+def hosts(language: str, folder: Path | None = None) -> tuple[Host, Host]:
+    """A conversation's two voices by name and role: the host, then the analyst."""
+    given = _read((folder or voices_dir()) / "presets.toml").get("hosts", {}).get(language, {})
+
+    def one(part: str) -> Host:
+        table = given.get(part, {})
+        return Host(str(table.get("name", part)), str(table.get("role", part)))
+
+    return one("host"), one("analyst")
 
 
 @dataclass(frozen=True)

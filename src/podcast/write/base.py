@@ -21,9 +21,20 @@ from typing import Any
 from .. import i18n
 from ..i18n import how_many
 from ..llm import LlmConfig
-from ..models import Pick, Script, Segment, ShowNotes, Theme, WeekPapers
+from ..models import (
+    BRIEF,
+    BROADCAST,
+    CONVERSATION,
+    Host,
+    Pick,
+    Script,
+    Segment,
+    ShowNotes,
+    Theme,
+    WeekPapers,
+)
 from ..registry import Backend, Registry
-from .fit import Words, bounded, fit_papers, spoken_title
+from .fit import Words, bounded, fit_papers, fit_turns, spoken_title
 from .speakable import speakable
 
 
@@ -38,6 +49,8 @@ class Brief:
     # speech each paper's summary, thoughts and steps may take (timing.speech_units), the
     # frame's words around them aside (heading, title, labels: timing.frame_units)
     paper_units: int = 400
+    format: str = BROADCAST  # models.FORMATS
+    hosts: tuple[Host, ...] = ()  # a conversation's two voices: the host, then the analyst
 
 
 @dataclass(frozen=True)
@@ -45,10 +58,13 @@ class PaperText:
     """A writer's words on one paper, before they are framed and cleaned for speech."""
 
     title: str
-    summary: str
+    summary: str  # a brief's one or two sentences: what it found and why it matters to us
     thoughts: str
     steps: tuple[str, ...]
     notes: ShowNotes = field(default_factory=ShowNotes)
+    #: a conversation's turns on the paper, (speaker, words): 0 the host, who introduces the
+    #: paper by its title, 1 the analyst; summary, thoughts and steps are what they talk over
+    turns: tuple[tuple[int, str], ...] = ()
 
 
 @dataclass(frozen=True)
@@ -121,8 +137,12 @@ WRITERS: Registry[type[Writer]] = Registry("writer")
 
 
 def compose_script(picks: Sequence[Pick], texts: Sequence[PaperText], brief: Brief) -> Script:
-    """The daily show's script: the writers' words, held to the time the show has (fit.py), in
-    the show's frame."""
+    """The daily show's script in its format: the writers' words, held to the time the show has
+    (fit.py), in the show's frame."""
+    if brief.format == CONVERSATION:
+        return _conversation(picks, texts, brief)
+    if brief.format == BRIEF:
+        return _brief(picks, texts, brief)
     words = i18n.phrases(brief.language)
     say = partial(speakable, language=brief.language)
     said = fit_papers([Words(say(text.summary), say(text.thoughts),
@@ -152,6 +172,54 @@ def compose_script(picks: Sequence[Pick], texts: Sequence[PaperText], brief: Bri
         segments=tuple(segments),
         closing=i18n.closing(brief.moment, brief.language),
     )
+
+
+def _frame(brief: Brief, segments: Sequence[Segment], hosts: tuple[Host, ...] = ()) -> Script:
+    """The writers' segments between the greeting and the closing, which code says."""
+    return Script(
+        language=brief.language,
+        greeting=i18n.greeting(brief.moment, brief.language),
+        intro=i18n.intro(len(segments), brief.moment, brief.language),
+        segments=tuple(segments),
+        closing=i18n.closing(brief.moment, brief.language),
+        format=brief.format,
+        hosts=hosts,
+    )
+
+
+def _conversation(picks: Sequence[Pick], texts: Sequence[PaperText], brief: Brief) -> Script:
+    """Each paper as its heading, then the hosts' turns, each turn a paragraph of one voice, held
+    to the paper's share of the time as the broadcast's words are."""
+    words = i18n.phrases(brief.language)
+    say = partial(speakable, language=brief.language)
+    segments = []
+    for number, (pick, text) in enumerate(zip(picks, texts, strict=True), start=1):
+        title = _one_line(say(text.title)).rstrip("。.")
+        turns = [(speaker, _one_line(spoken)) for speaker, line in text.turns
+                 if (spoken := say(line))]
+        kept = fit_turns([line for _, line in turns], brief.paper_units, brief.language)
+        said = [(speaker, paragraph) for (speaker, _), paragraphs in zip(turns, kept, strict=False)
+                for paragraph in paragraphs]
+        segments.append(Segment(
+            number, pick.paper.id, spoken_title(title, brief.language),
+            (words.heading.format(n=number), *(paragraph for _, paragraph in said)),
+            _clean_notes(text.notes, title, brief.language),
+            speakers=(0, *(speaker for speaker, _ in said)),
+        ))
+    return _frame(brief, segments, brief.hosts[:2])
+
+
+def _brief(picks: Sequence[Pick], texts: Sequence[PaperText], brief: Brief) -> Script:
+    """Each paper in one paragraph: its title, then what it found and why it matters to us."""
+    words = i18n.phrases(brief.language)
+    say = partial(speakable, language=brief.language)
+    segments = []
+    for number, (pick, text) in enumerate(zip(picks, texts, strict=True), start=1):
+        title = spoken_title(_one_line(say(text.title)).rstrip("。."), brief.language)
+        line = words.brief_line.format(n=number, title=title, text=_one_line(say(text.summary)))
+        segments.append(Segment(number, pick.paper.id, title, (line,),
+                                _clean_notes(text.notes, title, brief.language)))
+    return _frame(brief, segments)
 
 
 def compose_recap(text: RecapText, brief: RecapBrief) -> Script:

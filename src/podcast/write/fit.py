@@ -119,6 +119,21 @@ def fit_papers(papers: Sequence[Words], budget: int, language: str) -> list[Word
     return [paper.words() for paper in cut]
 
 
+def fit_turns(turns: Sequence[str], budget: int, language: str) -> list[list[str]]:
+    """A conversation's turns on one paper, the first ones whole up to ``budget`` units (with
+    SLACK): the turn that would go beyond it ends the paper, the first always kept. Each turn
+    as its paragraphs, none over PARAGRAPH_LIMIT."""
+    kept: list[list[str]] = []
+    used = 0.0
+    for turn in turns:
+        units = speech_units(turn, language)
+        if budget > 0 and kept and used + units > budget * (1 + SLACK):
+            break
+        kept.append(bounded(turn, language).split("\n\n"))
+        used += units
+    return kept
+
+
 def bounded(text: str, language: str) -> str:
     """``text`` (paragraphs separated by blank lines) with no paragraph over PARAGRAPH_LIMIT:
     for what has no budget (a recap's themes), so that memory stays flat all the same."""
