@@ -5,24 +5,115 @@ asked again once, and written by the template when still bad."""
 from __future__ import annotations
 
 import json
+import logging
+import re
 from dataclasses import replace
 from pathlib import Path
 
 import pytest
 
-from podcast.models import Digest, Pick
+from podcast.models import BRIEF, CONVERSATION, Digest, Pick
+from podcast.speak.voices import hosts
+from podcast.write.template import TemplateWriter
 
-from .fake_llm import FakeModel
-from .test_llm_writer import brief, picks, writer
+from .fake_llm import FakeModel, answer_for, completion, paper_of
+from .test_llm_writer import MARKUP, brief, picks, writer
 
 RECORDED = Path(__file__).parent / "data" / "llm" / "broadcast_requests.json"
+FIGURE = re.compile(r"(?<![\w.])\d+(?:\.\d+)?%?(?![\w.])")  # a figure as grounding reads it
+
+
+def conversation_for(request) -> dict:
+    """A good conversation on the paper asked about, in the show's language: ten turns taking
+    turns, the host first naming the paper; the results with the abstract's first figure."""
+    system = json.loads(request.body)["messages"][0]["content"]
+    chinese = "简体中文" in system
+    paper = paper_of(request)
+    figure = (FIGURE.findall(" ".join(paper.get("key_figures", [])) or paper["abstract"]) or ["—"])[0]
+    title = paper["title"]
+    lines = (ZH_TURNS if chinese else EN_TURNS)
+    turns = [{"speaker": ("host", "analyst")[i % 2], "text": line.format(title=title, figure=figure)}
+             for i, line in enumerate(lines)]
+    return {"title": answer_for(request)["title"], "turns": turns, "notes": answer_for(request)["notes"]}
+
+
+ZH_TURNS = (
+    "今天聊的论文是《{title}》。它想解决什么问题？",
+    "它要解决的是长文档里关键信息难找的问题，现有做法又慢又贵。",
+    "那它的方法关键在哪里？",
+    "关键是先把文档按章节切开，再让模型只读和问题相关的部分。",
+    "效果怎么样，论文给了具体数字吗？",
+    "给了，论文报告的主要结果是 {figure}，比对照的基线好。",
+    "听起来不错，不过有没有让你存疑的地方？",
+    "实验只用了公开数据，换到我们的年报上未必一样好，这要自己验证。",
+    "那我们团队可以拿它做什么？",
+    "先在税务问答数据上复现，再把它接进年报分析的检索环节，和现在的准确率对比。",
+)
+EN_TURNS = (
+    "Today's paper is {title}. What problem does it take on?",
+    "Finding the key facts in long documents, which current methods do slowly and at great cost.",
+    "So what is the key idea of the method?",
+    "It cuts each document into sections and lets the model read only the parts that bear on the question.",
+    "Does the paper give figures for how well that works?",
+    "It does: the main result it reports is {figure}, ahead of the baseline.",
+    "Is there anything that makes you doubt it?",
+    "The experiments use public data only, so our annual reports may behave differently.",
+    "What could our team do with it?",
+    "Reproduce it on our tax questions first, then plug it into the retrieval step of our report analysis.",
+)
+
+
+def brief_for(request) -> dict:
+    """A good brief on the paper: one sentence with the abstract's first figure, one on our project."""
+    system = json.loads(request.body)["messages"][0]["content"]
+    chinese = "简体中文" in system
+    paper = paper_of(request)
+    figures = FIGURE.findall(paper["abstract"])
+    found = f"，主要结果是 {figures[0]}" if chinese and figures else f", reaching {figures[0]}" if figures else ""
+    summary = (f"论文《{paper['title']}》把长文档按章节切开再读{found}。它能直接用在我们的年报分析上。" if chinese
+               else f"{paper['title']} reads long documents section by section{found}. "
+                    "It fits our report analysis directly.")
+    return {"title": answer_for(request)["title"], "summary": summary, "notes": answer_for(request)["notes"]}
+
+
+class FormatModel(FakeModel):
+    """The fake model answering as each format asks: a conversation's turns, a brief's line, the
+    broadcast's segment; ``script`` as FakeModel's."""
+
+    def __call__(self, request):
+        title = paper_of(request)["title"]
+        plan = self.script.get(title, ["valid"])
+        system = json.loads(request.body)["messages"][0]["content"]
+        good = conversation_for if "两人对谈" in system or "conversation of two" in system \
+            else brief_for if "快讯" in system or "as a brief" in system else None
+        if good is None or plan[min(self.per_paper[title], len(plan) - 1)] != "valid":
+            return super().__call__(request)
+        self.requests.append(request)
+        self.per_paper[title] += 1
+        return as_reply(good)(request)
+
+
+def as_reply(make):
+    return lambda request: completion(json.dumps(make(request), ensure_ascii=False))
 
 
 @pytest.fixture
 def model(web):
-    fake = FakeModel()
+    fake = FormatModel()
     web.routes["/v1/chat/completions"] = fake
     return fake
+
+
+def talk(language="zh-CN", units=300):
+    return replace(brief(language, units), format=CONVERSATION, hosts=hosts(language))
+
+
+def brief_show(language="zh-CN"):
+    return replace(brief(language), format=BRIEF)
+
+
+def sent(request) -> list[dict]:
+    return json.loads(request.body)["messages"]
 
 
 def broadcast_requests(web, model, tmp_path, sample_papers) -> list[dict]:
@@ -43,3 +134,236 @@ def broadcast_requests(web, model, tmp_path, sample_papers) -> list[dict]:
 def test_the_broadcast_asks_exactly_what_it_asked_before_the_formats(web, model, tmp_path, sample_papers):
     """Recorded from the writer before the show had formats: every request the same."""
     assert broadcast_requests(web, model, tmp_path, sample_papers) == json.loads(RECORDED.read_text("utf-8"))
+
+
+
+
+# -- a conversation --------------------------------------------------------------------------------------------
+
+
+def test_a_good_conversation_becomes_alternating_turns_of_both_hosts(web, model, tmp_path, sample_papers):
+    chosen = [replace(pick, paper=replace(pick.paper, digest=None, digest_zh=None))  # its figures: the abstract's
+              for pick in picks(sample_papers, 2)]
+    llm = writer(web, tmp_path)
+    script = llm.write(chosen, talk())
+    system = sent(model.requests[0])[0]["content"]
+    assert "云扬是主持人" in system and "晓晓是分析师" in system and "约 8 轮" in system and "约 300 字" in system
+    assert '"turns"' in system and '"summary"' not in system
+    assert script.format == CONVERSATION and [host.name for host in script.hosts] == ["云扬", "晓晓"]
+    for pick, segment in zip(chosen, script.segments, strict=True):
+        assert segment.title == f"中文标题：{pick.paper.title}"
+        assert segment.parts[0] == f"第 {segment.number} 篇论文。"
+        assert segment.speakers == (0, *[i % 2 for i in range(10)])  # the heading, then the turns
+        assert segment.parts[1].startswith(f"今天聊的论文是《{pick.paper.title}》")
+        figure = FIGURE.findall(pick.paper.summary)[0]
+        assert f"主要结果是 {figure}" in " ".join(segment.parts)
+        assert segment.notes.stars == 4
+    assert not MARKUP.search(script.text()) and llm.standin() is None
+
+    again = writer(web, tmp_path)  # from the cache, the same
+    assert again.write(chosen, talk()).text() == script.text() and again.usage["calls"] == 0
+
+
+def test_an_english_conversation_in_json_schema_mode(web, model, tmp_path, sample_papers):
+    script = writer(web, tmp_path, json_mode="json_schema").write(picks(sample_papers, 1), talk("en-US", 150))
+    body = json.loads(model.requests[0].body)
+    system = body["messages"][0]["content"]
+    assert "Andrew is the host" in system and "Emma is the analyst" in system and "here about 8" in system
+    assert "say it in English" in system  # the project is described in Chinese
+    schema = body["response_format"]["json_schema"]
+    assert schema["name"] == "paper_conversation"
+    assert schema["schema"]["properties"]["turns"]["items"]["properties"]["speaker"]["enum"] == ["host", "analyst"]
+    segment = script.segments[0]
+    assert segment.parts[0] == "Paper 1." and segment.parts[1].startswith("Today's paper is")
+    assert set(segment.speakers[1:]) == {0, 1}
+
+
+def with_turn(number, text, speaker=None):
+    """A good conversation with turn ``number`` (from 1) saying ``text`` (by ``speaker``)."""
+    def make(request):
+        answer = conversation_for(request)
+        turn = answer["turns"][number - 1]
+        turn["text"] = text.format(title=paper_of(request)["title"], old=turn["text"])
+        if speaker:
+            turn["speaker"] = speaker
+        return answer
+    return make
+
+
+def test_a_figure_not_in_the_paper_is_dropped_and_a_turn_left_without_words_is_asked_again(
+        web, model, tmp_path, sample_papers, caplog):
+    pick = picks(sample_papers, 1)[0]
+    invented = with_turn(6, "{old}而且速度快了 7.7 倍。")
+    model.script[pick.paper.title] = [as_reply(invented)]
+    segment = writer(web, tmp_path).write([pick], talk()).segments[0]
+    assert len(model.requests) == 1 and "7.7" not in " ".join(segment.parts)
+    assert segment.parts[6].startswith("给了，论文报告的主要结果是")  # the rest of the turn stays
+    assert f"Paper {pick.paper.id}: dropped a sentence with 7.7, a figure not in the paper" in caplog.text
+
+    only = with_turn(6, "速度快了 7.7 倍。")
+    model.script[pick.paper.title] = [as_reply(only), "valid"]
+    model.per_paper.clear()
+    again = writer(web, tmp_path / "other").write([pick], talk()).segments[0]
+    assert len(model.requests) == 3
+    repair = sent(model.requests[-1])[-1]["content"]
+    assert repair.startswith("上面的回答不能用：")
+    assert "every sentence of turn 6 states a figure that is not in the paper; say it without the figure" in repair
+    assert "7.7" not in " ".join(again.parts) and len(again.parts) == 11
+
+
+def test_a_turn_still_without_words_leaves_the_conversation_to_the_template(web, model, tmp_path, sample_papers,
+                                                                            caplog):
+    pick = picks(sample_papers, 1)[0]
+    model.script[pick.paper.title] = [as_reply(with_turn(6, "速度快了 7.7 倍。"))]
+    llm = writer(web, tmp_path)
+    text = llm.text(pick, talk())
+    assert len(model.requests) == 2
+    assert text.turns == TemplateWriter(None).text(pick, talk()).turns  # whatever the template says
+    assert text.title == f"中文标题：{pick.paper.title}" and text.notes.stars == 4  # the model's stay
+    assert (f"Paper {pick.paper.id}: the template writes its conversation: every sentence of turn 6 states a "
+            "figure that is not in the paper.") in caplog.text
+    assert llm.standin() == "template script writer for parts of 1 paper"
+
+
+def english(request):
+    answer = conversation_for(request)
+    for turn, line in zip(answer["turns"], EN_TURNS, strict=True):
+        turn["text"] = line.format(title=paper_of(request)["title"], figure="the figure")
+    return answer
+
+
+def repeats(request):
+    answer = conversation_for(request)
+    answer["turns"][8]["text"] = answer["turns"][6]["text"]
+    return answer
+
+
+def merely_agrees(request):
+    answer = conversation_for(request)
+    answer["turns"][7]["text"] = "对，没错。"
+    return answer
+
+
+BAD_TURNS = {  # what a model says, what the repair request says about it, what must not be published
+    "not alternating": (with_turn(4, "{old}", speaker="host"),
+                        "the speakers must alternate, but turns 3 and 4, turns 4 and 5 have the same speaker", None),
+    "a name prefix": (with_turn(2, "晓晓：它要解决的是长文档里信息难找的问题，这很常见。"),
+                      'turn 2 begins with the speaker\'s name "晓晓："', "晓晓："),
+    "english": (english, "is written in English", "Finding the key facts"),
+    "an address": (with_turn(8, "{old}代码在 https://evil.example/code 可以下载。"),
+                   '"turns[8]" contains a web address (https://evil.example/code)', "evil.example"),
+    "a repeated turn": (repeats, '"turns[9]" repeats "turns[7]"', None),
+    "a stage direction": (with_turn(7, "（笑）听起来太好了，有没有让你存疑的地方？"),
+                          'turn 7 has a stage direction or laughter, "（笑）"', "（笑）"),
+    "mere agreement": (merely_agrees, 'turn 8 only agrees ("对，没错。")', "对，没错"),
+    "the analyst first": (with_turn(1, "{old}", speaker="analyst"),
+                          "the host must speak first", None),
+}
+
+
+@pytest.mark.parametrize("bad", BAD_TURNS)
+def test_a_bad_conversation_is_asked_again_saying_why(web, model, tmp_path, sample_papers, bad):
+    pick = picks(sample_papers, 1)[0]
+    make, why, _ = BAD_TURNS[bad]
+    model.script[pick.paper.title] = [as_reply(make), "valid"]
+    segment = writer(web, tmp_path).write([pick], talk()).segments[0]
+    repair = sent(model.requests[1])[-1]["content"]
+    assert repair.startswith("上面的回答不能用：") and why in repair, repair
+    assert segment.parts[1].startswith(f"今天聊的论文是《{pick.paper.title}》")  # the second answer
+    assert segment.speakers[1:] == tuple(i % 2 for i in range(10))
+
+
+def test_every_problem_is_listed_in_one_repair_request(web, model, tmp_path, sample_papers):
+    pick = picks(sample_papers, 1)[0]
+
+    def many(request):
+        answer = with_turn(2, "晓晓：（笑）{old}")(request)
+        answer["turns"][4]["speaker"] = "analyst"
+        return answer
+
+    model.script[pick.paper.title] = [as_reply(many), "valid"]
+    writer(web, tmp_path).write([pick], talk())
+    repair = sent(model.requests[1])[-1]["content"]
+    assert "turns 4 and 5, turns 5 and 6 have the same speaker" in repair and 'begins with the speaker\'s name "晓晓："' in repair
+
+
+@pytest.mark.parametrize("bad", BAD_TURNS)
+def test_a_conversation_bad_twice_is_the_templates(web, model, tmp_path, sample_papers, bad, caplog):
+    pick = picks(sample_papers, 1)[0]
+    make, why, _ = BAD_TURNS[bad]
+    model.script[pick.paper.title] = [as_reply(make)]
+    llm = writer(web, tmp_path)
+    text = llm.text(pick, talk())
+    assert len(model.requests) == 2
+    assert text == TemplateWriter(None).text(pick, talk())
+    assert llm.standin() == "template script writer for 1 paper"
+    line = next(record.getMessage() for record in caplog.records if record.levelno == logging.WARNING)
+    assert line.startswith(f"Paper {pick.paper.id}: the answer was unusable twice (") and why in line
+    assert line.endswith("; the template writes this paper's conversation instead.")
+
+
+# -- a brief ---------------------------------------------------------------------------------------------------
+
+
+def test_a_brief_is_a_line_a_paper(web, model, tmp_path, sample_papers):
+    chosen = picks(sample_papers, 3)
+    llm = writer(web, tmp_path)
+    script = llm.write(chosen, brief_show())
+    system = sent(model.requests[0])[0]["content"]
+    assert "不超过 80 字" in system and '"thoughts"' not in system and '"turns"' not in system
+    assert script.format == BRIEF and len(model.requests) == 3
+    for number, (pick, segment) in enumerate(zip(chosen, script.segments, strict=True), start=1):
+        assert segment.parts == (f"第 {number} 篇，中文标题：{pick.paper.title}。论文《{pick.paper.title}》把长文档按"
+                                 f"章节切开再读，主要结果是 {FIGURE.findall(pick.paper.summary)[0]}。"
+                                 "它能直接用在我们的年报分析上。",)
+        assert segment.notes.one_line == "一句话概括。"
+    assert llm.standin() is None
+
+    english = writer(web, tmp_path / "en").write(chosen[:1], brief_show("en-US"))
+    assert "at most 45 words" in sent(model.requests[-1])[0]["content"]
+    assert english.segments[0].parts[0].startswith(f"Number 1: {chosen[0].paper.title}.")
+
+
+def too_long(request):
+    answer = brief_for(request)
+    answer["summary"] += "它的方法分成三个阶段，每个阶段都有自己的模型和数据，作者还做了大量的消融实验来说明每个部分的作用。" * 2
+    return answer
+
+
+def test_a_brief_too_long_is_asked_again_then_the_templates(web, model, tmp_path, sample_papers, caplog):
+    pick = picks(sample_papers, 1)[0]
+    model.script[pick.paper.title] = [as_reply(too_long), "valid"]
+    text = writer(web, tmp_path).text(pick, brief_show())
+    repair = sent(model.requests[1])[-1]["content"]
+    assert re.search(r'"summary" is \d+ characters long, beyond the brief\'s 80; say it in one or two shorter', repair)
+    assert text.summary.endswith("它能直接用在我们的年报分析上。")
+
+    model.script[pick.paper.title] = [as_reply(too_long)]
+    llm = writer(web, tmp_path / "again")
+    text = llm.text(pick, brief_show())
+    assert text.summary == TemplateWriter(None).text(pick, brief_show()).summary  # whatever the template says
+    assert text.title == f"中文标题：{pick.paper.title}"  # the model's
+    assert re.search(rf"Paper {pick.paper.id}: the template writes its brief: the model's is \d+ characters long, "
+                     r"beyond the brief's 80\.", caplog.text)
+    assert llm.standin() == "template script writer for parts of 1 paper"
+
+
+def test_a_brief_with_an_invented_figure_then_an_address_is_the_templates(web, model, tmp_path, sample_papers,
+                                                                          caplog):
+    pick = picks(sample_papers, 1)[0]
+
+    def invents(request):
+        return {**brief_for(request), "summary": "准确率高达 99.9%。"}
+
+    def links(request):
+        answer = brief_for(request)
+        answer["summary"] += "详见 www.evil.example。"
+        return answer
+
+    model.script[pick.paper.title] = [as_reply(invents), as_reply(links)]
+    text = writer(web, tmp_path).text(pick, brief_show())
+    repair = sent(model.requests[1])[-1]["content"]
+    assert 'every sentence of "summary" states a figure that is not in the paper' in repair
+    assert text == TemplateWriter(None).text(pick, brief_show())
+    assert f"Paper {pick.paper.id}: the answer was unusable twice" in caplog.text
+    assert "the template writes this paper's brief instead." in caplog.text

@@ -186,3 +186,47 @@ def off_topic(answer: str, own: Set[str]) -> str | None:
         return None
     return ("it is not about this paper: it names none of the paper's own terms; describe this "
             "paper, naming its methods and results")
+
+
+# -- a conversation's turns ------------------------------------------------------------------------
+
+# Who a script written for the stage names before a line: the hosts' names and roles are added.
+_SPEAKER_LABELS = ("host", "analyst", "主持人", "分析师", "嘉宾", "主播", "speaker ?[12ab]",
+                   "[AB]", "Q", "问", "答")
+# What is acted rather than said: a direction in brackets or asterisks, or laughter written out.
+_STAGE = re.compile(
+    r"[(（\[【*]\s*[^()（）\[\]【】*]{0,12}?"
+    r"(?:笑|停顿|叹气|沉默|鼓掌|掌声|音乐|音效|咳嗽|点头|摇头|清嗓子"
+    r"|\b(?:laugh(?:s|ing|ter)?|chuckl(?:e|es|ing)|giggl(?:e|es|ing)|pauses?|sighs?|smiles?"
+    r"|nods?|music|applause|inaudible|crosstalk)\b)"
+    r"[^()（）\[\]【】*]{0,12}[)）\]】*]"
+    r"|哈哈|呵呵|嘿嘿|\b(?:ha){2,}\b|\blol\b",
+    re.IGNORECASE,
+)
+# A turn that only agrees ("对。", "没错，确实。", "Exactly!"): it says nothing.
+_AGREEMENT = re.compile(
+    r"(?:(?:对|对的|是的|是啊|没错|确实|确实如此|嗯|好的|当然|同意|说得对|有道理|exactly|right|yes|yeah"
+    r"|indeed|sure|absolutely|true|agreed|i agree|good point|great point|totally|that's right)"
+    r"[\s,，。.!！~、…]*)+",
+    re.IGNORECASE,
+)
+
+
+def speaker_prefix(text: str, names: Iterable[str] = ()) -> str | None:
+    """The speaker's label ``text`` begins with ("云扬：", "Host:", "[Analyst]:"), which the
+    voices would read out."""
+    labels = [re.escape(name) for name in names if name.strip()] + list(_SPEAKER_LABELS)
+    match = re.match(r"\s*[\[【(（*]*\s*(?:" + "|".join(labels) + r")\s*[\]】)）*]*\s*[:：]",
+                     text, re.IGNORECASE)
+    return match.group(0).strip() if match else None
+
+
+def stage_direction(text: str) -> str | None:
+    """The first stage direction or written laughter in ``text``: "（笑）", "[pauses]", "哈哈"."""
+    match = _STAGE.search(text)
+    return match.group(0) if match else None
+
+
+def mere_agreement(text: str) -> bool:
+    """Whether ``text`` only agrees, adding nothing."""
+    return bool(_AGREEMENT.fullmatch(text.strip()))
