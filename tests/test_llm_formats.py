@@ -4,6 +4,7 @@ asked again once, and written by the template when still bad."""
 
 from __future__ import annotations
 
+import io
 import json
 import logging
 import re
@@ -12,12 +13,17 @@ from pathlib import Path
 
 import pytest
 
+from podcast.config import load_config
 from podcast.models import BRIEF, CONVERSATION, Digest, Pick
+from podcast.pipeline import run_episode
+from podcast.select import Profile, select_papers
 from podcast.speak.voices import hosts
 from podcast.write.template import TemplateWriter
 
+from .conftest import SATURDAY_MORNING, TAX_PROJECT
 from .fake_llm import FakeModel, answer_for, completion, paper_of
-from .test_llm_writer import MARKUP, brief, picks, writer
+from .test_llm_integrity import carries, published_text
+from .test_llm_writer import ENV, MARKUP, brief, picks, writer
 
 RECORDED = Path(__file__).parent / "data" / "llm" / "broadcast_requests.json"
 FIGURE = re.compile(r"(?<![\w.])\d+(?:\.\d+)?%?(?![\w.])")  # a figure as grounding reads it
@@ -367,3 +373,103 @@ def test_a_brief_with_an_invented_figure_then_an_address_is_the_templates(web, m
     assert text == TemplateWriter(None).text(pick, brief_show())
     assert f"Paper {pick.paper.id}: the answer was unusable twice" in caplog.text
     assert "the template writes this paper's brief instead." in caplog.text
+
+
+# -- whole episodes --------------------------------------------------------------------------------------------
+
+
+def show_config(web, tmp_path, papers: int, minutes: int, show: str = "") -> Path:
+    path = tmp_path / "podcast.toml"
+    path.write_text(f"""
+[show]
+max_papers = {papers}
+target_minutes = {minutes}
+{show}
+[listener]
+project = "{TAX_PROJECT}"
+[selection]
+min_score = 0
+[[sources]]
+type = "file"
+[fulltext]
+enabled = false
+[writer]
+type = "llm"
+[tts]
+engine = "espeak"
+[publish]
+base_url = "https://show.example.org/"
+[llm]
+base_url = "{web.url('/v1')}"
+model = "test-model"
+api_key_env = "TEST_LLM_KEY"
+""", encoding="utf-8")
+    return path
+
+
+@pytest.mark.slow
+def test_no_bad_turn_reaches_any_published_file(web, model, tmp_path, sample_papers, caplog):
+    bad = {name: BAD_TURNS[name] for name in ("a name prefix", "english", "an address", "a stage direction",
+                                              "mere agreement")}
+    chosen = [pick.paper for pick in select_papers(sample_papers, Profile(TAX_PROJECT), len(bad) + 1).picks]
+    for paper, (make, _, _) in zip(chosen, bad.values(), strict=False):
+        model.script[paper.title] = [as_reply(make)]
+    config = load_config(show_config(web, tmp_path, len(chosen), 8, 'format = "conversation"'), tmp_path)
+    with caplog.at_level(logging.INFO):
+        result = run_episode(config, now=SATURDAY_MORNING, env=ENV)
+    assert [paper.id for paper in result.episode.papers] == [paper.id for paper in chosen]
+    assert f"template script writer for {len(bad)} papers" in result.standins
+    for paper, (_, why, _) in zip(chosen, bad.values(), strict=False):  # asked again once, then the template's
+        assert model.per_paper[paper.title] == 2
+        assert any(record.levelno == logging.WARNING and record.getMessage().startswith(f"Paper {paper.id}: ")
+                   and why in record.getMessage() and record.getMessage().endswith("conversation instead.")
+                   for record in caplog.records), (paper.id, why)
+    assert model.per_paper[chosen[-1].title] == 1
+
+    files = published_text(config.publish.dir)
+    assert "episodes/2026-11-21.txt" in files and "episodes/2026-11-21.mp3" in files
+    for name, data in files.items():
+        for (_, _, text) in bad.values():
+            assert not carries(data, text), f"{text!r} reached {name}"
+        assert not carries(data, "Finding the key facts") and not carries(data, "evil.example")
+    transcript = files["episodes/2026-11-21.txt"].decode("utf-8")
+    assert f"今天聊的论文是《{chosen[-1].title}》" in transcript  # the good answer, said
+
+
+def check_feed(feed: Path) -> list:
+    """The feed parses in feedparser and podcastparser; its entries."""
+    import feedparser
+    import podcastparser
+
+    xml = (feed / "feed.xml").read_bytes()
+    parsed = feedparser.parse(xml)
+    assert not parsed.bozo, parsed.get("bozo_exception")
+    show = podcastparser.parse("https://show.example.org/feed.xml", io.BytesIO(xml))
+    assert len(show["episodes"]) == len(parsed.entries) == 1
+    return parsed.entries
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("form", [CONVERSATION, BRIEF])
+def test_podcast_run_in_a_format_with_the_model_publishes_an_episode(web, model, tmp_path, form):
+    from .test_cli import podcast
+
+    show_config(web, tmp_path, 2, 3)
+    run = podcast("run", "--date", "2026-11-21", "--format", form, cwd=tmp_path, env=ENV)
+    assert run.returncode == 0, run.stderr
+    assert "Script by test-model: 2 calls (0 answers from cache)" in run.stdout
+    assert "template" not in run.stdout
+    system = sent(model.requests[0])[0]["content"]
+    assert ("两人对谈" if form == CONVERSATION else "快讯") in system
+    feed = tmp_path / "feed"
+    (entry,) = check_feed(feed)
+    transcript = (feed / "episodes" / "2026-11-21.txt").read_text(encoding="utf-8")
+    assert not MARKUP.search(transcript)
+    if form == CONVERSATION:
+        assert transcript.count("今天聊的论文是《") == 2 and "主要结果是" in transcript
+        assert "中文标题：" in entry.content[0].value  # the chapters' titles, the model's
+    else:
+        assert "第 1 篇，中文标题：" in transcript and "第 2 篇，中文标题：" in transcript
+        assert "以下是我的思考" not in transcript
+    assert (feed / "episodes" / "2026-11-21.mp3").stat().st_size > 10_000
+    assert "★★★★☆ 值得一读。" in entry.content[0].value
