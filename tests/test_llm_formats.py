@@ -18,6 +18,7 @@ from podcast.models import BRIEF, CONVERSATION, Digest, Pick
 from podcast.pipeline import run_episode
 from podcast.select import Profile, select_papers
 from podcast.speak.voices import hosts
+from podcast.write.integrity import mere_agreement, speaker_prefix, stage_direction
 from podcast.write.template import TemplateWriter
 
 from .conftest import SATURDAY_MORNING, TAX_PROJECT
@@ -306,6 +307,37 @@ def test_a_conversation_bad_twice_is_the_templates(web, model, tmp_path, sample_
     line = next(record.getMessage() for record in caplog.records if record.levelno == logging.WARNING)
     assert line.startswith(f"Paper {pick.paper.id}: the answer was unusable twice (") and why in line
     assert line.endswith("; the template writes this paper's conversation instead.")
+
+
+@pytest.mark.parametrize("text", ["晓晓：它做了三件事。", "主持人: 今天聊什么？", "[Analyst]: It does three things.",
+                                  "Emma: right.", "**Host**: welcome back.", "A：先说问题。"])
+def test_speaker_labels_are_found(text):
+    assert speaker_prefix(text, ["晓晓", "Emma"])
+
+
+@pytest.mark.parametrize("text", ["晓晓，你怎么看？", "Emma, what did they find?", "问题在于：数据太少。",
+                                  "Analysts often miss this: the data is old.", "Qwen2.5: a model we use."])
+def test_words_to_a_host_are_no_label(text):
+    assert speaker_prefix(text, ["晓晓", "Emma"]) is None
+
+
+@pytest.mark.parametrize("text", ["（笑）说得好。", "(laughs) Fair point.", "[pauses] Well.", "*sighs* Right.",
+                                  "【停顿】接着说。", "哈哈，这个有意思。", "Haha, that is neat."])
+def test_stage_directions_and_laughter_are_found(text):
+    assert stage_direction(text)
+
+
+@pytest.mark.parametrize("text", ["知识蒸馏（knowledge distillation）很常用。", "(node embeddings) help.",
+                                  "They use a pause token [PAUSE] in training.", "图神经网络（GNN）的节点。",
+                                  "The music generation task (MusicCaps) is harder."])
+def test_terms_in_brackets_are_no_stage_direction(text):
+    assert stage_direction(text) is None
+
+
+def test_a_turn_that_only_agrees():
+    assert mere_agreement("对，没错。") and mere_agreement("Exactly!") and mere_agreement("Yes, indeed.")
+    assert not mere_agreement("对，而且它比基线快。") and not mere_agreement("Right, and it is cheaper too.")
+    assert not mere_agreement("对比实验显示它更好。")
 
 
 # -- a brief ---------------------------------------------------------------------------------------------------

@@ -222,9 +222,12 @@ def speaker_prefix(text: str, names: Iterable[str] = ()) -> str | None:
 
 
 def stage_direction(text: str) -> str | None:
-    """The first stage direction or written laughter in ``text``: "（笑）", "[pauses]", "哈哈"."""
-    match = _STAGE.search(text)
-    return match.group(0) if match else None
+    """The first stage direction or written laughter in ``text``: "（笑）", "[pauses]", "哈哈";
+    not a token in capitals, which a paper may name ("[PAUSE]")."""
+    for match in _STAGE.finditer(text):
+        if not match.group(0).isupper():
+            return match.group(0)
+    return None
 
 
 def mere_agreement(text: str) -> bool:

@@ -471,6 +471,18 @@ def _paper_question(paper: Paper, brief: Brief) -> Question:
                     SCHEMA, "paper_segment")
 
 
+def _digest(paper: Paper) -> dict[str, Any] | None:
+    return paper.digest.to_dict() if paper.digest and paper.digest.full else None
+
+
+def _own(paper: Paper, brief: Brief) -> frozenset[str]:
+    return frozenset(integrity.paper_terms(_material(paper), paper.title, brief.project))
+
+
+def _repair(brief: Brief) -> str:
+    return _ZH_REPAIR if is_chinese(brief.language) else _EN_REPAIR
+
+
 def _material(paper: Paper) -> str:
     """All the paper's own text: what its figures are grounded in and its terms found in."""
     full = [digest.text() for digest in (paper.digest, paper.digest_zh) if digest and digest.full]
@@ -705,18 +717,6 @@ def _brief_question(paper: Paper, brief: Brief) -> Question:
                     key, BRIEF_SCHEMA, "paper_brief")
 
 
-def _digest(paper: Paper) -> dict[str, Any] | None:
-    return paper.digest.to_dict() if paper.digest and paper.digest.full else None
-
-
-def _own(paper: Paper, brief: Brief) -> frozenset[str]:
-    return frozenset(integrity.paper_terms(_material(paper), paper.title, brief.project))
-
-
-def _repair(brief: Brief) -> str:
-    return _ZH_REPAIR if is_chinese(brief.language) else _EN_REPAIR
-
-
 def _check_title_and_notes(data: dict[str, Any]) -> None:
     if not isinstance(data.get("title") or "", str):
         raise Unusable('"title" must be a string')
@@ -762,10 +762,11 @@ def _parse_conversation(content: str, paper: Paper, language: str, own: frozense
         raise Unusable('"turns" must be a list of {"speaker": "host" or "analyst", "text": '
                        'what is said} objects')
     said = _talk(data, cast)
-    problems = _turn_problems([(_speaker(turn["speaker"], cast),
-                                _plain(str(turn.get("text") or ""))) for turn in turns], cast)
+    given = [(_speaker(turn["speaker"], cast), _plain(str(turn.get("text") or "")))
+             for turn in turns]
+    problems = _turn_problems(given, cast)
     fields = {"title": said.title,
-              **{f"turns[{number}]": line for number, (_, line) in enumerate(said.turns, start=1)},
+              **{f"turns[{number}]": line for number, (_, line) in enumerate(given, start=1)},
               **_note_fields(said.notes)}
     body = {name: text for name, text in fields.items() if text and name != "title"}
     problems += [problem for problem in (
