@@ -83,8 +83,9 @@ def test_an_analyst_given_the_hosts_voice_is_refused():
     assert resolve_voice(config, "edge", "zh-CN").cast == ("zh-CN-XiaoxiaoNeural", "zh-CN-YunyangNeural")
     same = TTSConfig(engine="edge", voice="zh-CN-XiaoxiaoNeural",
                      hosts=HostsConfig(analyst=HostConfig(voice="zh-CN-XiaoxiaoNeural")))
-    with pytest.raises(ConfigError, match="two different edge voices"):
-        resolve_voice(same, "edge", "zh-CN")
+    assert resolve_voice(same, "edge", "zh-CN").cast == ()
+    with pytest.raises(ConfigError, match=r"two different edge voices.*\[show.hosts.analyst\] edge_voice"):
+        speak_script(conversation(TURNS), open_speaker(same, "zh-CN", None))
 
 
 def conversation(turns: list[tuple[int, str]]) -> Script:

@@ -452,8 +452,19 @@ class Script:
         return self.hosts[speaker].name if speaker < len(self.hosts) else ""
 
     def text(self) -> str:
-        """The transcript: paragraphs separated by blank lines."""
-        return "\n\n".join("\n\n".join(section.parts) for section in self.sections()) + "\n"
+        """The transcript: paragraphs separated by blank lines; in a show that names its voices,
+        each turn after the name of who says it ("云扬：…")."""
+        if not self.hosts:
+            return "\n\n".join("\n\n".join(section.parts) for section in self.sections()) + "\n"
+        paragraphs = []
+        for section in self.sections():
+            last = None
+            for index, part in enumerate(section.parts):
+                speaker = section.speaker(index)
+                name = self.said_by(speaker) if speaker != last else ""
+                paragraphs.append(i18n.said_by(name, part, self.language))
+                last = speaker
+        return "\n\n".join(paragraphs) + "\n"
 
 
 @dataclass(frozen=True)
@@ -640,6 +651,8 @@ class Episode:
     page_name: str = ""  # the episode's own web page
     removed: bool = False  # its files were removed by [publish] keep_episodes
     recap: Recap | None = None  # set on a weekly recap (a bonus episode), None on a daily one
+    format: str = BROADCAST  # its script's (FORMATS)
+    hosts: tuple[Host, ...] = ()  # a conversation's voices by name, as its script had them
 
     @property
     def key(self) -> str:

@@ -34,6 +34,7 @@ from .models import (
     CONVERSATION,
     HISTORY_WEEKS,
     Episode,
+    Host,
     Paper,
     Pick,
     ProducedAudio,
@@ -500,8 +501,11 @@ def _publish(build: Build, plan: Plan, previous: Episode | None, chosen: Chosen,
         voice_note=(i18n.phrases(show.language).offline_voice.format(reason=voice_problem)
                     if voice_problem else ""),
         recap=written.recap,
+        format=written.script.format,
+        hosts=written.script.hosts,
     )
-    site = make_site(target.url, show, _artwork(config), config.schedule.frequency)
+    site = make_site(target.url, show, _artwork(config), config.schedule.frequency,
+                     _show_hosts(config))
     episode = publish_episode(target, site, journal, plan.stem, record, audio,
                               written.script.text())
     store.save_episode(episode)
@@ -724,7 +728,14 @@ def _recover(build: Build) -> None:
 
 def _site(build: Build) -> Site:
     config = build.config
-    return publish_cover(build.target, config.show, _artwork(config), config.schedule.frequency)
+    return publish_cover(build.target, config.show, _artwork(config), config.schedule.frequency,
+                         _show_hosts(config))
+
+
+def _show_hosts(config: Config) -> tuple[Host, ...]:
+    """A conversation show's voices by name, for the feed; none for another format."""
+    show = config.show
+    return conversation_hosts(config.tts, show.language) if show.format == CONVERSATION else ()
 
 
 def _publish_site(build: Build, now: datetime) -> int:

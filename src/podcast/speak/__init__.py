@@ -87,19 +87,18 @@ def resolve_voice(
 
 
 def _conversation_voices(config: TTSConfig, engine: str, language: str, voice: str,
-                         thoughts: str) -> tuple[str, str]:
+                         thoughts: str) -> tuple[str, ...]:
     """A conversation's voices in ``engine``: the host's ([show.hosts.host], else the preset's
     voice), then the analyst's ([show.hosts.analyst], else the preset's second voice, else the
-    language's default analyst, else its default host: whichever differs from the host's)."""
+    language's default analyst, else its default host: whichever differs from the host's).
+    None when the analyst would have the host's voice (an engine without a second voice): a
+    conversation then cannot be spoken (:func:`speak_script` says so)."""
     defaults = cast(language).voices
     host = config.hosts.host.voice_in(engine, config.engine) or voice
     given = config.hosts.analyst.voice_in(engine, config.engine)
     candidates = [given] if given else [thoughts, *(d.get(engine, "") for d in reversed(defaults))]
     analyst = next((v for v in candidates if v and v != host), "")
-    if not analyst:
-        raise ConfigError(f"show.hosts: the host and the analyst of a conversation need two "
-                          f"different {engine} voices, not both {host!r}")
-    return host, analyst
+    return (host, analyst) if analyst else ()
 
 
 def conversation_hosts(config: TTSConfig, language: str) -> tuple[Host, Host]:
@@ -107,7 +106,7 @@ def conversation_hosts(config: TTSConfig, language: str) -> tuple[Host, Host]:
     [show.hosts], else the name each voice goes by in voices/presets.toml, else the default for
     its part."""
     defaults = cast(language)
-    voices = resolve_voice(config, config.engine, language).cast
+    voices = resolve_voice(config, config.engine, language).cast or ("", "")
     named = [defaults.name_of(voice) or host.name
              for voice, host in zip(voices, defaults.hosts, strict=True)]
     if named[0] == named[1]:
@@ -176,6 +175,10 @@ def script_lines(script: Script) -> list[tuple[str, list[Line]]]:
 
 
 def _spoken(script: Script, speaker: Speaker, advance: Advance) -> list[SpokenSection]:
+    if script.format == CONVERSATION and not speaker.settings.cast:
+        raise ConfigError(f"a conversation needs two different {speaker.name} voices, and the "
+                          f"analyst would speak with the host's {speaker.voice!r}: give one in "
+                          f"[show.hosts.analyst] {speaker.name}_voice")
     lexicon = Lexicon.load(script.language)
     sections = script_lines(script)
     lines = [line for _, section in sections for line in section]
