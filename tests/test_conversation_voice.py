@@ -71,7 +71,9 @@ def test_show_hosts_override_names_roles_and_voices(make_config):
     ('[show.hosts.analyst]\nespeak_voice = 3\n', "show.hosts.analyst.espeak_voice = 3: must be a string"),
     ('[show.hosts.host]\nname = "A"\n[show.hosts.analyst]\nname = "A"\n', "show.hosts.analyst.name"),
     ('[show.hosts.host]\nvoice = "zh-CN-YunxiNeural"\n[show.hosts.analyst]\nvoice = "zh-CN-YunxiNeural"\n',
-     "another edge voice than the host's"),
+     'show.hosts.analyst.voice = "zh-CN-YunxiNeural": must differ from the host\'s'),
+    ('[show.hosts.host]\nespeak_voice = "cmn"\n[show.hosts.analyst]\nespeak_voice = "cmn"\n',
+     "show.hosts.analyst.espeak_voice"),
 ])
 def test_a_wrong_show_hosts_key_is_one_clear_error(make_config, text, error):
     with pytest.raises(ConfigError, match=error.replace("[", r"\[").replace("]", r"\]").replace("?", r"\?")):

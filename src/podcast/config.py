@@ -213,7 +213,7 @@ def _build(data: dict[str, Any], ctx: Context) -> Config:
     reject_unknown(data, known, "", ctx)
     show_table = dict(subtable(data, "show", ctx))
     hosts = _hosts(show_table.pop("hosts", {}), ctx)
-    show = parse_table(ShowConfig, show_table, "show", ctx, extra_known=("hosts",))
+    show = parse_table(ShowConfig, show_table, "show", ctx)
     show = dataclasses.replace(
         show,
         title=show.title or i18n.phrases(show.language).show_title,
@@ -350,11 +350,13 @@ def _hosts(table: Any, ctx: Context) -> HostsConfig:
     if hosts.host.name and hosts.host.name == hosts.analyst.name:
         raise ctx.error("show.hosts.analyst.name", "must differ from the host's",
                         hosts.analyst.name)
-    for engine in ENGINES:
-        voice = hosts.host.voices.get(engine) or hosts.host.voice
-        if voice and voice == (hosts.analyst.voices.get(engine) or hosts.analyst.voice):
-            raise ctx.error("show.hosts.analyst", f"must speak with another {engine} voice "
-                            "than the host's", voice)
+    pairs = [("voice", hosts.host.voice, hosts.analyst.voice),
+             *((key, hosts.host.voices.get(engine), hosts.analyst.voices.get(engine))
+               for key, engine in engine_keys.items())]
+    for key, host_voice, analyst_voice in pairs:
+        if host_voice and host_voice == analyst_voice:
+            raise ctx.error(f"show.hosts.analyst.{key}", "must differ from the host's",
+                            analyst_voice)
     return hosts
 
 

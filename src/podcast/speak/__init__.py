@@ -91,7 +91,7 @@ def _conversation_voices(config: TTSConfig, engine: str, language: str, voice: s
     """A conversation's voices in ``engine``: the host's ([show.hosts.host], else the preset's
     voice), then the analyst's ([show.hosts.analyst], else the preset's second voice, else the
     language's default analyst, else its default host: whichever differs from the host's).
-    None when the analyst would have the host's voice (an engine without a second voice): a
+    Empty when the analyst would have the host's voice (an engine without a second voice): a
     conversation then cannot be spoken (:func:`speak_script` says so)."""
     defaults = cast(language).voices
     host = config.hosts.host.voice_in(engine, config.engine) or voice
