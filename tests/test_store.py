@@ -87,7 +87,7 @@ def test_a_version_8_database_moves_daily_episodes_and_recaps_into_one_table(tmp
         store.save_episode(replace(recap, guid="g-recap-2"))  # a rebuilt recap replaces its row, broadcasts nothing
         assert store.broadcast_ids() == {"2409.17580", "2409.17581"} and len(store.episodes()) == 3
     with closing(sqlite3.connect(path)) as db:
-        assert db.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION == 10
+        assert db.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION == 11
         assert db.execute("PRAGMA foreign_key_check").fetchall() == []
         db.execute("PRAGMA foreign_keys = ON")
         db.execute("DELETE FROM episodes WHERE key = '2026-11-20'")  # broadcasts still follow their episode
@@ -124,7 +124,7 @@ def test_a_version_9_database_gains_the_ratings_keeping_everything_else(tmp_path
                                                 date(2026, 11, 21))]
         assert [p.id for p in store.backlog(date(2026, 11, 20), date(2026, 11, 21))] == ["2409.17581"]
     with closing(sqlite3.connect(path)) as db:
-        assert db.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION == 10
+        assert db.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION == 11
         with pytest.raises(sqlite3.IntegrityError):  # a vote is +1 or -1, nothing else
             db.execute("INSERT INTO ratings VALUES ('x', 2, '2026-11-21T09:30:00+08:00', 't', 's')")
 

@@ -27,7 +27,7 @@ from .errors import PodcastError
 from .i18n import counted
 from .models import FORMATS, Pick, Week
 from .progress import Advance
-from .speak import ENGINES
+from .speak import ENGINES, TTSConfig, conversation_hosts, resolve_voice
 from .speak.voices import presets
 
 log = logging.getLogger("podcast")
@@ -414,6 +414,12 @@ def _voices(args: argparse.Namespace, config: Config) -> int:
                           else "")
                 engines.append(f"{engine}: {settings.get('voice', '?')}{second}")
         print(f"preset {name}: {preset.get('description', '')}\n  {', '.join(engines)}")
+    tts = config.tts if language == config.show.language else TTSConfig(engine=config.tts.engine)
+    cast = resolve_voice(tts, tts.engine, language).cast
+    hosts = conversation_hosts(tts, language)
+    print(f"conversation hosts (preset {tts.preset}, {tts.engine}, [show.hosts]): "
+          + ", ".join(f"{host.name} ({host.role}) {voice}"
+                      for host, voice in zip(hosts, cast, strict=True)))
     for engine_class in ENGINES.classes():
         listed = engine_class.voices(prefix, online=not args.offline)
         if listed is None:

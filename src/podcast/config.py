@@ -22,7 +22,7 @@ from . import i18n
 from .daemon.cron import cron_trigger, update_frequency
 from .errors import ConfigError
 from .llm import LlmConfig
-from .models import ShowConfig
+from .models import HostConfig, HostsConfig, ShowConfig
 from .produce import AudioConfig
 from .publish import TARGETS, PublishConfig
 from .publish.target import target_kind
@@ -32,6 +32,7 @@ from .schema import (
     between,
     check,
     clock_time,
+    coerce,
     duration,
     parse_table,
     positive_number,
@@ -210,11 +211,14 @@ def _build(data: dict[str, Any], ctx: Context) -> Config:
     known = ("show", "listener", "sources", "selection", "llm", "writer", "tts", "audio", "publish",
              "state", "network", "schedule", "playback", "recap", "fulltext")
     reject_unknown(data, known, "", ctx)
-    show = parse_table(ShowConfig, subtable(data, "show", ctx), "show", ctx)
+    show_table = dict(subtable(data, "show", ctx))
+    hosts = _hosts(show_table.pop("hosts", {}), ctx)
+    show = parse_table(ShowConfig, show_table, "show", ctx)
     show = dataclasses.replace(
         show,
         title=show.title or i18n.phrases(show.language).show_title,
         description=show.description or DEFAULT_DESCRIPTION[show.language],
+        hosts=hosts,
     )
     listener = _listener(subtable(data, "listener", ctx), show.language, ctx)
 
@@ -228,7 +232,7 @@ def _build(data: dict[str, Any], ctx: Context) -> Config:
     selection = parse_table(SelectionConfig, subtable(data, "selection", ctx), "selection", ctx)
     llm = parse_table(LlmConfig, subtable(data, "llm", ctx), "llm", ctx)
     writer = _writer(subtable(data, "writer", ctx), ctx)
-    tts = _tts(subtable(data, "tts", ctx), ctx)
+    tts = dataclasses.replace(_tts(subtable(data, "tts", ctx), ctx), hosts=hosts)
     known_presets = presets(show.language)
     if tts.preset not in known_presets:
         raise ctx.error("tts.preset", f"no such voice preset for {show.language}; choose one of: "
@@ -317,6 +321,43 @@ def _publish(table: dict[str, Any], ctx: Context) -> PublishConfig:
     except ValueError as exc:
         raise ctx.error("publish.target", str(exc), publish.target) from None
     return dataclasses.replace(publish, options=options[kind])
+
+
+def _hosts(table: Any, ctx: Context) -> HostsConfig:
+    """[show.hosts]: [show.hosts.host] and [show.hosts.analyst], each with ``name``, ``role``,
+    ``voice`` (in the [tts] engine) and ``<engine>_voice`` for a voice in one engine."""
+    if not isinstance(table, dict):
+        raise ctx.error("show.hosts", "must be a [show.hosts] table", table)
+    reject_unknown(table, ("host", "analyst"), "show.hosts", ctx)
+    engine_keys = {f"{name}_voice": name for name in ENGINES}
+    parsed = {}
+    for part in ("host", "analyst"):
+        where = f"show.hosts.{part}"
+        given = table.get(part, {})
+        if not isinstance(given, dict):
+            raise ctx.error(where, f"must be a [{where}] table", given)
+        own = {k: v for k, v in given.items() if k not in engine_keys}
+        host = parse_table(HostConfig, own, where, ctx, extra_known=tuple(engine_keys))
+        voices = {}
+        for key, engine in engine_keys.items():
+            if key in given:
+                voice = coerce(given[key], str, f"{where}.{key}", ctx)
+                if not voice:
+                    raise ctx.error(f"{where}.{key}", "must name a voice", given[key])
+                voices[engine] = voice
+        parsed[part] = dataclasses.replace(host, voices=voices)
+    hosts = HostsConfig(**parsed)
+    if hosts.host.name and hosts.host.name == hosts.analyst.name:
+        raise ctx.error("show.hosts.analyst.name", "must differ from the host's",
+                        hosts.analyst.name)
+    pairs = [("voice", hosts.host.voice, hosts.analyst.voice),
+             *((key, hosts.host.voices.get(engine), hosts.analyst.voices.get(engine))
+               for key, engine in engine_keys.items())]
+    for key, host_voice, analyst_voice in pairs:
+        if host_voice and host_voice == analyst_voice:
+            raise ctx.error(f"show.hosts.analyst.{key}", "must differ from the host's",
+                            analyst_voice)
+    return hosts
 
 
 def _tts(table: dict[str, Any], ctx: Context) -> TTSConfig:

@@ -35,6 +35,8 @@ class Phrases:
     chapters: str
     note_labels: tuple[tuple[str, str], ...]  # ShowNotes field, label
     abstract_only: str  # the notes of a paper that could not be read in full
+    format_line: str  # the show notes of an episode in another format than the broadcast: {name}
+    format_names: dict[str, str]  # models.FORMATS → how the show notes name it
     offline_voice: str
     captions: str
     ordinals: tuple[str, ...]
@@ -75,6 +77,8 @@ _ZH = Phrases(
     note_labels=(("background", "背景"), ("problem", "问题与挑战"), ("method", "方法"),
                  ("innovation", "创新"), ("results", "结果"), ("conclusion", "结论")),
     abstract_only="（本篇只读了摘要：{reason}）",
+    format_line="格式：{name}",
+    format_names={"broadcast": "单人播报", "conversation": "双人对谈", "brief": "快讯"},
     offline_voice="本期由离线语音朗读（{reason}）。",
     captions="字幕",
     ordinals=("一", "二", "三", "四", "五", "六", "七", "八", "九", "十"),
@@ -129,6 +133,8 @@ _EN = Phrases(
                  ("method", "Method"), ("innovation", "What is new"), ("results", "Results"),
                  ("conclusion", "Conclusion")),
     abstract_only="(Read from the abstract only: {reason})",
+    format_line="Format: {name}",
+    format_names={"broadcast": "broadcast", "conversation": "conversation", "brief": "brief"},
     offline_voice="This episode is read by the offline voice ({reason}).",
     captions="Captions",
     ordinals=("one", "two", "three", "four", "five", "six", "seven", "eight", "nine", "ten"),
@@ -246,6 +252,16 @@ def phrases(language: str) -> Phrases:
 
 def is_chinese(language: str) -> bool:
     return language.startswith("zh")
+
+
+def colon(language: str) -> str:
+    """What follows a label: "格式：" or "Format: "."""
+    return "：" if is_chinese(language) else ": "
+
+
+def said_by(name: str, text: str, language: str) -> str:
+    """``text`` after the name of who says it ("云扬：…", "Andrew: …"); as is without one."""
+    return f"{name}{colon(language)}{text}" if name else text
 
 
 def spoken_day(day: date, language: str) -> str:

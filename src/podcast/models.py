@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator
 from dataclasses import asdict, dataclass, field, fields, replace
 from datetime import date, datetime, timedelta
 from pathlib import Path
@@ -39,6 +40,33 @@ FORMATS = (BROADCAST, CONVERSATION, BRIEF)
 
 
 @dataclass(frozen=True)
+class HostConfig:
+    """One voice of a conversation as [show.hosts.host] or [show.hosts.analyst] gives it; what
+    is left empty comes from voices/presets.toml."""
+
+    name: str = ""  # said and shown in the transcripts and the feed
+    role: str = ""
+    voice: str = ""  # in the [tts] engine
+    #: engine → this host's voice in it ([show.hosts.*] edge_voice, espeak_voice), over ``voice``
+    voices: dict[str, str] = field(default_factory=dict, metadata={"internal": True})
+
+    def voice_in(self, engine: str, configured: str) -> str:
+        """This host's voice in ``engine``, when given; ``configured``: the [tts] engine."""
+        return self.voices.get(engine) or (self.voice if engine == configured else "")
+
+
+@dataclass(frozen=True)
+class HostsConfig:
+    """[show.hosts]: a conversation's two voices, the host and the analyst."""
+
+    host: HostConfig = field(default_factory=HostConfig)
+    analyst: HostConfig = field(default_factory=HostConfig)
+
+    def __iter__(self) -> Iterator[HostConfig]:
+        return iter((self.host, self.analyst))
+
+
+@dataclass(frozen=True)
 class ShowConfig:
     """The show itself ([show] in podcast.toml): what every stage and the feed say about it."""
 
@@ -53,6 +81,8 @@ class ShowConfig:
     #: the show's cover: a square PNG or JPEG, 1400-3000 px; unset: drawn from the title
     artwork: Path | None = None
     format: str = field(default=BROADCAST, metadata=one_of(*FORMATS))
+    #: [show.hosts]: a conversation's voices, their names and roles (config.py reads it)
+    hosts: HostsConfig = field(default_factory=HostsConfig, metadata={"internal": True})
 
     @property
     def zone(self) -> ZoneInfo:
@@ -422,8 +452,19 @@ class Script:
         return self.hosts[speaker].name if speaker < len(self.hosts) else ""
 
     def text(self) -> str:
-        """The transcript: paragraphs separated by blank lines."""
-        return "\n\n".join("\n\n".join(section.parts) for section in self.sections()) + "\n"
+        """The transcript: paragraphs separated by blank lines; in a show that names its voices,
+        each turn after the name of who says it ("云扬：…")."""
+        if not self.hosts:
+            return "\n\n".join("\n\n".join(section.parts) for section in self.sections()) + "\n"
+        paragraphs = []
+        for section in self.sections():
+            last = None
+            for index, part in enumerate(section.parts):
+                speaker = section.speaker(index)
+                name = self.said_by(speaker) if speaker != last else ""
+                paragraphs.append(i18n.said_by(name, part, self.language))
+                last = speaker
+        return "\n\n".join(paragraphs) + "\n"
 
 
 @dataclass(frozen=True)
@@ -452,6 +493,11 @@ class Pauses:
     part: float = 0.65  # between paragraphs
     section: float = 1.3  # after the greeting and before the closing
     paper: float = 1.3  # from one paper to the next, around the sting
+    turn: float = 0.25  # between a conversation's turns (its ``part``)
+
+    def of(self, format: str) -> Pauses:
+        """The pauses of a show of ``format``: a conversation's parts are turns, closer."""
+        return replace(self, part=self.turn) if format == CONVERSATION else self
 
 
 @dataclass(frozen=True)
@@ -465,6 +511,8 @@ class Voice:
     pauses: Pauses
     options: Any  # the engine's Options, completed from the preset
     trim: float = 0.0  # seconds of silence around a paragraph that assembly trims off
+    #: a conversation's voices: the host's, then the analyst's, never the same
+    cast: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -603,6 +651,8 @@ class Episode:
     page_name: str = ""  # the episode's own web page
     removed: bool = False  # its files were removed by [publish] keep_episodes
     recap: Recap | None = None  # set on a weekly recap (a bonus episode), None on a daily one
+    format: str = BROADCAST  # its script's (FORMATS)
+    hosts: tuple[Host, ...] = ()  # a conversation's voices by name, as its script had them
 
     @property
     def key(self) -> str:

@@ -30,9 +30,11 @@ from .errors import Interrupted, NothingToBroadcast, PodcastError, UnknownPaper
 from .http import HttpClient, HttpPolicy, ResponseCache
 from .i18n import counted
 from .models import (
+    BROADCAST,
     CONVERSATION,
     HISTORY_WEEKS,
     Episode,
+    Host,
     Paper,
     Pick,
     ProducedAudio,
@@ -68,9 +70,16 @@ from .select.library import load_library
 from .select.refine import open_refiners
 from .sources import SOURCES, Gathered, Source, SourceConfig, SourceReport, gather, open_sources
 from .sources.fulltext import read_in_full
-from .speak import ENGINES, SpeakContext, Speaker, choose_speaker, resolve_voice, speak_script
+from .speak import (
+    ENGINES,
+    SpeakContext,
+    Speaker,
+    choose_speaker,
+    conversation_hosts,
+    resolve_voice,
+    speak_script,
+)
 from .speak.timing import MIN_PAPER_SECONDS, Pace, clock
-from .speak.voices import hosts
 from .store import STORE_NAME, Run, Store, build_lock, open_store
 from .write import AUTO_WRITER, WRITERS, Brief, RecapBrief, Writer, compose_script, open_writer
 
@@ -158,6 +167,10 @@ class Plan(ABC):
         """The length the script is sized for, if any."""
         return None
 
+    def format(self, config: Config) -> str:
+        """The show's format of its script (models.FORMATS)."""
+        return BROADCAST
+
 
 # -- the daily show ------------------------------------------------------------------------------
 
@@ -196,6 +209,9 @@ class DailyPlan(Plan):
 
     def target_seconds(self, config: Config) -> float | None:
         return config.show.target_minutes * 60
+
+    def format(self, config: Config) -> str:
+        return config.show.format
 
     def gather(self, build: Build) -> Gathered:
         config = build.config
@@ -273,7 +289,8 @@ class DailyPlan(Plan):
         show = config.show
         return Brief(show.language, show.title, config.listener.project, self.moment,
                      format=show.format,
-                     hosts=hosts(show.language) if show.format == CONVERSATION else ())
+                     hosts=(conversation_hosts(config.tts, show.language)
+                            if show.format == CONVERSATION else ()))
 
     def frame(self, config: Config) -> Script:
         """The script with no papers: its greeting and closing."""
@@ -409,7 +426,8 @@ def _make(build: Build, plan: Plan, force: bool) -> RunResult:
     speaker, voice_problem = choose_speaker(config.tts, config.show.language, context,
                                             config.audio.pauses)
     music = Music.load(config.audio)
-    chosen = plan.select(build, gathered, pace(speaker.settings, music))  # 2 select
+    timing = pace(speaker.settings, music, plan.format(config))
+    chosen = plan.select(build, gathered, timing)  # 2 select
     if chosen.skipped:
         return RunResult(None, False, chosen.standins, "", target.location(FEED_NAME),
                          target.location(PAGE_NAME), skipped=chosen.skipped)
@@ -417,7 +435,7 @@ def _make(build: Build, plan: Plan, force: bool) -> RunResult:
     writer, writer_missing = open_writer(config.writer, config.llm, build.env,
                                          config.state.dir / "cache" / "llm")
     build.progress.check()
-    written = plan.write(build, writer, chosen, pace(speaker.settings, music))  # 3 write
+    written = plan.write(build, writer, chosen, timing)  # 3 write
     _log_estimate(written.script, speaker, music, plan.target_seconds(config))
 
     spoken, speaker, voice_failure = speak_script(written.script, speaker, build.progress,
@@ -428,7 +446,8 @@ def _make(build: Build, plan: Plan, force: bool) -> RunResult:
         audio = _produce(build, plan, chosen, written, spoken, music, speaker,
                          Path(work))  # 5 produce
         log.info("Produced %s (estimated %s for the %s).", clock(audio.duration),
-                 clock(pace(speaker.settings, music).estimate(written.script)), speaker.describe())
+                 clock(pace(speaker.settings, music, written.script.format).estimate(
+                     written.script)), speaker.describe())
         episode = _publish(build, plan, previous, chosen, written, audio, writer,
                            voice_problem)  # 6 publish
 
@@ -437,7 +456,7 @@ def _make(build: Build, plan: Plan, force: bool) -> RunResult:
 
 
 def _log_estimate(script: Script, speaker: Speaker, music: Music, target: float | None) -> None:
-    estimate = pace(speaker.settings, music).estimate(script)
+    estimate = pace(speaker.settings, music, script.format).estimate(script)
     log.info("Estimated length %s%s.", clock(estimate),
              f" (target {clock(target)})" if target else "")
     if target and abs(estimate / target - 1) > LENGTH_TOLERANCE:
@@ -458,7 +477,7 @@ def _produce(build: Build, plan: Plan, chosen: Chosen, written: Written,
                 listing, written.script.text(), _artwork(config))
     with build.progress.task("Producing", len(spoken)) as advance:
         return produce_episode(spoken, work / "episode.mp3", tags, music, advance,
-                               speaker.settings.pauses, config.audio)
+                               speaker.settings.pauses.of(written.script.format), config.audio)
 
 
 def _publish(build: Build, plan: Plan, previous: Episode | None, chosen: Chosen, written: Written,
@@ -482,8 +501,11 @@ def _publish(build: Build, plan: Plan, previous: Episode | None, chosen: Chosen,
         voice_note=(i18n.phrases(show.language).offline_voice.format(reason=voice_problem)
                     if voice_problem else ""),
         recap=written.recap,
+        format=written.script.format,
+        hosts=written.script.hosts,
     )
-    site = make_site(target.url, show, _artwork(config), config.schedule.frequency)
+    site = make_site(target.url, show, _artwork(config), config.schedule.frequency,
+                     _show_hosts(config))
     episode = publish_episode(target, site, journal, plan.stem, record, audio,
                               written.script.text())
     store.save_episode(episode)
@@ -599,7 +621,8 @@ def choose_papers(config: Config, day: date, store: Store, env: Mapping[str, str
     build = Build(config, store, env)
     tts = config.tts  # the configured voice's pace, unchecked: a preview reaches no voice
     voice = resolve_voice(tts, tts.engine, config.show.language, config.audio.pauses)
-    return plan.choose(build, plan.gather(build), pace(voice, Music.load(config.audio)))
+    return plan.choose(build, plan.gather(build),
+                       pace(voice, Music.load(config.audio), plan.format(config)))
 
 
 def preview(
@@ -705,7 +728,14 @@ def _recover(build: Build) -> None:
 
 def _site(build: Build) -> Site:
     config = build.config
-    return publish_cover(build.target, config.show, _artwork(config), config.schedule.frequency)
+    return publish_cover(build.target, config.show, _artwork(config), config.schedule.frequency,
+                         _show_hosts(config))
+
+
+def _show_hosts(config: Config) -> tuple[Host, ...]:
+    """A conversation show's voices by name, for the feed; none for another format."""
+    show = config.show
+    return conversation_hosts(config.tts, show.language) if show.format == CONVERSATION else ()
 
 
 def _publish_site(build: Build, now: datetime) -> int:

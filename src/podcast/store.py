@@ -22,12 +22,22 @@ from types import TracebackType
 from typing import TextIO
 
 from .errors import Busy, StoreError
-from .models import RATED_DOWN, RATED_UP, Chapter, Episode, Paper, Recap, Reference, ShowNotes
+from .models import (
+    RATED_DOWN,
+    RATED_UP,
+    Chapter,
+    Episode,
+    Host,
+    Paper,
+    Recap,
+    Reference,
+    ShowNotes,
+)
 
 log = logging.getLogger(__name__)
 
 STORE_NAME = "podcast.db"
-SCHEMA_VERSION = 10
+SCHEMA_VERSION = 11
 _SCHEMA_1 = """
 CREATE TABLE episodes (
     day TEXT PRIMARY KEY,
@@ -172,9 +182,14 @@ CREATE TABLE ratings (
     summary TEXT NOT NULL
 );
 """
+# An episode's format (models.FORMATS) and, in a conversation, its hosts: [[name, role], ...].
+_SCHEMA_11 = """
+ALTER TABLE episodes ADD COLUMN format TEXT NOT NULL DEFAULT 'broadcast';
+ALTER TABLE episodes ADD COLUMN hosts TEXT NOT NULL DEFAULT '[]';
+"""
 # version → what brings the previous one to it
 _MIGRATIONS = {1: _SCHEMA_1, 2: _SCHEMA_2, 3: _SCHEMA_3, 4: _SCHEMA_4, 5: _SCHEMA_5, 6: _SCHEMA_6,
-               7: _SCHEMA_7, 8: _SCHEMA_8, 9: _SCHEMA_9, 10: _SCHEMA_10}
+               7: _SCHEMA_7, 8: _SCHEMA_8, 9: _SCHEMA_9, 10: _SCHEMA_10, 11: _SCHEMA_11}
 KEEP_RUNS = 500  # the run log keeps this many of the latest
 
 
@@ -406,6 +421,8 @@ def _columns(episode: Episode) -> dict[str, object]:
         "chapters_name": episode.chapters_name,
         "page_name": episode.page_name,
         "recap": json.dumps(episode.recap.to_dict(), ensure_ascii=False) if episode.recap else None,
+        "format": episode.format,
+        "hosts": json.dumps([[host.name, host.role] for host in episode.hosts], ensure_ascii=False),
     }
 
 
@@ -431,6 +448,8 @@ def _episode(data: sqlite3.Row) -> Episode:
         page_name=data["page_name"],
         removed=bool(data["removed"]),
         recap=Recap.from_dict(json.loads(data["recap"])) if data["recap"] else None,
+        format=data["format"],
+        hosts=tuple(Host(name, role) for name, role in json.loads(data["hosts"])),
     )
 
 

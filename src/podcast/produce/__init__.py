@@ -21,7 +21,7 @@ from collections import deque
 from collections.abc import Generator, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from contextlib import closing
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date
 from pathlib import Path
 
@@ -49,7 +49,7 @@ from mutagen.mp3 import MP3
 
 from .. import voices_dir
 from ..errors import AudioError
-from ..models import Chapter, Cue, Pauses, ProducedAudio, SpokenSection, Voice
+from ..models import BROADCAST, Chapter, Cue, Pauses, ProducedAudio, SpokenSection, Voice
 from ..progress import Advance
 from ..schema import between
 from ..speak.timing import Pace, clock
@@ -163,14 +163,16 @@ class Tags:
     artwork: tuple[bytes, str] | None = None  # image bytes and MIME type
 
 
-def pace(voice: Voice, music: Music) -> Pace:
-    """How long scripts take in this production: the voice's rate, the music, the pauses."""
+def pace(voice: Voice, music: Music, format: str = BROADCAST) -> Pace:
+    """How long scripts of ``format`` take in this production: the voice's rate, the music,
+    the pauses."""
+    pauses = voice.pauses.of(format)
     fixed = music.lead
     if music.outro:
-        fixed += voice.pauses.section + music.outro.duration_seconds
+        fixed += pauses.section + music.outro.duration_seconds
     sting = music.sting.duration_seconds if music.sting else 0.0
-    return Pace(voice.units_per_minute, voice.language, fixed, voice.pauses.part,
-                voice.pauses.section, voice.pauses.paper + sting, voice.trim)
+    return Pace(voice.units_per_minute, voice.language, fixed, pauses.part, pauses.section,
+                pauses.paper + sting, voice.trim)
 
 
 @dataclass(frozen=True)
@@ -216,7 +218,7 @@ def produce_episode(
                     chapters.append(
                         Chapter(chunk.chapter, round(start + chunk.chapter_at, 3), 0.0))
                 offset = start + voice_at
-                cues += [Cue(round(offset + c.start, 3), round(offset + c.end, 3), c.text)
+                cues += [replace(c, start=round(offset + c.start, 3), end=round(offset + c.end, 3))
                          for c in chunk.cues]
                 encoder.write(audio)
             duration = encoder.seconds

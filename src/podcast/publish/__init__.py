@@ -21,7 +21,7 @@ from pathlib import Path
 
 from ..errors import PublishError
 from ..i18n import counted
-from ..models import Episode, ProducedAudio, ShowConfig
+from ..models import Episode, Host, ProducedAudio, ShowConfig
 from ..speak.captions import render_chapters, render_html_transcript, render_srt, render_vtt
 from . import folder as _folder  # noqa: F401  (registers the built-in backends)
 from . import s3 as _s3  # noqa: F401
@@ -76,10 +76,10 @@ def free_stem(target: PublishTarget, name: str, revision: int) -> str:
 
 
 def publish_cover(target: PublishTarget, show: ShowConfig, artwork: tuple[bytes, str],
-                  frequency: tuple[str, str] | None = None) -> Site:
+                  frequency: tuple[str, str] | None = None, hosts: tuple[Host, ...] = ()) -> Site:
     """Publish the show's cover under a name made from its bytes and return the :class:`Site`
     it belongs to."""
-    site = make_site(target.url, show, artwork, frequency)
+    site = make_site(target.url, show, artwork, frequency, hosts)
     _add_cover(target, site)
     return site
 
@@ -102,7 +102,7 @@ def publish_episode(target: PublishTarget, site: Site, journal: Path, stem: str,
     target.add(files.name(".mp3"), audio.path)
     target.add(files.name(".txt"), transcript.encode("utf-8"))
     target.add(files.name(".vtt"), render_vtt(audio.cues).encode("utf-8"))
-    target.add(files.name(".srt"), render_srt(audio.cues).encode("utf-8"))
+    target.add(files.name(".srt"), render_srt(audio.cues, language).encode("utf-8"))
     target.add(files.name(".transcript.html"),
                render_html_transcript(audio.cues, audio.chapters, title, language).encode("utf-8"))
     target.add(files.name(".chapters.json"),

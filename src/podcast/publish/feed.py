@@ -12,7 +12,7 @@ from email.utils import format_datetime
 from html import escape
 
 from .. import i18n
-from ..models import Episode, Paper, ShowNotes
+from ..models import BROADCAST, Episode, Host, Paper, ShowNotes
 from .site import Site
 
 ITUNES = "http://www.itunes.com/dtds/podcast-1.0.dtd"
@@ -28,6 +28,7 @@ PODCAST_GUID_NAMESPACE = uuid.UUID("ead4c236-bf58-58c6-a2c6-a6b28d128cb6")
 DESCRIPTION_BYTES = 4000  # Apple's limit for an item's description
 # what stands for the papers or the themes left out of a description
 _MORE_ITEMS, _MORE_BLOCKS = "<li>…</li>", "<p>…</p>"
+PERSON_NAME_LIMIT = 128  # characters, as the namespace allows
 TRANSCRIPT_TYPES = {".vtt": "text/vtt", ".srt": "application/x-subrip",
                     ".transcript.html": "text/html"}
 
@@ -75,6 +76,7 @@ def render_feed(site: Site, episodes: Sequence[tuple[int | None, Episode]], now:
     if site.frequency:
         frequency = _add(channel, f"{{{PODCAST}}}updateFrequency", site.frequency[0])
         frequency.set("rrule", site.frequency[1])
+    _persons(channel, site.hosts)
     for number, episode in episodes:
         _item(channel, episode, number, url_for)
     ET.indent(rss)
@@ -118,6 +120,14 @@ def _item(
         ET.SubElement(item, f"{{{PODCAST}}}chapters", {
             "url": url_for(episode.chapters_name), "type": "application/json+chapters",
         })
+    _persons(item, episode.hosts)
+
+
+def _persons(parent: ET.Element, hosts: Sequence[Host]) -> None:
+    """``podcast:person`` for each voice of a conversation (the namespace's role "host", of its
+    default group "cast"; names of at most 128 characters)."""
+    for host in hosts:
+        _add(parent, f"{{{PODCAST}}}person", host.name[:PERSON_NAME_LIMIT]).set("role", "host")
 
 
 def notes_html(episode: Episode, full: bool = True) -> str:
@@ -130,7 +140,10 @@ def notes_html(episode: Episode, full: bool = True) -> str:
     items = [_paper_html(paper, episode.notes.get(paper.id, ShowNotes()), episode.language, full)
              for paper in episode.papers]
     note = f"<p>{escape(episode.voice_note)}</p>" if episode.voice_note and full else ""
-    frame = f"<p>{escape(words.papers_heading)}</p><ol></ol>{note}"
+    named = words.format_names.get(episode.format, episode.format)
+    kind = (f"<p>{escape(words.format_line.format(name=named))}</p>"
+            if episode.format != BROADCAST else "")
+    frame = f"{kind}<p>{escape(words.papers_heading)}</p><ol></ol>{note}"
     if not full:  # whole papers only, as many as fit (titles and author lists can be very long)
         room = DESCRIPTION_BYTES - len(frame.encode("utf-8")) - len(_MORE_ITEMS.encode("utf-8"))
         kept = 0
@@ -138,7 +151,7 @@ def notes_html(episode: Episode, full: bool = True) -> str:
             room -= len(items[kept].encode("utf-8"))
             kept += 1
         items = items[:kept] + ([_MORE_ITEMS] if kept < len(items) else [])
-    return f"<p>{escape(words.papers_heading)}</p><ol>{''.join(items)}</ol>{note}"
+    return f"{kind}<p>{escape(words.papers_heading)}</p><ol>{''.join(items)}</ol>{note}"
 
 
 def _recap_html(episode: Episode, full: bool) -> str:

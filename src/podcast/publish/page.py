@@ -17,6 +17,7 @@ import base64
 import hashlib
 from collections.abc import Sequence
 from html import escape
+from itertools import groupby
 
 import segno
 
@@ -288,10 +289,13 @@ def _transcript(cues: Sequence[Cue], chapters: Sequence[Chapter], language: str)
     space = "" if language.startswith("zh") else " "
     parts = ['<section class="transcript">']
     for chapter, said in by_chapter(cues, chapters):
-        sentences = space.join(f'<span data-t="{cue.start:.2f}">{escape(cue.text)}</span>'
-                               for cue in said)
         if chapter:
             parts.append(f"<h3><time>{_clock(chapter.start)}</time>{escape(chapter.title)}</h3>")
-        parts.append(f"<p>{sentences}</p>")
+        # a paragraph per turn of a named voice (a conversation), after its name
+        for speaker, turn in groupby(said, key=lambda cue: cue.speaker):
+            sentences = space.join(f'<span data-t="{cue.start:.2f}">{escape(cue.text)}</span>'
+                                   for cue in turn)
+            name = f"<cite>{escape(speaker + i18n.colon(language))}</cite>" if speaker else ""
+            parts.append(f"<p>{name}{sentences}</p>")
     parts.append("</section>")
     return "\n".join(parts) + "\n"

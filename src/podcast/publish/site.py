@@ -6,7 +6,7 @@ import hashlib
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-from ..models import Episode, ShowConfig
+from ..models import Episode, Host, ShowConfig
 from .target import FEED_NAME
 
 
@@ -21,6 +21,7 @@ class Site:
     frequency: tuple[str, str] | None = None  # podcast:updateFrequency: label, RFC 5545 rule
     # the cover's bytes, to publish
     cover_data: bytes = field(default=b"", repr=False, compare=False)
+    hosts: tuple[Host, ...] = ()  # a conversation show's voices by name (podcast:person)
 
     @property
     def feed_url(self) -> str:
@@ -34,10 +35,10 @@ class Site:
 
 
 def make_site(url_for: Callable[[str], str], show: ShowConfig, artwork: tuple[bytes, str],
-              frequency: tuple[str, str] | None = None) -> Site:
+              frequency: tuple[str, str] | None = None, hosts: tuple[Host, ...] = ()) -> Site:
     """The show's :class:`Site`, its cover named after its bytes (a new cover is a new name: the
-    old one's bytes never change)."""
+    old one's bytes never change); ``hosts``: a conversation show's voices by name."""
     data, mime = artwork
     suffix = ".png" if mime == "image/png" else ".jpg"
     name = f"cover-{hashlib.sha256(data).hexdigest()[:12]}{suffix}"
-    return Site(show, url_for, name, mime, frequency, data)
+    return Site(show, url_for, name, mime, frequency, data, hosts)

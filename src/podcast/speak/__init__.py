@@ -13,12 +13,12 @@ import logging
 from dataclasses import fields, replace
 
 from ..errors import ConfigError, SpeechError
-from ..models import Pauses, Script, SpokenSection, Voice
+from ..models import CONVERSATION, Host, Pauses, Script, SpokenSection, Utterance, Voice
 from ..progress import Advance, NoProgress, Progress
 from . import edge as _edge  # noqa: F401  (registers the built-in backends)
 from . import espeak as _espeak  # noqa: F401
 from .engine import ENGINES, Line, SpeakContext, Speaker, VoiceInfo, assemble, chunk, sentences
-from .voices import Lexicon, PauseConfig, TTSConfig, preset
+from .voices import Lexicon, PauseConfig, TTSConfig, cast, preset
 
 __all__ = [
     "ENGINES",
@@ -31,6 +31,7 @@ __all__ = [
     "assemble",
     "choose_speaker",
     "chunk",
+    "conversation_hosts",
     "open_speaker",
     "resolve_voice",
     "script_lines",
@@ -70,16 +71,50 @@ def resolve_voice(
 
     section = pause("section", "section_ms", 1300)
     units = base.get("units_per_minute", 220 if language.startswith("zh") else 150)
+    thoughts = "" if thoughts == "none" else thoughts
     return Voice(
         language=language,
         voice=voice,
-        thoughts_voice="" if thoughts == "none" else thoughts,
+        thoughts_voice=thoughts,
         units_per_minute=factor * float(units),
         pauses=Pauses(pause("sentence", "sentence_ms", 250), pause("paragraph", "part_ms", 650),
-                      section, pause("paper", "paper_ms", section * 1000)),
+                      section, pause("paper", "paper_ms", section * 1000),
+                      pause("turn", "turn_ms", 250)),
         options=replace(options, **filled),
         trim=float(base.get("trimmed_ms", 0)) / 1000,
+        cast=_conversation_voices(config, engine, language, voice, thoughts),
     )
+
+
+def _conversation_voices(config: TTSConfig, engine: str, language: str, voice: str,
+                         thoughts: str) -> tuple[str, ...]:
+    """A conversation's voices in ``engine``: the host's ([show.hosts.host], else the preset's
+    voice), then the analyst's ([show.hosts.analyst], else the preset's second voice, else the
+    language's default analyst, else its default host: whichever differs from the host's).
+    Empty when the analyst would have the host's voice (an engine without a second voice): a
+    conversation then cannot be spoken (:func:`speak_script` says so)."""
+    defaults = cast(language).voices
+    host = config.hosts.host.voice_in(engine, config.engine) or voice
+    given = config.hosts.analyst.voice_in(engine, config.engine)
+    candidates = [given] if given else [thoughts, *(d.get(engine, "") for d in reversed(defaults))]
+    analyst = next((v for v in candidates if v and v != host), "")
+    return (host, analyst) if analyst else ()
+
+
+def conversation_hosts(config: TTSConfig, language: str) -> tuple[Host, Host]:
+    """A conversation's two hosts by name and role, as the configured engine voices them: from
+    [show.hosts], else the name each voice goes by in voices/presets.toml, else the default for
+    its part."""
+    defaults = cast(language)
+    voices = resolve_voice(config, config.engine, language).cast or ("", "")
+    named = [defaults.name_of(voice) or host.name
+             for voice, host in zip(voices, defaults.hosts, strict=True)]
+    if named[0] == named[1]:
+        named = [host.name for host in defaults.hosts]
+    host, analyst = (Host(given.name or name, given.role or default.role)
+                     for given, name, default in zip(config.hosts, named, defaults.hosts,
+                                                     strict=True))
+    return host, analyst
 
 
 def open_speaker(config: TTSConfig, language: str, context: SpeakContext | None,
@@ -133,16 +168,26 @@ def _stand_in(speaker: Speaker, config: TTSConfig, context: SpeakContext, exc: S
 def script_lines(script: Script) -> list[tuple[str, list[Line]]]:
     """Every section's paragraphs, each with the voice that says it (a broadcast's thoughts and
     steps, a conversation's analyst: the second)."""
-    return [(section.title, [Line(p, section.speaker(i)) for i, p in enumerate(section.parts)])
+    conversation = script.format == CONVERSATION
+    return [(section.title, [Line(p, section.speaker(i), conversation)
+                             for i, p in enumerate(section.parts)])
             for section in script.sections()]
 
 
 def _spoken(script: Script, speaker: Speaker, advance: Advance) -> list[SpokenSection]:
+    if script.format == CONVERSATION and not speaker.settings.cast:
+        raise ConfigError(f"a conversation needs two different {speaker.name} voices, and the "
+                          f"analyst would speak with the host's {speaker.voice!r}: give one in "
+                          f"[show.hosts.analyst] {speaker.name}_voice")
     lexicon = Lexicon.load(script.language)
     sections = script_lines(script)
     lines = [line for _, section in sections for line in section]
     spoken = speaker.speak_all(lines, lexicon, advance)
     log.info("Spoke %d paragraphs with the %s.", len(lines), speaker.describe())
+    if script.format == CONVERSATION:  # every sentence says who says it
+        spoken = [Utterance(said.audio, tuple(replace(cue, speaker=script.said_by(line.speaker))
+                                              for cue in said.cues))
+                  for said, line in zip(spoken, lines, strict=True)]
     result, start = [], 0
     for title, section in sections:
         result.append(SpokenSection(title, tuple(spoken[start : start + len(section)])))

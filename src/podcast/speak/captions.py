@@ -7,6 +7,7 @@ import json
 from collections.abc import Iterator, Sequence
 from html import escape
 
+from ..i18n import colon, said_by
 from ..models import Chapter, Cue
 
 CHAPTERS_VERSION = "1.2.0"
@@ -26,18 +27,25 @@ def _clean(text: str) -> str:
 
 
 def render_vtt(cues: Sequence[Cue]) -> str:
+    """WebVTT, a cue per sentence; a cue said by a named voice in its voice span
+    (``<v 云扬>…</v>``), its name and text escaped as cue text must be."""
     blocks = ["WEBVTT"]
     for number, cue in enumerate(cues, start=1):
-        blocks.append(f"{number}\n{_stamp(cue.start, '.')} --> {_stamp(cue.end, '.')}\n"
-                      f"{_clean(cue.text)}")
+        text = (f"<v {escape(_clean(cue.speaker), quote=False)}>"
+                f"{escape(_clean(cue.text), quote=False)}</v>" if cue.speaker else _clean(cue.text))
+        blocks.append(f"{number}\n{_stamp(cue.start, '.')} --> {_stamp(cue.end, '.')}\n{text}")
     return "\n\n".join(blocks) + "\n"
 
 
-def render_srt(cues: Sequence[Cue]) -> str:
-    blocks = [
-        f"{number}\n{_stamp(cue.start, ',')} --> {_stamp(cue.end, ',')}\n{_clean(cue.text)}"
-        for number, cue in enumerate(cues, start=1)
-    ]
+def render_srt(cues: Sequence[Cue], language: str = "zh-CN") -> str:
+    """SRT, a cue per sentence; where the voice changes, the cue starts with the name of who
+    speaks ("云扬：", "Andrew: "), as the Podcasting 2.0 transcript notes have it."""
+    blocks, last = [], ""
+    for number, cue in enumerate(cues, start=1):
+        name = cue.speaker if cue.speaker != last else ""
+        last = cue.speaker
+        blocks.append(f"{number}\n{_stamp(cue.start, ',')} --> {_stamp(cue.end, ',')}\n"
+                      f"{said_by(_clean(name), _clean(cue.text), language)}")
     return "\n\n".join(blocks) + "\n"
 
 
@@ -76,14 +84,18 @@ def render_html_transcript(
     cues: Sequence[Cue], chapters: Sequence[Chapter], title: str, language: str
 ) -> str:
     """The transcript as the Podcasting 2.0 HTML transcript format has it (``<time>`` then
-    ``<p>`` per sentence), under chapter headings: what ``podcast:transcript type="text/html"``
-    points at."""
+    ``<p>`` per sentence, each turn of a named voice after its ``<cite>``), under chapter
+    headings: what ``podcast:transcript type="text/html"`` points at."""
     lines = [f'<!doctype html>\n<html lang="{escape(language)}">\n<head>\n<meta charset="utf-8">',
              f"<title>{escape(title)}</title>\n</head>\n<body>\n<h1>{escape(title)}</h1>"]
     for chapter, said in by_chapter(cues, chapters):
         if chapter:
             lines.append(f"<h2>{escape(chapter.title)}</h2>")
-        lines += [f"<time>{_stamp(cue.start, '.')[:8]}</time>\n<p>{escape(cue.text)}</p>"
-                  for cue in said]
+        last = ""
+        for cue in said:
+            if cue.speaker and cue.speaker != last:
+                lines.append(f"<cite>{escape(cue.speaker + colon(language))}</cite>")
+            last = cue.speaker
+            lines.append(f"<time>{_stamp(cue.start, '.')[:8]}</time>\n<p>{escape(cue.text)}</p>")
     lines.append("</body>\n</html>")
     return "\n".join(lines) + "\n"

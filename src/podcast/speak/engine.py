@@ -49,6 +49,7 @@ class Line:
 
     text: str
     speaker: int = 0
+    conversation: bool = False  # a conversation's turn: said in the voices of Voice.cast
 
 
 @dataclass(frozen=True)
@@ -78,6 +79,8 @@ class Speaker(Backend, ABC):
         return self.settings.units_per_minute
 
     def voice_for(self, line: Line) -> str:
+        if line.conversation and line.speaker < len(self.settings.cast):
+            return self.settings.cast[line.speaker]
         if line.speaker and self.settings.thoughts_voice:
             return self.settings.thoughts_voice
         return self.voice

@@ -11,7 +11,7 @@ from typing import Any
 
 from .. import voices_dir
 from ..errors import ConfigError
-from ..models import Host
+from ..models import Host, HostsConfig
 from ..schema import between, one_of
 
 
@@ -27,6 +27,8 @@ class TTSConfig:
     fallback: str = field(default="offline", metadata=one_of("offline", "fail"))
     #: engine name → its options from [tts.<engine>]; not a key of its own
     engines: dict[str, Any] = field(default_factory=dict, metadata={"internal": True})
+    #: a conversation's voices as [show.hosts] gives them (config.py puts them here)
+    hosts: HostsConfig = field(default_factory=HostsConfig, metadata={"internal": True})
 
 
 @dataclass(frozen=True)
@@ -40,6 +42,8 @@ class PauseConfig:
     section: float | None = field(default=None, metadata=between(0, 10))
     # between papers, around the sting
     paper: float | None = field(default=None, metadata=between(0, 10))
+    # between a conversation's turns, in place of ``paragraph``
+    turn: float | None = field(default=None, metadata=between(0, 5))
 
 
 def _read(path: Path) -> dict[str, Any]:
@@ -65,15 +69,45 @@ def preset(language: str, name: str, folder: Path | None = None) -> dict[str, An
     return known[name]
 
 
+@dataclass(frozen=True)
+class Cast:
+    """A conversation's two voices by default, in one language ([hosts."<language>"] in
+    voices/presets.toml): the host, then the analyst, each with its name, role and voice per
+    engine; and the names of the presets' other voices."""
+
+    hosts: tuple[Host, Host]
+    voices: tuple[dict[str, str], dict[str, str]]  # engine → voice
+    names: dict[str, str]  # voice → name
+
+    def name_of(self, voice: str) -> str:
+        """The name a voice goes by, if it has one ("" if not)."""
+        for host, voices in zip(self.hosts, self.voices, strict=True):
+            if voice in voices.values():
+                return host.name
+        return self.names.get(voice, "")
+
+
+def cast(language: str, folder: Path | None = None) -> Cast:
+    """The default voices of a conversation in ``language``."""
+    path = (folder or voices_dir()) / "presets.toml"
+    given = _read(path).get("hosts", {}).get(language, {})
+
+    def one(part: str) -> tuple[Host, dict[str, str]]:
+        table = dict(given.get(part, {}))
+        host = Host(str(table.pop("name", part)), str(table.pop("role", part)))
+        return host, {engine: str(voice) for engine, voice in table.items()}
+
+    (host, host_voices), (analyst, analyst_voices) = one("host"), one("analyst")
+    names = given.get("names", {})
+    if not isinstance(names, dict):
+        raise ConfigError(f"{path}: [hosts.\"{language}\"] names must be a table")
+    return Cast((host, analyst), (host_voices, analyst_voices),
+                {str(voice): str(name) for voice, name in names.items()})
+
+
 def hosts(language: str, folder: Path | None = None) -> tuple[Host, Host]:
     """A conversation's two voices by name and role: the host, then the analyst."""
-    given = _read((folder or voices_dir()) / "presets.toml").get("hosts", {}).get(language, {})
-
-    def one(part: str) -> Host:
-        table = given.get(part, {})
-        return Host(str(table.get("name", part)), str(table.get("role", part)))
-
-    return one("host"), one("analyst")
+    return cast(language, folder).hosts
 
 
 @dataclass(frozen=True)
