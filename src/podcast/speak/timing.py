@@ -47,7 +47,7 @@ MIN_CONVERSATION_SECONDS = 80.0
 # A brief ignores [show] target_minutes: each paper says about BRIEF_PAPER_SECONDS (what it
 # found and why it matters to us) after its number and a short title (BRIEF_TITLE_LIMIT), and
 # the brief tells no more papers than fit in BRIEF_SECONDS: five, with music and stings.
-BRIEF_PAPER_SECONDS = 7.0
+BRIEF_PAPER_SECONDS = 6.0
 BRIEF_TITLE_LIMIT = {"zh": 24, "en": 10}
 BRIEF_TITLE_UNITS = {"zh": 12, "en": 6}
 BRIEF_SECONDS = 120.0
@@ -131,10 +131,15 @@ class Pace:
                    int(self.units(speech) - frame_units(self.language, frame.format)))
 
     def least_units(self, format: str = BROADCAST) -> int:
-        """The least a paper says besides the frame's words (MIN_PAPER_SECONDS; a
-        conversation's MIN_CONVERSATION_SECONDS; a brief's paper says BRIEF_PAPER_SECONDS)."""
+        """The least a paper says besides the frame's words (:meth:`least_seconds`)."""
+        return self.units(self.least_seconds(format))
+
+    @staticmethod
+    def least_seconds(format: str = BROADCAST) -> float:
+        """MIN_PAPER_SECONDS; a conversation's MIN_CONVERSATION_SECONDS; a brief's paper says
+        BRIEF_PAPER_SECONDS."""
         seconds = {CONVERSATION: MIN_CONVERSATION_SECONDS, BRIEF: BRIEF_PAPER_SECONDS}
-        return self.units(seconds.get(format, MIN_PAPER_SECONDS))
+        return seconds.get(format, MIN_PAPER_SECONDS)
 
     def room(self, target_seconds: float, frame: Script) -> int:
         """How many papers a show of ``target_seconds`` has room for, each saying at least

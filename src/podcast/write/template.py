@@ -364,16 +364,18 @@ class _PaperWriter:
         """The paper's headline result in about ``limit`` units: its first sentence stating a
         percentage, else its conclusion, a figure, its first result, what it does; each said
         whole when it fits, else down to the clause that states its figure (with the one before
-        or after when they fit). The first within twice the limit is said (a brief's other
-        papers say less), else the shortest, cut to the limit only past three times it."""
+        or after when they fit). The first within twice the limit (a percentage: 2.5 times) is
+        said (a brief's other papers say less), else the shortest, cut to the limit only past
+        three times it."""
         material = self.material
-        candidates = [*[s for s in material.figures if _PERCENT.search(s)][:1],
-                      *material.conclusion[:1], *material.figures[:1], *material.results[:1],
-                      *material.method[:1], *material.problem[:1]]
+        headline = [s for s in material.figures if _PERCENT.search(s)][:1]
+        candidates = [*headline, *material.conclusion[:1], *material.figures[:1],
+                      *material.results[:1], *material.method[:1], *material.problem[:1]]
         kept = [self._clauses(sentence.strip().rstrip("。.!！"), limit)
                 for sentence in candidates] or [self.paper.title_for(self.language)]
-        said = next((text for text in kept if self._units(text) <= 2 * limit),
-                    min(kept, key=self._units))
+        allowed = [2.5 if headline and number == 0 else 2.0 for number in range(len(kept))]
+        said = next((text for text, times in zip(kept, allowed, strict=True)
+                     if self._units(text) <= times * limit), min(kept, key=self._units))
         if self._units(said) > 3 * limit:
             said = clip(said, limit, self.language)
         return said if self.chinese else _upper_first(said)
