@@ -132,7 +132,6 @@ def offline_episode(papers: Sequence[Paper], language: str, project: str, moment
     """The script the offline run writes in ``format``: the template writer, sized for
     espeak-ng."""
     picks = select_papers(papers, Profile(project), count, language=language).picks
-    speaker = open_speaker(TTSConfig(engine="espeak"), language, SpeakContext())
     brief = Brief(language, i18n.phrases(language).show_title, project, moment, format=format,
                   hosts=hosts(language) if format == CONVERSATION else ())
     units = espeak_pace(language).paper_budget(target_minutes * 60, len(picks),
