@@ -234,3 +234,17 @@ def test_run_format_brief_offline_from_the_command_line(tmp_path):
     assert [p.split("，")[0] for p in paragraphs[2:7]] == [f"第 {n} 篇" for n in range(1, 6)]
     assert not any(p.startswith("论文的标题是") for p in paragraphs)  # no broadcast frame
     assert MP3(tmp_path / "feed" / "episodes" / "2026-11-20.mp3").info.length < BRIEF_SECONDS
+
+
+def test_a_brief_tells_five_papers_at_most_and_a_conversation_fewer_than_a_broadcast():
+    from podcast.write import Brief, compose_script
+
+    from .script_measures import espeak_pace
+
+    for language in LANGUAGES:
+        timing = espeak_pace(language)
+        frames = {format: compose_script([], [], Brief(language, "", "", SATURDAY_MORNING, format=format))
+                  for format in ("broadcast", CONVERSATION, BRIEF)}
+        assert timing.room(2 * 60, frames[BRIEF]) == timing.room(60 * 60, frames[BRIEF]) == 5
+        assert timing.room(8 * 60, frames[CONVERSATION]) < timing.room(8 * 60, frames["broadcast"])
+        assert timing.room(8 * 60, frames[CONVERSATION]) >= 4

@@ -256,9 +256,9 @@ class DailyPlan(Plan):
             raise NothingToBroadcast(f"{why}, and nothing unbroadcast from the {days} days "
                                      f"before scores {selection.min_score:g} or more")
         if room < show.max_papers and len(chosen.ranked) > room and show.format == BRIEF:
-            log.info("A brief has room for %s in %s (max_papers = %d): the others stay for "
-                     "another day.", counted(room, "paper"), clock(BRIEF_SECONDS),
-                     show.max_papers)
+            log.info("A brief tells %s at most, to stay under %s (max_papers = %d): the "
+                     "others stay for another day.", counted(room, "paper"),
+                     clock(BRIEF_SECONDS), show.max_papers)
         elif room < show.max_papers and len(chosen.ranked) > room:
             log.info("A target of %s has room for %s of at least %d s each (max_papers = %d): "
                      "the others stay for another day.", clock(show.target_minutes * 60),

@@ -44,9 +44,11 @@ CONVERSATION_PARAGRAPHS = 13
 CONVERSATION_CHANGES = 12
 TURN_PAUSE = 0.25
 MIN_CONVERSATION_SECONDS = 80.0
-# A brief ignores [show] target_minutes: each paper says about BRIEF_PAPER_SECONDS (what it
-# found and why it matters to us) after its number and a short title (BRIEF_TITLE_LIMIT), and
-# the brief tells no more papers than fit in BRIEF_SECONDS: five, with music and stings.
+# A brief ignores [show] target_minutes: it tells BRIEF_PAPERS papers at most, each in about
+# BRIEF_PAPER_SECONDS (what it found and why it matters to us; a headline figure may take
+# longer) after its number and a short title (BRIEF_TITLE_LIMIT), so that with the music, the
+# greeting and the stings it stays under BRIEF_SECONDS (offline, five papers: 1:50-1:52).
+BRIEF_PAPERS = 5
 BRIEF_PAPER_SECONDS = 6.0
 BRIEF_TITLE_LIMIT = {"zh": 24, "en": 10}
 BRIEF_TITLE_UNITS = {"zh": 12, "en": 6}
@@ -143,10 +145,10 @@ class Pace:
 
     def room(self, target_seconds: float, frame: Script) -> int:
         """How many papers a show of ``target_seconds`` has room for, each saying at least
-        :meth:`least_units`; one at least. A brief has room for what fits in BRIEF_SECONDS,
-        whatever the target."""
+        :meth:`least_units`; one at least. A brief has room for BRIEF_PAPERS, whatever the
+        target."""
         if frame.format == BRIEF:
-            target_seconds = BRIEF_SECONDS
+            return BRIEF_PAPERS
         papers = 1
         while self.shortest(papers + 1, frame) <= target_seconds:
             papers += 1
