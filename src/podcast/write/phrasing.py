@@ -314,7 +314,7 @@ NEXT_STEP: Variants = (
     ("Good, and after that, ", "Yes, and with that in place, ", "Right, then ",
      "That works. Next, ", "Good. Building on that, ", "Agreed, and then "),
 )
-THEN_STEP: Variants = (("然后，", "再往下，"), ("Then ", "Next, "))
+THEN_STEP: Variants = (("然后，", "再往下，", "接下来，"), ("Then ", "Next, ", "After that, "))
 LAST_STEP: Variants = (("最后，", "收尾的时候，"), ("Finally, ", "To close the loop, "))
 
 # -- a brief: what the paper found, then why it matters to us ({part}, {domain}) ----------------

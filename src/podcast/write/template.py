@@ -75,7 +75,7 @@ _KINDS = ("problem", "method", "results", "conclusion", "limitations")
 # concepts nearly every paper names somewhere (an "evaluator" is evaluation): no link by themselves
 _EVERYWHERE = frozenset({"evaluation", "benchmark", "dataset", "metric"})
 # the title as the host says it, shorter than the broadcast's
-_TALK_TITLE = {"zh": 30, "en": 14}  # else the name the paper gives itself, when it has one
+_TALK_TITLE = {"zh": 30, "en": 14}  # longer: its part before the colon, when it has one
 _PERCENT = re.compile(r"\d+(?:\.\d+)?\s?%|百分之[零一二三四五六七八九十百点]+")
 
 # The weekly recap's advice: two concrete steps per topic, (Chinese, English).
@@ -423,9 +423,10 @@ class _PaperWriter:
         language, join = self.language, "" if self.chinese else " "
         parts = {kind: self._told_plain(talk.chosen, kind) for kind in _KINDS}
         title = spoken_title(self.paper.title_for(language).rstrip("。."), language)
-        if speech_units(title, language) > _TALK_TITLE[language[:2]] and paper_name(
-                self.paper.title):
-            title = paper_name(self.paper.title)  # "Role-RL" for a long title it names
+        head = re.split(r"\s*[:：]\s*", title, maxsplit=1)[0].strip()
+        if speech_units(title, language) > _TALK_TITLE[language[:2]] and head != title \
+                and len(head) >= 2:
+            title = head  # "Role-RL", a long title's part before its colon
         answers = [(kind, parts[kind]) for kind in ("problem", "method", "results") if parts[kind]]
         if not answers:
             answers = [("problem", parts["conclusion"] or title)]
