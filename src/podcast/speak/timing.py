@@ -50,7 +50,7 @@ MIN_CONVERSATION_SECONDS = 80.0
 # greeting and the stings it stays under BRIEF_SECONDS (offline, five papers: 1:50-1:52).
 BRIEF_PAPERS = 5
 BRIEF_PAPER_SECONDS = 6.0
-BRIEF_TITLE_LIMIT = {"zh": 24, "en": 10}
+BRIEF_TITLE_LIMIT = {"zh": 26, "en": 10}
 BRIEF_TITLE_UNITS = {"zh": 12, "en": 6}
 BRIEF_SECONDS = 120.0
 
