@@ -16,16 +16,17 @@ from __future__ import annotations
 import re
 from collections import defaultdict
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 
 from podcast import i18n
-from podcast.models import Paper, Pick, Script, Segment
+from podcast.models import BROADCAST, CONVERSATION, Paper, Pick, Script, Segment
 from podcast.produce import Music, pace
 from podcast.registry import NoOptions
 from podcast.select import Profile, select_papers
 from podcast.speak import SpeakContext, open_speaker
-from podcast.speak.voices import TTSConfig
+from podcast.speak.timing import Pace
+from podcast.speak.voices import TTSConfig, hosts
 from podcast.write import WRITERS, Brief, compose_script
 
 _SENTENCE_END = re.compile(r"(?<=[。！？；：])|(?<=[.!?;:])(?=\s|$)")
@@ -126,13 +127,21 @@ class Episode:
 
 
 def offline_episode(papers: Sequence[Paper], language: str, project: str, moment: datetime,
-                    count: int = 5, target_minutes: float = 8.0) -> Episode:
-    """The script the offline run writes: the template writer, sized for espeak-ng."""
+                    count: int = 5, target_minutes: float = 8.0,
+                    format: str = BROADCAST) -> Episode:
+    """The script the offline run writes in ``format``: the template writer, sized for
+    espeak-ng."""
     picks = select_papers(papers, Profile(project), count, language=language).picks
-    speaker = open_speaker(TTSConfig(engine="espeak"), language, SpeakContext())
-    brief = Brief(language, i18n.phrases(language).show_title, project, moment)
-    units = pace(speaker.settings, Music.load()).paper_budget(
-        target_minutes * 60, len(picks), compose_script([], [], brief))
+    brief = Brief(language, i18n.phrases(language).show_title, project, moment, format=format,
+                  hosts=hosts(language) if format == CONVERSATION else ())
+    units = espeak_pace(language).paper_budget(target_minutes * 60, len(picks),
+                                               compose_script([], [], brief))
     writer = WRITERS.get("template")(NoOptions())
-    script = writer.write(picks, Brief(language, brief.show_title, project, moment, units))
+    script = writer.write(picks, replace(brief, paper_units=units))
     return Episode(language, project, picks, script, units)
+
+
+def espeak_pace(language: str) -> Pace:
+    """How long the offline voice (espeak-ng) takes, with the music and pauses as shipped."""
+    speaker = open_speaker(TTSConfig(engine="espeak"), language, SpeakContext())
+    return pace(speaker.settings, Music.load())

@@ -30,6 +30,7 @@ from .errors import Interrupted, NothingToBroadcast, PodcastError, UnknownPaper
 from .http import HttpClient, HttpPolicy, ResponseCache
 from .i18n import counted
 from .models import (
+    BRIEF,
     BROADCAST,
     CONVERSATION,
     HISTORY_WEEKS,
@@ -79,7 +80,7 @@ from .speak import (
     resolve_voice,
     speak_script,
 )
-from .speak.timing import MIN_PAPER_SECONDS, Pace, clock
+from .speak.timing import BRIEF_SECONDS, Pace, clock
 from .store import STORE_NAME, Run, Store, build_lock, open_store
 from .write import AUTO_WRITER, WRITERS, Brief, RecapBrief, Writer, compose_script, open_writer
 
@@ -208,7 +209,8 @@ class DailyPlan(Plan):
             show=show.title, day=i18n.spoken_day(self.day, show.language))
 
     def target_seconds(self, config: Config) -> float | None:
-        return config.show.target_minutes * 60
+        """The show's target; none for a brief, which lasts under BRIEF_SECONDS whatever it."""
+        return None if config.show.format == BRIEF else config.show.target_minutes * 60
 
     def format(self, config: Config) -> str:
         return config.show.format
@@ -269,10 +271,15 @@ class DailyPlan(Plan):
                               standins, why)
             raise NothingToBroadcast(f"{why}, and nothing unbroadcast from the {days} days "
                                      f"before scores {selection.min_score:g} or more")
-        if room < show.max_papers and len(chosen.ranked) > room:
+        if room < show.max_papers and len(chosen.ranked) > room and show.format == BRIEF:
+            log.info("A brief tells %s at most, to stay under %s (max_papers = %d): the "
+                     "others stay for another day.", counted(room, "paper"),
+                     clock(BRIEF_SECONDS), show.max_papers)
+        elif room < show.max_papers and len(chosen.ranked) > room:
             log.info("A target of %s has room for %s of at least %d s each (max_papers = %d): "
                      "the others stay for another day.", clock(show.target_minutes * 60),
-                     counted(room, "paper"), MIN_PAPER_SECONDS, show.max_papers)
+                     counted(room, "paper"), timing.least_seconds(show.format),
+                     show.max_papers)
         if len(chosen.picks) < limit:
             log.info("Only %s %s min_score %g or more%s: the show has %d, not %d.",
                      counted(len(chosen.picks), "paper"),
@@ -303,10 +310,11 @@ class DailyPlan(Plan):
         target, papers = show.target_minutes * 60, len(chosen.picks)
         units = timing.paper_budget(target, papers, frame)
         shortest = timing.shortest(papers, frame)
-        if shortest > target:
+        if shortest > target and show.format != BRIEF:  # a brief has no target
             log.info("A target of %s is too short for %s: each says the least a paper can "
                      "(about %d s), so the episode will last about %s.", clock(target),
-                     counted(papers, "paper"), MIN_PAPER_SECONDS, clock(shortest))
+                     counted(papers, "paper"), timing.least_seconds(show.format),
+                     clock(shortest))
         script = writer.write(chosen.picks, replace(brief, paper_units=units))
         log.info("Wrote the script: %s, %d characters.", counted(len(script.segments), "paper"),
                  len(script.text()))

@@ -10,6 +10,7 @@ by a model; "第 N 篇论文"; the closing line) and make every line speech-read
 
 from __future__ import annotations
 
+import re
 from abc import ABC, abstractmethod
 from collections.abc import Mapping, Sequence
 from dataclasses import asdict, dataclass, field
@@ -34,6 +35,7 @@ from ..models import (
     WeekPapers,
 )
 from ..registry import Backend, Registry
+from ..speak.timing import BRIEF_TITLE_LIMIT
 from .fit import Words, bounded, fit_papers, fit_turns, spoken_title
 from .speakable import speakable
 
@@ -215,11 +217,22 @@ def _brief(picks: Sequence[Pick], texts: Sequence[PaperText], brief: Brief) -> S
     say = partial(speakable, language=brief.language)
     segments = []
     for number, (pick, text) in enumerate(zip(picks, texts, strict=True), start=1):
-        title = spoken_title(_one_line(say(text.title)).rstrip("。."), brief.language)
-        line = words.brief_line.format(n=number, title=title, text=_one_line(say(text.summary)))
+        whole = _one_line(say(text.title)).rstrip("。.")
+        title = spoken_title(whole, brief.language)
+        short = brief_title(whole, brief.language)  # the notes keep more
+        line = words.brief_line.format(n=number, title=short, text=_one_line(say(text.summary)))
         segments.append(Segment(number, pick.paper.id, title, (line,),
                                 _clean_notes(text.notes, title, brief.language)))
     return _frame(brief, segments)
+
+
+def brief_title(title: str, language: str) -> str:
+    """A paper's title as a brief says it: the part before its colon (its name, "Role-RL"),
+    else the title up to BRIEF_TITLE_LIMIT."""
+    head = re.split(r"\s*[:：]\s*", title, maxsplit=1)[0].strip()
+    if head != title.strip() and len(head) >= 2:
+        return head
+    return spoken_title(title, language, BRIEF_TITLE_LIMIT)
 
 
 def compose_recap(text: RecapText, brief: RecapBrief) -> Script:

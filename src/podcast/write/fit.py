@@ -90,10 +90,10 @@ def clip(text: str, limit: float, language: str, at_break: bool = True) -> str:
     return trailing.sub("", head).strip() or text[:end].strip()
 
 
-def spoken_title(title: str, language: str) -> str:
-    """``title`` short enough to say: whole when it is, else the part before its colon when
-    that has a few words, else its first words."""
-    limit = TITLE_LIMIT[_key(language)]
+def spoken_title(title: str, language: str, limits: dict[str, int] = TITLE_LIMIT) -> str:
+    """``title`` short enough to say (``limits``: a brief's are shorter): whole when it is, else
+    the part before its colon when that has a few words, else its first words."""
+    limit = limits[_key(language)]
     start = title[: limit * _CHARS_PER_UNIT]
     if start == title and speech_units(title, language) <= limit:
         return title

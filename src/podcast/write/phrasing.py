@@ -205,3 +205,131 @@ def _first_clause(text: str, language: str) -> str:
     if not is_chinese(language) and clause[:2].istitle() and clause.split()[0] != "I":
         clause = clause[0].lower() + clause[1:]  # "We fine-tune" → "we fine-tune"
     return clause
+
+
+# -- a conversation's turns (the host asks, the analyst has read the paper) ----------------------
+
+# The host introduces the paper by its title and asks what problem it tackles.
+ASK_PROBLEM: Variants = (
+    ("这篇叫《{title}》。它想解决什么问题？",
+     "我们来看《{title}》。作者碰到的难处是什么？",
+     "这篇的题目是《{title}》，它盯上的是什么问题？",
+     "下面这篇是《{title}》。先说说，它为什么要做这件事？",
+     "《{title}》，这篇的出发点是什么？",
+     "再看《{title}》。它要对付的是什么麻烦？"),
+    ("This one is called {title}. What problem is it going after?",
+     "Let's look at {title}. What got the authors started?",
+     "Next up, {title}. What's the problem here?",
+     "The title is {title}. Why did they need to do this?",
+     "Here's {title}. What's it trying to fix?",
+     "Now, {title}. What's the difficulty it takes on?"),
+)
+# The host asks how: {who} is the paper's name ("Role-RL") or its authors.
+ASK_METHOD: Variants = (
+    ("那{who}是怎么做的？", "{who}用的是什么办法？", "{who}具体怎么解决？", "{who}的思路是什么？",
+     "这个难处，{who}是怎么绕过去的？", "{who}拿出了什么方案？"),
+    ("How did {who} pull it off?", "And how did {who} tackle it?", "What did {who} come up with?",
+     "How did {who} solve it?", "What did {who} build, then?", "So what approach did {who} take?"),
+)
+WHO: Variants = (("作者", "他们"), ("the authors", "the team"))
+# The host asks about the results.
+ASK_RESULTS: Variants = (
+    ("效果怎么样？", "实验结果呢？", "做出来的效果如何？", "有数据说明它管用吗？",
+     "最后成绩怎么样？", "那实际测下来呢？", "结果能说明问题吗？", "这么做，换来了什么？",
+     "实验上站得住吗？", "数字上看呢？"),
+    ("And does it work?", "What do the experiments show?", "How well does it do?",
+     "Do the numbers back it up?", "What did they find?", "So what came out of it?",
+     "Did it pay off?", "How did it do in the tests?", "What are the results like?",
+     "And the numbers?"),
+)
+# The host reacts to the paper's figure and asks what to watch out for.
+ASK_DOUBT_FIGURE: Variants = (
+    ("{figure}，数字挺亮眼。那它有什么局限吗？",
+     "能做到{figure}不容易。不过有没有要打折扣的地方？",
+     "{figure}，听着很漂亮。我想追问一句：哪里可能不灵？",
+     "好，{figure}。反过来说，这个方法的短板在哪？",
+     "{figure}，比我想的还好。有没有需要留个心眼的地方？",
+     "{figure}这个数我记下了。用之前得注意什么？"),
+    ("{figure}, that's a strong number. Any catch?",
+     "{figure} is hard to argue with. So where might it fall short?",
+     "{figure} sounds great. Where would you be careful, though?",
+     "All right, {figure}. What's the weak spot?",
+     "{figure}, better than I expected. Anything to watch out for?",
+     "I'll note {figure}. What should we keep in mind before using it?"),
+)
+ASK_DOUBT: Variants = (
+    ("听起来有道理。那它有什么局限吗？", "这个结论挺有意思。有没有要打折扣的地方？",
+     "我想追问一句：哪里可能不灵？", "反过来说，这个方法的短板在哪？",
+     "有没有需要留个心眼的地方？", "用之前得注意什么？"),
+    ("That makes sense. Any catch?", "Interesting. So where might it fall short?",
+     "Where would you be careful, though?", "What's the weak spot?",
+     "Anything to watch out for?", "What should we keep in mind before using it?"),
+)
+# The analyst's caution when the paper states no limitation and its kind's caveat is said:
+# {subject} is the paper by its name.
+CAUTIONS: Variants = (
+    ("{subject}的实验是在作者选定的数据上做的，换成我们的数据，效果得重新量一遍。",
+     "这些数字来自论文自己的评测，没有别人复现之前，我会先打个问号。",
+     "{subject}没怎么谈成本和上线后的维护，真用起来这部分得我们自己补。",
+     "对比的基线不算多，{subject}到底比现成的做法强多少，还要看更多的比较。",
+     "论文里的场景比较干净，真实数据更杂，{subject}在那里能不能站住，还得试过才知道。"),
+    ("{Subject} was tested on data the authors chose; on ours, the numbers have to be "
+     "measured again.",
+     "These figures come from the paper's own evaluation, so I'd keep a question mark on them "
+     "until someone reproduces them.",
+     "{Subject} says little about cost or upkeep in production; we'd have to work that out "
+     "ourselves.",
+     "The baselines are few, so how much better {subject} is than what exists needs more "
+     "comparisons.",
+     "The paper's setting is cleaner than real data, and whether {subject} holds up there "
+     "only a trial will tell."),
+)
+LIMITATION_LEADS: Variants = (("论文自己也承认，", "作者也提到，"),
+                              ("The authors admit it themselves: ", "The paper says so too: "))
+# The host brings the paper home.
+ASK_PROJECT: Variants = (
+    ("那放到我们的项目里呢？", "这对我们的项目有什么用？", "跟我们正在做的事有什么关系？",
+     "那我们能从中借点什么？", "说回我们自己，这篇能帮上哪一块？", "我们团队用得上吗？",
+     "这跟我们手上的活儿怎么接上？", "对我们来说，它的价值在哪？", "我们该怎么看这篇？",
+     "这篇能给我们的项目带来什么？"),
+    ("So what does it mean for our project?", "How does this help us?",
+     "Where does it touch what we're building?", "What can we borrow from it?",
+     "Back to our own work: which part does this help?", "Could our team use it?",
+     "How does it connect to what we're doing?", "What's in it for us?",
+     "Why should our team care?", "What would it change for our project?"),
+)
+# The host proposes the first step ({step} ends without its full stop; a question for some).
+PROPOSE_STEP: Variants = (
+    ("要是我们来试，第一步是不是先{step}？", "我觉得可以从这里开始：{step}。",
+     "动手的话，我想先{step}。", "那我们是不是可以先{step}？",
+     "如果让我排，第一件事是{step}。", "我提个起点：{step}。"),
+    ("If we tried it, I'd start here: {step}.", "So step one for us: {step}.",
+     "Here's where I'd begin: {step}.", "Could we start small? Say, {step}.",
+     "My first move would be this: {step}.", "A place to start: {step}."),
+)
+# The analyst adds what comes next: the first of the other steps, then "then", "finally".
+NEXT_STEP: Variants = (
+    ("可以，这一步之后，", "有了这个基础，再", "这一步做完，接着", "对，打好这个底，再",
+     "没问题，下一步，", "同意，然后"),
+    ("Good, and after that, ", "Yes, and with that in place, ", "Right, then ",
+     "That works. Next, ", "Good. Building on that, ", "Agreed, and then "),
+)
+THEN_STEP: Variants = (("然后，", "再往下，", "接下来，"), ("Then ", "Next, ", "After that, "))
+LAST_STEP: Variants = (("最后，", "收尾的时候，"), ("Finally, ", "To close the loop, "))
+
+# -- a brief: what the paper found, then why it matters to us ({part}, {domain}) ----------------
+
+BRIEF_MATTERS: Variants = (
+    ("我们的{part}可以借鉴。", "对我们的{part}有参考价值。", "我们做{part}时用得上。",
+     "和我们的{part}直接相关。", "值得我们的{part}试一试。", "我们的{part}可以照着试。"),
+    ("our {part} could borrow it.", "a useful reference for our {part}.",
+     "something our {part} can use.", "it bears directly on our {part}.",
+     "worth a try in our {part}.", "our {part} could try the same."),
+)
+BRIEF_FAR: Variants = (
+    ("离我们的{domain}项目稍远，思路可以借。", "和我们的{domain}项目没有直接交集，权当开阔思路。",
+     "跟我们的{domain}项目隔得远，了解一下就好。"),
+    ("a little far from our {domain} project, but the idea travels.",
+     "not our {domain} project's business directly, but worth knowing.",
+     "some way from our {domain} project; file it as a wider view."),
+)

@@ -13,29 +13,45 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Sequence
-from functools import lru_cache
+from dataclasses import dataclass, replace
+from functools import lru_cache, partial
 
 from ..i18n import how_many, is_chinese, phrases
-from ..models import HISTORY_WEEKS, Paper, Pick, ShowNotes, Theme, WeekPapers
+from ..models import BRIEF, CONVERSATION, HISTORY_WEEKS, Paper, Pick, ShowNotes, Theme, WeekPapers
 from ..select.cluster import group, topic_counts
 from ..select.glossary import glossary
 from ..select.topics import TOPICS_BY_KEY, topics_of
-from ..speak.timing import SHARES, speech_units
-from .base import WRITERS, Brief, PaperText, RecapBrief, RecapText, Writer
-from .fit import spoken_title
+from ..speak.timing import BRIEF_TITLE_UNITS, SHARES, speech_units
+from .base import WRITERS, Brief, PaperText, RecapBrief, RecapText, Writer, brief_title
+from .fit import SLACK, clip, spoken_title
 from .material import Material, read
 from .phrasing import (
+    ASK_DOUBT,
+    ASK_DOUBT_FIGURE,
+    ASK_METHOD,
+    ASK_PROBLEM,
+    ASK_PROJECT,
+    ASK_RESULTS,
+    BRIEF_FAR,
+    BRIEF_MATTERS,
     CALLED,
+    CAUTIONS,
     FAR_LINKS,
     FIELD_TOPICS,
     FIGURE_ECHOES,
     GENERAL,
+    LAST_STEP,
     LEAD_INS,
+    LIMITATION_LEADS,
     LINKS,
+    NEXT_STEP,
     ON_TOPIC,
     PROJECT_LINE,
+    PROPOSE_STEP,
     SUBJECTS,
     SUMMARY_LEADS,
+    THEN_STEP,
+    WHO,
     Part,
     Project,
     Rotation,
@@ -58,6 +74,8 @@ _SUMMARY_ORDER = (("problem", 0), ("method", 0), ("results", 0), ("results", 1),
 _KINDS = ("problem", "method", "results", "conclusion", "limitations")
 # concepts nearly every paper names somewhere (an "evaluator" is evaluation): no link by themselves
 _EVERYWHERE = frozenset({"evaluation", "benchmark", "dataset", "metric"})
+# the title as the host says it, shorter than the broadcast's
+_TALK_TITLE = {"zh": 30, "en": 14}  # longer: its part before the colon, when it has one
 _PERCENT = re.compile(r"\d+(?:\.\d+)?\s?%|百分之[零一二三四五六七八九十百点]+")
 
 # The weekly recap's advice: two concrete steps per topic, (Chinese, English).
@@ -217,11 +235,11 @@ class TemplateWriter(Writer):
 
     def texts(self, picks: Sequence[Pick], brief: Brief) -> list[PaperText]:
         rotation = Rotation.for_papers([pick.paper.id for pick in picks])
-        return [_PaperWriter(pick, brief, rotation, position).text()
+        return [_PaperWriter(pick, brief, rotation, position).write()
                 for position, pick in enumerate(picks)]
 
     def text(self, pick: Pick, brief: Brief) -> PaperText:
-        return _PaperWriter(pick, brief, Rotation.for_papers([pick.paper.id]), 0).text()
+        return _PaperWriter(pick, brief, Rotation.for_papers([pick.paper.id]), 0).write()
 
     def recap(self, brief: RecapBrief) -> RecapText:
         """Themes by lexical clustering, each summed up from its papers' own one-line notes; the
@@ -252,6 +270,14 @@ class _PaperWriter:
         self.name, self.tech = _technique_name(self.paper, self.material, self.language)
         self.part = _part(self.project, self.paper, self.technique)
 
+    def write(self) -> PaperText:
+        """The paper's words in the show's format."""
+        if self.brief.format == CONVERSATION:
+            return self.conversation()
+        if self.brief.format == BRIEF:
+            return self.brief_text()
+        return self.text()
+
     def text(self) -> PaperText:
         """What the paper says takes its share of the budget; three steps and the take the
         rest, then more steps, then more of the paper while there is time left. A budget too
@@ -281,6 +307,217 @@ class _PaperWriter:
         thoughts = ("" if self.chinese else " ").join((*take, lead_in))
         return PaperText(title=self.paper.title_for(self.language), summary=summary,
                          thoughts=thoughts, steps=tuple(steps[:count]), notes=self._notes())
+
+    # -- a conversation -------------------------------------------------------------------------
+
+    def conversation(self) -> PaperText:
+        """The paper talked through from the broadcast's material: the host (0) introduces it by
+        its title and asks what problem it tackles, how, and how well; the analyst (1) answers
+        with the paper's own figures; the host asks what to watch out for, and the analyst says
+        it (the paper's limitation, else a caution for its kind of technique, else one for the
+        paper); the host asks what it means for us and the analyst gives the take; the host
+        proposes the first step and the analyst the next ones. The problem, the method, the
+        results and three steps first (the steps' short forms when the budget is tight, two
+        when it is tighter still), then the take's why, more steps and more of the paper while
+        the budget allows."""
+        budget = float(self.brief.paper_units)
+        full = tuple(self._steps())
+        core = frozenset((kind, 0) for kind in ("problem", "method", "results")
+                         if getattr(self.material, kind))
+        talk = _Talk(core or frozenset({self._first_part()}), full, min(MIN_STEPS, len(full)))
+        if self._talk_units(talk) > budget:
+            talk = replace(talk, steps=tuple(_short_form(step, self.chinese) for step in full))
+        if self._talk_units(talk) > budget and talk.count == MIN_STEPS:
+            talk = replace(talk, count=MIN_STEPS - 1)
+        if self._talk_units(talk) > budget * (1 + SLACK):  # long sentences: each answer clipped
+            talk = replace(talk, scale=budget / self._talk_units(talk))
+        for grow in self._growth(len(full)):  # more while it fits, the most worth it first
+            grown = grow(talk)
+            if grown is not None and self._talk_units(grown) <= budget:
+                talk = grown
+        turns = self._turns(talk)
+        for said in (*(turn for _, turn in turns), *talk.steps[:talk.count], self._link(),
+                     self._fresh(self.technique.why), self._fresh(self.technique.caveat)):
+            self.rotation.claim(said)
+        return PaperText(title=self.paper.title_for(self.language), summary="", thoughts="",
+                         steps=(), notes=self._notes(), turns=tuple(turns))
+
+    # -- a brief --------------------------------------------------------------------------------
+
+    def brief_text(self) -> PaperText:
+        """A sentence or two: what the paper found, with its headline figure when it reports
+        one, and the part of our project it matters to; within the paper's budget."""
+        budget = float(self.brief.paper_units)
+        part = self.part.phrase(self.language) if self.part else ""
+        matters = self._say("matters", BRIEF_MATTERS if part else BRIEF_FAR, part=part,
+                            domain=self.project.domain)
+        self.rotation.claim(matters)
+        title = brief_title(self.paper.title_for(self.language), self.language)
+        longer = self._units(title) - BRIEF_TITLE_UNITS["zh" if self.chinese else "en"]
+        found = self._finding(max(budget - self._units(matters) - max(0.0, longer),
+                                  0.5 * budget))
+        summary = (f"{found}；{matters}" if self.chinese else f"{found}; {matters}")
+        return PaperText(title=self.paper.title_for(self.language), summary=summary,
+                         thoughts="", steps=(), notes=self._notes())
+
+    def _finding(self, limit: float) -> str:
+        """The paper's headline result in about ``limit`` units: its first sentence stating a
+        percentage, else its conclusion, a figure, its first result, what it does; each said
+        whole when it fits, else down to the clause that states its figure (with the one before
+        or after when they fit). The first within twice the limit (a percentage: 2.5 times) is
+        said (a brief's other papers say less), else the shortest, cut to the limit only past
+        three times it."""
+        material = self.material
+        headline = [s for s in material.figures if _PERCENT.search(s)][:1]
+        candidates = [*headline, *material.conclusion[:1], *material.figures[:1],
+                      *material.results[:1], *material.method[:1], *material.problem[:1]]
+        kept = [self._clauses(sentence.strip().rstrip("。.!！"), limit)
+                for sentence in candidates] or [self.paper.title_for(self.language)]
+        allowed = [2.5 if headline and number == 0 else 2.0 for number in range(len(kept))]
+        said = next((text for text, times in zip(kept, allowed, strict=True)
+                     if self._units(text) <= times * limit), min(kept, key=self._units))
+        if self._units(said) > 3 * limit:
+            said = clip(said, limit, self.language)
+        return said if self.chinese else _upper_first(said)
+
+    def _clauses(self, sentence: str, limit: float) -> str:
+        """``sentence`` when it fits ``limit``, else its clause stating a figure, with the one
+        before or after it when they fit (clauses end at "，；", or at "; " and before ", and",
+        ", which", ", while", ", with" in English: a list's commas end none)."""
+        if self._units(sentence) <= limit:
+            return sentence
+        ends = (r"(?<=[，；])" if self.chinese else
+                r"(?<=;)\s+|(?<=,)\s+(?=(?:and|which|while|with|but|so)\b)")
+        clauses = [c.strip().rstrip("，；,; ") for c in re.split(ends, sentence)]
+        first = next((i for i, clause in enumerate(clauses) if re.search(r"\d|百分之", clause)), 0)
+        comma = "，" if self.chinese else ", "
+        kept = clauses[first]
+        for neighbour in (first - 1, first + 1):
+            if 0 <= neighbour < len(clauses):
+                both = [kept, clauses[neighbour]][:: -1 if neighbour < first else 1]
+                if self._units(comma.join(both)) <= limit:
+                    kept = comma.join(both)
+        return kept
+
+    def _growth(self, steps: int) -> list[Callable[[_Talk], _Talk | None]]:
+        """What a conversation may say beyond its core, in order: the take's why, more steps,
+        more of the paper (the broadcast's order), the project in the listeners' words."""
+        grow: list[Callable[[_Talk], _Talk | None]] = [lambda talk: replace(talk, why=True)]
+        grow += [partial(_with_steps, count=count)
+                 for count in range(MIN_STEPS + 1, min(steps, MAX_STEPS) + 1)]
+        grow += [partial(_with_part, part=part, material=self.material)
+                 for part in _SUMMARY_ORDER if part[0] != "limitations"]
+        grow.append(lambda talk: replace(talk, project=True))
+        return grow
+
+    def _first_part(self) -> tuple[str, int]:
+        """What the paper says first when it has no problem, method or results."""
+        return next(((kind, 0) for kind in _KINDS if getattr(self.material, kind)),
+                    ("problem", 0))
+
+    def _talk_units(self, talk: _Talk) -> float:
+        return self._units(*(turn for _, turn in self._turns(talk)))
+
+    def _turns(self, talk: _Talk) -> list[tuple[int, str]]:
+        """The turns ``talk`` keeps, host and analyst by turns."""
+        language, join = self.language, "" if self.chinese else " "
+        parts = {kind: self._told_plain(talk.chosen, kind) for kind in _KINDS}
+        title = spoken_title(self.paper.title_for(language).rstrip("。."), language)
+        head = re.split(r"\s*[:：]\s*", title, maxsplit=1)[0].strip()
+        if speech_units(title, language) > _TALK_TITLE[language[:2]] and head != title \
+                and len(head) >= 2:
+            title = head  # "Role-RL", a long title's part before its colon
+        answers = [(kind, parts[kind]) for kind in ("problem", "method", "results") if parts[kind]]
+        if not answers:
+            answers = [("problem", parts["conclusion"] or title)]
+        if parts["conclusion"] and answers[-1][0] == "results":
+            answers[-1] = ("results", join.join((parts["results"], parts["conclusion"])))
+        who = self._who()
+        turns: list[tuple[int, str]] = []
+        for number, (kind, answer) in enumerate(answers):
+            if number == 0:
+                question = self._say("ask-problem", ASK_PROBLEM, title=title)
+            elif kind == "method":
+                question = self._say("ask-method", ASK_METHOD, who=who, Who=_upper_first(who))
+            else:
+                question = self._say("ask-results", ASK_RESULTS)
+            turns += [(0, question), (1, answer)]
+        headline = next((sentence for sentence in self.material.results
+                         if _PERCENT.search(sentence) and sentence in parts["results"]), "")
+        figure = _PERCENT.findall(headline)  # its last: "from 98.7% to 99.9%" says 99.9%
+        doubt = (self._say("doubt", ASK_DOUBT_FIGURE, figure=figure[-1]) if figure
+                 else self._say("doubt", ASK_DOUBT))
+        turns += [(0, _upper_first(doubt)), (1, self._caution())]
+        take = [self._project_line() if talk.project else "", self._link(),
+                self._fresh(self.technique.why) if talk.why else ""]
+        turns += [(0, self._say("ask-project", ASK_PROJECT)),
+                  (1, join.join(sentence for sentence in take if sentence))]
+        steps = [self._step_body(step) for step in talk.steps[:talk.count]]
+        if steps:
+            turns.append((0, self._say("propose", PROPOSE_STEP, step=_strip_first(steps[0]))))
+        if len(steps) > 1:
+            turns.append((1, self._next_steps(steps[1:])))
+        if talk.scale < 1:
+            end = "。" if self.chinese else "."
+            turns = [(who, clip(turn, self._units(turn) * talk.scale, language).rstrip(
+                "，。,.;；") + end if who else turn) for who, turn in turns]
+        return turns
+
+    def _told_plain(self, chosen: frozenset[tuple[str, int]], kind: str) -> str:
+        """The chosen sentences of one part, with no lead: the host has just asked for them."""
+        join = "" if is_chinese(self.material.language) else " "
+        found = getattr(self.material, kind)
+        return join.join(found[i] for i in sorted(i for k, i in chosen if k == kind)
+                         if i < len(found))
+
+    def _who(self) -> str:
+        """The paper in the host's question: its own name, else its authors."""
+        name = paper_name(self.paper.title)
+        return name or (self._choose("who", in_language(WHO, self.language)) or
+                        in_language(WHO, self.language)[0])
+
+    def _caution(self) -> str:
+        """What to watch out for: the paper's own limitation, else its kind's caveat when no
+        other paper of the show has said it, else a caution for this paper."""
+        if self.material.limitations and self.material.language == self.language:
+            lead = self._choose("limitation", in_language(LIMITATION_LEADS, self.language)) or ""
+            return lead + self.material.limitations[0]
+        caveat = self._fresh(self.technique.caveat)
+        if caveat:
+            return caveat
+        subject = self.name or in_language(SUBJECTS, self.language)[0]
+        return self._say("caution", CAUTIONS, subject=subject, Subject=_upper_first(subject))
+
+    def _step_body(self, step: str) -> str:
+        """A step as the middle of a sentence: no full stop, English in lower case."""
+        body = step.rstrip("。.")
+        return body if self.chinese else _lower_first(body)
+
+    def _next_steps(self, steps: list[str]) -> str:
+        """The analyst's steps after the host's first: "then …", "finally …"."""
+        join = "" if self.chinese else " "
+        end = "。" if self.chinese else "."
+        first = self._say("next", NEXT_STEP)
+        said = [first + steps[0] + end]
+        for number, step in enumerate(steps[1:], start=1):
+            options = in_language(LAST_STEP if number == len(steps) - 1 else THEN_STEP,
+                                  self.language)
+            leads = [lead for lead in options  # not "then …; then …"
+                     if lead.strip(" ,，").lower() not in first.lower()] or list(options)
+            said.append(leads[(self.position + number) % len(leads)] + step + end)
+        return join.join(said)
+
+    def _say(self, slot: str, variants: tuple[tuple[str, ...], tuple[str, ...]],
+             **fields: str) -> str:
+        """A slot's phrasing for this paper, with ``fields`` filled in; one the episode has not
+        said when there is one."""
+        options = in_language(variants, self.language)
+
+        def render(text: str) -> str:
+            return text.format(**fields)
+
+        return self._choose(slot, options, render) or render(options[self.position %
+                                                                     len(options)])
 
     # -- what the paper says ------------------------------------------------------------------
 
@@ -427,6 +664,46 @@ class _PaperWriter:
 
         return ShowNotes(one_line=note(material.method or material.problem or material.results),
                          results=note(material.results))
+
+
+@dataclass(frozen=True)
+class _Talk:
+    """What a paper's conversation keeps: the material's sentences by (part, index), the steps
+    and how many are said, whether the take says why it matters and the project itself."""
+
+    chosen: frozenset[tuple[str, int]]
+    steps: tuple[str, ...]
+    count: int
+    why: bool = False
+    project: bool = False
+    scale: float = 1.0  # below 1: the analyst's answers clipped to that share of their length
+
+
+def _with_steps(talk: _Talk, count: int) -> _Talk | None:
+    return replace(talk, count=count) if count <= len(talk.steps) else None
+
+
+def _with_part(talk: _Talk, part: tuple[str, int], material: Material) -> _Talk | None:
+    """``talk`` with one more sentence of the paper: each part's sentences in their order."""
+    kind, index = part
+    if (part in talk.chosen or index >= len(getattr(material, kind))
+            or (index and (kind, index - 1) not in talk.chosen)):
+        return None
+    return replace(talk, chosen=talk.chosen | {part})
+
+
+def _upper_first(text: str) -> str:
+    return text[:1].upper() + text[1:]
+
+
+def _lower_first(text: str) -> str:
+    """"Break our …" as the middle of a sentence; "DPO …" as it is."""
+    return text[:1].lower() + text[1:] if text[1:2].islower() else text
+
+
+def _strip_first(step: str) -> str:
+    """A Chinese step after "先": without its own "先"."""
+    return step.removeprefix("先")
 
 
 def _short_form(step: str, chinese: bool) -> str:
