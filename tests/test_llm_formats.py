@@ -255,7 +255,9 @@ BAD_TURNS = {  # what a model says, what the repair request says about it, what 
     "not alternating": (with_turn(4, "{old}", speaker="host"),
                         "the speakers must alternate, but turns 3 and 4, turns 4 and 5 have the same speaker", None),
     "a name prefix": (with_turn(2, "晓晓：它要解决的是长文档里信息难找的问题，这很常见。"),
-                      'turn 2 begins with the speaker\'s name "晓晓："', "晓晓："),
+                      # the transcripts name each turn's speaker themselves ("晓晓：" is theirs):
+                      # what must not be published is the labelled turn's own words
+                      'turn 2 begins with the speaker\'s name "晓晓："', "信息难找的问题，这很常见"),
     "english": (english, "is written in English", "Finding the key facts"),
     "an address": (with_turn(8, "{old}代码在 https://evil.example/code 可以下载。"),
                    '"turns[8]" contains a web address (https://evil.example/code)', "evil.example"),
@@ -351,7 +353,7 @@ def test_a_brief_is_a_line_a_paper(web, model, tmp_path, sample_papers):
     assert "不超过 80 字" in system and '"thoughts"' not in system and '"turns"' not in system
     assert script.format == BRIEF and len(model.requests) == 3
     for number, (pick, segment) in enumerate(zip(chosen, script.segments, strict=True), start=1):
-        assert segment.parts == (f"第 {number} 篇，中文标题：{pick.paper.title}。论文《{pick.paper.title}》把长文档按"
+        assert segment.parts == (f"第 {number} 篇，中文标题。论文《{pick.paper.title}》把长文档按"
                                  f"章节切开再读，主要结果是 {FIGURE.findall(pick.paper.summary)[0]}。"
                                  "它能直接用在我们的年报分析上。",)
         assert segment.notes.one_line == "一句话概括。"
@@ -359,7 +361,9 @@ def test_a_brief_is_a_line_a_paper(web, model, tmp_path, sample_papers):
 
     english = writer(web, tmp_path / "en").write(chosen[:1], brief_show("en-US"))
     assert "at most 45 words" in sent(model.requests[-1])[0]["content"]
-    assert english.segments[0].parts[0].startswith(f"Number 1: {chosen[0].paper.title}.")
+    # a brief says a long title shortened (write.base.brief_title)
+    assert english.segments[0].parts[0].startswith(
+        "Number 1: A Scalable Data-Driven Framework for Systematic Analysis of SEC 10-K. ")
 
 
 def too_long(request):
@@ -446,7 +450,8 @@ def test_no_bad_turn_reaches_any_published_file(web, model, tmp_path, sample_pap
     chosen = [pick.paper for pick in select_papers(sample_papers, Profile(TAX_PROJECT), len(bad) + 1).picks]
     for paper, (make, _, _) in zip(chosen, bad.values(), strict=False):
         model.script[paper.title] = [as_reply(make)]
-    config = load_config(show_config(web, tmp_path, len(chosen), 8, 'format = "conversation"'), tmp_path)
+    # a conversation takes at least 80 s a paper: six of them need 10 minutes
+    config = load_config(show_config(web, tmp_path, len(chosen), 10, 'format = "conversation"'), tmp_path)
     with caplog.at_level(logging.INFO):
         result = run_episode(config, now=SATURDAY_MORNING, env=ENV)
     assert [paper.id for paper in result.episode.papers] == [paper.id for paper in chosen]
@@ -486,7 +491,7 @@ def check_feed(feed: Path) -> list:
 def test_podcast_run_in_a_format_with_the_model_publishes_an_episode(web, model, tmp_path, form):
     from .test_cli import podcast
 
-    show_config(web, tmp_path, 2, 3)
+    show_config(web, tmp_path, 2, 4)  # room for two papers in conversation (80 s each at least)
     run = podcast("run", "--date", "2026-11-21", "--format", form, cwd=tmp_path, env=ENV)
     assert run.returncode == 0, run.stderr
     assert "Script by test-model: 2 calls (0 answers from cache)" in run.stdout
@@ -501,7 +506,8 @@ def test_podcast_run_in_a_format_with_the_model_publishes_an_episode(web, model,
         assert transcript.count("今天聊的论文是《") == 2 and "主要结果是" in transcript
         assert "中文标题：" in entry.content[0].value  # the chapters' titles, the model's
     else:
-        assert "第 1 篇，中文标题：" in transcript and "第 2 篇，中文标题：" in transcript
+        # a brief says a title's part before its colon
+        assert "第 1 篇，中文标题。" in transcript and "第 2 篇，中文标题。" in transcript
         assert "以下是我的思考" not in transcript
     assert (feed / "episodes" / "2026-11-21.mp3").stat().st_size > 10_000
     assert "★★★★☆ 值得一读。" in entry.content[0].value
