@@ -204,7 +204,10 @@ def test_same_day_reuses_and_force_rebuilds_under_a_new_name(tmp_path):
 
 
 def test_papers_never_repeat_and_an_empty_day_damages_nothing(tmp_path):
-    (tmp_path / "podcast.toml").write_text(CONFIG + "[selection]\nmin_score = 0\n", encoding="utf-8")
+    # short episodes: what matters here is which papers they tell
+    (tmp_path / "podcast.toml").write_text(
+        CONFIG.replace("max_papers = 2", "max_papers = 2\ntarget_minutes = 3") + "[selection]\nmin_score = 0\n",
+        encoding="utf-8")
     config = load_config(tmp_path / "podcast.toml", tmp_path)
     seen: list[str] = []
     for offset in range(4):  # eight sample papers, two a day, whatever their relevance

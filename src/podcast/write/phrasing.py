@@ -209,20 +209,21 @@ def _first_clause(text: str, language: str) -> str:
 
 # -- a conversation's turns (the host asks, the analyst has read the paper) ----------------------
 
-# The host introduces the paper by its title and asks what problem it tackles.
+# The host introduces the paper by its title and asks what problem it tackles (any of them may
+# open the first paper: none says "next").
 ASK_PROBLEM: Variants = (
     ("这篇叫《{title}》。它想解决什么问题？",
      "我们来看《{title}》。作者碰到的难处是什么？",
      "这篇的题目是《{title}》，它盯上的是什么问题？",
      "下面这篇是《{title}》。先说说，它为什么要做这件事？",
      "《{title}》，这篇的出发点是什么？",
-     "再看《{title}》。它要对付的是什么麻烦？"),
+     "说说《{title}》。它要对付的是什么麻烦？"),
     ("This one is called {title}. What problem is it going after?",
      "Let's look at {title}. What got the authors started?",
-     "Next up, {title}. What's the problem here?",
+     "{title}: what's the problem here?",
      "The title is {title}. Why did they need to do this?",
      "Here's {title}. What's it trying to fix?",
-     "Now, {title}. What's the difficulty it takes on?"),
+     "Take {title}. What's the difficulty it takes on?"),
 )
 # The host asks how: {who} is the paper's name ("Role-RL") or its authors.
 ASK_METHOD: Variants = (
