@@ -103,6 +103,8 @@ def _parser() -> argparse.ArgumentParser:
                             "the week before)")
     recap.add_argument("--force", action="store_true",
                        help="rebuild a recap already published for the week")
+    recap.add_argument("--format", choices=FORMATS,
+                       help="this recap's format, instead of [show] format")
     recap.set_defaults(handler=_recap)
 
     papers = commands.add_parser("papers", parents=[common, day, offline],

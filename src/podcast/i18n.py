@@ -184,6 +184,11 @@ class RecapPhrases:
     closing: str  # {wish}: what fits the hour and the day
     trend: str  # show notes labels
     advice: str
+    # a brief's recap: its intro ({span}, {papers}, {themes}), a line per theme ({ordinal},
+    # {name}, {papers}, {text}: the first sentence of its summary), the trend in one sentence
+    brief_intro: str
+    brief_theme: str
+    brief_trend: str
 
 
 _ZH_RECAP = RecapPhrases(
@@ -199,6 +204,9 @@ _ZH_RECAP = RecapPhrases(
     closing="以上就是本周的论文回顾，我们下周再见。{wish}",
     trend="趋势",
     advice="建议",
+    brief_intro="本周回顾简报：{span}，{papers}，{themes}。",
+    brief_theme="主题{ordinal}，{name}，{papers}。{text}",
+    brief_trend="趋势：{text}",
 )
 
 _EN_RECAP = RecapPhrases(
@@ -214,6 +222,9 @@ _EN_RECAP = RecapPhrases(
     closing="That's the week in papers. See you next week! {wish}",
     trend="Trend",
     advice="Next steps",
+    brief_intro="The week in review, in brief: {span}, {papers}, {themes}.",
+    brief_theme="Theme {ordinal}, {name}, {papers}. {text}",
+    brief_trend="The trend: {text}",
 )
 
 _RECAP = {"zh-CN": _ZH_RECAP, "en-US": _EN_RECAP}

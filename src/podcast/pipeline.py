@@ -363,6 +363,9 @@ class RecapPlan(Plan):
         self.what = f"The recap of {week}"
         self.material = WeekPapers(week, (), {}, (), ())
 
+    def format(self, config: Config) -> str:
+        return config.show.format
+
     def title(self, config: Config) -> str:
         show = config.show
         span = i18n.week_span(self.week.first, self.week.last, show.language)
@@ -384,8 +387,11 @@ class RecapPlan(Plan):
     def write(self, build: Build, writer: Writer, chosen: Chosen, timing: Pace) -> Written:
         config, week = build.config, chosen.week
         assert week is not None
-        script, text = writer.write_recap(RecapBrief(config.show.language, config.listener.project,
-                                                     self.moment, week))
+        show = config.show
+        script, text = writer.write_recap(RecapBrief(
+            show.language, config.listener.project, self.moment, week, format=show.format,
+            hosts=(conversation_hosts(config.tts, show.language)
+                   if show.format == CONVERSATION else ())))
         log.info("Grouped the week into %s: %s.", counted(len(text.themes), "theme"),
                  "; ".join(f"{t.name} ({len(t.paper_ids)})" for t in text.themes))
         return Written(script, week.notes,

@@ -35,8 +35,18 @@ from ..models import (
     WeekPapers,
 )
 from ..registry import Backend, Registry
+from ..speak.engine import sentences
 from ..speak.timing import BRIEF_TITLE_LIMIT
 from .fit import Words, bounded, fit_papers, fit_turns, spoken_title
+from .phrasing import (
+    RECAP_ADVICE_ASK,
+    RECAP_ADVICE_LEAD,
+    RECAP_FIRST_THEME,
+    RECAP_HOST_STEP,
+    RECAP_THEME_ASKS,
+    RECAP_TREND_ASK,
+)
+from .phrasing import pick as in_language
 from .speakable import speakable
 
 
@@ -77,6 +87,8 @@ class RecapBrief:
     project: str
     moment: datetime  # local time of the broadcast
     week: WeekPapers
+    format: str = BROADCAST  # models.FORMATS: the recap speaks as the daily show does
+    hosts: tuple[Host, ...] = ()  # a conversation's two voices: the host, then the analyst
 
 
 @dataclass(frozen=True)
@@ -236,12 +248,15 @@ def brief_title(title: str, language: str) -> str:
 
 
 def compose_recap(text: RecapText, brief: RecapBrief) -> Script:
-    """The recap as a script: the opening, a section per theme, the trend and advice, the
-    closing."""
+    """The recap as a script in the show's format: the opening, a section per theme, the trend
+    and advice, the closing."""
+    if brief.format == CONVERSATION:
+        return _recap_conversation(text, brief)
+    if brief.format == BRIEF:
+        return _recap_brief(text, brief)
     language = brief.language
     words = i18n.recap_phrases(language)
     say = partial(speakable, language=language)
-    week = brief.week
     segments = []
     for number, theme in enumerate(text.themes, start=1):
         ordinal = i18n.phrases(language).ordinals[number - 1]
@@ -259,11 +274,113 @@ def compose_recap(text: RecapText, brief: RecapBrief) -> Script:
     segments.append(Segment(len(segments) + 1, "", words.trend_chapter,
                             (*trend, *(steps if advice else ())),
                             thoughts_at=len(trend), chapter=words.trend_chapter))
+    return _recap_frame(text, brief, words.intro, segments)
+
+
+def _recap_frame(text: RecapText, brief: RecapBrief, intro: str, segments: Sequence[Segment],
+                 hosts: tuple[Host, ...] = ()) -> Script:
+    """The recap's segments between the greeting, the intro (``intro`` filled in with the
+    week's span and counts) and the closing, which code says."""
+    language, week = brief.language, brief.week
     span = i18n.week_span(week.days[0], week.days[-1], language)
-    intro = words.intro.format(span=span, papers=how_many(len(week.papers), "paper", language),
-                               themes=how_many(len(text.themes), "theme", language))
-    return Script(language, i18n.greeting(brief.moment, language), intro, tuple(segments),
-                  i18n.closing(brief.moment, language, recap=True))
+    said = intro.format(span=span, papers=how_many(len(week.papers), "paper", language),
+                        themes=how_many(len(text.themes), "theme", language))
+    closing = i18n.closing(brief.moment, language, recap=True)
+    greeting = i18n.greeting(brief.moment, language)
+    if brief.format == BROADCAST:  # as it always was, byte for byte
+        return Script(language, greeting, said, tuple(segments), closing)
+    return Script(language, greeting, said, tuple(segments), closing, format=brief.format,
+                  hosts=hosts)
+
+
+def _theme_names(text: RecapText, language: str) -> list[tuple[str, str, str]]:
+    """Each theme's ordinal, its name as said, and its chapter title."""
+    words = i18n.recap_phrases(language)
+    ordinals = i18n.phrases(language).ordinals
+    named = []
+    for number, theme in enumerate(text.themes, start=1):
+        name = speakable(theme.name, language).rstrip("。.")
+        ordinal = ordinals[number - 1]
+        named.append((ordinal, name, words.theme_chapter.format(ordinal=ordinal, name=name)))
+    return named
+
+
+def _recap_conversation(text: RecapText, brief: RecapBrief) -> Script:
+    """The recap as the hosts' turns: the host brings in each theme and asks, the analyst
+    summarises it; the host asks what the week says and what to do, the analyst answers and
+    the host adds the last step."""
+    language = brief.language
+    words = i18n.recap_phrases(language)
+    say = partial(speakable, language=language)
+    hosts = brief.hosts[:2]
+    analyst = hosts[1].name if len(hosts) > 1 else ""
+    asks = in_language(RECAP_THEME_ASKS, language)
+    segments = []
+    for number, (theme, (ordinal, name, chapter)) in enumerate(
+            zip(text.themes, _theme_names(text, language), strict=True), start=1):
+        papers = how_many(len(theme.paper_ids), "paper", language)
+        ask = (in_language(RECAP_FIRST_THEME, language)[0] if number == 1
+               else asks[(number - 2) % len(asks)])
+        summary = bounded(say(theme.summary), language)
+        answer = [paragraph for paragraph in summary.split("\n\n") if paragraph]
+        asked = _addressed(ask.format(analyst=analyst, ordinal=ordinal, name=name, papers=papers))
+        parts = (asked, *answer)
+        segments.append(Segment(number, "", name, parts, chapter=chapter,
+                                speakers=(0, *(1 for _ in answer))))
+    said: list[tuple[int, str]] = []
+    trend = say(text.trend).replace("\n\n", " " if not i18n.is_chinese(language) else "")
+    if trend.strip():
+        ask = in_language(RECAP_TREND_ASK, language)[0].format(analyst=analyst)
+        said += [(0, _addressed(ask)), (1, trend)]
+    advice = [_one_line(say(step)) for step in text.advice if step.strip()]
+    if advice:
+        theirs, mine = (advice[:-1], advice[-1]) if len(advice) > 1 else (advice, "")
+        lead = in_language(RECAP_ADVICE_LEAD, language)[0]
+        joiner = "" if i18n.is_chinese(language) else " "
+        steps = joiner.join(i18n.step_line(i, step, language)
+                            for i, step in enumerate(theirs, start=1))
+        said += [(0, in_language(RECAP_ADVICE_ASK, language)[0]), (1, f"{lead}{joiner}{steps}")]
+        if mine:
+            step = i18n.step_line(len(advice), mine, language)
+            said.append((0, in_language(RECAP_HOST_STEP, language)[0].format(step=step)))
+    if said:
+        segments.append(Segment(len(segments) + 1, "", words.trend_chapter,
+                                tuple(line for _, line in said), chapter=words.trend_chapter,
+                                speakers=tuple(speaker for speaker, _ in said)))
+    return _recap_frame(text, brief, words.intro, segments, hosts)
+
+
+def _untitled(sentence: str) -> str:
+    """A summary's sentence without the 《title》 it opens with, when more follows: a brief has
+    no time for titles."""
+    rest = re.sub(r"^《[^》]+》[：:]\s*", "", sentence)
+    return rest if len(rest) >= 8 else sentence
+
+
+def _addressed(line: str) -> str:
+    """A host's line with the analyst's name left out where the show has none."""
+    line = line.replace("，，", "，").replace(", ,", ",").lstrip("，, ")
+    return line[:1].upper() + line[1:]
+
+
+def _recap_brief(text: RecapText, brief: RecapBrief) -> Script:
+    """The recap in brief: a line per theme (its name, how many papers, the first sentence of
+    its summary), the trend in a sentence."""
+    language = brief.language
+    words = i18n.recap_phrases(language)
+    say = partial(speakable, language=language)
+    segments = []
+    for number, (theme, (ordinal, name, chapter)) in enumerate(
+            zip(text.themes, _theme_names(text, language), strict=True), start=1):
+        first = _untitled(next(iter(sentences(_one_line(say(theme.summary)))), ""))
+        line = words.brief_theme.format(ordinal=ordinal, name=name, text=first,
+                                        papers=how_many(len(theme.paper_ids), "paper", language))
+        segments.append(Segment(number, "", name, (line.strip(),), chapter=chapter))
+    trend = next(iter(sentences(_one_line(say(text.trend)))), "")
+    if trend:
+        segments.append(Segment(len(segments) + 1, "", words.trend, (
+            words.brief_trend.format(text=trend),), chapter=words.trend))
+    return _recap_frame(text, brief, words.brief_intro, segments)
 
 
 def _clean_notes(notes: ShowNotes, title: str, language: str) -> ShowNotes:

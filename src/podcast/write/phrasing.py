@@ -334,3 +334,38 @@ BRIEF_FAR: Variants = (
      "not our {domain} project's business directly, but worth knowing.",
      "some way from our {domain} project; file it as a wider view."),
 )
+
+
+# -- a conversation's weekly recap: the host's turns ----------------------------------------------
+
+# The host opens the first theme ({ordinal}, {name}, {papers}: how many, {analyst}: the name).
+RECAP_FIRST_THEME: Variants = (
+    ("{analyst}，我们从主题{ordinal}说起：{name}，本周有 {papers}。这一块都做了什么？",),
+    ("{analyst}, let's start with theme {ordinal}: {name}, with {papers} this week. "
+     "What did they do?",),
+)
+# The host brings in each later theme and asks about it; a theme takes the next one in turn.
+RECAP_THEME_ASKS: Variants = (
+    ("接下来是主题{ordinal}，{name}，一共 {papers}。这一块有什么值得说的？",
+     "主题{ordinal}是{name}，本周收了 {papers}。作者们在解决什么问题？",
+     "换到主题{ordinal}：{name}，{papers}。你给大家讲讲要点？",
+     "主题{ordinal}，{name}，这周有 {papers}。它们的思路是什么？",
+     "再来看主题{ordinal}，{name}，有 {papers}。这里面有什么新东西？"),
+    ("Theme {ordinal} is {name}, with {papers}. What is worth knowing there?",
+     "On to theme {ordinal}: {name}, {papers} this week. What problems were they solving?",
+     "Theme {ordinal}, {name}, had {papers}. Can you give us the gist?",
+     "Then theme {ordinal}: {name}, with {papers}. What was the idea behind them?",
+     "Theme {ordinal} covers {name}, {papers} in all. What is new in there?"),
+)
+# The host asks what the week says, then what to do about it.
+RECAP_TREND_ASK: Variants = (
+    ("把这一周连起来看，{analyst}，你觉得它说明了什么趋势？",),
+    ("Putting the week together, {analyst}, what trend do you see?",),
+)
+RECAP_ADVICE_ASK: Variants = (
+    ("那落到我们的项目上，接下来具体该做什么？",),
+    ("So what should our project actually do next?",),
+)
+# The analyst leads into the steps; the host adds the last one.
+RECAP_ADVICE_LEAD: Variants = (("我建议这样安排。",), ("Here is what I would do.",))
+RECAP_HOST_STEP: Variants = (("我再补一步。{step}",), ("Let me add one more. {step}",))
