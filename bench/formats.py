@@ -60,7 +60,7 @@ def main() -> None:
         for language in LANGUAGES:
             frame = compose_script([], [], Brief(language, "", "", SATURDAY_MORNING,
                                                  format=format))
-            count = min(len(papers), espeak_pace(language).room(args.minutes * 60, frame))
+            count = min(len(papers), espeak_pace(language, format).room(args.minutes * 60, frame))
             show = offline_episode(papers, language, DEFAULT_PROJECT[language],
                                    SATURDAY_MORNING, count, args.minutes, format)
             script = show.script
@@ -71,7 +71,7 @@ def main() -> None:
             said = [re.sub(r"[\W_]+", "", part).lower() for _, part in turns]
             repeated = len(said) - len(set(said))
             figures, reporting = figures_said(script, show.picks)
-            estimate = espeak_pace(language).estimate(script)
+            estimate = espeak_pace(language, format).estimate(script)
             target = BRIEF_SECONDS if format == "brief" else args.minutes * 60
             print(f"{format:13} {language:8} {count:>6} "
                   f"{len(turns) if format == 'conversation' else '-':>5} "

@@ -134,14 +134,15 @@ def offline_episode(papers: Sequence[Paper], language: str, project: str, moment
     picks = select_papers(papers, Profile(project), count, language=language).picks
     brief = Brief(language, i18n.phrases(language).show_title, project, moment, format=format,
                   hosts=hosts(language) if format == CONVERSATION else ())
-    units = espeak_pace(language).paper_budget(target_minutes * 60, len(picks),
+    units = espeak_pace(language, format).paper_budget(target_minutes * 60, len(picks),
                                                compose_script([], [], brief))
     writer = WRITERS.get("template")(NoOptions())
     script = writer.write(picks, replace(brief, paper_units=units))
     return Episode(language, project, picks, script, units)
 
 
-def espeak_pace(language: str) -> Pace:
-    """How long the offline voice (espeak-ng) takes, with the music and pauses as shipped."""
+def espeak_pace(language: str, format: str = BROADCAST) -> Pace:
+    """How long the offline voice (espeak-ng) takes in ``format``, with the music and pauses as
+    shipped."""
     speaker = open_speaker(TTSConfig(engine="espeak"), language, SpeakContext())
-    return pace(speaker.settings, Music.load())
+    return pace(speaker.settings, Music.load().of(format), format)

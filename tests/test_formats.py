@@ -190,7 +190,7 @@ def test_a_five_paper_brief_is_estimated_under_two_minutes_whatever_the_target(s
     for minutes in (2.0, 8.0, 30.0):
         show = episode(sample_papers, language, BRIEF, 5, minutes)
         assert len(show.script.segments) == 5
-        assert espeak_pace(language).estimate(show.script) < 0.95 * BRIEF_SECONDS
+        assert espeak_pace(language, BRIEF).estimate(show.script) < 0.95 * BRIEF_SECONDS
 
 
 # -- whole offline episodes --------------------------------------------------------------------

@@ -439,7 +439,7 @@ def _make(build: Build, plan: Plan, force: bool) -> RunResult:
     # script is sized for the voice that will read it
     speaker, voice_problem = choose_speaker(config.tts, config.show.language, context,
                                             config.audio.pauses)
-    music = Music.load(config.audio)
+    music = Music.load(config.audio).of(plan.format(config))
     timing = pace(speaker.settings, music, plan.format(config))
     chosen = plan.select(build, gathered, timing)  # 2 select
     if chosen.skipped:
@@ -636,7 +636,8 @@ def choose_papers(config: Config, day: date, store: Store, env: Mapping[str, str
     tts = config.tts  # the configured voice's pace, unchecked: a preview reaches no voice
     voice = resolve_voice(tts, tts.engine, config.show.language, config.audio.pauses)
     return plan.choose(build, plan.gather(build),
-                       pace(voice, Music.load(config.audio), plan.format(config)))
+                       pace(voice, Music.load(config.audio).of(plan.format(config)),
+                            plan.format(config)))
 
 
 def preview(

@@ -49,7 +49,7 @@ from mutagen.mp3 import MP3
 
 from .. import voices_dir
 from ..errors import AudioError
-from ..models import BROADCAST, Chapter, Cue, Pauses, ProducedAudio, SpokenSection, Voice
+from ..models import BRIEF, BROADCAST, Chapter, Cue, Pauses, ProducedAudio, SpokenSection, Voice
 from ..progress import Advance
 from ..schema import between
 from ..speak.timing import Pace, clock
@@ -111,6 +111,11 @@ class Music:
     outro: AudioSegment | None = None
     voice_entry: float = 0.0  # seconds into the intro when the greeting starts
     duck: float = 15.0  # dB the intro drops under the voice
+
+    def of(self, format: str) -> Music:
+        """The music of a show of ``format``: a brief has no sting between its papers (a chime
+        every ten seconds would be most of what it says)."""
+        return replace(self, sting=None) if format == BRIEF else self
 
     @classmethod
     def load(cls, config: AudioConfig | None = None) -> Music:

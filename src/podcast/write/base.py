@@ -37,7 +37,7 @@ from ..models import (
 from ..registry import Backend, Registry
 from ..speak.engine import sentences
 from ..speak.timing import BRIEF_TITLE_LIMIT
-from .fit import Words, bounded, fit_papers, fit_turns, spoken_title
+from .fit import Words, bounded, clip, fit_papers, fit_turns, spoken_title
 from .phrasing import (
     RECAP_ADVICE_ASK,
     RECAP_ADVICE_LEAD,
@@ -363,6 +363,11 @@ def _addressed(line: str) -> str:
     return line[:1].upper() + line[1:]
 
 
+# a brief recap's sentence on a theme, at most (Chinese characters, English words): five themes
+# and the trend stay well under two minutes with the music
+RECAP_BRIEF_UNITS = {"zh": 40, "en": 24}
+
+
 def _recap_brief(text: RecapText, brief: RecapBrief) -> Script:
     """The recap in brief: a line per theme (its name, how many papers, the first sentence of
     its summary), the trend in a sentence."""
@@ -372,7 +377,8 @@ def _recap_brief(text: RecapText, brief: RecapBrief) -> Script:
     segments = []
     for number, (theme, (ordinal, name, chapter)) in enumerate(
             zip(text.themes, _theme_names(text, language), strict=True), start=1):
-        first = _untitled(next(iter(sentences(_one_line(say(theme.summary)))), ""))
+        first = clip(_untitled(next(iter(sentences(_one_line(say(theme.summary)))), "")),
+                     RECAP_BRIEF_UNITS["zh" if i18n.is_chinese(language) else "en"], language)
         line = words.brief_theme.format(ordinal=ordinal, name=name, text=first,
                                         papers=how_many(len(theme.paper_ids), "paper", language))
         segments.append(Segment(number, "", name, (line.strip(),), chapter=chapter))
