@@ -83,9 +83,33 @@ def api_problem(exc: BaseException, secret: str | None) -> str:
     """An API failure as one line for the log, ``secret`` (the API key) masked: some endpoints
     echo a wrong key back in their 401 body, which the openai client puts in the message."""
     text = " ".join(str(exc).split()) or type(exc).__name__
-    if secret and len(secret) >= 4:
-        text = text.replace(secret, "***")
-    return text
+    return masked(text, secret) if secret else text
+
+
+SECRET_RUN = 8  # characters of a secret in a row that give it away
+
+
+def masked(text: str, secret: str) -> str:
+    """``text`` with every run of :data:`SECRET_RUN` or more characters of ``secret`` as "***":
+    the whole key, and the part of it an error page shows ("sk-proj-abc...xyz", a key cut off at
+    its last characters). A secret shorter than that is masked where it appears whole."""
+    if len(secret) < SECRET_RUN:
+        return text.replace(secret, "***") if len(secret) >= 4 else text
+    pieces = {secret[i : i + SECRET_RUN] for i in range(len(secret) - SECRET_RUN + 1)}
+    covered = [False] * len(text)
+    for start in range(len(text) - SECRET_RUN + 1):
+        if text[start : start + SECRET_RUN] in pieces:
+            covered[start : start + SECRET_RUN] = [True] * SECRET_RUN
+    out, start = [], 0
+    while start < len(text):
+        if covered[start]:
+            while start < len(text) and covered[start]:
+                start += 1
+            out.append("***")
+        else:
+            out.append(text[start])
+            start += 1
+    return "".join(out)
 
 
 @dataclass
