@@ -97,3 +97,12 @@ def test_clean_text_html_latex_whitespace():
     assert clean_text("broken\n   line  and\ttabs") == "broken line and tabs"
     assert clean_text("x <script>alert(1)</script> y") == "x y"
     assert clean_text(None) == ""
+
+
+def test_only_an_arxiv_paper_has_an_arxiv_pdf_link():
+    from podcast.models import Paper
+
+    assert Paper(id="2409.17581", title="t", summary="s").pdf_url == "https://arxiv.org/pdf/2409.17581"
+    assert Paper(id="hep-th/9901001", title="t", summary="s").pdf_url == "https://arxiv.org/pdf/hep-th/9901001"
+    for own in ("lab-note-7", "test.0001", "web:3f2a", "lib:9c1d"):  # a papers file's, a link's, a library's
+        assert Paper(id=own, title="t", summary="s").pdf_url == ""

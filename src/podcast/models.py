@@ -207,7 +207,8 @@ class Paper:
 
     @property
     def is_arxiv(self) -> bool:
-        return not self.id.startswith("web:")
+        """Whether the id is an arXiv id (not a web: link's, nor a papers file's own)."""
+        return arxiv_id(self.id) == self.id
 
     @property
     def pdf_url(self) -> str:
