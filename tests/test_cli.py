@@ -49,6 +49,21 @@ def test_bad_config_is_one_line_and_exit_1(tmp_path):
     assert not (tmp_path / "feed").exists()
 
 
+def test_the_common_options_go_before_the_command_or_after_it(tmp_path):
+    """The file given is the one read, wherever --config stands: this one is refused for its
+    language, which only that file says."""
+    (tmp_path / "show.toml").write_text('[show]\nlanguage = "fr"\n', encoding="utf-8")
+    for args in (("--config", "show.toml", "status"), ("status", "--config", "show.toml"),
+                 ("-q", "--config", "show.toml", "status", "--json")):
+        result = podcast(*args, cwd=tmp_path)
+        assert result.returncode == 1, args
+        assert result.stderr.strip().endswith('show.language = "fr": must be one of zh-CN, en-US'), args
+        assert "Traceback" not in result.stderr
+    before = podcast("--config", "missing.toml", "--debug", "status", cwd=tmp_path)
+    assert before.returncode == 1 and "Traceback" in before.stderr
+    assert before.stderr.strip().endswith("missing.toml: config file not found (from --config)")
+
+
 def test_debug_adds_the_traceback(tmp_path):
     result = podcast("papers", "--config", "missing.toml", "--debug", cwd=tmp_path)
     assert result.returncode == 1

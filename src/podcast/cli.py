@@ -17,7 +17,7 @@ from contextlib import contextmanager
 from dataclasses import replace
 from datetime import date, datetime
 from pathlib import Path
-from typing import NoReturn
+from typing import Any, NoReturn
 
 from tqdm import tqdm
 
@@ -60,19 +60,28 @@ class _Parser(argparse.ArgumentParser):
         self.exit(2, f"{self.prog}: error: {message} (see {self.prog} --help)\n")
 
 
+def _common_options(parser: argparse.ArgumentParser, default: Any = None) -> None:
+    """The options every command takes; ``default`` argparse.SUPPRESS for a command's copy."""
+    parser.add_argument("--config", metavar="F", default=default,
+                        help="podcast.toml to use (default: $PODCAST_CONFIG, else ./podcast.toml, "
+                             "else built-in defaults)")
+    flag = {} if default is None else {"default": default}
+    parser.add_argument("--debug", action="store_true", **flag,
+                        help="more log lines, and tracebacks on errors")
+    parser.add_argument("-q", "--quiet", action="store_true", **flag,
+                        help="only warnings and results, no progress")
+
+
 def _parser() -> argparse.ArgumentParser:
     parser = _Parser(
         prog="podcast", description="A daily spoken broadcast of new AI research papers."
     )
     parser.add_argument("--version", action="version", version=f"podcast {__version__}")
+    # --config, --debug and -q go before the command or after it: the command's own copies
+    # leave what was given before it alone unless they are given too
+    _common_options(parser)
     common = _Parser(add_help=False)
-    common.add_argument("--config", metavar="F",
-                        help="podcast.toml to use (default: $PODCAST_CONFIG, else ./podcast.toml, "
-                             "else built-in defaults)")
-    common.add_argument("--debug", action="store_true",
-                        help="more log lines, and tracebacks on errors")
-    common.add_argument("-q", "--quiet", action="store_true",
-                        help="only warnings and results, no progress")
+    _common_options(common, argparse.SUPPRESS)
     day = _Parser(add_help=False)
     day.add_argument("--date", type=_date, metavar="YYYY-MM-DD",
                      help="the episode's day (default: today in the show's time zone)")
