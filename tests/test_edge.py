@@ -164,3 +164,25 @@ def test_an_unreachable_service_is_known_before_writing(tmp_path):
     with pytest.raises(SpeechError, match=re.escape("edge-tts cannot be reached at 127.0.0.1:9")):
         run_episode(strict, now=MORNING, env=closed)
     assert not (tmp_path / "strict" / "feed").exists()
+
+
+def test_a_connection_failure_is_said_without_the_tls_context():
+    """aiohttp's message names the TLS context it would have used ("ssl:<ssl.SSLContext object
+    at 0x…>"): the log line says what failed, not that."""
+    import asyncio
+    import ssl
+
+    import aiohttp
+
+    from podcast.speak.edge import _describe
+
+    async def fail() -> BaseException:
+        async with aiohttp.ClientSession() as session:
+            try:
+                await session.get("https://127.0.0.1:9/", ssl=ssl.create_default_context())
+            except aiohttp.ClientError as exc:
+                return exc
+        raise AssertionError("port 9 answered")
+
+    said = _describe(asyncio.run(fail()))
+    assert "127.0.0.1:9" in said and "ssl:" not in said and "SSLContext" not in said

@@ -250,7 +250,12 @@ def _write(path: Path, data: bytes) -> None:
 def _describe(exc: BaseException) -> str:
     if isinstance(exc, aiohttp.ClientResponseError):
         return f"HTTP {exc.status}"
-    return f"{type(exc).__name__}: {exc}" if str(exc) else type(exc).__name__
+    # aiohttp names the TLS context it would have used: "ssl:<ssl.SSLContext object at 0x…>"
+    said = _SSL_CONTEXT.sub("", str(exc))
+    return f"{type(exc).__name__}: {said}" if said else type(exc).__name__
+
+
+_SSL_CONTEXT = re.compile(r"\s*ssl:(?:<[^>]*>|default|None|True|False)")
 
 
 def available_voices(prefix: str = "", online: bool = True) -> tuple[list[VoiceInfo], bool]:
@@ -261,7 +266,8 @@ def available_voices(prefix: str = "", online: bool = True) -> tuple[list[VoiceI
         try:
             raw = asyncio.run(edge_tts.list_voices())
         except (TimeoutError, aiohttp.ClientError, OSError, ValueError) as exc:
-            log.info("The live voice list cannot be fetched (%s); showing the bundled one.", exc)
+            log.info("The live voice list cannot be fetched (%s); showing the bundled one.",
+                     _describe(exc))
     live = raw is not None
     if raw is None:
         raw = json.loads((voices_dir() / "edge-voices.json").read_text(encoding="utf-8"))["voices"]
