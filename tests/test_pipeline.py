@@ -6,6 +6,7 @@ from __future__ import annotations
 import hashlib
 import io
 import json
+import logging
 import re
 from datetime import date, timedelta
 from html.parser import HTMLParser
@@ -242,13 +243,18 @@ def test_preview_explains_and_feed_rebuilds_from_the_store(tmp_path):
 
 
 @pytest.mark.dated
-def test_english_show(tmp_path):
+def test_english_show(tmp_path, caplog):
     (tmp_path / "podcast.toml").write_text(
         '[show]\nlanguage = "en-US"\nmax_papers = 1\ntimezone = "Europe/Berlin"\n' + OFFLINE_TTS + FILE_SOURCE,
         encoding="utf-8",
     )
     config = load_config(tmp_path / "podcast.toml", tmp_path)
+    caplog.set_level(logging.INFO, logger="podcast")
     result = run_episode(config, now=SATURDAY_MORNING)  # 02:30 in Berlin
+    # no [show] email: said once, in one line
+    assert [m for m in caplog.messages if "email" in m] == [
+        "[show] email is not set: the feed names no owner e-mail (itunes:owner), which Apple Podcasts needs "
+        "to verify the show."]
     text = (tmp_path / "feed" / result.episode.transcript_name).read_text(encoding="utf-8")
     assert text.startswith("Hello! It's Saturday, November 21, 2026, 2:30 a.m.")  # the night
     assert result.episode.title == "AI Papers Daily: Saturday, November 21, 2026"

@@ -755,6 +755,9 @@ def _show_hosts(config: Config) -> tuple[Host, ...]:
 
 def _publish_site(build: Build, now: datetime) -> int:
     """The page and the feed for every episode in the store; the number of episodes listed."""
+    if not build.config.show.email:
+        log.warning("[show] email is not set: the feed names no owner e-mail (itunes:owner), "
+                    "which Apple Podcasts needs to verify the show.")
     episodes = build.store.episodes()
     removed = publish_site(build.target, _site(build), episodes, now)
     build.store.mark_removed(removed)
