@@ -12,6 +12,7 @@ import fcntl
 import json
 import logging
 import os
+import re
 import sqlite3
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
@@ -39,7 +40,7 @@ log = logging.getLogger(__name__)
 STORE_NAME = "podcast.db"
 SCHEMA_VERSION = 11
 _SCHEMA_1 = """
-CREATE TABLE episodes (
+CREATE TABLE IF NOT EXISTS episodes (
     day TEXT PRIMARY KEY,
     guid TEXT NOT NULL UNIQUE,
     revision INTEGER NOT NULL,
@@ -53,22 +54,22 @@ CREATE TABLE episodes (
     papers TEXT NOT NULL,
     published_at TEXT NOT NULL
 );
-CREATE TABLE broadcasts (
+CREATE TABLE IF NOT EXISTS broadcasts (
     paper_id TEXT NOT NULL,
     day TEXT NOT NULL REFERENCES episodes(day) ON DELETE CASCADE,
     position INTEGER NOT NULL,
     PRIMARY KEY (paper_id, day)
 );
-CREATE INDEX broadcasts_by_paper ON broadcasts(paper_id);
+CREATE INDEX IF NOT EXISTS broadcasts_by_paper ON broadcasts(paper_id);
 """
 _SCHEMA_2 = """
-CREATE TABLE candidates (
+CREATE TABLE IF NOT EXISTS candidates (
     paper_id TEXT PRIMARY KEY,
     first_seen TEXT NOT NULL,
     last_seen TEXT NOT NULL,
     paper TEXT NOT NULL
 );
-CREATE INDEX candidates_by_last_seen ON candidates(last_seen);
+CREATE INDEX IF NOT EXISTS candidates_by_last_seen ON candidates(last_seen);
 """
 _SCHEMA_3 = """
 ALTER TABLE episodes ADD COLUMN notes TEXT NOT NULL DEFAULT '{}';
@@ -86,7 +87,7 @@ ALTER TABLE episodes ADD COLUMN page_name TEXT NOT NULL DEFAULT '';
 ALTER TABLE episodes ADD COLUMN removed INTEGER NOT NULL DEFAULT 0;
 """
 _SCHEMA_7 = """
-CREATE TABLE runs (
+CREATE TABLE IF NOT EXISTS runs (
     id INTEGER PRIMARY KEY,
     day TEXT NOT NULL,
     started TEXT NOT NULL,
@@ -97,7 +98,7 @@ CREATE TABLE runs (
 """
 # Weekly recaps: episodes of their own, keyed by ISO week; their papers were broadcast already.
 _SCHEMA_8 = """
-CREATE TABLE recaps (
+CREATE TABLE IF NOT EXISTS recaps (
     week TEXT PRIMARY KEY,
     day TEXT NOT NULL,
     guid TEXT NOT NULL UNIQUE,
@@ -128,7 +129,7 @@ _COLUMNS = ("guid, revision, title, language, audio_name, audio_bytes, duration,
             "chapters, papers, published_at, notes, usage, captions, voice_note, chapters_name, "
             "page_name, removed")
 _SCHEMA_9 = f"""
-CREATE TABLE episodes_9 (
+CREATE TABLE IF NOT EXISTS episodes_9 (
     key TEXT PRIMARY KEY,
     kind TEXT NOT NULL CHECK (kind IN ('daily', 'recap')),
     day TEXT NOT NULL,
@@ -156,7 +157,7 @@ INSERT INTO episodes_9 (key, kind, day, {_COLUMNS}, recap)
     SELECT day, 'daily', day, {_COLUMNS}, NULL FROM episodes;
 INSERT INTO episodes_9 (key, kind, day, {_COLUMNS}, recap)
     SELECT week, 'recap', day, {_COLUMNS}, recap FROM recaps;
-CREATE TABLE broadcasts_9 (
+CREATE TABLE IF NOT EXISTS broadcasts_9 (
     paper_id TEXT NOT NULL,
     day TEXT NOT NULL REFERENCES episodes(key) ON DELETE CASCADE,
     position INTEGER NOT NULL,
@@ -168,13 +169,13 @@ DROP TABLE episodes;
 DROP TABLE recaps;
 ALTER TABLE episodes_9 RENAME TO episodes;
 ALTER TABLE broadcasts_9 RENAME TO broadcasts;
-CREATE INDEX broadcasts_by_paper ON broadcasts(paper_id);
-CREATE INDEX episodes_by_kind ON episodes(kind, published_at);
+CREATE INDEX IF NOT EXISTS broadcasts_by_paper ON broadcasts(paper_id);
+CREATE INDEX IF NOT EXISTS episodes_by_kind ON episodes(kind, published_at);
 """
 # The team's ratings, one per paper (the latest wins), with the paper's title and abstract: what
 # ranking compares the day's candidates with, even once the paper is no longer a candidate.
 _SCHEMA_10 = """
-CREATE TABLE ratings (
+CREATE TABLE IF NOT EXISTS ratings (
     paper_id TEXT PRIMARY KEY,
     vote INTEGER NOT NULL CHECK (vote IN (1, -1)),
     rated_at TEXT NOT NULL,
@@ -190,6 +191,7 @@ ALTER TABLE episodes ADD COLUMN hosts TEXT NOT NULL DEFAULT '[]';
 # version → what brings the previous one to it
 _MIGRATIONS = {1: _SCHEMA_1, 2: _SCHEMA_2, 3: _SCHEMA_3, 4: _SCHEMA_4, 5: _SCHEMA_5, 6: _SCHEMA_6,
                7: _SCHEMA_7, 8: _SCHEMA_8, 9: _SCHEMA_9, 10: _SCHEMA_10, 11: _SCHEMA_11}
+_ADD_COLUMN = re.compile(r"ALTER TABLE (\w+) ADD COLUMN (\w+)", re.IGNORECASE)
 KEEP_RUNS = 500  # the run log keeps this many of the latest
 
 
@@ -217,28 +219,45 @@ class Store:
             raise StoreError(f"{path}: cannot open the state database: {exc}") from exc
 
     def _migrate(self) -> None:
-        version = self._db.execute("PRAGMA user_version").fetchone()[0]
-        if version > SCHEMA_VERSION:
-            raise StoreError(f"{self.path}: made by a newer version of podcast (schema {version})")
-        if version == SCHEMA_VERSION:
+        if self._version() == SCHEMA_VERSION:
             return
-        # Tables are rebuilt with their rows: foreign keys stay off until the new ones stand
-        # (dropping the old episodes would otherwise delete every broadcast). Each step commits
-        # with its version, so a migration killed half-way starts again from the last one done.
+        # The whole way to the latest version is one IMMEDIATE transaction: any number of
+        # processes (or threads) opening the store at once, even the very first time, queue
+        # here (the busy timeout), and each finds the version again inside it: the first one
+        # migrates, the others find nothing left to do. A migration killed half-way leaves the
+        # database as it was. Tables are rebuilt with their rows: foreign keys stay off until
+        # the new ones stand (dropping the old episodes would otherwise delete every broadcast).
         self._db.execute("PRAGMA foreign_keys = OFF")
-        for step in range(version + 1, SCHEMA_VERSION + 1):
-            self._db.execute("BEGIN IMMEDIATE")  # another process opening the store waits here
+        try:
+            self._db.execute("BEGIN IMMEDIATE")
             try:
-                # not done meanwhile
-                if self._db.execute("PRAGMA user_version").fetchone()[0] < step:
+                for step in range(self._version() + 1, SCHEMA_VERSION + 1):
                     for statement in _statements(_MIGRATIONS[step]):
-                        self._db.execute(statement)
-                    self._db.execute(f"PRAGMA user_version = {step}")
+                        if not self._has_column(statement):
+                            self._db.execute(statement)
+                self._db.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
             except BaseException:
                 self._db.rollback()
                 raise
             self._db.commit()
-        self._db.execute("PRAGMA foreign_keys = ON")
+        finally:
+            self._db.execute("PRAGMA foreign_keys = ON")
+
+    def _version(self) -> int:
+        (version,) = self._db.execute("PRAGMA user_version").fetchall()[0]
+        if version > SCHEMA_VERSION:
+            raise StoreError(f"{self.path}: made by a newer version of podcast (schema {version})")
+        return int(version)
+
+    def _has_column(self, statement: str) -> bool:
+        """Whether ``statement`` adds a column the table has already (migrations are
+        idempotent: CREATE … IF NOT EXISTS, and an ADD COLUMN only where it is missing)."""
+        added = _ADD_COLUMN.match(statement)
+        if added is None:
+            return False
+        table, column = added.groups()
+        rows = self._db.execute(f"PRAGMA table_info({table})").fetchall()
+        return any(row["name"] == column for row in rows)
 
     @contextmanager
     def _errors(self) -> Iterator[None]:
