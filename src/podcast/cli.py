@@ -10,7 +10,9 @@ import argparse
 import json
 import logging
 import os
+import signal
 import sys
+import threading
 import traceback
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
@@ -280,9 +282,34 @@ def _config(args: argparse.Namespace) -> Config:
     return config
 
 
+@contextmanager
+def _stoppable() -> Iterator[threading.Event | None]:
+    """An event SIGTERM or SIGINT sets, for a build to stop at its next step and be recorded as
+    interrupted (a second one stops at once); None outside the main thread, where Python takes
+    no signal handlers."""
+    if threading.current_thread() is not threading.main_thread():
+        yield None
+        return
+    stop = threading.Event()
+
+    def handle(number: int, frame: object) -> None:
+        if stop.is_set():
+            raise KeyboardInterrupt
+        stop.set()
+
+    signals = (signal.SIGTERM, signal.SIGINT)
+    previous = [signal.signal(number, handle) for number in signals]
+    try:
+        yield stop
+    finally:
+        for number, handler in zip(signals, previous, strict=True):
+            signal.signal(number, handler)
+
+
 def _run(args: argparse.Namespace, config: Config) -> int:
-    result = pipeline.run_episode(config, day=args.date, force=args.force,
-                                  progress=_Bars(args.quiet), env=os.environ)
+    with _stoppable() as stop:
+        result = pipeline.run_episode(config, day=args.date, force=args.force,
+                                      progress=_Bars(args.quiet), env=os.environ, stop=stop)
     if result.episode is None:
         _print_standins(result)
         print(f"No episode: {result.skipped} ([selection] on_empty = \"skip\").")
@@ -292,8 +319,9 @@ def _run(args: argparse.Namespace, config: Config) -> int:
 
 
 def _recap(args: argparse.Namespace, config: Config) -> int:
-    result = pipeline.run_recap(config, week=args.week, force=args.force,
-                                progress=_Bars(args.quiet), env=os.environ)
+    with _stoppable() as stop:
+        result = pipeline.run_recap(config, week=args.week, force=args.force,
+                                    progress=_Bars(args.quiet), env=os.environ, stop=stop)
     if result.episode is None:
         print(f"No recap: {result.skipped}.")
         return 0

@@ -64,7 +64,9 @@ class StoreError(PodcastError):
 
 
 class Interrupted(PodcastError):
-    """A build stopped on request (SIGTERM to the daemon) before it published anything."""
+    """A build stopped on request (SIGTERM or SIGINT) before it published anything."""
+
+    exit_code = 130  # as a shell reports a command ended by Ctrl-C
 
 
 class Busy(PodcastError):

@@ -26,7 +26,14 @@ from pathlib import Path
 
 from . import i18n
 from .config import Config
-from .errors import Interrupted, NothingToBroadcast, PodcastError, UnknownPaper
+from .errors import (
+    AudioError,
+    Interrupted,
+    NothingToBroadcast,
+    PodcastError,
+    SpeechError,
+    UnknownPaper,
+)
 from .http import HttpClient, HttpPolicy, ResponseCache
 from .i18n import counted
 from .models import (
@@ -50,6 +57,7 @@ from .models import (
 )
 from .produce import Music, Tags, pace, produce_episode
 from .produce.artwork import show_artwork
+from .produce.audio import RESUMES
 from .progress import NoProgress, Progress, Stoppable
 from .publish import (
     FEED_NAME,
@@ -605,9 +613,14 @@ def _attempt(config: Config, plan: Plan, wait: bool, force: bool, progress: Prog
                 build = Build(config, store, env, Stoppable(progress or NoProgress(), stop))
                 result = _make(build, plan, force)
         except PodcastError as exc:
-            outcome = "interrupted" if isinstance(exc, Interrupted) else "failed"
+            # a child process (ffmpeg) killed by the stop request too: the stop, not a failure
+            stopped = isinstance(exc, (AudioError, SpeechError)) and stop is not None \
+                and stop.is_set()
+            outcome = "interrupted" if stopped or isinstance(exc, Interrupted) else "failed"
             _record(config, Run(day, started, datetime.now(config.show.zone), outcome,
                                 plan.label + str(exc)))
+            if stopped:
+                raise Interrupted(f"stopped before publishing ({exc}); {RESUMES}") from exc
             raise
         outcome = ("skipped" if result.episode is None else "reused" if result.reused
                    else "published")

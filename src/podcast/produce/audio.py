@@ -14,6 +14,7 @@ import io
 import re
 import signal
 import subprocess
+import sys
 import threading
 import warnings
 from dataclasses import dataclass
@@ -22,7 +23,7 @@ from pathlib import Path
 from types import TracebackType
 from typing import IO, Any
 
-from ..errors import AudioError
+from ..errors import AudioError, Interrupted
 
 with warnings.catch_warnings():
     # pydub warns at import when no "ffmpeg" is on PATH (ours is not), and about audioop on 3.12.
@@ -120,10 +121,24 @@ def _pipe(
 ) -> tuple[bytearray, bytes, int]:
     """Run ``command`` with ``data`` on its stdin; its stdout read straight into one buffer (of
     ``size`` bytes when known), so long audio is never held twice; its stderr; its exit code."""
-    process = subprocess.Popen(
+    process = start_child(
         command, stdin=subprocess.PIPE if data is not None else subprocess.DEVNULL,
         stdout=subprocess.PIPE, stderr=subprocess.PIPE,
     )
+    try:
+        out, stderr = _drain(process, data, size)
+    except BaseException:  # KeyboardInterrupt: ffmpeg does not outlive the build
+        process.kill()
+        process.wait()
+        raise
+    code = process.wait()
+    if stopped_by_signal(code):
+        raise Interrupted(f"ffmpeg was stopped ({_exit_status(code)}); {RESUMES}")
+    return out, stderr, code
+
+
+def _drain(process: subprocess.Popen[bytes], data: bytes | bytearray | None,
+           size: int) -> tuple[bytearray, bytes]:
     # both PIPE, and unbuffered is not asked for (bufsize=-1): stdout is a BufferedReader
     stdout, errors = process.stdout, process.stderr
     assert isinstance(stdout, io.BufferedReader) and errors is not None
@@ -154,7 +169,7 @@ def _pipe(
     for helper in helpers:
         helper.join()
     errors.close()
-    return out, stderr[0] if stderr else b"", process.wait()
+    return out, stderr[0] if stderr else b""
 
 
 # -- loudness (EBU R 128, as ffmpeg's ebur128 filter measures it) -----------------------------
@@ -269,7 +284,7 @@ class Mp3Encoder:
             "-write_xing", "1", "-id3v2_version", "0", "-f", "mp3", str(path),
         ]
         try:
-            self._process = subprocess.Popen(
+            self._process = start_child(
                 command, stdin=subprocess.PIPE, stderr=subprocess.PIPE, stdout=subprocess.DEVNULL
             )
         except OSError as exc:
@@ -288,7 +303,7 @@ class Mp3Encoder:
         try:
             self._stdin.write(data)
         except BrokenPipeError:
-            self._process.wait()
+            self._check_stopped(self._process.wait())
             raise AudioError(f"ffmpeg stopped encoding {self.path}: {self._stderr()}") from None
         self.samples += len(data) // (SAMPLE_WIDTH * CHANNELS)
 
@@ -297,6 +312,7 @@ class Mp3Encoder:
         self._stdin.close()
         code = self._process.wait()
         message = self._stderr()
+        self._check_stopped(code)
         if code != 0:
             raise AudioError(f"ffmpeg failed to encode {self.path}: {message}")
 
@@ -307,6 +323,11 @@ class Mp3Encoder:
         with contextlib.suppress(BrokenPipeError):
             self._stdin.close()
         self._errors.close()
+
+    def _check_stopped(self, code: int) -> None:
+        if stopped_by_signal(code):
+            raise Interrupted(f"ffmpeg was stopped while encoding {self.path} "
+                              f"({_exit_status(code)}); {RESUMES}")
 
     def _stderr(self) -> str:
         with self._errors:
@@ -335,3 +356,40 @@ def _last_line(stderr: bytes) -> str:
     lines = stderr.decode("utf-8", "replace").strip().splitlines()
     # without ffmpeg's "[out#0/mp3 @ 0x55d0c0e0a700] " context, which means nothing to a user
     return re.sub(r"^\[[^\]]* @ 0x[0-9a-f]+\] ", "", lines[-1]) if lines else "no message"
+
+
+# -- child processes ---------------------------------------------------------------------------
+
+RESUMES = "the next run resumes from the cached pieces"
+_PR_SET_PDEATHSIG = 1
+
+
+def start_child(command: list[str], **options: Any) -> subprocess.Popen[bytes]:
+    """``command`` started so that it cannot outlive the build: on Linux the kernel sends it
+    SIGKILL when the thread that started it ends (the process killed, or the build's thread
+    gone); everywhere, the callers kill it when the build ends early."""
+    death = _die_with_parent() if sys.platform == "linux" else None
+    return subprocess.Popen(command, preexec_fn=death, **options)
+
+
+def _die_with_parent() -> Any:
+    """A preexec_fn asking the kernel to kill the child with its parent (prctl
+    PR_SET_PDEATHSIG); None where libc has no prctl."""
+    try:
+        prctl = ctypes.CDLL(None, use_errno=True).prctl
+    except (OSError, AttributeError):
+        return None
+    prctl.argtypes = [ctypes.c_int, ctypes.c_ulong, ctypes.c_ulong, ctypes.c_ulong,
+                      ctypes.c_ulong]
+    kill = int(signal.SIGKILL)
+    return lambda: prctl(_PR_SET_PDEATHSIG, kill, 0, 0, 0)
+
+
+def stopped_by_signal(code: int | None) -> bool:
+    """Whether a child's exit status says a stop request ended it: killed by SIGTERM or SIGINT,
+    or exiting 255, as ffmpeg does when it catches one of them."""
+    return code in (-signal.SIGTERM, -signal.SIGINT, 255)
+
+
+def _exit_status(code: int) -> str:
+    return f"killed by {signal.Signals(-code).name}" if code < 0 else f"exit status {code}"
