@@ -49,7 +49,9 @@ pytestmark = pytest.mark.slow
 FAULTPOINT = Path(__file__).with_name("faultpoint.py")
 EARLIER, DAY = "2026-11-20", "2026-11-21"
 BASE_URL = "https://podcasts.example.com/show/"
-CONFIG = f'[show]\nmax_papers = 1\ntarget_minutes = 1\n[publish]\nbase_url = "{BASE_URL}"\n{FILE_SOURCE}{OFFLINE_TTS}'
+# a show as published (with the owner's e-mail): a failure is then the one line on stderr
+CONFIG = (f'[show]\nmax_papers = 1\ntarget_minutes = 1\nemail = "team@example.com"\n'
+          f'[publish]\nbase_url = "{BASE_URL}"\n{FILE_SOURCE}{OFFLINE_TTS}')
 SITE = ("feed.xml", "index.html")  # rewritten by every run; every other published file keeps its bytes
 NEW_FILES = frozenset(f"episodes/{DAY}{suffix}" for suffix in EPISODE_FILES)
 TEMPORARY = re.compile(r"\..+\.[a-z0-9_]{8}")  # FolderTarget's temporary files: .<name>.<mkstemp's 8>
