@@ -179,13 +179,7 @@ def compose_script(picks: Sequence[Pick], texts: Sequence[PaperText], brief: Bri
         segments.append(Segment(number, pick.paper.id, short, (*opening, *thoughts),
                                 _clean_notes(text.notes, title, brief.language),
                                 thoughts_at=len(opening)))
-    return Script(
-        language=brief.language,
-        greeting=i18n.greeting(brief.moment, brief.language),
-        intro=i18n.intro(len(segments), brief.moment, brief.language),
-        segments=tuple(segments),
-        closing=i18n.closing(brief.moment, brief.language),
-    )
+    return _frame(brief, segments)
 
 
 def _frame(brief: Brief, segments: Sequence[Segment], hosts: tuple[Host, ...] = ()) -> Script:

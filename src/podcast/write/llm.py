@@ -545,18 +545,13 @@ def _parse(content: str, paper: Paper, language: str, own: frozenset[str]) -> di
 
 
 def _check_shape(data: dict[str, Any]) -> None:
-    for name in ("title", "summary", "thoughts"):
+    _check_title_and_notes(data)
+    for name in ("summary", "thoughts"):
         if not isinstance(data.get(name) or "", str):
             raise Unusable(f'"{name}" must be a string')
     steps = data.get("steps") or []
     if not isinstance(steps, list) or not all(isinstance(step, str) for step in steps):
         raise Unusable('"steps" must be a list of strings')
-    notes = data.get("notes") or {}
-    if not isinstance(notes, dict):
-        raise Unusable('"notes" must be an object')
-    for name in _NOTE_FIELDS:
-        if not isinstance(notes.get(name) or "", str):
-            raise Unusable(f'"notes.{name}" must be a string')
 
 
 def _fields(text: PaperText) -> dict[str, str]:
