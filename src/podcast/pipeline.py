@@ -73,6 +73,7 @@ from .publish import (
     publish_site,
     recover,
 )
+from .publish.feed import NO_OWNER_EMAIL
 from .registry import BackendConfig
 from .select import Profile, select_papers
 from .select.library import load_library
@@ -769,8 +770,7 @@ def _show_hosts(config: Config) -> tuple[Host, ...]:
 def _publish_site(build: Build, now: datetime) -> int:
     """The page and the feed for every episode in the store; the number of episodes listed."""
     if not build.config.show.email:
-        log.warning("[show] email is not set: the feed names no owner e-mail (itunes:owner), "
-                    "which Apple Podcasts needs to verify the show.")
+        log.warning(NO_OWNER_EMAIL)
     episodes = build.store.episodes()
     removed = publish_site(build.target, _site(build), episodes, now)
     build.store.mark_removed(removed)
