@@ -73,6 +73,7 @@ from .publish import (
     publish_site,
     recover,
 )
+from .publish.check import FeedCheck, check_feed
 from .publish.feed import NO_OWNER_EMAIL
 from .registry import BackendConfig
 from .select import Profile, select_papers
@@ -674,6 +675,12 @@ def rebuild_site(config: Config, now: datetime | None = None) -> tuple[int, str,
         build = Build(config, store, {})
         listed = _publish_site(build, now or datetime.now(config.show.zone))
     return listed, build.target.location(FEED_NAME), build.target.location(PAGE_NAME)
+
+
+def check_site(config: Config) -> FeedCheck:
+    """The published feed and the show's artwork against what Apple Podcasts and Spotify
+    require (``podcast feed --check``); reads and changes nothing else."""
+    return check_feed(open_target(config.publish), config.show)
 
 
 VOTES = {"up": 1, "down": -1}  # and "clear", which forgets the paper's rating
