@@ -154,6 +154,10 @@ def _parser() -> argparse.ArgumentParser:
                                help="rebuild the feed and page from the store",
                                description="Rewrite feed.xml and index.html from the episodes "
                                            "already published.")
+    feed.add_argument("--check", action="store_true",
+                      help="instead, list what the published feed and artwork lack for Apple "
+                           "Podcasts and Spotify, and how to fix each; exit 1 when anything is "
+                           "listed")
     feed.set_defaults(handler=_feed)
 
     serve = commands.add_parser("serve", parents=[common],
@@ -472,10 +476,25 @@ def _voices(args: argparse.Namespace, config: Config) -> int:
 
 
 def _feed(args: argparse.Namespace, config: Config) -> int:
+    if args.check:
+        return _check_feed(config)
     count, feed, page = pipeline.rebuild_site(config)
     print(f"Rebuilt the feed and the page with {counted(count, 'episode')}.\n"
           f"  Feed: {feed}\n  Page: {page}")
     return 0
+
+
+def _check_feed(config: Config) -> int:
+    report = pipeline.check_site(config)
+    against = "Apple Podcasts' and Spotify's requirements"
+    if not report.gaps:
+        print(f"{report.feed} meets {against}: no gaps "
+              f"({counted(report.episodes, 'episode')} listed).")
+        return 0
+    print(f"{report.feed}: {counted(len(report.gaps), 'gap')} against {against}:")
+    for gap in report.gaps:
+        print(f"  {gap}.")
+    return 1
 
 
 class _Bars:

@@ -73,6 +73,8 @@ from .publish import (
     publish_site,
     recover,
 )
+from .publish.check import FeedCheck, check_feed
+from .publish.feed import NO_OWNER_EMAIL
 from .registry import BackendConfig
 from .select import Profile, select_papers
 from .select.library import load_library
@@ -675,6 +677,12 @@ def rebuild_site(config: Config, now: datetime | None = None) -> tuple[int, str,
     return listed, build.target.location(FEED_NAME), build.target.location(PAGE_NAME)
 
 
+def check_site(config: Config) -> FeedCheck:
+    """The published feed and the show's artwork against what Apple Podcasts and Spotify
+    require (``podcast feed --check``); reads and changes nothing else."""
+    return check_feed(open_target(config.publish), config.show)
+
+
 VOTES = {"up": 1, "down": -1}  # and "clear", which forgets the paper's rating
 
 
@@ -769,8 +777,7 @@ def _show_hosts(config: Config) -> tuple[Host, ...]:
 def _publish_site(build: Build, now: datetime) -> int:
     """The page and the feed for every episode in the store; the number of episodes listed."""
     if not build.config.show.email:
-        log.warning("[show] email is not set: the feed names no owner e-mail (itunes:owner), "
-                    "which Apple Podcasts needs to verify the show.")
+        log.warning(NO_OWNER_EMAIL)
     episodes = build.store.episodes()
     removed = publish_site(build.target, _site(build), episodes, now)
     build.store.mark_removed(removed)

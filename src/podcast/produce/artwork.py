@@ -22,6 +22,7 @@ import os
 import re
 import tempfile
 import warnings
+from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 
@@ -76,29 +77,50 @@ def render_artwork(title: str, subtitle: str = "", size: int = MIN_SIZE) -> byte
 
 
 def check_artwork(path: Path) -> str:
-    """The MIME type of the user's artwork file, after checking Apple's rules; else ConfigError."""
+    """The MIME type of the user's artwork file, after checking Apple's rules; else ConfigError
+    naming the first rule it breaks."""
+    mime, faults = inspect_artwork(path)
+    if faults:
+        raise ConfigError(f"artwork {path}: {faults[0].problem}")
+    assert mime is not None
+    return mime
+
+
+@dataclass(frozen=True)
+class ArtworkFault:
+    """A rule of Apple's for show artwork that an image breaks."""
+
+    rule: str  # "readable", "format", "square", "size" or "colour"
+    problem: str  # what the image is and what it must be: "is GIF; it must be PNG or JPEG"
+
+
+def inspect_artwork(source: Path | bytes) -> tuple[str | None, list[ArtworkFault]]:
+    """The image's MIME type (None unless PNG or JPEG) and every rule of Apple's it breaks: a
+    square PNG or JPEG of 1400 to 3000 px, RGB without transparency. An unreadable file breaks
+    "readable" and is looked at no further."""
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("error", Image.DecompressionBombWarning)
-            with Image.open(path) as image:
+            with Image.open(io.BytesIO(source) if isinstance(source, bytes) else source) as image:
                 kind, (width, height), mode = image.format, image.size, image.mode
                 transparent = "A" in mode or "transparency" in image.info
                 image.load()  # a truncated or corrupt file fails here
     except (OSError, Image.DecompressionBombError, Image.DecompressionBombWarning) as exc:
         reason = (exc.strerror if isinstance(exc, OSError) and exc.strerror
                   else "not a readable PNG or JPEG image")
-        raise ConfigError(f"artwork {path}: {reason}") from exc
+        return None, [ArtworkFault("readable", reason)]
+    faults = []
     if kind not in _MIME:
-        raise ConfigError(f"artwork {path}: is {kind}; it must be PNG or JPEG")
+        faults.append(ArtworkFault("format", f"is {kind}; it must be PNG or JPEG"))
     if width != height:
-        raise ConfigError(f"artwork {path}: is {width}x{height} px; it must be square")
-    if not MIN_SIZE <= width <= MAX_SIZE:
-        raise ConfigError(f"artwork {path}: is {width}x{height} px; "
-                          f"it must be {MIN_SIZE} to {MAX_SIZE} px square")
+        faults.append(ArtworkFault("square", f"is {width}x{height} px; it must be square"))
+    if not (MIN_SIZE <= width <= MAX_SIZE and MIN_SIZE <= height <= MAX_SIZE):
+        faults.append(ArtworkFault("size", f"is {width}x{height} px; "
+                                           f"it must be {MIN_SIZE} to {MAX_SIZE} px square"))
     if transparent or mode == "CMYK":
         what = f"{mode} with transparency" if transparent else mode
-        raise ConfigError(f"artwork {path}: is {what}; it must be RGB without transparency")
-    return _MIME[kind]
+        faults.append(ArtworkFault("colour", f"is {what}; it must be RGB without transparency"))
+    return _MIME.get(kind or ""), faults
 
 
 def show_artwork(

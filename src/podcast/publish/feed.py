@@ -25,7 +25,10 @@ for _prefix, _uri in (("itunes", ITUNES), ("content", CONTENT), ("atom", ATOM),
 # podcast:guid is a UUIDv5 of the feed URL without its scheme and trailing slashes, in this
 # namespace
 PODCAST_GUID_NAMESPACE = uuid.UUID("ead4c236-bf58-58c6-a2c6-a6b28d128cb6")
-DESCRIPTION_BYTES = 4000  # Apple's limit for an item's description
+DESCRIPTION_BYTES = 4000  # Apple's limit for a description, the show's or an item's
+# what `podcast run` and `podcast feed` say when the feed names no owner e-mail
+NO_OWNER_EMAIL = ("[show] email is not set: the feed names no owner e-mail (itunes:owner), which "
+                  "Apple Podcasts needs to verify the show.")
 # what stands for the papers or the themes left out of a description
 _MORE_ITEMS, _MORE_BLOCKS = "<li>…</li>", "<p>…</p>"
 PERSON_NAME_LIMIT = 128  # characters, as the namespace allows
