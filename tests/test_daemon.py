@@ -8,6 +8,7 @@ from __future__ import annotations
 import json
 import logging
 import os
+import shutil
 import signal
 import subprocess
 import sys
@@ -255,6 +256,32 @@ def test_office_playback_plays_the_days_file_at_the_set_time(tmp_path):
     done = subprocess.run([sys.executable, "-m", "podcast", "play", "--date", "2026-11-20"], cwd=tmp_path, env=env,
                           capture_output=True, text=True, timeout=60)
     assert done.returncode == 1 and done.stderr == "podcast: error: no episode for 2026-11-20 to play\n"
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(not shutil.which("ffplay"), reason="ffplay is not installed")
+def test_play_without_an_audio_device_is_one_line_and_not_a_success(tmp_path, monkeypatch, caplog):
+    # ffplay says "audio open failed" and exits 0 when SDL opens no output; SDL's ALSA output on card 99, which no
+    # machine has, is that case wherever the test runs
+    monkeypatch.setenv("SDL_AUDIODRIVER", "alsa")
+    monkeypatch.setenv("AUDIODEV", "hw:99")
+    config = show(tmp_path, '[selection]\nmin_score = 0\n'
+                            '[playback]\nat = "10:00"\ncommand = "ffplay -nodisp -autoexit -loglevel error {file}"')
+    run_episode(config, now=MONDAY_0800)
+    mp3 = tmp_path / "feed" / "episodes" / "2026-11-23.mp3"
+    expected = (f"no audio device could be opened on this machine (ffplay: No more combinations to try, audio open "
+                f"failed): play {mp3} on a machine with speakers, or subscribe to http://localhost:8000/feed.xml in a "
+                f"podcast app")
+    env = {k: v for k, v in os.environ.items() if k != "PODCAST_CONFIG"}
+    done = subprocess.run([sys.executable, "-m", "podcast", "play", "-q", "--date", "2026-11-23"], cwd=tmp_path,
+                          env=env, capture_output=True, text=True, timeout=60)
+    # one line, none of the player's (ALSA's) chatter, nothing on stdout, and not exit 0
+    assert (done.returncode, done.stdout, done.stderr) == (1, "", f"podcast: error: {expected}\n")
+
+    caplog.set_level(logging.INFO, logger="podcast")  # the office playback says the same in the daemon's log
+    with daemon(config, MONDAY_0800.replace(hour=10)) as instance:
+        run_job(instance, PLAYBACK_JOB)
+    assert [r.getMessage() for r in caplog.records if r.levelno == logging.ERROR] == [f"Office playback: {expected}"]
 
 
 @pytest.mark.slow

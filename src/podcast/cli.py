@@ -201,7 +201,8 @@ def _play(args: argparse.Namespace, config: Config) -> int:
     from .daemon.playback import play
 
     day = args.date or datetime.now(config.show.zone).date()
-    return play(config, day)
+    play(config, day)
+    return 0
 
 
 def _status(args: argparse.Namespace, config: Config) -> int:
