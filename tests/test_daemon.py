@@ -8,6 +8,7 @@ from __future__ import annotations
 import json
 import logging
 import os
+import re
 import shutil
 import signal
 import subprocess
@@ -28,7 +29,7 @@ from podcast.daemon.service import BUILD_JOB, CATCH_UP_JOB, PLAYBACK_JOB, RETRY_
 from podcast.errors import Busy, Interrupted
 from podcast.pipeline import run_episode
 from podcast.progress import NoProgress
-from podcast.store import build_lock, open_store
+from podcast.store import build_lock, daemon_lock, open_store
 
 from .conftest import FILE_SOURCE, OFFLINE_TTS, SHANGHAI, clock_at, fetch, free_port
 
@@ -295,6 +296,40 @@ def test_status_tells_the_next_build_and_the_last_episode(tmp_path):
     assert report["next_build"] == (MONDAY_0800 + timedelta(days=1)).replace(hour=9, minute=30).isoformat()
     assert report["last_episode"]["date"] == "2026-11-23" and report["last_run"]["outcome"] == "published"
     assert report["last_error"] is None
+
+
+def test_status_tells_the_daemons_start_in_the_shows_zone_whatever_the_machines(tmp_path):
+    # the daemon and `podcast status` run in New York; the show is in Shanghai, as every other time status tells
+    port = free_port()
+    config = show(tmp_path, f'[publish]\nbase_url = "http://127.0.0.1:{port}/"\n[selection]\nmin_score = 0\n'
+                            '[schedule]\ncron = "30 9 * * 1-5"')
+    env = {k: v for k, v in os.environ.items() if k not in ("PODCAST_CONFIG", "OPENAI_API_KEY")}
+    env |= clock_at(MONDAY_0800) | {"TZ": "America/New_York"}  # before the build time: it only waits
+    log = (tmp_path / "serve.log").open("wb")
+    process = subprocess.Popen([sys.executable, "-m", "podcast", "serve", "--port", str(port)], cwd=tmp_path,
+                               env=env, stdout=log, stderr=subprocess.STDOUT)
+    try:
+        deadline = time.monotonic() + 60
+        while daemon_lock(config.state.dir).holder() is None:
+            assert process.poll() is None and time.monotonic() < deadline, (tmp_path / "serve.log").read_text()
+            time.sleep(0.1)
+        # the daemon notes its start in its own zone, New York's
+        assert re.fullmatch(rf"pid {process.pid} since 2026-11-22 19:0\d:\d\d -0500",
+                            daemon_lock(config.state.dir).holder())
+        done = subprocess.run([sys.executable, "-m", "podcast", "status"], cwd=tmp_path, env=env,
+                              capture_output=True, text=True, timeout=60)
+        shown = subprocess.run([sys.executable, "-m", "podcast", "status", "--json"], cwd=tmp_path, env=env,
+                               capture_output=True, text=True, timeout=60)
+    finally:
+        process.send_signal(signal.SIGTERM)
+        process.wait(timeout=60)
+        log.close()
+    assert done.returncode == 0, done.stderr
+    lines = done.stdout.splitlines()
+    assert re.fullmatch(rf"Daemon: +running, pid {process.pid} since 2026-11-23 08:0\d:\d\d \+0800", lines[0])
+    assert "Next build:    Mon 2026-11-23 09:30 (Asia/Shanghai)" in lines
+    report = json.loads(shown.stdout)
+    assert re.fullmatch(rf"pid {process.pid} since 2026-11-23 08:0\d:\d\d \+0800", report["daemon"])
 
 
 # -- end to end ---------------------------------------------------------------------------------

@@ -70,8 +70,8 @@ def status(config: Config, now: datetime) -> dict[str, Any]:
     return {
         "ok": last_run is None or last_run.outcome != "failed",
         "now": now.isoformat(),
-        "daemon": daemon_lock(config.state.dir).holder(),
-        "building": build_lock(config.state.dir).holder(),
+        "daemon": daemon_lock(config.state.dir).holder(config.show.zone),
+        "building": build_lock(config.state.dir).holder(config.show.zone),
         "next_build": build.isoformat() if build else None,
         "next_playback": next_playback.isoformat() if next_playback else None,
         "next_recap": next_recap.isoformat() if next_recap else None,
