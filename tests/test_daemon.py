@@ -27,7 +27,8 @@ from podcast.config import load_config
 from podcast.daemon.schedule import build_trigger, catch_up_day, next_time
 from podcast.daemon.service import BUILD_JOB, CATCH_UP_JOB, PLAYBACK_JOB, RETRY_JOB, Daemon, status
 from podcast.errors import Busy, Interrupted
-from podcast.pipeline import run_episode
+from podcast.models import Week
+from podcast.pipeline import run_episode, run_recap
 from podcast.progress import NoProgress
 from podcast.store import build_lock, daemon_lock, open_store
 
@@ -330,6 +331,34 @@ def test_status_tells_the_daemons_start_in_the_shows_zone_whatever_the_machines(
     assert "Next build:    Mon 2026-11-23 09:30 (Asia/Shanghai)" in lines
     report = json.loads(shown.stdout)
     assert re.fullmatch(rf"pid {process.pid} since 2026-11-23 08:0\d:\d\d \+0800", report["daemon"])
+
+
+@pytest.mark.slow
+def test_status_counts_and_lists_the_recap_as_the_feed_does(tmp_path):
+    config = show(tmp_path, "[selection]\nmin_score = 0")
+    for day in range(2):
+        run_episode(config, now=MONDAY_0800 + timedelta(days=day))
+    friday = MONDAY_0800.replace(day=27, hour=17)
+    recap = run_recap(config, week=Week(2026, 48), now=friday).episode
+    items = feedparser.parse((config.publish.dir / "feed.xml").read_bytes()).entries
+    assert len(items) == 3 and items[0].id == recap.guid  # two days and the recap
+
+    env = {k: v for k, v in os.environ.items() if k != "PODCAST_CONFIG"} | clock_at(friday + timedelta(hours=1))
+    done = subprocess.run([sys.executable, "-m", "podcast", "status"], cwd=tmp_path, env=env, capture_output=True,
+                          text=True, timeout=60)
+    assert done.returncode == 0, done.stderr
+    with open_store(config.state.dir) as store:
+        tuesday = store.episode(MONDAY_0800.date() + timedelta(days=1))
+    assert f"Last episode:  2026-11-24, {tuesday.title} (3 episodes listed: 2 daily, 1 recap)" in done.stdout
+    assert f"Last recap:    2026-W48, {recap.title}" in done.stdout.splitlines()
+    shown = subprocess.run([sys.executable, "-m", "podcast", "status", "--json"], cwd=tmp_path, env=env,
+                           capture_output=True, text=True, timeout=60)
+    report = json.loads(shown.stdout)
+    assert report["episodes"] == len(items) and report["recaps"] == 1
+    assert report["last_episode"]["date"] == "2026-11-24"
+    assert report["last_recap"] == {"week": "2026-W48", "date": recap.date.isoformat(), "title": recap.title,
+                                    "published_at": recap.published_at.isoformat(),
+                                    "url": f"http://localhost:8000/{recap.audio_name}"}
 
 
 # -- end to end ---------------------------------------------------------------------------------

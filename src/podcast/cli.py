@@ -228,8 +228,12 @@ def _status(args: argparse.Namespace, config: Config) -> int:
         print(f"Next recap:    {when(report['next_recap'])}")
     if report["next_playback"]:
         print(f"Next playback: {when(report['next_playback'])}")
+    listed, recaps = report["episodes"], report["recaps"]
     print(f"Last episode:  {episode['date'] + ', ' + episode['title'] if episode else 'none yet'}"
-          f"{' (' + counted(report['episodes'], 'episode') + ' listed)' if episode else ''}")
+          + (f" ({counted(listed, 'episode')} listed: {listed - recaps} daily, "
+             f"{counted(recaps, 'recap')})" if listed else ""))
+    if report["last_recap"]:
+        print(f"Last recap:    {report['last_recap']['week']}, {report['last_recap']['title']}")
     if run:
         print(f"Last run:      {run['day']}: {run['outcome']} at {when(run['finished'])}"
               f"{': ' + run['message'] if run['message'] else ''}")
