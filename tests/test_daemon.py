@@ -8,6 +8,8 @@ from __future__ import annotations
 import json
 import logging
 import os
+import re
+import shutil
 import signal
 import subprocess
 import sys
@@ -25,9 +27,10 @@ from podcast.config import load_config
 from podcast.daemon.schedule import build_trigger, catch_up_day, next_time
 from podcast.daemon.service import BUILD_JOB, CATCH_UP_JOB, PLAYBACK_JOB, RETRY_JOB, Daemon, status
 from podcast.errors import Busy, Interrupted
-from podcast.pipeline import run_episode
+from podcast.models import Week
+from podcast.pipeline import run_episode, run_recap
 from podcast.progress import NoProgress
-from podcast.store import build_lock, open_store
+from podcast.store import build_lock, daemon_lock, open_store
 
 from .conftest import FILE_SOURCE, OFFLINE_TTS, SHANGHAI, clock_at, fetch, free_port
 
@@ -258,6 +261,32 @@ def test_office_playback_plays_the_days_file_at_the_set_time(tmp_path):
 
 
 @pytest.mark.slow
+@pytest.mark.skipif(not shutil.which("ffplay"), reason="ffplay is not installed")
+def test_play_without_an_audio_device_is_one_line_and_not_a_success(tmp_path, monkeypatch, caplog):
+    # ffplay says "audio open failed" and exits 0 when SDL opens no output; SDL's ALSA output on card 99, which no
+    # machine has, is that case wherever the test runs
+    monkeypatch.setenv("SDL_AUDIODRIVER", "alsa")
+    monkeypatch.setenv("AUDIODEV", "hw:99")
+    config = show(tmp_path, '[selection]\nmin_score = 0\n'
+                            '[playback]\nat = "10:00"\ncommand = "ffplay -nodisp -autoexit -loglevel error {file}"')
+    run_episode(config, now=MONDAY_0800)
+    mp3 = tmp_path / "feed" / "episodes" / "2026-11-23.mp3"
+    expected = (f"no audio device could be opened on this machine (ffplay: No more combinations to try, audio open "
+                f"failed): play {mp3} on a machine with speakers, or subscribe to http://localhost:8000/feed.xml in a "
+                f"podcast app")
+    env = {k: v for k, v in os.environ.items() if k != "PODCAST_CONFIG"}
+    done = subprocess.run([sys.executable, "-m", "podcast", "play", "-q", "--date", "2026-11-23"], cwd=tmp_path,
+                          env=env, capture_output=True, text=True, timeout=60)
+    # one line, none of the player's (ALSA's) chatter, nothing on stdout, and not exit 0
+    assert (done.returncode, done.stdout, done.stderr) == (1, "", f"podcast: error: {expected}\n")
+
+    caplog.set_level(logging.INFO, logger="podcast")  # the office playback says the same in the daemon's log
+    with daemon(config, MONDAY_0800.replace(hour=10)) as instance:
+        run_job(instance, PLAYBACK_JOB)
+    assert [r.getMessage() for r in caplog.records if r.levelno == logging.ERROR] == [f"Office playback: {expected}"]
+
+
+@pytest.mark.slow
 def test_status_tells_the_next_build_and_the_last_episode(tmp_path):
     config = show(tmp_path, '[schedule]\ncron = "30 9 * * 1-5"')
     report = status(config, MONDAY_0800)
@@ -268,6 +297,68 @@ def test_status_tells_the_next_build_and_the_last_episode(tmp_path):
     assert report["next_build"] == (MONDAY_0800 + timedelta(days=1)).replace(hour=9, minute=30).isoformat()
     assert report["last_episode"]["date"] == "2026-11-23" and report["last_run"]["outcome"] == "published"
     assert report["last_error"] is None
+
+
+def test_status_tells_the_daemons_start_in_the_shows_zone_whatever_the_machines(tmp_path):
+    # the daemon and `podcast status` run in New York; the show is in Shanghai, as every other time status tells
+    port = free_port()
+    config = show(tmp_path, f'[publish]\nbase_url = "http://127.0.0.1:{port}/"\n[selection]\nmin_score = 0\n'
+                            '[schedule]\ncron = "30 9 * * 1-5"')
+    env = {k: v for k, v in os.environ.items() if k not in ("PODCAST_CONFIG", "OPENAI_API_KEY")}
+    env |= clock_at(MONDAY_0800) | {"TZ": "America/New_York"}  # before the build time: it only waits
+    log = (tmp_path / "serve.log").open("wb")
+    process = subprocess.Popen([sys.executable, "-m", "podcast", "serve", "--port", str(port)], cwd=tmp_path,
+                               env=env, stdout=log, stderr=subprocess.STDOUT)
+    try:
+        deadline = time.monotonic() + 60
+        while daemon_lock(config.state.dir).holder() is None:
+            assert process.poll() is None and time.monotonic() < deadline, (tmp_path / "serve.log").read_text()
+            time.sleep(0.1)
+        # the daemon notes its start in its own zone, New York's
+        assert re.fullmatch(rf"pid {process.pid} since 2026-11-22 19:0\d:\d\d -0500",
+                            daemon_lock(config.state.dir).holder())
+        done = subprocess.run([sys.executable, "-m", "podcast", "status"], cwd=tmp_path, env=env,
+                              capture_output=True, text=True, timeout=60)
+        shown = subprocess.run([sys.executable, "-m", "podcast", "status", "--json"], cwd=tmp_path, env=env,
+                               capture_output=True, text=True, timeout=60)
+    finally:
+        process.send_signal(signal.SIGTERM)
+        process.wait(timeout=60)
+        log.close()
+    assert done.returncode == 0, done.stderr
+    lines = done.stdout.splitlines()
+    assert re.fullmatch(rf"Daemon: +running, pid {process.pid} since 2026-11-23 08:0\d:\d\d \+0800", lines[0])
+    assert "Next build:    Mon 2026-11-23 09:30 (Asia/Shanghai)" in lines
+    report = json.loads(shown.stdout)
+    assert re.fullmatch(rf"pid {process.pid} since 2026-11-23 08:0\d:\d\d \+0800", report["daemon"])
+
+
+@pytest.mark.slow
+def test_status_counts_and_lists_the_recap_as_the_feed_does(tmp_path):
+    config = show(tmp_path, "[selection]\nmin_score = 0")
+    for day in range(2):
+        run_episode(config, now=MONDAY_0800 + timedelta(days=day))
+    friday = MONDAY_0800.replace(day=27, hour=17)
+    recap = run_recap(config, week=Week(2026, 48), now=friday).episode
+    items = feedparser.parse((config.publish.dir / "feed.xml").read_bytes()).entries
+    assert len(items) == 3 and items[0].id == recap.guid  # two days and the recap
+
+    env = {k: v for k, v in os.environ.items() if k != "PODCAST_CONFIG"} | clock_at(friday + timedelta(hours=1))
+    done = subprocess.run([sys.executable, "-m", "podcast", "status"], cwd=tmp_path, env=env, capture_output=True,
+                          text=True, timeout=60)
+    assert done.returncode == 0, done.stderr
+    with open_store(config.state.dir) as store:
+        tuesday = store.episode(MONDAY_0800.date() + timedelta(days=1))
+    assert f"Last episode:  2026-11-24, {tuesday.title} (3 episodes listed: 2 daily, 1 recap)" in done.stdout
+    assert f"Last recap:    2026-W48, {recap.title}" in done.stdout.splitlines()
+    shown = subprocess.run([sys.executable, "-m", "podcast", "status", "--json"], cwd=tmp_path, env=env,
+                           capture_output=True, text=True, timeout=60)
+    report = json.loads(shown.stdout)
+    assert report["episodes"] == len(items) and report["recaps"] == 1
+    assert report["last_episode"]["date"] == "2026-11-24"
+    assert report["last_recap"] == {"week": "2026-W48", "date": recap.date.isoformat(), "title": recap.title,
+                                    "published_at": recap.published_at.isoformat(),
+                                    "url": f"http://localhost:8000/{recap.audio_name}"}
 
 
 # -- end to end ---------------------------------------------------------------------------------

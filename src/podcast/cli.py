@@ -205,7 +205,8 @@ def _play(args: argparse.Namespace, config: Config) -> int:
     from .daemon.playback import play
 
     day = args.date or datetime.now(config.show.zone).date()
-    return play(config, day)
+    play(config, day)
+    return 0
 
 
 def _status(args: argparse.Namespace, config: Config) -> int:
@@ -231,8 +232,12 @@ def _status(args: argparse.Namespace, config: Config) -> int:
         print(f"Next recap:    {when(report['next_recap'])}")
     if report["next_playback"]:
         print(f"Next playback: {when(report['next_playback'])}")
+    listed, recaps = report["episodes"], report["recaps"]
     print(f"Last episode:  {episode['date'] + ', ' + episode['title'] if episode else 'none yet'}"
-          f"{' (' + counted(report['episodes'], 'episode') + ' listed)' if episode else ''}")
+          + (f" ({counted(listed, 'episode')} listed: {listed - recaps} daily, "
+             f"{counted(recaps, 'recap')})" if listed else ""))
+    if report["last_recap"]:
+        print(f"Last recap:    {report['last_recap']['week']}, {report['last_recap']['title']}")
     if run:
         print(f"Last run:      {run['day']}: {run['outcome']} at {when(run['finished'])}"
               f"{': ' + run['message'] if run['message'] else ''}")

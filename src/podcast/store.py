@@ -17,7 +17,7 @@ import sqlite3
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date, datetime, tzinfo
 from pathlib import Path
 from types import TracebackType
 from typing import TextIO
@@ -490,6 +490,20 @@ def _statements(script: str) -> list[str]:
     return [statement for statement in statements if statement]
 
 
+HOLDER_TIME = "%Y-%m-%d %H:%M:%S %z"  # when a lock's holder took it, in the holder's zone
+_HOLDER = re.compile(r"(pid \d+ since )(\d{4}-\d\d-\d\d \d\d:\d\d:\d\d [+-]\d{4})")
+
+
+def _in_zone(note: str, zone: tzinfo | None) -> str:
+    """A lock's note ("pid 123 since 2026-11-23 02:30:00 +0100") with its time in ``zone``
+    ("... 09:30:00 +0800"): the holder may run in another zone than the reader."""
+    found = _HOLDER.fullmatch(note)
+    if zone is None or not found:
+        return note
+    since = datetime.strptime(found[2], HOLDER_TIME).astimezone(zone)
+    return f"{found[1]}{since:{HOLDER_TIME}}"
+
+
 class FileLock:
     """An exclusive OS lock (flock) on a file holding who has it. The OS releases it when the
     holder exits, however it exits: a killed build never leaves the show locked."""
@@ -498,14 +512,15 @@ class FileLock:
         self.path, self.what = path, what
         self._file: TextIO | None = None
 
-    def holder(self) -> str | None:
-        """Who holds the lock ("pid 123 since 09:30:00"), or None when nobody does."""
+    def holder(self, zone: tzinfo | None = None) -> str | None:
+        """Who holds the lock ("pid 123 since 2026-11-23 09:30:00 +0800"), the time in
+        ``zone`` (the holder's own zone when None), or None when nobody does."""
         try:
             with self.path.open("r") as probe:
                 try:
                     fcntl.flock(probe, fcntl.LOCK_SH | fcntl.LOCK_NB)
                 except BlockingIOError:
-                    return probe.read().strip() or "another process"
+                    return _in_zone(probe.read().strip(), zone) or "another process"
                 return None
         except FileNotFoundError:
             return None
@@ -524,7 +539,7 @@ class FileLock:
             if on_wait:
                 on_wait(holder)
             fcntl.flock(handle, fcntl.LOCK_EX)
-        note = f"pid {os.getpid()} since {datetime.now().astimezone():%Y-%m-%d %H:%M:%S %z}\n"
+        note = f"pid {os.getpid()} since {datetime.now().astimezone():{HOLDER_TIME}}\n"
         # unbuffered: a note that cannot be written (a full disk) leaves nothing to flush later
         try:
             os.ftruncate(handle.fileno(), 0)

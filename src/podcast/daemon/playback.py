@@ -8,11 +8,12 @@ import shlex
 import shutil
 import subprocess
 from datetime import date
+from pathlib import Path
 
 from ..config import Config
 from ..errors import PlaybackError
 from ..models import Episode
-from ..publish import open_target
+from ..publish import FEED_NAME, open_target
 from ..store import open_store
 
 log = logging.getLogger(__name__)
@@ -37,6 +38,12 @@ def player(config: Config) -> str:
                         "is installed")
 
 
+# What a player says when no audio device opens, and then exits 0 as if it had played: ffplay
+# ("No more combinations to try, audio open failed", after SDL found no output) and mpv ("Could
+# not open/initialize audio device -> no sound.").
+NO_DEVICE = ("audio open failed", "could not open/initialize audio device")
+
+
 def source(config: Config, episode: Episode) -> str:
     """The episode's MP3 on this machine when the target keeps it here, else its URL."""
     target = open_target(config.publish)
@@ -44,8 +51,9 @@ def source(config: Config, episode: Episode) -> str:
     return str(path) if path and path.is_file() else target.url(episode.audio_name)
 
 
-def play(config: Config, day: date) -> int:
-    """Play ``day``'s episode to the end; the player's exit status."""
+def play(config: Config, day: date) -> None:
+    """Play ``day``'s episode to the end; :class:`PlaybackError` when it was not heard: no
+    episode, no player, no audio device, or the player failed."""
     with open_store(config.state.dir) as store:
         episode = store.episode(day)
     if episode is None or episode.removed:
@@ -55,11 +63,34 @@ def play(config: Config, day: date) -> int:
     if "{file}" not in command:
         argv.append(where)
     log.info("Playing the episode for %s: %s", day, shlex.join(argv))
+    status, last, complaint = _run(argv)
+    program = Path(argv[0]).name
+    if complaint:
+        feed = open_target(config.publish).url(FEED_NAME)
+        raise PlaybackError(f"no audio device could be opened on this machine ({program}: "
+                            f"{complaint}): play {where} on a machine with speakers, or "
+                            f"subscribe to {feed} in a podcast app")
+    if status:
+        ended = f"was stopped by signal {-status}" if status < 0 else f"exited with status {status}"
+        raise PlaybackError(f"the player {program} {ended}" + (f": {last}" if last else ""))
+
+
+def _run(argv: list[str]) -> tuple[int, str, str | None]:
+    """Run the player to its end: its exit status, the last line it wrote (stdout or stderr)
+    and the first that says no audio device opened, if one did. What it writes is logged at
+    debug level: a player's chatter is none of our results."""
+    last, complaint = "", None
     try:
-        finished = subprocess.run(argv, stdin=subprocess.DEVNULL, check=False)
+        # text mode reads a status line redrawn with "\r" as lines of their own
+        with subprocess.Popen(argv, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
+                              stderr=subprocess.STDOUT, text=True, errors="replace") as process:
+            for line in process.stdout or ():
+                if line.strip():
+                    last = line.strip()
+                    log.debug("%s: %s", argv[0], last)
+                    if complaint is None and any(m in last.lower() for m in NO_DEVICE):
+                        complaint = last
     except OSError as exc:
         raise PlaybackError(f"[playback] command {argv[0]!r} cannot be run: "
                             f"{exc.strerror or exc}") from exc
-    if finished.returncode:
-        log.warning("The player exited with status %d.", finished.returncode)
-    return finished.returncode
+    return process.returncode, last, complaint
