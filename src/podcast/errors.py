@@ -6,7 +6,7 @@ keeps its traceback. Library errors (tomllib, sqlite3, ffmpeg, espeak-ng, ...) a
 they enter our code, with ``raise ... from exc``.
 
     PodcastError
-    ├── ConfigError          podcast.toml or a command-line value is wrong
+    ├── ConfigError          podcast.toml (or a file it names) is wrong: exit code 78
     ├── SourceError          a paper source could not be read
     ├── NothingToBroadcast   no paper is left that has not been broadcast already
     ├── WriterError          the script could not be written
@@ -30,7 +30,10 @@ class PodcastError(Exception):
 
 
 class ConfigError(PodcastError):
-    """A configuration file or command-line value is invalid."""
+    """A configuration file (podcast.toml, a voices file, the artwork it names) is invalid:
+    nothing will change until someone edits it, so a service manager must not restart on it."""
+
+    exit_code = 78  # EX_CONFIG (sysexits.h): a configuration error
 
 
 class SourceError(PodcastError):
