@@ -9,6 +9,7 @@ they enter our code, with ``raise ... from exc``.
     ├── ConfigError          podcast.toml (or a file it names) is wrong: exit code 78
     ├── SourceError          a paper source could not be read
     ├── NothingToBroadcast   no paper is left that has not been broadcast already
+    │   └── NoSourceRead     ...because no source could be read: worth another try later
     ├── WriterError          the script could not be written
     ├── SpeechError          text-to-speech failed
     ├── AudioError           ffmpeg or the audio assembly failed
@@ -44,6 +45,11 @@ class NothingToBroadcast(PodcastError):
     """Every gathered paper has been broadcast already, or no source returned any."""
 
     exit_code = 3
+
+
+class NoSourceRead(NothingToBroadcast):
+    """Nothing to broadcast because no source could be read (the network may be down, as at a
+    start before it is up), and no stand-in or backlog was left: a later try may find papers."""
 
 
 class WriterError(PodcastError):

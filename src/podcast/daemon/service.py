@@ -30,6 +30,7 @@ from ..config import Config
 from ..errors import (
     ConfigError,
     Interrupted,
+    NoSourceRead,
     NothingToBroadcast,
     PodcastError,
     PublishError,
@@ -55,7 +56,8 @@ log = logging.getLogger(__name__)
 BUILD_JOB, RETRY_JOB, CATCH_UP_JOB = "daily-build", "build-retry", "catch-up"
 PLAYBACK_JOB = "office-playback"
 RECAP_JOB, RECAP_RETRY_JOB, RECAP_CATCH_UP_JOB = "weekly-recap", "recap-retry", "recap-catch-up"
-FINAL = (ConfigError, NothingToBroadcast, Interrupted)  # a retry would end the same way
+FINAL = (ConfigError, NothingToBroadcast, Interrupted)  # a retry would end the same way...
+AGAIN = (NoSourceRead,)  # ...but for these: no source could be read, the network may come back
 
 
 def status(config: Config, now: datetime) -> dict[str, Any]:
@@ -206,7 +208,7 @@ class Daemon:
         except Exception as exc:
             known = isinstance(exc, PodcastError)
             log.error("Making %s failed: %s", what, exc if known else repr(exc), exc_info=not known)
-            final = isinstance(exc, FINAL)
+            final = isinstance(exc, FINAL) and not isinstance(exc, AGAIN)
         else:
             if result.episode is None:
                 log.info("Made nothing for %s: %s.", what, result.skipped)
