@@ -1,10 +1,12 @@
-"""Running unattended: what `podcast serve` says when it starts: the serve line once, only
-once it holds the show and listens; a warning when the feed's links (`[publish] base_url`) lead
-elsewhere than where it serves."""
+"""Running unattended: the systemd user unit (checked by systemd-analyze itself), and what
+`podcast serve` says when it starts: the serve line once, only once it holds the show and
+listens; a warning when the feed's links (`[publish] base_url`) lead elsewhere than where it
+serves."""
 
 from __future__ import annotations
 
 import os
+import shutil
 import signal
 import socket
 import subprocess
@@ -19,7 +21,80 @@ from podcast.daemon.service import address_warning
 
 from .conftest import FILE_SOURCE, OFFLINE_TTS, SHANGHAI, clock_at, free_port
 
+ROOT = Path(__file__).resolve().parent.parent
+UNIT = ROOT / "scripts" / "podcast.service"
 BEFORE_THE_BUILD = datetime(2026, 11, 23, 8, 0, tzinfo=SHANGHAI)  # a Monday, 90 minutes before 09:30
+
+
+# -- the unit ------------------------------------------------------------------------------------
+
+
+def unit_settings(text: str) -> dict[str, dict[str, list[str]]]:
+    """Each section's settings, every value of a key repeated (as systemd reads them)."""
+    sections: dict[str, dict[str, list[str]]] = {}
+    current: dict[str, list[str]] = {}
+    for line in text.splitlines():
+        line = line.strip()
+        if not line or line.startswith(("#", ";")):
+            continue
+        if line.startswith("[") and line.endswith("]"):
+            current = sections.setdefault(line[1:-1], {})
+            continue
+        key, _, value = line.partition("=")
+        current.setdefault(key.strip(), []).append(value.strip())
+    return sections
+
+
+def installed(tmp_path: Path, text: str | None = None) -> Path:
+    """The unit as its install instructions make it (@ROOT@ replaced by a checkout), next to an
+    executable .venv/bin/podcast in that checkout, as systemd checks ExecStart."""
+    checkout = tmp_path / "checkout"
+    (checkout / ".venv" / "bin").mkdir(parents=True)
+    program = checkout / ".venv" / "bin" / "podcast"
+    program.write_text("#!/bin/sh\nexit 0\n")
+    program.chmod(0o755)
+    unit = tmp_path / "podcast.service"
+    unit.write_text((text or UNIT.read_text()).replace("@ROOT@", str(checkout)))
+    return unit
+
+
+def verify(tmp_path: Path, unit: Path) -> list[str]:
+    """What `systemd-analyze verify --user` says about ``unit``, with a runtime folder and home
+    of its own (a test run as root or outside a login has none)."""
+    runtime = tmp_path / "runtime"
+    runtime.mkdir(mode=0o700, exist_ok=True)
+    env = {"PATH": os.environ.get("PATH", "/usr/bin:/bin"), "HOME": str(tmp_path),
+           "XDG_RUNTIME_DIR": str(runtime), "SYSTEMD_LOG_COLOR": "0"}
+    result = subprocess.run(["systemd-analyze", "verify", "--user", str(unit)], env=env,
+                            capture_output=True, text=True, timeout=60)
+    said = (result.stdout + result.stderr).splitlines()
+    assert result.returncode == 0 or said, "systemd-analyze failed without saying why"
+    return [line for line in said if unit.name in line or str(tmp_path) in line]
+
+
+@pytest.mark.skipif(shutil.which("systemd-analyze") is None,
+                    reason="systemd-analyze is not installed (Debian: apt-get install systemd)")
+def test_systemd_verifies_the_unit_as_a_user_service(tmp_path):
+    assert verify(tmp_path, installed(tmp_path)) == []
+    # and it would say so: a value systemd cannot read, a setting it does not know
+    broken = UNIT.read_text().replace("KillMode=mixed", "KillMode=mixed\nRestartPreventExitStatus=seventy\nRestartOnce=yes")
+    said = verify(tmp_path / "broken", installed(tmp_path / "broken", broken))
+    assert any("seventy" in line for line in said) and any("RestartOnce" in line for line in said), said
+
+
+def test_the_unit_stops_gently_and_does_not_restart_on_what_a_restart_cannot_mend():
+    text = UNIT.read_text()
+    settings = unit_settings(text)
+    service, unit = settings["Service"], settings["Unit"]
+    assert service["KillMode"] == ["mixed"] and service["Restart"] == ["on-failure"]
+    prevented = {code for value in service["RestartPreventExitStatus"] for code in value.split()}
+    assert {"75", "78"} <= prevented  # another daemon holds the show; a configuration error
+    # a user manager has no network-online.target: naming it waits for nothing
+    assert not any("network-online" in value for key in ("After", "Wants", "Requires")
+                   for value in unit.get(key, []))
+    (start,) = service["ExecStart"]
+    assert start.startswith("@ROOT@/.venv/bin/podcast serve ") and "--host 0.0.0.0" in start
+    assert "[publish] base_url" in text  # what serving the office needs, said where it is set up
 
 
 # -- what `podcast serve` says when it starts ----------------------------------------------------
