@@ -38,10 +38,11 @@ def test_help(tmp_path, command):
     assert "usage: podcast" in result.stdout
 
 
-def test_bad_config_is_one_line_and_exit_1(tmp_path):
+def test_bad_config_is_one_line_and_exit_78(tmp_path):
+    """EX_CONFIG, not 1: the service unit does not restart on it (RestartPreventExitStatus)."""
     (tmp_path / "podcast.toml").write_text('[show]\nlanguage = "fr"\n', encoding="utf-8")
     result = podcast("run", cwd=tmp_path)
-    assert result.returncode == 1
+    assert result.returncode == 78
     assert result.stderr.strip().splitlines() == [
         f'podcast: error: {tmp_path / "podcast.toml"}: show.language = "fr": must be one of zh-CN, en-US'
     ]
@@ -56,17 +57,17 @@ def test_the_common_options_go_before_the_command_or_after_it(tmp_path):
     for args in (("--config", "show.toml", "status"), ("status", "--config", "show.toml"),
                  ("-q", "--config", "show.toml", "status", "--json")):
         result = podcast(*args, cwd=tmp_path)
-        assert result.returncode == 1, args
+        assert result.returncode == 78, args
         assert result.stderr.strip().endswith('show.language = "fr": must be one of zh-CN, en-US'), args
         assert "Traceback" not in result.stderr
     before = podcast("--config", "missing.toml", "--debug", "status", cwd=tmp_path)
-    assert before.returncode == 1 and "Traceback" in before.stderr
+    assert before.returncode == 78 and "Traceback" in before.stderr
     assert before.stderr.strip().endswith("missing.toml: config file not found (from --config)")
 
 
 def test_debug_adds_the_traceback(tmp_path):
     result = podcast("papers", "--config", "missing.toml", "--debug", cwd=tmp_path)
-    assert result.returncode == 1
+    assert result.returncode == 78
     assert "Traceback" in result.stderr
     assert result.stderr.strip().endswith("missing.toml: config file not found (from --config)")
 

@@ -33,6 +33,7 @@ from podcast.progress import NoProgress
 from podcast.store import build_lock, daemon_lock, open_store
 
 from .conftest import FILE_SOURCE, OFFLINE_TTS, SHANGHAI, clock_at, fetch, free_port
+from .webserver import Reply, WebServer
 
 pytestmark = pytest.mark.dated  # the schedule, the daemon and status are all about the current time
 
@@ -196,6 +197,41 @@ def test_failures_are_one_line_each_and_retried_with_backoff(tmp_path, caplog, c
     printed = capsys.readouterr().out
     assert "Daemon:        not running" in printed and "Next build:    " in printed
     assert "Last run:      2026-11-23: failed at " in printed and "blocked/episodes: cannot write" in printed
+
+
+@pytest.mark.slow
+def test_a_build_that_could_read_no_source_is_tried_again_and_then_publishes(tmp_path, caplog):
+    """As at a start before the network is up (a user unit has no network-online.target to wait
+    for): no source answers and nothing else is left, which a later try may well mend."""
+    port = free_port()  # nobody listens there yet
+    (tmp_path / "podcast.toml").write_text(
+        '[show]\nmax_papers = 1\ntarget_minutes = 1\n[selection]\nmin_score = 0\n[network]\nretries = 0\n'
+        '[schedule]\nretries = 2\nretry_delay = "1m"\n[fulltext]\nenabled = false\n'
+        f'[[sources]]\ntype = "feed"\nurl = "http://127.0.0.1:{port}/news.rss"\n{OFFLINE_TTS}', encoding="utf-8")
+    config = load_config(tmp_path / "podcast.toml", tmp_path)
+    caplog.set_level(logging.INFO, logger="podcast")
+    with daemon(config, MONDAY_0800) as instance:
+        instance.build()
+        retry = instance.scheduler.get_job(RETRY_JOB)
+        assert retry is not None, "no retry after a build that could read no source"
+        assert retry.trigger.run_date - MONDAY_0800 == timedelta(minutes=1)
+        assert any("no source could be read for 2026-11-23" in r.getMessage() for r in caplog.records
+                   if r.levelno == logging.ERROR)
+        with WebServer(port) as web:  # the network is back
+            web.routes["/news.rss"] = Reply(200, NEWS, {"Content-Type": "application/rss+xml"})
+            instance.clock_value[0] = retry.trigger.run_date
+            instance.scheduler.remove_job(RETRY_JOB)
+            retry.func(*retry.args)
+        assert instance.scheduler.get_job(RETRY_JOB) is None
+    entries = feedparser.parse((tmp_path / "feed" / "feed.xml").read_bytes()).entries
+    assert [e.enclosures[0].href for e in entries] == ["http://localhost:8000/episodes/2026-11-23.mp3"]
+
+
+NEWS = b"""<?xml version="1.0"?><rss version="2.0"><channel><title>Lab news</title><link>https://lab.example.org/</link>
+<item><title>Fine-tuning for financial reports</title><link>https://arxiv.org/abs/2611.07777</link>
+  <description>Fine-tuning large language models to read annual reports and answer tax questions.</description>
+  <pubDate>Mon, 23 Nov 2026 00:00:00 GMT</pubDate></item>
+</channel></rss>"""
 
 
 @pytest.mark.slow

@@ -52,7 +52,8 @@ class WebServer:
     """Routes by path; a route is a Reply, a list of Replies (one per request, the last
     repeating) or a function of the Request."""
 
-    def __init__(self) -> None:
+    def __init__(self, port: int = 0) -> None:
+        """Listening on ``port`` of 127.0.0.1 (0: a free one)."""
         self.routes: dict[str, Reply | list[Reply] | Handler] = {}
         self.requests: list[Request] = []
         self.on_request: Callable[[Request], None] | None = None
@@ -101,7 +102,7 @@ class WebServer:
             def log_message(self, *args: object) -> None:
                 pass
 
-        self._server = ThreadingHTTPServer(("127.0.0.1", 0), _Handler)
+        self._server = ThreadingHTTPServer(("127.0.0.1", port), _Handler)
         self._server.daemon_threads = True
         self._thread = threading.Thread(target=self._server.serve_forever, args=(0.02,), daemon=True)
 

@@ -190,14 +190,17 @@ def _parser() -> argparse.ArgumentParser:
 
 
 def _serve(args: argparse.Namespace, config: Config) -> int:
-    from .daemon.service import run_daemon
+    from .daemon.service import run_daemon, served_url
 
     schedule = config.schedule.enabled and not args.no_schedule
     what = (f"building on \"{config.schedule.cron}\" ({config.show.timezone})" if schedule
             else "not building")
-    print(f"Serving {config.publish.dir} at http://{args.host}:{args.port}/, {what} "
-          "(Ctrl-C stops).", flush=True)
-    run_daemon(config, args.host, args.port, schedule, os.environ)
+
+    def ready() -> None:  # once the show is ours and the server listens
+        print(f"Serving {config.publish.dir} at {served_url(args.host, args.port)}, {what} "
+              "(Ctrl-C stops).", flush=True)
+
+    run_daemon(config, args.host, args.port, schedule, os.environ, ready)
     return 0
 
 

@@ -6,9 +6,10 @@ keeps its traceback. Library errors (tomllib, sqlite3, ffmpeg, espeak-ng, ...) a
 they enter our code, with ``raise ... from exc``.
 
     PodcastError
-    ├── ConfigError          podcast.toml or a command-line value is wrong
+    ├── ConfigError          podcast.toml (or a file it names) is wrong: exit code 78
     ├── SourceError          a paper source could not be read
     ├── NothingToBroadcast   no paper is left that has not been broadcast already
+    │   └── NoSourceRead     ...because no source could be read: worth another try later
     ├── WriterError          the script could not be written
     ├── SpeechError          text-to-speech failed
     ├── AudioError           ffmpeg or the audio assembly failed
@@ -30,7 +31,10 @@ class PodcastError(Exception):
 
 
 class ConfigError(PodcastError):
-    """A configuration file or command-line value is invalid."""
+    """A configuration file (podcast.toml, a voices file, the artwork it names) is invalid:
+    nothing will change until someone edits it, so a service manager must not restart on it."""
+
+    exit_code = 78  # EX_CONFIG (sysexits.h): a configuration error
 
 
 class SourceError(PodcastError):
@@ -41,6 +45,11 @@ class NothingToBroadcast(PodcastError):
     """Every gathered paper has been broadcast already, or no source returned any."""
 
     exit_code = 3
+
+
+class NoSourceRead(NothingToBroadcast):
+    """Nothing to broadcast because no source could be read (the network may be down, as at a
+    start before it is up), and no stand-in or backlog was left: a later try may find papers."""
 
 
 class WriterError(PodcastError):

@@ -29,6 +29,7 @@ from .config import Config
 from .errors import (
     AudioError,
     Interrupted,
+    NoSourceRead,
     NothingToBroadcast,
     PodcastError,
     SpeechError,
@@ -279,8 +280,9 @@ class DailyPlan(Plan):
                 log.info("%s; no episode today (on_empty = \"skip\").", why)
                 return Choice(day, [], chosen.ranked, chosen.excluded, gathered.reports, False,
                               standins, why)
-            raise NothingToBroadcast(f"{why}, and nothing unbroadcast from the {days} days "
-                                     f"before scores {selection.min_score:g} or more")
+            nothing = NoSourceRead if gathered.all_failed else NothingToBroadcast
+            raise nothing(f"{why}, and nothing unbroadcast from the {days} days before scores "
+                          f"{selection.min_score:g} or more")
         if room < show.max_papers and len(chosen.ranked) > room and show.format == BRIEF:
             log.info("A brief tells %s at most, to stay under %s (max_papers = %d): the "
                      "others stay for another day.", counted(room, "paper"),

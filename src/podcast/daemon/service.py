@@ -12,12 +12,15 @@ anything, and exits 0.
 from __future__ import annotations
 
 import asyncio
+import ipaddress
 import logging
 import signal
+import socket
 import threading
 from collections.abc import Callable, Mapping
 from datetime import date, datetime, timedelta
 from typing import Any
+from urllib.parse import urlsplit
 
 from apscheduler.schedulers.background import BackgroundScheduler
 from apscheduler.triggers.date import DateTrigger
@@ -27,6 +30,7 @@ from ..config import Config
 from ..errors import (
     ConfigError,
     Interrupted,
+    NoSourceRead,
     NothingToBroadcast,
     PodcastError,
     PublishError,
@@ -52,7 +56,8 @@ log = logging.getLogger(__name__)
 BUILD_JOB, RETRY_JOB, CATCH_UP_JOB = "daily-build", "build-retry", "catch-up"
 PLAYBACK_JOB = "office-playback"
 RECAP_JOB, RECAP_RETRY_JOB, RECAP_CATCH_UP_JOB = "weekly-recap", "recap-retry", "recap-catch-up"
-FINAL = (ConfigError, NothingToBroadcast, Interrupted)  # a retry would end the same way
+FINAL = (ConfigError, NothingToBroadcast, Interrupted)  # a retry would end the same way...
+AGAIN = (NoSourceRead,)  # ...but for these: no source could be read, the network may come back
 
 
 def status(config: Config, now: datetime) -> dict[str, Any]:
@@ -212,7 +217,7 @@ class Daemon:
         except Exception as exc:
             known = isinstance(exc, PodcastError)
             log.error("Making %s failed: %s", what, exc if known else repr(exc), exc_info=not known)
-            final = isinstance(exc, FINAL)
+            final = isinstance(exc, FINAL) and not isinstance(exc, AGAIN)
         else:
             if result.episode is None:
                 log.info("Made nothing for %s: %s.", what, result.skipped)
@@ -245,19 +250,83 @@ class Daemon:
 
 
 def run_daemon(config: Config, host: str, port: int, schedule: bool,
-               env: Mapping[str, str]) -> None:
+               env: Mapping[str, str], ready: Callable[[], None] = lambda: None) -> None:
     """Serve the publish folder and, with ``schedule``, run the show's schedule, until SIGTERM
-    or SIGINT."""
+    or SIGINT. ``ready`` is called once the show is this process's (the daemon lock) and the
+    server listens: a refused start says nothing of serving."""
     lock = daemon_lock(config.state.dir).acquire(wait=False) if schedule else None
     try:
         config.publish.dir.mkdir(parents=True, exist_ok=True)
-        asyncio.run(_serve(config, host, port, Daemon(config, env) if schedule else None))
+        asyncio.run(_serve(config, host, port, Daemon(config, env) if schedule else None, ready))
     finally:
         if lock:
             lock.release()
 
 
-async def _serve(config: Config, host: str, port: int, daemon: Daemon | None) -> None:
+def served_url(host: str, port: int) -> str:
+    """The address ``podcast serve --host host --port port`` answers at, as a URL."""
+    return f"http://{f'[{host}]' if ':' in host else host}:{port}/"
+
+
+def address_warning(base_url: str, host: str, port: int) -> str | None:
+    """What is wrong, in one line, with serving at ``host``:``port`` while the feed, the page
+    and its QR code link to ``base_url``; None when nothing is.
+
+    A base_url on https names something else than this server, which speaks plain HTTP (a
+    proxy, a CDN): nothing to compare. Else it must name the port served on, and a host this
+    server answers at: listening on a public address (0.0.0.0, ::, an address of the network)
+    while base_url names localhost sends listeners on other machines to their own; listening
+    on loopback only while base_url names another host (or on one address, base_url naming
+    another address) reaches them only through a proxy forwarding here."""
+    url = urlsplit(base_url)
+    if url.scheme != "http" or not url.hostname:
+        return None
+    named, named_port = url.hostname, url.port or 80
+    served = served_url(host, port)
+    if not _loopback(host) and _loopback(named):
+        return (f"[publish] base_url {base_url} names {named}, but this server answers other "
+                f"machines at {served}: to a listener elsewhere, {named} is their own machine, so "
+                "the links of the feed, the page and its QR code lead nowhere. Set [publish] "
+                "base_url to the address they reach this machine at, such as "
+                f"\"{served_url(socket.gethostname(), port)}\".")
+    other_host = (_loopback(host) and not _loopback(named)) or (
+        not _everywhere(host) and _address(host) is not None and _address(named) is not None
+        and _address(host) != _address(named))
+    other_port = named_port != port
+    if not (other_host or other_port):
+        return None
+    what = " and ".join(word for word, differs in (("host", other_host), ("port", other_port))
+                        if differs)
+    such = f", such as \"{served_url(named, port)}\"" if not other_host else ""
+    return (f"[publish] base_url {base_url} names another {what} than this server's, "
+            f"{served}: the links of the feed, the page and its QR code lead there, where "
+            "nothing answers for this show unless a proxy forwards to this server. Set [publish] "
+            f"base_url to the address listeners reach it at{such}.")
+
+
+def _address(host: str) -> ipaddress.IPv4Address | ipaddress.IPv6Address | None:
+    try:
+        return ipaddress.ip_address(host.strip("[]"))
+    except ValueError:
+        return None
+
+
+def _loopback(host: str) -> bool:
+    """``host`` names this machine only: localhost, 127.0.0.0/8, ::1."""
+    name = host.strip("[]").rstrip(".").lower()
+    address = _address(name)
+    return (address.is_loopback if address is not None
+            else name == "localhost" or name.endswith(".localhost"))
+
+
+def _everywhere(host: str) -> bool:
+    """``host`` is every address of this machine: 0.0.0.0, ::."""
+    address = _address(host)
+    return host == "" or (address is not None and address.is_unspecified)
+
+
+async def _serve(config: Config, host: str, port: int, daemon: Daemon | None,
+                 ready: Callable[[], None]) -> None:
     from aiohttp import web
 
     from ..publish.serve import make_app
@@ -277,7 +346,10 @@ async def _serve(config: Config, host: str, port: int, daemon: Daemon | None) ->
     loop = asyncio.get_running_loop()
     for number in (signal.SIGTERM, signal.SIGINT):
         loop.add_signal_handler(number, stopping.set)
-    log.info("Serving %s at http://%s:%d/.", config.publish.dir, host, port)
+    ready()
+    warning = address_warning(config.publish.base_url, host, port)
+    if warning:
+        log.warning(warning)
     try:
         if daemon:
             await loop.run_in_executor(None, daemon.start)

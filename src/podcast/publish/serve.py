@@ -6,8 +6,9 @@ module decides what may be served: files under the publish folder only, never a 
 dot-folder (the state database and caches when they live there, temporary files being
 written), never a directory listing; and with which type, caching and CORS headers. It also
 covers for what aiohttp lets through: HTTP/1.0 and 1.1 only, idle or half-sent connections
-closed after 75 s, If-Range entity tags, no caching of errors, and a malformed request is one
-log line, not a traceback. tests/test_serve_abuse.py is what it must withstand.
+closed after 75 s, If-Range entity tags, no caching of errors, a malformed request is one log
+line, not a traceback, and the access log counts the body bytes sent. tests/test_serve_abuse.py
+is what it must withstand.
 
 Given the show's :class:`Ratings`, ``/ratings`` is the one address that takes a write: the show
 page's 👍/👎 buttons read the team's votes there (GET) and rate a paper (POST of a small JSON
@@ -20,12 +21,13 @@ import asyncio
 import json
 import logging
 from collections.abc import Callable, Iterable
+from datetime import datetime, timedelta
 from pathlib import Path, PurePosixPath
-from typing import Any, Protocol
+from typing import IO, Any, Protocol
 from urllib.parse import urlsplit
 
 from aiohttp import web
-from aiohttp.abc import AbstractStreamWriter
+from aiohttp.abc import AbstractAccessLogger, AbstractStreamWriter
 from aiohttp.http_exceptions import HttpProcessingError
 
 from ..errors import PodcastError
@@ -140,7 +142,8 @@ def make_app(
             return _answer({"error": "no such paper among the papers this show has seen"}, 404)
         return _answer({"id": rated, "vote": None if vote == "clear" else vote})
 
-    app = web.Application(handler_args={"logger": log, **LIMITS}, middlewares=[_http_1])
+    app = web.Application(handler_args={"logger": log, "access_log_class": AccessLog, **LIMITS},
+                          middlewares=[_http_1])
     app.on_response_prepare.append(_errors_not_cached)
     if health:
         app.router.add_get("/healthz", healthz)
@@ -200,15 +203,57 @@ def _rating(body: bytes) -> tuple[str, str] | str:
     return paper_id.strip(), vote
 
 
+class AccessLog(AbstractAccessLogger):
+    """One line per request as aiohttp writes it (the common log format, with the referrer and
+    the user agent), but with the body bytes really sent: aiohttp's own count is what went
+    through its writer, the status line and headers but none of a file sent with sendfile (a
+    163,270-byte cover was logged as 326 bytes). No body is "-", as in the common log format."""
+
+    def log(self, request: web.BaseRequest, response: web.StreamResponse, time: float) -> None:
+        started = datetime.now().astimezone() - timedelta(seconds=time)
+        sent = _body_bytes(request, response)
+        self.logger.info('%s [%s] "%s %s HTTP/%d.%d" %d %s "%s" "%s"', request.remote or "-",
+                         f"{started:%d/%b/%Y:%H:%M:%S %z}", request.method, request.path_qs,
+                         *request.version, response.status, sent or "-",
+                         request.headers.get("Referer", "-"),
+                         request.headers.get("User-Agent", "-"))
+
+    @property
+    def enabled(self) -> bool:
+        return self.logger.isEnabledFor(logging.INFO)
+
+
+def _body_bytes(request: web.BaseRequest, response: web.StreamResponse) -> int:
+    """How many bytes of body ``response`` sent: a file's as far as it got, an answer's all."""
+    if request.method == "HEAD" or response.status in (204, 304) or response.status < 200:
+        return 0
+    if isinstance(response, _File):
+        return response.sent
+    body = response.body if isinstance(response, web.Response) else None
+    return len(body) if isinstance(body, bytes | bytearray) else 0
+
+
 class _File(web.FileResponse):
     """FileResponse, which reads a date in If-Range but not the entity tag that browsers and
     podcast apps resuming a download send: it served the range whatever the tag, so a file
     changed since (the feed, the page) came back as old bytes spliced to new. A tag that is not
-    the file's current one now gets the whole file (RFC 9110, 13.1.5)."""
+    the file's current one now gets the whole file (RFC 9110, 13.1.5).
+
+    It also counts the bytes of the file it sent (``sent``) for the access log."""
 
     def __init__(self, path: Path, headers: dict[str, str]) -> None:
         super().__init__(path, headers=headers)
         self.file = path
+        self.sent = 0
+
+    async def _sendfile(self, request: web.BaseRequest, fobj: IO[Any], offset: int,
+                        count: int) -> AbstractStreamWriter:
+        """FileResponse's one step that holds the open file: asyncio's sendfile leaves the
+        file's position after the last byte sent, also when the client went away half-way."""
+        try:
+            return await super()._sendfile(request, fobj, offset, count)
+        finally:
+            self.sent = max(0, min(fobj.tell() - offset, count))
 
     async def prepare(self, request: web.BaseRequest) -> AbstractStreamWriter | None:
         validator = request.headers.get("If-Range")
