@@ -202,12 +202,14 @@ def test_failures_are_one_line_each_and_retried_with_backoff(tmp_path, caplog, c
 @pytest.mark.slow
 def test_a_build_that_could_read_no_source_is_tried_again_and_then_publishes(tmp_path, caplog):
     """As at a start before the network is up (a user unit has no network-online.target to wait
-    for): no source answers and nothing else is left, which a later try may well mend."""
+    for): no source answers, which a later try may well mend. The bundled sample papers, which
+    `podcast run` falls back on, are no episode to publish unattended."""
     port = free_port()  # nobody listens there yet
     (tmp_path / "podcast.toml").write_text(
         '[show]\nmax_papers = 1\ntarget_minutes = 1\n[selection]\nmin_score = 0\n[network]\nretries = 0\n'
         '[schedule]\nretries = 2\nretry_delay = "1m"\n[fulltext]\nenabled = false\n'
-        f'[[sources]]\ntype = "feed"\nurl = "http://127.0.0.1:{port}/news.rss"\n{OFFLINE_TTS}', encoding="utf-8")
+        f'[[sources]]\ntype = "feed"\nurl = "http://127.0.0.1:{port}/news.rss"\n'
+        f'[[sources]]\ntype = "file"\nfallback = true\n{OFFLINE_TTS}', encoding="utf-8")
     config = load_config(tmp_path / "podcast.toml", tmp_path)
     caplog.set_level(logging.INFO, logger="podcast")
     with daemon(config, MONDAY_0800) as instance:

@@ -205,12 +205,15 @@ class Choice:
 class DailyPlan(Plan):
     """The day's show: the sources' new papers, the best for the listeners' project."""
 
-    def __init__(self, moment: datetime, record: bool = True) -> None:
+    def __init__(self, moment: datetime, record: bool = True, samples: bool = True) -> None:
         self.moment = moment
         self.day = moment.date()
         self.key = self.stem = self.day.isoformat()
         self.what = f"The episode for {self.key}"
         self.record = record  # remember what the sources offered (not in a preview)
+        #: may fall back on stand-in sources (the bundled sample papers) when no source can be
+        #: read; the daemon may not: it publishes unattended, and tries the sources again
+        self.samples = samples
         self.sources: list[Source] = []
         self.http: HttpClient | None = None
 
@@ -230,6 +233,8 @@ class DailyPlan(Plan):
         config = build.config
         self.http = _open_http(config, self.day)
         self.sources = open_sources(config.sources, self.http)
+        if not self.samples:
+            self.sources = [s for s in self.sources if not (s.fallback and s.standin())]
         gathered = gather(self.sources, self.day, strict=config.selection.strict,
                           deadline=config.network.gather_deadline)
         if self.record and not gathered.used_fallback:  # stand-in papers never make a backlog
@@ -570,6 +575,7 @@ def run_episode(
     env: Mapping[str, str] = {},
     stop: threading.Event | None = None,
     wait: bool = True,
+    samples: bool = True,
 ) -> RunResult:
     """Make and publish the episode for ``day`` (today in the show's time zone by default).
 
@@ -578,9 +584,10 @@ def run_episode(
     build per show at a time, across processes: a second one waits for the first (or raises
     Busy, without ``wait``), then finds its episode. ``stop``, once set, ends the build at its
     next step with Interrupted, as long as nothing has been published yet. Every attempt is
-    recorded in the store for `podcast status`.
+    recorded in the store for `podcast status`. Without ``samples``, a day no source can be read
+    raises NoSourceRead instead of falling back on the bundled sample papers.
     """
-    plan = DailyPlan(broadcast_moment(config, day, now))
+    plan = DailyPlan(broadcast_moment(config, day, now), samples=samples)
     return _attempt(config, plan, wait, force, progress, env, stop)
 
 

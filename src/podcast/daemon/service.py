@@ -191,7 +191,7 @@ class Daemon:
         day = day or now.astimezone(self.config.show.zone).date()
         self._attempt(f"the episode for {day}",
                       lambda: pipeline.run_episode(self.config, day=day, now=now, env=self.env,
-                                                   stop=self.stop),
+                                                   stop=self.stop, samples=False),
                       lambda: (RETRY_JOB, self.build, [day, attempt + 1]), attempt)
 
     def recap(self, week: Week | None = None, attempt: int = 0) -> None:
