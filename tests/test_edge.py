@@ -3,11 +3,14 @@ service's websocket protocol and answers with real MP3."""
 
 from __future__ import annotations
 
+import json
 import re
 from datetime import datetime
 
 import pytest
+from mutagen.id3 import ID3
 
+from podcast import DATA_DIR
 from podcast.config import load_config
 from podcast.errors import SpeechError
 from podcast.pipeline import run_episode
@@ -138,6 +141,39 @@ def test_an_episode_voiced_by_edge_has_captions_on_speech(edge, tmp_path):
     assert [(f"{h}:{m}:{s}", text) for h, m, s, _, text in cues] == stamps
     assert edge.fake.requests and not any(re.search(r"[*#_`\[\]]|https?:", r.text) for r in edge.fake.requests)
     assert 'href="episodes/2026-11-21.vtt"' in (feed / "index.html").read_text(encoding="utf-8")
+
+
+def test_typed_dashes_are_heard_as_pauses_and_shown_as_dashes(edge, tmp_path):
+    """Titles typed the LaTeX way (a real arXiv title: "... Models -- A Probabilistic
+    Perspective"; a Chinese one with "--"): the voice is sent a pause, never "--" nor a dash,
+    and the script, the chapters in the MP3 (read back with mutagen), the chapters file and the
+    episode's page show the dash it stands for."""
+    sample = {p["id"]: p for p in json.loads((DATA_DIR / "sample_papers.json").read_text("utf-8"))}
+    english = {k: v for k, v in sample["2409.18028"].items() if k != "title_zh"}
+    chinese = {**sample["2409.17642"], "title_zh": "兼顾两头的AI代表--守住隐私"}
+    assert " -- " in english["title"]
+    (tmp_path / "papers.json").write_text(json.dumps([english, chinese]), encoding="utf-8")
+    (tmp_path / "podcast.toml").write_text(
+        f'[show]\nmax_papers = 2\ntarget_minutes = 4\n[selection]\nmin_score = 0\n'
+        f'[listener]\nproject = "{TAX_PROJECT}"\n[[sources]]\ntype = "file"\npath = "papers.json"\n'
+        '[fulltext]\nenabled = false\n', encoding="utf-8")
+    config = load_config(tmp_path / "podcast.toml", tmp_path)
+    episode = run_episode(config, now=MORNING, env={ENDPOINT_ENV: edge.url}).episode
+    sent = " ".join(request.text for request in edge.fake.requests)
+    assert "兼顾两头的AI代表，守住隐私" in sent and "A Probabilistic Perspective" in sent
+    assert not re.search("--|[\u2013\u2014]", sent)
+    folder = tmp_path / "feed"
+    script = (folder / episode.transcript_name).read_text(encoding="utf-8")
+    assert "兼顾两头的AI代表——守住隐私" in script and "Models \u2013 A Probabilistic" in script
+    chapters = [frame.sub_frames["TIT2"].text[0]
+                for frame in ID3(folder / episode.audio_name).getall("CHAP")]
+    assert "第 2 篇：兼顾两头的AI代表——守住隐私" in chapters or "第 1 篇：兼顾两头的AI代表——守住隐私" in chapters
+    assert any("Models \u2013 A Probabilistic" in title for title in chapters)
+    listed = json.loads((folder / episode.chapters_name).read_text(encoding="utf-8"))["chapters"]
+    assert [chapter["title"] for chapter in listed] == chapters
+    page = (folder / episode.page_name).read_text(encoding="utf-8")
+    assert all(title in page for title in chapters)
+    assert not any("--" in text for text in (script, *chapters))
 
 
 def test_fallback_offline_revoices_the_whole_episode_and_says_so(edge, tmp_path):
