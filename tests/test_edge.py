@@ -7,6 +7,7 @@ import json
 import re
 from datetime import datetime
 
+import feedparser
 import pytest
 from mutagen.id3 import ID3
 
@@ -107,10 +108,11 @@ def test_unreachable_service_fails_at_once():
         speak(open_speaker(config, "zh-CN", context), "你好。")  # no retries: 5 s backoff would show
 
 
-def config_with_edge(tmp_path, extra=""):
+def config_with_edge(tmp_path, extra="", language="zh-CN"):
     tmp_path.mkdir(exist_ok=True)
     (tmp_path / "podcast.toml").write_text(
-        f'[show]\nmax_papers = 2\ntarget_minutes = 3\n[listener]\nproject = "{TAX_PROJECT}"\n{extra}\n{FILE_SOURCE}',
+        f'[show]\nmax_papers = 2\ntarget_minutes = 3\nlanguage = "{language}"\n'
+        f'[listener]\nproject = "{TAX_PROJECT}"\n{extra}\n{FILE_SOURCE}',
         encoding="utf-8",
     )
     return load_config(tmp_path / "podcast.toml", tmp_path)
@@ -181,7 +183,7 @@ def test_fallback_offline_revoices_the_whole_episode_and_says_so(edge, tmp_path)
     edge.fake.failures = ["ok"] * 3 + ["no_audio"] * 1000  # fails a few pieces in
     result = run_episode(config, now=MORNING, env={ENDPOINT_ENV: edge.url})
     assert result.standins[-1] == "espeak-ng voice (edge-tts failed)"
-    assert result.episode.voice_note == "本期由离线语音朗读（edge-tts failed）。"
+    assert result.episode.voice_note == "本期由离线语音朗读（edge-tts 出错）。"
     feed = (tmp_path / "feed" / "feed.xml").read_text(encoding="utf-8")
     assert "本期由离线语音朗读" in feed
 
@@ -200,6 +202,20 @@ def test_an_unreachable_service_is_known_before_writing(tmp_path):
     with pytest.raises(SpeechError, match=re.escape("edge-tts cannot be reached at 127.0.0.1:9")):
         run_episode(strict, now=MORNING, env=closed)
     assert not (tmp_path / "strict" / "feed").exists()
+
+
+@pytest.mark.parametrize(("language", "note"), [
+    ("zh-CN", "本期由离线语音朗读（未能连接 edge-tts）。"),
+    ("en-US", "This episode is read by the offline voice (edge-tts could not be reached)."),
+])
+def test_the_offline_voice_note_is_wholly_in_the_shows_language(tmp_path, language, note):
+    """The note says why in the show's language; the program's own line stays English."""
+    config = config_with_edge(tmp_path, language=language)
+    result = run_episode(config, now=MORNING, env={ENDPOINT_ENV: "ws://127.0.0.1:9/edge/v1?x=1"})
+    assert result.episode.voice_note == note
+    assert result.standins[-1] == "espeak-ng voice (edge-tts could not be reached)"
+    (item,) = feedparser.parse((tmp_path / "feed" / "feed.xml").read_bytes()).entries
+    assert note in item.content[0].value
 
 
 def test_a_connection_failure_is_said_without_the_tls_context():

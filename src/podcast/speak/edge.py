@@ -172,7 +172,8 @@ class EdgeSpeaker(Speaker):
                 data, marks = await self._synthesize(text, voice)
                 break
             except aiohttp.ClientConnectorError as exc:  # no route, no name, nobody listening
-                raise SpeechError(f"edge-tts cannot be reached: {exc}") from exc
+                raise SpeechError(f"edge-tts cannot be reached: {_describe(exc)}",
+                                  unreachable=True) from exc
             except _RETRYABLE as exc:
                 if attempt == self.context.retries:
                     raise SpeechError(f"edge-tts failed {attempt + 1} times on {text[:30]!r}: "
