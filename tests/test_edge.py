@@ -4,6 +4,7 @@ service's websocket protocol and answers with real MP3."""
 from __future__ import annotations
 
 import json
+import logging
 import re
 from datetime import datetime
 
@@ -90,6 +91,33 @@ def test_giving_up_is_a_clear_error_and_what_was_spoken_is_kept(edge, tmp_path):
     requests = len(edge.fake.requests)
     speak(engine, "第一段。", "第二段。")  # the service is back: only the missing piece is asked for
     assert len(edge.fake.requests) == requests + 1
+
+
+def retrying(caplog) -> list[str]:
+    return [r.getMessage() for r in caplog.records if "retrying" in r.getMessage()]
+
+
+def test_a_service_that_refuses_everything_is_found_out_once(edge, caplog):
+    """Ten paragraphs, four at a time, and the service refuses every handshake: one request
+    finds out, with its own retries (three lines), while the others wait for it instead of
+    retrying each on its own; then every one gives up, and the error says the service cannot
+    be reached."""
+    caplog.set_level(logging.INFO, logger="podcast")
+    edge.fake.failures = ["403"] * 1000
+    with pytest.raises(SpeechError, match="edge-tts cannot be reached: 4 attempts in a row failed, "
+                                          "the last with HTTP 403") as raised:
+        speak(speaker(edge, retries=3), *[f"这是第{i}段。" for i in range(10)])
+    assert raised.value.unreachable
+    assert len(retrying(caplog)) == 3
+    assert edge.fake.handshakes <= 2 * (4 + 3)  # the first four, then the retries (403s twice)
+
+
+def test_one_piece_failing_among_many_is_retried_alone(edge, caplog):
+    caplog.set_level(logging.INFO, logger="podcast")
+    edge.fake.failures = ["ok", "no_audio"]
+    spoken = speak(speaker(edge, retries=3), *[f"这是第{i}段。" for i in range(6)])
+    assert len(spoken) == 6 and all(said.audio.duration_seconds > 0.5 for said in spoken)
+    assert len(retrying(caplog)) == 1 and len(edge.fake.requests) == 7
 
 
 def test_a_cached_rerun_makes_no_requests(edge, tmp_path):
@@ -191,6 +219,22 @@ def test_fallback_offline_revoices_the_whole_episode_and_says_so(edge, tmp_path)
     with pytest.raises(SpeechError, match="a rerun resumes"):
         run_episode(strict, now=MORNING, env={ENDPOINT_ENV: edge.url})
     assert not (tmp_path / "strict" / "feed").exists()  # nothing published
+
+
+def test_a_service_that_is_down_costs_one_piece_of_retries_and_one_line(edge, tmp_path, caplog):
+    """edge-tts answers the check (its host takes connections) but refuses every request: a
+    few "retrying" lines, of one piece only, then one line saying it cannot be reached and the
+    offline voice reads the episode instead."""
+    caplog.set_level(logging.INFO, logger="podcast")
+    config = config_with_edge(tmp_path, "[tts]\nretries = 2\n")
+    edge.fake.failures = ["403"] * 1000
+    result = run_episode(config, now=MORNING, env={ENDPOINT_ENV: edge.url})
+    assert len(retrying(caplog)) == 2
+    (fallback,) = [r.getMessage() for r in caplog.records if "instead" in r.getMessage()]
+    assert fallback.startswith("edge-tts cannot be reached: 3 attempts in a row failed")
+    assert fallback.endswith("; espeak-ng voices the episode instead.")
+    assert result.standins[-1] == "espeak-ng voice (edge-tts could not be reached)"
+    assert result.episode.voice_note == "本期由离线语音朗读（未能连接 edge-tts）。"
 
 
 def test_an_unreachable_service_is_known_before_writing(tmp_path):
