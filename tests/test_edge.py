@@ -3,11 +3,16 @@ service's websocket protocol and answers with real MP3."""
 
 from __future__ import annotations
 
+import json
+import logging
 import re
 from datetime import datetime
 
+import feedparser
 import pytest
+from mutagen.id3 import ID3
 
+from podcast import DATA_DIR
 from podcast.config import load_config
 from podcast.errors import SpeechError
 from podcast.pipeline import run_episode
@@ -88,6 +93,33 @@ def test_giving_up_is_a_clear_error_and_what_was_spoken_is_kept(edge, tmp_path):
     assert len(edge.fake.requests) == requests + 1
 
 
+def retrying(caplog) -> list[str]:
+    return [r.getMessage() for r in caplog.records if "retrying" in r.getMessage()]
+
+
+def test_a_service_that_refuses_everything_is_found_out_once(edge, caplog):
+    """Ten paragraphs, four at a time, and the service refuses every handshake: one request
+    finds out, with its own retries (three lines), while the others wait for it instead of
+    retrying each on its own; then every one gives up, and the error says the service cannot
+    be reached."""
+    caplog.set_level(logging.INFO, logger="podcast")
+    edge.fake.failures = ["403"] * 1000
+    with pytest.raises(SpeechError, match="edge-tts cannot be reached: 4 attempts in a row failed, "
+                                          "the last with HTTP 403") as raised:
+        speak(speaker(edge, retries=3), *[f"这是第{i}段。" for i in range(10)])
+    assert raised.value.unreachable
+    assert len(retrying(caplog)) == 3
+    assert edge.fake.handshakes <= 2 * (4 + 3)  # the first four, then the retries (403s twice)
+
+
+def test_one_piece_failing_among_many_is_retried_alone(edge, caplog):
+    caplog.set_level(logging.INFO, logger="podcast")
+    edge.fake.failures = ["ok", "no_audio"]
+    spoken = speak(speaker(edge, retries=3), *[f"这是第{i}段。" for i in range(6)])
+    assert len(spoken) == 6 and all(said.audio.duration_seconds > 0.5 for said in spoken)
+    assert len(retrying(caplog)) == 1 and len(edge.fake.requests) == 7
+
+
 def test_a_cached_rerun_makes_no_requests(edge, tmp_path):
     texts = ["第一段话。", "第二段话！", "Third paragraph."]
     first = speak(speaker(edge, tmp_path), *texts)
@@ -104,10 +136,11 @@ def test_unreachable_service_fails_at_once():
         speak(open_speaker(config, "zh-CN", context), "你好。")  # no retries: 5 s backoff would show
 
 
-def config_with_edge(tmp_path, extra=""):
+def config_with_edge(tmp_path, extra="", language="zh-CN"):
     tmp_path.mkdir(exist_ok=True)
     (tmp_path / "podcast.toml").write_text(
-        f'[show]\nmax_papers = 2\ntarget_minutes = 3\n[listener]\nproject = "{TAX_PROJECT}"\n{extra}\n{FILE_SOURCE}',
+        f'[show]\nmax_papers = 2\ntarget_minutes = 3\nlanguage = "{language}"\n'
+        f'[listener]\nproject = "{TAX_PROJECT}"\n{extra}\n{FILE_SOURCE}',
         encoding="utf-8",
     )
     return load_config(tmp_path / "podcast.toml", tmp_path)
@@ -140,12 +173,45 @@ def test_an_episode_voiced_by_edge_has_captions_on_speech(edge, tmp_path):
     assert 'href="episodes/2026-11-21.vtt"' in (feed / "index.html").read_text(encoding="utf-8")
 
 
+def test_typed_dashes_are_heard_as_pauses_and_shown_as_dashes(edge, tmp_path):
+    """Titles typed the LaTeX way (a real arXiv title: "... Models -- A Probabilistic
+    Perspective"; a Chinese one with "--"): the voice is sent a pause, never "--" nor a dash,
+    and the script, the chapters in the MP3 (read back with mutagen), the chapters file and the
+    episode's page show the dash it stands for."""
+    sample = {p["id"]: p for p in json.loads((DATA_DIR / "sample_papers.json").read_text("utf-8"))}
+    english = {k: v for k, v in sample["2409.18028"].items() if k != "title_zh"}
+    chinese = {**sample["2409.17642"], "title_zh": "兼顾两头的AI代表--守住隐私"}
+    assert " -- " in english["title"]
+    (tmp_path / "papers.json").write_text(json.dumps([english, chinese]), encoding="utf-8")
+    (tmp_path / "podcast.toml").write_text(
+        f'[show]\nmax_papers = 2\ntarget_minutes = 4\n[selection]\nmin_score = 0\n'
+        f'[listener]\nproject = "{TAX_PROJECT}"\n[[sources]]\ntype = "file"\npath = "papers.json"\n'
+        '[fulltext]\nenabled = false\n', encoding="utf-8")
+    config = load_config(tmp_path / "podcast.toml", tmp_path)
+    episode = run_episode(config, now=MORNING, env={ENDPOINT_ENV: edge.url}).episode
+    sent = " ".join(request.text for request in edge.fake.requests)
+    assert "兼顾两头的AI代表，守住隐私" in sent and "A Probabilistic Perspective" in sent
+    assert not re.search("--|[\u2013\u2014]", sent)
+    folder = tmp_path / "feed"
+    script = (folder / episode.transcript_name).read_text(encoding="utf-8")
+    assert "兼顾两头的AI代表——守住隐私" in script and "Models \u2013 A Probabilistic" in script
+    chapters = [frame.sub_frames["TIT2"].text[0]
+                for frame in ID3(folder / episode.audio_name).getall("CHAP")]
+    assert "第 2 篇：兼顾两头的AI代表——守住隐私" in chapters or "第 1 篇：兼顾两头的AI代表——守住隐私" in chapters
+    assert any("Models \u2013 A Probabilistic" in title for title in chapters)
+    listed = json.loads((folder / episode.chapters_name).read_text(encoding="utf-8"))["chapters"]
+    assert [chapter["title"] for chapter in listed] == chapters
+    page = (folder / episode.page_name).read_text(encoding="utf-8")
+    assert all(title in page for title in chapters)
+    assert not any("--" in text for text in (script, *chapters))
+
+
 def test_fallback_offline_revoices_the_whole_episode_and_says_so(edge, tmp_path):
     config = config_with_edge(tmp_path, "[tts]\nretries = 1\n")
     edge.fake.failures = ["ok"] * 3 + ["no_audio"] * 1000  # fails a few pieces in
     result = run_episode(config, now=MORNING, env={ENDPOINT_ENV: edge.url})
     assert result.standins[-1] == "espeak-ng voice (edge-tts failed)"
-    assert result.episode.voice_note == "本期由离线语音朗读（edge-tts failed）。"
+    assert result.episode.voice_note == "本期由离线语音朗读（edge-tts 出错）。"
     feed = (tmp_path / "feed" / "feed.xml").read_text(encoding="utf-8")
     assert "本期由离线语音朗读" in feed
 
@@ -153,6 +219,22 @@ def test_fallback_offline_revoices_the_whole_episode_and_says_so(edge, tmp_path)
     with pytest.raises(SpeechError, match="a rerun resumes"):
         run_episode(strict, now=MORNING, env={ENDPOINT_ENV: edge.url})
     assert not (tmp_path / "strict" / "feed").exists()  # nothing published
+
+
+def test_a_service_that_is_down_costs_one_piece_of_retries_and_one_line(edge, tmp_path, caplog):
+    """edge-tts answers the check (its host takes connections) but refuses every request: a
+    few "retrying" lines, of one piece only, then one line saying it cannot be reached and the
+    offline voice reads the episode instead."""
+    caplog.set_level(logging.INFO, logger="podcast")
+    config = config_with_edge(tmp_path, "[tts]\nretries = 2\n")
+    edge.fake.failures = ["403"] * 1000
+    result = run_episode(config, now=MORNING, env={ENDPOINT_ENV: edge.url})
+    assert len(retrying(caplog)) == 2
+    (fallback,) = [r.getMessage() for r in caplog.records if "instead" in r.getMessage()]
+    assert fallback.startswith("edge-tts cannot be reached: 3 attempts in a row failed")
+    assert fallback.endswith("; espeak-ng voices the episode instead.")
+    assert result.standins[-1] == "espeak-ng voice (edge-tts could not be reached)"
+    assert result.episode.voice_note == "本期由离线语音朗读（未能连接 edge-tts）。"
 
 
 def test_an_unreachable_service_is_known_before_writing(tmp_path):
@@ -164,6 +246,20 @@ def test_an_unreachable_service_is_known_before_writing(tmp_path):
     with pytest.raises(SpeechError, match=re.escape("edge-tts cannot be reached at 127.0.0.1:9")):
         run_episode(strict, now=MORNING, env=closed)
     assert not (tmp_path / "strict" / "feed").exists()
+
+
+@pytest.mark.parametrize(("language", "note"), [
+    ("zh-CN", "本期由离线语音朗读（未能连接 edge-tts）。"),
+    ("en-US", "This episode is read by the offline voice (edge-tts could not be reached)."),
+])
+def test_the_offline_voice_note_is_wholly_in_the_shows_language(tmp_path, language, note):
+    """The note says why in the show's language; the program's own line stays English."""
+    config = config_with_edge(tmp_path, language=language)
+    result = run_episode(config, now=MORNING, env={ENDPOINT_ENV: "ws://127.0.0.1:9/edge/v1?x=1"})
+    assert result.episode.voice_note == note
+    assert result.standins[-1] == "espeak-ng voice (edge-tts could not be reached)"
+    (item,) = feedparser.parse((tmp_path / "feed" / "feed.xml").read_bytes()).entries
+    assert note in item.content[0].value
 
 
 def test_a_connection_failure_is_said_without_the_tls_context():

@@ -106,3 +106,13 @@ def test_only_an_arxiv_paper_has_an_arxiv_pdf_link():
     assert Paper(id="hep-th/9901001", title="t", summary="s").pdf_url == "https://arxiv.org/pdf/hep-th/9901001"
     for own in ("lab-note-7", "test.0001", "web:3f2a", "lib:9c1d"):  # a papers file's, a link's, a library's
         assert Paper(id=own, title="t", summary="s").pdf_url == ""
+
+
+@pytest.mark.parametrize(("typed", "set_as"), [
+    ("Foo -- Bar: Vision--Language Models", "Foo \u2013 Bar: Vision\u2013Language Models"),
+    ("Scaling 10--20x --- cheaply", "Scaling 10\u201320x — cheaply"),
+    ("隐私 -- 策略", "隐私——策略"),
+    ("a --> b ----", "a --> b ----"),  # an arrow and a rule are no dashes
+])
+def test_a_title_typed_the_latex_way_gets_its_dashes(typed, set_as):
+    assert clean_text(typed) == set_as

@@ -199,3 +199,44 @@ def test_recover_removes_what_was_published_but_never_recorded(tmp_path):
     assert not journal.exists()
     recover(site, journal, set(recorded))  # nothing noted: nothing to do
     assert len(list((tmp_path / "feed" / "episodes").iterdir())) == 2
+
+
+@pytest.mark.slow
+def test_the_offline_voice_note_is_in_the_feed_and_in_sight_on_every_page(tmp_path):
+    """A day and the week's recap read by the offline voice (edge-tts out of reach): the feed
+    item, in full and in its description, and the episode's card on the show page and on its own
+    page say so once, above the player, not folded away among the papers."""
+    import re
+    from datetime import timedelta
+
+    from podcast.config import load_config
+    from podcast.models import Week
+    from podcast.pipeline import run_episode, run_recap
+    from podcast.speak.edge import ENDPOINT_ENV
+
+    from .conftest import FILE_SOURCE, TAX_PROJECT
+
+    (tmp_path / "podcast.toml").write_text(
+        f'[show]\nmax_papers = 2\ntarget_minutes = 3\n[listener]\nproject = "{TAX_PROJECT}"\n'
+        f"[selection]\nmin_score = 0\n{FILE_SOURCE}", encoding="utf-8")
+    config = load_config(tmp_path / "podcast.toml", tmp_path)
+    closed = {ENDPOINT_ENV: "ws://127.0.0.1:9/edge/v1?x=1"}
+    note = "本期由离线语音朗读（未能连接 edge-tts）。"
+    daily = run_episode(config, now=SATURDAY_MORNING - timedelta(days=5), env=closed).episode
+    recap = run_recap(config, week=Week(2026, 47), now=SATURDAY_MORNING, env=closed).episode
+    assert daily.voice_note == recap.voice_note == note
+    folder = tmp_path / "feed"
+    entries = feedparser.parse((folder / "feed.xml").read_bytes()).entries
+    assert [entry.title for entry in entries] == [recap.title, daily.title]
+    for entry in entries:
+        assert entry.content[0].value.count(note) == entry.description.count(note) == 1
+
+    def in_sight(html: str) -> str:
+        return re.sub(r"<details.*?</details>", "", html, flags=re.DOTALL)
+
+    index = (folder / "index.html").read_text(encoding="utf-8")
+    assert index.count(note) == in_sight(index).count(note) == 2
+    for episode in (daily, recap):
+        page = (folder / episode.page_name).read_text(encoding="utf-8")
+        assert page.count(note) == in_sight(page).count(note) == 1
+        assert page.index(note) < page.index("<audio")

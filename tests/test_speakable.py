@@ -1,5 +1,8 @@
 """Speech-ready text: what a voice would read aloud wrongly never reaches it."""
 
+import pytest
+
+from podcast.speak.voices import Lexicon
 from podcast.write.speakable import speakable
 
 
@@ -65,3 +68,24 @@ def test_numbered_lists_become_spoken_ordinals():
     assert speakable("Steps:\n1. Read it.\n2) Try it.\n11. Ship it.", "en-US") == (
         "Steps:\n\nFirst, Read it.\n\nSecond, Try it.\n\n11. Ship it."
     )
+
+
+def test_typed_dashes_are_set_as_dashes_and_a_rule_is_not_read():
+    """A title typed the LaTeX way ("Foo -- Bar", "Vision--Language", "---") says no "--":
+    the script shows the dash it stands for, and a markdown rule is no sentence."""
+    assert speakable("Foo -- Bar: Vision--Language Agents --- at scale, a --> b.", "en-US") == (
+        "Foo \u2013 Bar: Vision\u2013Language Agents — at scale, a \u2013 b.")
+    assert speakable("《兼顾隐私 -- 有策略地披露》：好。", "zh-CN") == "《兼顾隐私——有策略地披露》：好。"
+    assert speakable("Intro.\n\n---\n\nNext.", "en-US") == "Intro.\n\nNext."
+
+
+@pytest.mark.parametrize(("language", "written", "sent"), [
+    ("en-US", "Foo \u2013 Bar: Vision\u2013Language, from 2020\u20132024 — and more.",
+     "Foo, Bar: Vision-Language, from 2020 to 2024, and more."),
+    ("zh-CN", "《兼顾隐私——有策略地披露》：2020\u20132024 年，Vision\u2013Language 模型。",
+     "《兼顾隐私，有策略地披露》：2020到2024 年，Vision-Language 模型。"),
+])
+def test_a_voice_is_sent_a_pause_for_a_dash(language, written, sent):
+    """The pronunciation lexicon (audio only) reads a dash between clauses as a pause, a range
+    as one, a compound as a hyphenated word."""
+    assert Lexicon.load(language).apply(speakable(written, language)) == sent

@@ -59,6 +59,11 @@ class WriterError(PodcastError):
 class SpeechError(PodcastError):
     """Speech synthesis failed."""
 
+    def __init__(self, message: str, unreachable: bool = False) -> None:
+        super().__init__(message)
+        #: the service could not be reached or never answered (not: it failed on a piece)
+        self.unreachable = unreachable
+
 
 class AudioError(PodcastError):
     """Decoding, mixing or encoding audio failed."""

@@ -37,7 +37,9 @@ class Phrases:
     abstract_only: str  # the notes of a paper that could not be read in full
     format_line: str  # the show notes of an episode in another format than the broadcast: {name}
     format_names: dict[str, str]  # models.FORMATS → how the show notes name it
-    offline_voice: str
+    offline_voice: str  # {reason}: voice_unreachable or voice_failed
+    voice_unreachable: str  # {engine}: "edge-tts"
+    voice_failed: str
     captions: str
     ordinals: tuple[str, ...]
     step: str
@@ -80,6 +82,8 @@ _ZH = Phrases(
     format_line="格式：{name}",
     format_names={"broadcast": "单人播报", "conversation": "双人对谈", "brief": "快讯"},
     offline_voice="本期由离线语音朗读（{reason}）。",
+    voice_unreachable="未能连接 {engine}",
+    voice_failed="{engine} 出错",
     captions="字幕",
     ordinals=("一", "二", "三", "四", "五", "六", "七", "八", "九", "十"),
     step="第{ordinal}步，{step}",
@@ -136,6 +140,8 @@ _EN = Phrases(
     format_line="Format: {name}",
     format_names={"broadcast": "broadcast", "conversation": "conversation", "brief": "brief"},
     offline_voice="This episode is read by the offline voice ({reason}).",
+    voice_unreachable="{engine} could not be reached",
+    voice_failed="{engine} failed",
     captions="Captions",
     ordinals=("one", "two", "three", "four", "five", "six", "seven", "eight", "nine", "ten"),
     step="Step {ordinal}: {step}",

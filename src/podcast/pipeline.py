@@ -86,6 +86,7 @@ from .speak import (
     ENGINES,
     SpeakContext,
     Speaker,
+    VoiceProblem,
     choose_speaker,
     conversation_hosts,
     resolve_voice,
@@ -512,7 +513,7 @@ def _produce(build: Build, plan: Plan, chosen: Chosen, written: Written,
 
 
 def _publish(build: Build, plan: Plan, previous: Episode | None, chosen: Chosen, written: Written,
-             audio: ProducedAudio, writer: Writer, voice_problem: str | None) -> Episode:
+             audio: ProducedAudio, writer: Writer, voice_problem: VoiceProblem | None) -> Episode:
     """Stage 6: the episode's files onto the target, then its record in the store, then the page
     and the feed."""
     config, store, target = build.config, build.store, build.target
@@ -529,8 +530,8 @@ def _publish(build: Build, plan: Plan, previous: Episode | None, chosen: Chosen,
         language=show.language,
         notes=written.notes,
         usage=writer.usage,
-        voice_note=(i18n.phrases(show.language).offline_voice.format(reason=voice_problem)
-                    if voice_problem else ""),
+        voice_note=(i18n.phrases(show.language).offline_voice.format(
+            reason=voice_problem.said(show.language)) if voice_problem else ""),
         recap=written.recap,
         format=written.script.format,
         hosts=written.script.hosts,
@@ -547,7 +548,7 @@ def _publish(build: Build, plan: Plan, previous: Episode | None, chosen: Chosen,
 
 
 def _standins(chosen: Chosen, writer: Writer, writer_missing: str | None, speaker: Speaker,
-              voice_problem: str | None) -> tuple[str, ...]:
+              voice_problem: VoiceProblem | None) -> tuple[str, ...]:
     """The 'offline stand-ins' line: what stood in for the real sources, writer and voice, and
     why."""
     named = []

@@ -134,32 +134,38 @@ def _persons(parent: ET.Element, hosts: Sequence[Host]) -> None:
 
 
 def notes_html(episode: Episode, full: bool = True) -> str:
-    """Show notes: each paper with its title in the show's language, authors and links and, in
-    full, what the writer noted about it, in the HTML podcast apps accept (p, ol, ul, li, a).
-    The short form fits the 4000 bytes Apple allows in a description."""
+    """Show notes: :func:`papers_html`, then the note that the offline voice read the episode,
+    if it did. The short form fits the 4000 bytes Apple allows in a description."""
+    note = f"<p>{escape(episode.voice_note)}</p>" if episode.voice_note else ""
+    return papers_html(episode, full, DESCRIPTION_BYTES - len(note.encode("utf-8"))) + note
+
+
+def papers_html(episode: Episode, full: bool = True, room: int = DESCRIPTION_BYTES) -> str:
+    """Each paper with its title in the show's language, authors and links and, in full, what
+    the writer noted about it (a recap's: by theme), in the HTML podcast apps accept (p, ol, ul,
+    li, a); the short form in at most ``room`` bytes."""
     if episode.recap:
-        return _recap_html(episode, full)
+        return _recap_html(episode, full, room)
     words = i18n.phrases(episode.language)
     items = [_paper_html(paper, episode.notes.get(paper.id, ShowNotes()), episode.language, full)
              for paper in episode.papers]
-    note = f"<p>{escape(episode.voice_note)}</p>" if episode.voice_note and full else ""
     named = words.format_names.get(episode.format, episode.format)
     kind = (f"<p>{escape(words.format_line.format(name=named))}</p>"
             if episode.format != BROADCAST else "")
-    frame = f"{kind}<p>{escape(words.papers_heading)}</p><ol></ol>{note}"
+    frame = f"{kind}<p>{escape(words.papers_heading)}</p><ol></ol>"
     if not full:  # whole papers only, as many as fit (titles and author lists can be very long)
-        room = DESCRIPTION_BYTES - len(frame.encode("utf-8")) - len(_MORE_ITEMS.encode("utf-8"))
+        room -= len(frame.encode("utf-8")) + len(_MORE_ITEMS.encode("utf-8"))
         kept = 0
         while kept < len(items) and len(items[kept].encode("utf-8")) <= room:
             room -= len(items[kept].encode("utf-8"))
             kept += 1
         items = items[:kept] + ([_MORE_ITEMS] if kept < len(items) else [])
-    return f"{kind}<p>{escape(words.papers_heading)}</p><ol>{''.join(items)}</ol>{note}"
+    return f"{kind}<p>{escape(words.papers_heading)}</p><ol>{''.join(items)}</ol>"
 
 
-def _recap_html(episode: Episode, full: bool) -> str:
+def _recap_html(episode: Episode, full: bool, room: int) -> str:
     """A recap's notes: each theme (in full with its summary) and its papers, then the trend and
-    the advice; the short form keeps whole themes up to the description's 4000 bytes."""
+    the advice; the short form keeps whole themes up to ``room`` bytes."""
     recap, language = episode.recap, episode.language
     assert recap is not None
     words = i18n.recap_phrases(language)
@@ -183,7 +189,7 @@ def _recap_html(episode: Episode, full: bool) -> str:
             if recap.advice else "",
         ))
         return "".join(blocks) + tail
-    room = DESCRIPTION_BYTES - len(_MORE_BLOCKS.encode("utf-8"))
+    room -= len(_MORE_BLOCKS.encode("utf-8"))
     kept: list[str] = []
     for block in blocks:
         size = len(block.encode("utf-8"))

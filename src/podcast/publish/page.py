@@ -24,7 +24,7 @@ import segno
 from .. import i18n
 from ..models import Chapter, Cue, Episode, Paper, ShowNotes
 from ..speak.captions import by_chapter
-from .feed import notes_html
+from .feed import papers_html
 from .site import Site
 
 # A backslash at the end of a line here only wraps the source: the CSS and script have one
@@ -248,16 +248,18 @@ def _episode(site: Site, episode: Episode, up: str, transcript: str = "") -> str
         f'<li><button type="button" data-t="{c.start:.2f}"><time>{_clock(c.start)}</time>'
         f"{escape(c.title)}</button></li>"
         for c in episode.chapters)
+    # in sight, not among the papers: who reads is about the whole episode
+    note = f'\n<p class="meta">{escape(episode.voice_note)}</p>' if episode.voice_note else ""
     return f"""<article class="card" id="{episode.key}">
 <h2>{title}</h2>
 <p class="meta">{escape(i18n.spoken_day(episode.date, episode.language))} · \
-{_clock(episode.duration)}</p>
+{_clock(episode.duration)}</p>{note}
 <audio controls preload="none" src="{audio}"></audio>
 <p class="links">{"".join(links)}</p>
 <details open><summary>{escape(words.chapters)}</summary>\
 <ol class="chapters">{chapters}</ol></details>
 <details{" open" if transcript else ""}><summary>{escape(words.papers_heading)}</summary>\
-{notes_html(episode)}</details>
+{papers_html(episode)}</details>
 {_rating(episode, up)}
 {transcript}</article>"""
 

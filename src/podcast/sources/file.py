@@ -12,7 +12,7 @@ from .. import DATA_DIR
 from ..errors import SourceError
 from ..models import Digest, Paper
 from .base import SOURCES, Source
-from .normalize import strip_unsafe, web_address
+from .normalize import dashes, strip_unsafe, web_address
 
 SAMPLE_PAPERS = DATA_DIR / "sample_papers.json"
 
@@ -56,7 +56,7 @@ class FileSource(Source):
             raise SourceError(f"{self.path}: paper {index} has no {exc.args[0]}") from None
         except (TypeError, ValueError) as exc:
             raise SourceError(f"{self.path}: paper {index}: {exc}") from None
-        title = _plain(paper.title)
+        title = _prose(paper.title)
         if not title:
             raise SourceError(f"{self.path}: paper {index} has no title")
         if paper.url and not web_address(paper.url):
@@ -65,9 +65,9 @@ class FileSource(Source):
         if not paper_id:
             raise SourceError(f"{self.path}: paper {index} has no id")
         return replace(
-            paper, id=paper_id, title=title, summary=_plain(paper.summary),
+            paper, id=paper_id, title=title, summary=_prose(paper.summary),
             authors=_all_plain(paper.authors),
-            title_zh=_plain(paper.title_zh), summary_zh=_plain(paper.summary_zh),
+            title_zh=_prose(paper.title_zh), summary_zh=_prose(paper.summary_zh),
             categories=_all_plain(paper.categories), sources=_all_plain(paper.sources) or ("file",),
             digest=_plain_digest(paper.digest), digest_zh=_plain_digest(paper.digest_zh),
         )
@@ -83,6 +83,11 @@ def _plain(text: str) -> str:
     """Text on one line, as every source gives it, without control characters, lone surrogates
     (JSON can spell them as "\\ud800", and no encoding can write them) or bidi overrides."""
     return " ".join(strip_unsafe(text).split())
+
+
+def _prose(text: str) -> str:
+    """A title or an abstract: plain, with its typed dashes set as dashes (as arXiv's are)."""
+    return dashes(_plain(text))
 
 
 def _paragraphs(text: str) -> str:

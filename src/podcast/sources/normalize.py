@@ -45,6 +45,10 @@ _LATEX_SYMBOLS = {"times": "×", "leq": "≤", "geq": "≥", "le": "≤", "ge": 
 _LATEX_COMMAND = re.compile(r"\\([A-Za-z]+)\s*(?:\{([^{}]*)\})?")
 _LATEX_ESCAPE = re.compile(r"\\([%&$#_{}])")
 _TRACKING = re.compile(r"^(utm_|fbclid$|gclid$|ref$|source$)")
+# LaTeX's dashes, as arXiv titles and abstracts write them, with the spaces around them; not an
+# arrow ("-->", "<--", "<!--") nor a longer run (a rule)
+_TYPED_DASH = re.compile(r"(?<![-<!])(\s*)(-{2,3})(\s*)(?![->])")
+_HAN = re.compile(r"[\u3400-\u9fff\uf900-\ufaff]")
 
 
 def link_id(link: str) -> str:
@@ -70,8 +74,24 @@ def clean_text(text: str | None) -> str:
     else:
         text = html.unescape(text)
     text = repair_mojibake(text)
-    text = _latex(text)
+    text = dashes(_latex(text))
     return _SPACES.sub(" ", unicodedata.normalize("NFC", strip_unsafe(text))).strip()
+
+
+def dashes(text: str) -> str:
+    """``text`` with the dashes typed as hyphens set as dashes, as LaTeX sets them: "---" an em
+    dash, "--" an en dash ("Vision--Language", "10--20", "Foo -- Bar"); between Chinese words,
+    Chinese's own dash "——". A voice reads them as the pause or the link they are, where "--"
+    is read as symbols or not at all."""
+
+    def typeset(match: re.Match[str]) -> str:
+        before, run, after = match.groups()
+        beside = text[match.start() - 1 : match.start()] + text[match.end() : match.end() + 1]
+        if _HAN.search(beside):
+            return "——"
+        return before + ("—" if len(run) == 3 else "\u2013") + after
+
+    return _TYPED_DASH.sub(typeset, text)
 
 
 def clean_name(name: str) -> str:

@@ -17,7 +17,17 @@ from ..models import CONVERSATION, Host, Pauses, Script, SpokenSection, Utteranc
 from ..progress import Advance, NoProgress, Progress
 from . import edge as _edge  # noqa: F401  (registers the built-in backends)
 from . import espeak as _espeak  # noqa: F401
-from .engine import ENGINES, Line, SpeakContext, Speaker, VoiceInfo, assemble, chunk, sentences
+from .engine import (
+    ENGINES,
+    Line,
+    SpeakContext,
+    Speaker,
+    VoiceInfo,
+    VoiceProblem,
+    assemble,
+    chunk,
+    sentences,
+)
 from .voices import Lexicon, PauseConfig, TTSConfig, cast, preset
 
 __all__ = [
@@ -28,6 +38,7 @@ __all__ = [
     "Speaker",
     "TTSConfig",
     "VoiceInfo",
+    "VoiceProblem",
     "assemble",
     "choose_speaker",
     "chunk",
@@ -124,7 +135,7 @@ def open_speaker(config: TTSConfig, language: str, context: SpeakContext | None,
 
 
 def choose_speaker(config: TTSConfig, language: str, context: SpeakContext,
-                   pauses: PauseConfig | None = None) -> tuple[Speaker, str | None]:
+                   pauses: PauseConfig | None = None) -> tuple[Speaker, VoiceProblem | None]:
     """The engine that will read the episode, known before the script is written (it is sized
     for that voice): the configured one, or the stand-in when the configured one cannot be
     reached; and, then, why."""
@@ -132,13 +143,13 @@ def choose_speaker(config: TTSConfig, language: str, context: SpeakContext,
     problem = speaker.check()
     if problem is None:
         return speaker, None
-    return _stand_in(speaker, config, context, SpeechError(problem), pauses)
+    return _stand_in(speaker, config, context, SpeechError(problem, unreachable=True), pauses)
 
 
 def speak_script(
     script: Script, speaker: Speaker, progress: Progress = _NO_PROGRESS,
     config: TTSConfig | None = None, pauses: PauseConfig | None = None,
-) -> tuple[list[SpokenSection], Speaker, str | None]:
+) -> tuple[list[SpokenSection], Speaker, VoiceProblem | None]:
     """Audio for every section of ``script``, one utterance per paragraph; the engine that spoke
     it; and, when the stand-in had to re-voice it (``config``'s fallback allowing), why."""
     lines = sum(len(section.parts) for section in script.sections())
@@ -154,7 +165,7 @@ def speak_script(
 
 
 def _stand_in(speaker: Speaker, config: TTSConfig, context: SpeakContext, exc: SpeechError,
-              pauses: PauseConfig | None) -> tuple[Speaker, str]:
+              pauses: PauseConfig | None) -> tuple[Speaker, VoiceProblem]:
     """The stand-in engine in place of one that fails, if [tts] fallback allows; else the
     error."""
     if speaker.stands_in or config.fallback != "offline":
@@ -162,7 +173,7 @@ def _stand_in(speaker: Speaker, config: TTSConfig, context: SpeakContext, exc: S
     stand_in = ENGINES.stand_in()
     log.warning("%s; %s voices the episode instead.", exc, stand_in.label or stand_in.name)
     replacement = open_speaker(config, speaker.language, context, stand_in.name, pauses)
-    return replacement, speaker.short_reason(exc)
+    return replacement, speaker.problem(exc)
 
 
 def script_lines(script: Script) -> list[tuple[str, list[Line]]]:

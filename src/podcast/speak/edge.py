@@ -3,7 +3,9 @@
 The service fails now and then (no audio, 403 bursts, dropped connections), refuses nothing
 but splits nothing in Chinese, and strips SSML pauses; so requests are cut small at sentence
 ends, run several at a time, retried with backoff and jitter, cached, and pauses are silence
-added in the mix. Sentence timings come from its SentenceBoundary events.
+added in the mix. Sentence timings come from its SentenceBoundary events. When a request fails,
+one request at a time finds out whether the service is down (:class:`_Service`): the others
+wait for the answer instead of each retrying on its own.
 
 ``$PODCAST_EDGE_TTS_URL`` points the library at another websocket endpoint (tests, relays);
 :func:`_point_library_at` is the only code that touches the library's module state.
@@ -84,6 +86,46 @@ class _Job:
     voice: str
 
 
+class _Service:
+    """What the requests of one episode know together about the service: whether it answered
+    any of them, whether it is down, and which request, if any, is finding out (retrying
+    after a failure: the others wait for it rather than retry each on its own)."""
+
+    def __init__(self) -> None:
+        self.answered = False
+        self.down: SpeechError | None = None
+        self.prober: object | None = None
+        self._settled = asyncio.Event()
+        self._settled.set()
+
+    async def turn(self, request: object) -> None:
+        """Wait while another request finds out; SpeechError once the service is down."""
+        while self.prober not in (None, request):
+            await self._settled.wait()
+        if self.down:
+            raise SpeechError(str(self.down), self.down.unreachable)
+
+    def probe(self, request: object) -> bool:
+        """Whether ``request``, which just failed, is the one to retry now (no other is)."""
+        if self.prober is None:
+            self.prober = request
+            self._settled.clear()
+        return self.prober is request
+
+    def worked(self, request: object) -> None:
+        self.answered = True
+        if self.prober is request:
+            self.prober = None
+            self._settled.set()
+
+    def failed(self, error: SpeechError) -> SpeechError:
+        """The service is down: every request waiting or to come gets ``error``."""
+        self.down = self.down or error
+        self.prober = None
+        self._settled.set()
+        return error
+
+
 def _point_library_at(endpoint: str | None) -> None:
     """edge-tts takes its endpoint from a module constant; this sets it, or puts it back."""
     url = endpoint or _LIBRARY_ENDPOINT
@@ -121,7 +163,7 @@ class EdgeSpeaker(Speaker):
         return None
 
     def speak_chunk(self, text: str, voice: str) -> tuple[AudioSegment, list[float] | None]:
-        audio, marks = asyncio.run(self._one(text, voice))
+        audio, marks = asyncio.run(self._one(text, voice, _Service()))
         return audio, [start for start, _ in marks]
 
     def speak_all(
@@ -145,12 +187,13 @@ class EdgeSpeaker(Speaker):
 
     async def _all(self, jobs: list[_Job], per_line: list[int], advance: Advance) -> dict:
         gate = asyncio.Semaphore(self.context.concurrency)
+        service = _Service()
         left = list(per_line)
         results: dict[_Job, tuple[AudioSegment, Marks]] = {}
 
         async def run(job: _Job) -> None:
             async with gate:
-                results[job] = await self._one(job.text, job.voice)
+                results[job] = await self._one(job.text, job.voice, service)
             left[job.line] -= 1
             if not left[job.line]:
                 advance(1)
@@ -158,7 +201,7 @@ class EdgeSpeaker(Speaker):
         await asyncio.gather(*(run(job) for job in jobs))
         return results
 
-    async def _one(self, text: str, voice: str) -> tuple[AudioSegment, Marks]:
+    async def _one(self, text: str, voice: str, service: _Service) -> tuple[AudioSegment, Marks]:
         """One request's audio and the service's sentence boundaries, from the cache or the
         service."""
         options = self.options
@@ -167,19 +210,25 @@ class EdgeSpeaker(Speaker):
         cached = self._cached(key)
         if cached:
             return cached
-        for attempt in range(self.context.retries + 1):
+        me, attempt = object(), 0
+        while True:
+            await service.turn(me)
             try:
                 data, marks = await self._synthesize(text, voice)
                 break
             except aiohttp.ClientConnectorError as exc:  # no route, no name, nobody listening
-                raise SpeechError(f"edge-tts cannot be reached: {exc}") from exc
+                raise service.failed(SpeechError(f"edge-tts cannot be reached: {_describe(exc)}",
+                                                 unreachable=True)) from exc
             except _RETRYABLE as exc:
+                if not service.probe(me):  # another request is finding out: wait for it
+                    continue
                 if attempt == self.context.retries:
-                    raise SpeechError(f"edge-tts failed {attempt + 1} times on {text[:30]!r}: "
-                                      f"{_describe(exc)}") from exc
+                    raise service.failed(_given_up(service, attempt + 1, text, exc)) from exc
                 delay = self.context.backoff * 2**attempt * (1 + random.random() / 2)
                 log.info("edge-tts: %s; retrying in %.1f s.", _describe(exc), delay)
                 await asyncio.sleep(delay)
+                attempt += 1
+        service.worked(me)
         self._store(key, data, marks)
         # decoding runs ffmpeg: in a thread, so other requests go on meanwhile
         try:
@@ -245,6 +294,15 @@ def _write(path: Path, data: bytes) -> None:
     temporary = path.with_suffix(path.suffix + ".part")
     temporary.write_bytes(data)
     temporary.replace(path)
+
+
+def _given_up(service: _Service, attempts: int, text: str, exc: BaseException) -> SpeechError:
+    """Why the request for ``text`` gave up: the service answered none of this episode's (it
+    cannot be reached), or it failed on this one."""
+    if not service.answered:
+        return SpeechError(f"edge-tts cannot be reached: {attempts} attempts in a row failed, "
+                           f"the last with {_describe(exc)}", unreachable=True)
+    return SpeechError(f"edge-tts failed {attempts} times on {text[:30]!r}: {_describe(exc)}")
 
 
 def _describe(exc: BaseException) -> str:

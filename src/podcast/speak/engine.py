@@ -19,6 +19,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, ClassVar
 
+from .. import i18n
+from ..errors import SpeechError
 from ..models import Cue, Utterance, Voice
 from ..produce.audio import AudioSegment, conform, silence
 from ..progress import Advance
@@ -116,18 +118,33 @@ class Speaker(Backend, ABC):
     def describe(self) -> str:
         return f"{self.name} voice {self.voice}"
 
-    def short_reason(self, exc: Exception) -> str:
-        """Why this engine did not read the episode, in a few words for the show notes."""
-        label = self.label or self.name
-        if "cannot be reached" in str(exc):
-            return f"{label} could not be reached"
-        return f"{label} failed"
+    def problem(self, exc: SpeechError) -> VoiceProblem:
+        """Why this engine did not read the episode, for the show notes and the log."""
+        return VoiceProblem(self.label or self.name, exc.unreachable)
 
     @classmethod
     def voices(cls, prefix: str, online: bool) -> tuple[list[VoiceInfo], bool] | None:
         """The engine's voices whose locale starts with ``prefix``, and whether the list is the
         service's own (live) or a bundled snapshot; None for an engine without a list."""
         return None
+
+
+@dataclass(frozen=True)
+class VoiceProblem:
+    """Why the engine that was to read an episode did not: which one, as people know it, and
+    whether it could not be reached at all or failed."""
+
+    engine: str
+    unreachable: bool
+
+    def said(self, language: str) -> str:
+        """In a few words of ``language``, for the show notes: "未能连接 edge-tts"."""
+        words = i18n.phrases(language)
+        reason = words.voice_unreachable if self.unreachable else words.voice_failed
+        return reason.format(engine=self.engine)
+
+    def __str__(self) -> str:  # the program's own messages are in English
+        return self.said("en-US")
 
 
 @dataclass(frozen=True)

@@ -1,6 +1,6 @@
 """Turn written text into text a voice can read: no markdown, URLs, LaTeX, emoji, stage
-directions or stray symbols, numbered lists as spoken ordinals, and no sentence broken across
-lines.
+directions or stray symbols, numbered lists as spoken ordinals, dashes typed as "--" set as
+dashes, and no sentence broken across lines.
 
 Every writer passes what it says through :func:`speakable`, so the script, the transcript and
 the audio all carry the same clean words. How words and numbers are *pronounced* (acronyms,
@@ -13,7 +13,7 @@ from __future__ import annotations
 import re
 import unicodedata
 
-from ..sources.normalize import strip_unsafe
+from ..sources.normalize import dashes, strip_unsafe
 
 _CJK = r"\u2e80-\u9fff\uf900-\ufaff\uff00-\uffef\u3000-\u303f"
 _URL = re.compile(r"(?:https?://|ftp://|www\.)[^\s<>\"'，。；！？、）)]+", re.IGNORECASE)
@@ -29,6 +29,7 @@ _GREEK = frozenset(
 _LIST_MARKER = re.compile(r"^\s*(?:[-*+•·]|\d{1,9}[.)、]|[（(]\d{1,9}[)）])\s+")
 _HEADING = re.compile(r"^\s{0,3}#{1,6}\s*")
 _QUOTE = re.compile(r"^\s{0,3}>\s?")
+_RULE = re.compile(r"\s*([-*_])(?:\s*\1){2,}\s*")  # a markdown rule: "---", "* * *"
 # Where a line may end without the sentence going on: sentence ends, colons, closing brackets.
 _LINE_END_OK = set("。！？!?.;；:：…”\"'’）)】」』")
 _DROP = re.compile(r"[*_`~|^#<>\[\]{}\\$]")
@@ -97,6 +98,8 @@ def _latex_words(match: re.Match[str]) -> str:
 
 
 def _strip_line_markup(line: str, chinese: bool) -> str:
+    if _RULE.fullmatch(line):
+        return ""
     line = _SPEAKER.sub("", _QUOTE.sub("", line))
     if _HEADING.match(line):  # a heading is a sentence of its own
         line = _HEADING.sub("", line).strip()
@@ -143,7 +146,7 @@ def _ended(text: str, chinese: bool) -> str:
 def _clean_symbols(text: str, chinese: bool) -> str:
     text = text.replace("&", "和" if chinese else " and ")
     text = text.replace("/", " ")
-    text = _DROP.sub("", text)
+    text = dashes(_DROP.sub("", text))  # "-->" is a dash too, once its ">" is gone
     text = "".join(ch for ch in text if unicodedata.category(ch) not in ("So", "Cs", "Co"))
     text = _tidy(text, chinese)
     # The marker, once the symbols are gone ("\\1. " is one too): a numbered item is read with

@@ -135,8 +135,8 @@ def latex_text(value: str) -> str:
         value = _LETTER.sub(lambda m: _LETTERS[m[1]], value)
         value = value.replace("\\\\", " ")
     value = re.sub(r"(?<!\\)~", " ", value)
-    value = value.replace("---", "—").replace("--", "\u2013").replace("``", "“").replace("''", "”")
-    # what is left as the sources clean it; braces that only group ({LoRA}) go too
+    value = value.replace("``", "“").replace("''", "”")
+    # what is left as the sources clean it (dashes too); braces that only group ({LoRA}) go too
     text = clean_text(unicodedata.normalize("NFC", value))
     return text.replace("{", "").replace("}", "")
 
