@@ -81,13 +81,15 @@ def clean_text(text: str | None) -> str:
 def dashes(text: str) -> str:
     """``text`` with the dashes typed as hyphens set as dashes, as LaTeX sets them: "---" an em
     dash, "--" an en dash ("Vision--Language", "10--20", "Foo -- Bar"); between Chinese words,
-    Chinese's own dash "——". A voice reads them as the pause or the link they are, where "--"
+    Chinese's own dash "——"; only between words or figures. A voice reads them as the pause or the link they are, where "--"
     is read as symbols or not at all."""
 
     def typeset(match: re.Match[str]) -> str:
         before, run, after = match.groups()
-        beside = text[match.start() - 1 : match.start()] + text[match.end() : match.end() + 1]
-        if _HAN.search(beside):
+        left, right = text[match.start() - 1 : match.start()], text[match.end() : match.end() + 1]
+        if not (left.isalnum() and right.isalnum()):  # "1=1 --", "';--": code, not prose
+            return match.group()
+        if _HAN.search(left + right):
             return "——"
         return before + ("—" if len(run) == 3 else "\u2013") + after
 
