@@ -349,7 +349,7 @@ def test_status_tells_the_daemons_start_in_the_shows_zone_whatever_the_machines(
                                env=env, stdout=log, stderr=subprocess.STDOUT)
     try:
         deadline = time.monotonic() + 60
-        while daemon_lock(config.state.dir).holder() is None:
+        while not (daemon_lock(config.state.dir).holder() or "").startswith("pid"):  # locked, then noted
             assert process.poll() is None and time.monotonic() < deadline, (tmp_path / "serve.log").read_text()
             time.sleep(0.1)
         # the daemon notes its start in its own zone, New York's
