@@ -9,7 +9,7 @@ import json
 import re
 import shutil
 from dataclasses import replace
-from datetime import date, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
 import feedparser
@@ -20,6 +20,7 @@ from mutagen.id3 import ID3
 from podcast.cli import main
 from podcast.config import load_config
 from podcast.daemon.service import RECAP_CATCH_UP_JOB, RECAP_JOB, status
+from podcast.i18n import EARLIER_WEEK, LAST_WEEK, THIS_WEEK, recap_when
 from podcast.models import Paper, ShowNotes, Week, WeekPapers, default_week
 from podcast.pipeline import run_episode, run_recap
 from podcast.produce.audio import decode_file
@@ -398,3 +399,135 @@ def test_the_offline_recap_says_a_huge_title_as_the_daily_show_does():
     said = next(line for line in summaries.split("\n\n") if line.startswith("Scalable Analysis"))
     assert speech_units(said.split(": ")[0], "en-US") <= TITLE_LIMIT["en"]
     assert len(summaries) < 5_000
+
+
+# -- which week it is: "本周" while the week lasts, "上周" after it -------------------------------
+
+MONDAY_AFTER = datetime(2026, 11, 23, 7, 0, tzinfo=SHANGHAI)  # the Monday after 2026-W47
+THIS_WEEK_WORDS = re.compile(r"本周|这周|下周|this week|next week", re.IGNORECASE)
+
+
+def test_the_week_is_this_week_until_sunday_night_in_the_shows_zone():
+    first = Week(2026, 47).first
+    assert [recap_when(first, date(2026, 11, d)) for d in (15, 16, 22, 23, 29, 30)] == [
+        THIS_WEEK, THIS_WEEK, THIS_WEEK, LAST_WEEK, LAST_WEEK, EARLIER_WEEK]
+
+
+@pytest.fixture(scope="module")
+def en_week_show(tmp_path_factory) -> Path:
+    """An English show with two daily episodes, Monday and Tuesday of 2026-W47."""
+    root = tmp_path_factory.mktemp("en-week")
+    (root / "podcast.toml").write_text(CONFIG.replace("[show]\n", '[show]\nlanguage = "en-US"\n'),
+                                       encoding="utf-8")
+    config = load_config(root / "podcast.toml", root)
+    for day in range(2):
+        run_episode(config, now=MONDAY + timedelta(days=day))
+    return root
+
+
+def said_and_published(config, episode) -> tuple[str, str]:
+    """The recap's transcript, and its feed item (title, summary and notes) with its own page."""
+    text = (config.publish.dir / episode.transcript_name).read_text(encoding="utf-8")
+    parsed = feedparser.parse((config.publish.dir / "feed.xml").read_bytes())
+    item = next(e for e in parsed.entries if e.id == episode.guid)
+    page = (config.publish.dir / episode.page_name).read_text(encoding="utf-8")
+    return text, "\n".join((item.title, item.description, item.content[0].value, page))
+
+
+@pytest.mark.parametrize("format", ["broadcast", "conversation", "brief"])
+def test_a_recap_made_after_its_week_says_last_week_in_chinese(week_show, tmp_path, format):
+    config = copy_of(week_show, tmp_path)
+    config = replace(config, show=replace(config.show, format=format))
+    # 23:00 on Sunday in UTC is 07:00 on Monday in Shanghai: the week is over in the show's zone
+    result = run_recap(config, now=MONDAY_AFTER.astimezone(UTC))
+    episode = result.episode
+    assert episode.recap.week == "2026-W47"  # on Monday, the default week is the one just gone
+    assert episode.title == "AI 论文早报：上周回顾（11 月 16 日至 11 月 22 日）"
+    text, published = said_and_published(config, episode)
+    assert text.split("\n\n")[0].endswith("早上好！今天是 2026 年 11 月 23 日，上午 7 点整，星期一。")
+    assert not THIS_WEEK_WORDS.search(text) and not THIS_WEEK_WORDS.search(published)
+    assert "上周回顾" in published
+    closing = text.strip().split("\n\n")[-1]
+    assert closing.split("：")[-1].startswith("以上就是上周的论文回顾，我们下次再见。")
+    if format == "broadcast":
+        assert text.split("\n\n")[1].startswith("这是上周的论文回顾。11 月 16 日至 11 月 19 日")
+        assert "这个主题上周有" in text and "先说趋势。上周 8 篇论文里" in text
+        assert "在接下来的项目例会上花十分钟" in text
+    elif format == "brief":
+        assert text.split("\n\n")[1].startswith("上周回顾简报：11 月 16 日至 11 月 19 日")
+    else:  # the host brings in the first theme with the week's count
+        assert re.search(r"主题一说起：[^，]+，上周有 \d 篇论文", text)
+
+
+def test_a_recap_of_a_week_further_back_neither_says_this_week_nor_last(week_show, tmp_path):
+    config = copy_of(week_show, tmp_path)
+    result = run_recap(config, week=Week(2026, 47), now=datetime(2026, 12, 4, 19, 30, tzinfo=SHANGHAI))
+    episode = result.episode
+    assert episode.title == "AI 论文早报：一周回顾（11 月 16 日至 11 月 22 日）"
+    text, published = said_and_published(config, episode)
+    assert not THIS_WEEK_WORDS.search(text + published) and "上周" not in text + published
+    assert "这是那一周的论文回顾" in text and "那一周 8 篇论文里" in text
+    assert "以上就是那一周的论文回顾，我们下次再见。祝大家周末愉快！" in text
+
+
+@pytest.mark.parametrize("format", ["broadcast", "conversation", "brief"])
+def test_an_english_recap_made_after_its_week_says_last_week(en_week_show, tmp_path, format):
+    config = copy_of(en_week_show, tmp_path)
+    config = replace(config, show=replace(config.show, format=format))
+    episode = run_recap(config, now=MONDAY_AFTER).episode
+    assert episode.title == "AI Papers Daily: Last week in review, November 16 to 22"
+    text, published = said_and_published(config, episode)
+    assert not THIS_WEEK_WORDS.search(text) and not THIS_WEEK_WORDS.search(published)
+    assert "That's last week in papers. See you next time!" in text
+    if format == "broadcast":
+        assert "This is last week in review. From November 16 to 17" in text
+        assert "This theme had 1 paper last week." in text or "papers last week." in text
+        assert "Of last week's 4 papers" in text and "At our next project meeting" in text
+    elif format == "brief":
+        assert "Last week in review, in brief: November 16 to 17" in text
+
+
+def test_an_english_recap_of_this_week_says_this_week(en_week_show, tmp_path):
+    config = copy_of(en_week_show, tmp_path)
+    episode = run_recap(config, now=FRIDAY_1700).episode
+    assert episode.title == "AI Papers Daily: Week in review, November 16 to 22"
+    text, _ = said_and_published(config, episode)
+    assert "This is the week in review." in text and "Of this week's 4 papers" in text
+    assert "That's the week in papers. See you next week! Enjoy your weekend!" in text
+    assert "last week" not in text.lower()
+
+
+def test_the_model_is_told_the_week_is_over_and_held_to_it(week_show, tmp_path, web, model):
+    requests, plan = model
+
+    def last_week(request):
+        answer = json.loads(model_answer(week_of(request)))
+        answer["trend"] = answer["trend"].replace("本周", "上周")
+        answer["themes"] = [{**t, "summary": t["summary"].replace("本周", "上周")} for t in answer["themes"]]
+        answer["recommendations"][0] = "本周内把年报问答做成固定评测集。"  # this week: from now on
+        return completion(json.dumps(answer, ensure_ascii=False))
+
+    plan += ["valid", last_week]  # the first answer calls the week "本周"
+    config = llm_config(week_show, tmp_path, web)
+    episode = run_recap(config, now=MONDAY_AFTER, env={"TEST_LLM_KEY": "sk-local-test"}).episode
+    assert len(requests) == 2
+    system, user = (m["content"] for m in json.loads(requests[0].body)["messages"])
+    assert "这一期回顾的是上周的论文，说到这一周时一律叫“上周”" in system
+    assert "上周播报的论文" in user and "本周" not in system + user.split("<week>")[0]
+    repair = json.loads(requests[1].body)["messages"][-1]["content"]
+    assert '"trend" calls the week "本周", but it is over: say "上周"' in repair
+    assert episode.recap.trend == "整体来看，领域化和对齐是上周的两条主线。"
+    assert episode.recap.advice[0] == "本周内把年报问答做成固定评测集。"
+    assert episode.title == "AI 论文早报：上周回顾（11 月 16 日至 11 月 22 日）"
+
+
+@pytest.mark.dated
+def test_the_command_decides_the_week_by_todays_date(week_show, tmp_path, monkeypatch, capsys):
+    config = copy_of(week_show, tmp_path)
+    monkeypatch.chdir(config.path.parent)
+    assert main(["recap", "--week", "2026-W47", "-q"]) == 0
+    with open_store(config.state.dir) as store:
+        (episode,) = store.episodes("recap")
+    when = recap_when(Week(2026, 47).first, episode.published_at.astimezone(SHANGHAI).date())
+    review = {THIS_WEEK: "本周回顾", LAST_WEEK: "上周回顾", EARLIER_WEEK: "一周回顾"}[when]
+    assert episode.title == f"AI 论文早报：{review}（11 月 16 日至 11 月 22 日）"

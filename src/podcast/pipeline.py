@@ -377,7 +377,8 @@ class RecapPlan(Plan):
     def title(self, config: Config) -> str:
         show = config.show
         span = i18n.week_span(self.week.first, self.week.last, show.language)
-        return i18n.recap_phrases(show.language).title.format(show=show.title, span=span)
+        when = i18n.recap_when(self.week.first, self.moment.date())  # 本周 or 上周
+        return i18n.recap_phrases(show.language, when).title.format(show=show.title, span=span)
 
     def gather(self, build: Build) -> Gathered:
         self.material = _week_papers(build.store, self.week)

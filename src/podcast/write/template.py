@@ -16,7 +16,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 from functools import lru_cache, partial
 
-from ..i18n import how_many, is_chinese, phrases
+from ..i18n import THIS_WEEK, how_many, is_chinese, phrases, recap_week
 from ..models import BRIEF, CONVERSATION, HISTORY_WEEKS, Paper, Pick, ShowNotes, Theme, WeekPapers
 from ..select.cluster import group, topic_counts
 from ..select.glossary import glossary
@@ -219,6 +219,10 @@ _LAST_STEP = (
     "把试验结果和下一步计划带到本周的项目例会上讨论。",
     "Bring the results and a proposed next step to this week's project meeting.",
 )
+# The meeting the recap's last step names, (Chinese, English): this week's recap is made at
+# the end of the week, so the next meeting is next week's; a past week's, at any time.
+MEETING = {True: ("下周的项目例会上", "next week's project meeting"),
+           False: ("在接下来的项目例会上", "our next project meeting")}
 RECAP_GENERIC = (
     ("想一想论文的核心思路能不能迁移到我们的数据和任务上，写下一个可以验证的假设。",
      "Ask whether the paper's core idea carries over to our data and tasks, "
@@ -249,8 +253,8 @@ class TemplateWriter(Writer):
         themes = tuple(Theme(_theme_name(topic, language), _theme_summary(papers, brief),
                              tuple(p.id for p in papers))
                        for topic, papers in groups)
-        return RecapText(themes, _trend(groups, week, language),
-                         _advice([topic for topic, _ in groups], language))
+        return RecapText(themes, _trend(groups, week, language, brief.when),
+                         _advice([topic for topic, _ in groups], language, brief.when))
 
     def standin(self) -> str | None:
         return f"template {self.wrote} writer"
@@ -828,16 +832,17 @@ def _theme_name(topic: str | None, language: str) -> str:
 
 
 def _trend(groups: Sequence[tuple[str | None, Sequence[Paper]]], week: WeekPapers,
-           language: str) -> str:
+           language: str, when: str) -> str:
     """Where the week's papers concentrate, and which topics grew against the weeks before."""
     chinese = is_chinese(language)
     total = len(week.papers)
     topic, papers = groups[0]
     name = _theme_name(topic, language)
+    said = recap_week(language, when).week
     if chinese:
-        text = f"本周 {total} 篇论文里，{name}最集中，有 {len(papers)} 篇。"
+        text = f"{said} {total} 篇论文里，{name}最集中，有 {len(papers)} 篇。"
     else:
-        text = f"Of this week's {counted_papers(total)}, {name} had the most: {len(papers)}."
+        text = f"Of {said}'s {counted_papers(total)}, {name} had the most: {len(papers)}."
     if not week.earlier:
         return text + ("这是我们积累的第一周，趋势要再看几周才清楚。" if chinese else
                        " This is our first week on record, "
@@ -865,8 +870,9 @@ def counted_papers(number: int) -> str:
     return how_many(number, "paper", "en-US")
 
 
-def _advice(topics: Sequence[str | None], language: str) -> tuple[str, ...]:
-    """One concrete step per leading theme (three at most), then the meeting to decide."""
+def _advice(topics: Sequence[str | None], language: str, when: str) -> tuple[str, ...]:
+    """One concrete step per leading theme (three at most), then the meeting to decide: next
+    week's after this week's recap, the next one after a past week's."""
     pick = 0 if is_chinese(language) else 1
     steps = []
     for topic in topics[:3]:
@@ -876,9 +882,10 @@ def _advice(topics: Sequence[str | None], language: str) -> tuple[str, ...]:
     if len(steps) < 2:  # one theme: its whole plan
         plans = PLANS.get(topics[0], RECAP_GENERIC) if topics and topics[0] else RECAP_GENERIC
         steps = [step[pick] for step in plans]
-    steps.append("下周的项目例会上花十分钟过一遍这几个主题，定下先试哪一个、由谁负责。"
+    meeting = MEETING[when == THIS_WEEK][pick]
+    steps.append(f"{meeting}花十分钟过一遍这几个主题，定下先试哪一个、由谁负责。"
                  if pick == 0 else
-                 "At next week's project meeting, spend ten minutes on these themes "
+                 f"At {meeting}, spend ten minutes on these themes "
                  "and decide which to try first, and who.")
     return tuple(steps)
 
