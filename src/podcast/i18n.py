@@ -186,9 +186,12 @@ class RecapPhrases:
     trend: str  # show notes labels
     advice: str
     # a brief's recap: its intro ({span}, {papers}, {themes}), a line per theme ({ordinal},
-    # {name}, {papers}, {text}: the first sentence of its summary), the trend in one sentence
+    # {name}, {papers}, {text}: the first sentence of its summary), the themes beyond five in
+    # one line ({themes}: each name and count) and its chapter, the trend in one sentence
     brief_intro: str
     brief_theme: str
+    brief_more: str
+    brief_more_chapter: str
     brief_trend: str
 
 
@@ -207,6 +210,8 @@ _ZH_RECAP = RecapPhrases(
     advice="建议",
     brief_intro="{review}简报：{span}，{papers}，{themes}。",
     brief_theme="主题{ordinal}，{name}，{papers}。{text}",
+    brief_more="另外还有：{themes}。",
+    brief_more_chapter="更多主题",
     brief_trend="趋势：{text}",
 )
 
@@ -225,6 +230,8 @@ _EN_RECAP = RecapPhrases(
     advice="Next steps",
     brief_intro="{review}, in brief: {span}, {papers}, {themes}.",
     brief_theme="Theme {ordinal}, {name}, {papers}. {text}",
+    brief_more="Also: {themes}.",
+    brief_more_chapter="More themes",
     brief_trend="The trend: {text}",
 )
 

@@ -368,22 +368,32 @@ def _addressed(line: str) -> str:
 # a brief recap's sentence on a theme, at most (Chinese characters, English words): five themes
 # and the trend stay well under two minutes with the music
 RECAP_BRIEF_UNITS = {"zh": 40, "en": 24}
+# themes a brief says a line on; any further ones (up to seven) share one line, name and count
+RECAP_BRIEF_THEMES = 5
 
 
 def _recap_brief(text: RecapText, brief: RecapBrief) -> Script:
     """The recap in brief: a line per theme (its name, how many papers, the first sentence of
-    its summary), the trend in a sentence."""
+    its summary), the themes beyond five in one line, the trend in a sentence."""
     language = brief.language
     words = i18n.recap_phrases(language, brief.when)
     say = partial(speakable, language=language)
+    named = list(zip(text.themes, _theme_names(text, language), strict=True))
     segments = []
-    for number, (theme, (ordinal, name, chapter)) in enumerate(
-            zip(text.themes, _theme_names(text, language), strict=True), start=1):
+    for number, (theme, (ordinal, name, chapter)) in enumerate(named[:RECAP_BRIEF_THEMES],
+                                                                start=1):
         first = clip(_untitled(next(iter(sentences(_one_line(say(theme.summary)))), "")),
                      RECAP_BRIEF_UNITS["zh" if i18n.is_chinese(language) else "en"], language)
         line = words.brief_theme.format(ordinal=ordinal, name=name, text=first,
                                         papers=how_many(len(theme.paper_ids), "paper", language))
         segments.append(Segment(number, "", name, (line.strip(),), chapter=chapter))
+    comma, semicolon = ("，", "；") if i18n.is_chinese(language) else (", ", "; ")
+    more = semicolon.join(f"{name}{comma}{how_many(len(theme.paper_ids), 'paper', language)}"
+                          for theme, (_, name, _) in named[RECAP_BRIEF_THEMES:])
+    if more:
+        segments.append(Segment(len(segments) + 1, "", words.brief_more_chapter,
+                                (words.brief_more.format(themes=more),),
+                                chapter=words.brief_more_chapter))
     trend = next(iter(sentences(_one_line(say(text.trend)))), "")
     if trend:
         segments.append(Segment(len(segments) + 1, "", words.trend, (

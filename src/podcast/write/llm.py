@@ -39,7 +39,7 @@ from typing import TYPE_CHECKING, Any
 from ..i18n import THIS_WEEK, counted, is_chinese, recap_week
 from ..llm import ChatModel, Incomplete, Question, Unusable, api_errors, json_object, quoted
 from ..models import BRIEF, CONVERSATION, DIGEST_SECTIONS, Host, Paper, Pick, ShowNotes, Theme
-from ..select.cluster import MAX_THEMES
+from ..select.cluster import MAX_THEMES, OTHER_SHARE
 from ..sources.normalize import strip_unsafe
 from ..speak.timing import SHARES, speech_units
 from . import integrity
@@ -885,7 +885,8 @@ _ZH_RECAP_SYSTEM = """你是一档中文 AI 论文播客的撰稿人。\
 "themes": 2 到 {max_themes} 个主题的数组（论文很少时可以只有 1 个），\
 每个是 {{"name": 主题名（2 到 8 个字）, "summary": 这个主题{week}的进展，一段话，约 {summary} 字，\
 点到其中的论文, "papers": 属于这个主题的论文 id 数组}}；\
-每篇论文必须恰好属于一个主题，用 <week> 里给出的 id；
+每篇论文必须恰好属于一个主题，用 <week> 里给出的 id；\
+尽量不设“其他”之类的杂项主题，真要设，它最多放四分之一的论文，而且要比最大的主题小；
 "trend": {week}的整体趋势，一段话，约 {trend} 字，可以和 <earlier> 里前几周的论文标题对比；
 "recommendations": 3 到 5 条我们项目可以照做的具体建议，每条一句话、约 {step} 字，不要编号。"""
 
@@ -907,7 +908,9 @@ emoji or list numbers. Write in English.
 each {{"name": a theme name of 1 to 4 words, "summary": what this theme brought {week}, \
 one paragraph of about {summary} words, touching on its papers, \
 "papers": the ids of the papers in this theme}}; \
-every paper must be in exactly one theme, by the id given in <week>;
+every paper must be in exactly one theme, by the id given in <week>; \
+avoid a catch-all theme such as "Other": if you need one, it holds at most a quarter of the \
+papers and fewer than the biggest theme;
 "trend": the overall trend of the week, one paragraph of about {trend} words, \
 compared with the earlier weeks' titles in <earlier> where that helps;
 "recommendations": 3 to 5 concrete steps our project can take, \
@@ -982,6 +985,8 @@ def _parse_recap(content: str, ids: Sequence[str], language: str,
                             ("papers in more than one theme", twice)):
         if listed:
             raise Unusable(f"{problem}: {', '.join(listed)}")
+    if too_big := _big_catch_all(themes, len(ids)):
+        raise Unusable(too_big)
     if not isinstance(data.get("trend"), str) or not data["trend"].strip():
         raise Unusable('"trend" must be a non-empty string')
     advice = data.get("recommendations")
@@ -998,6 +1003,25 @@ def _parse_recap(content: str, ids: Sequence[str], language: str,
     if unusable:
         raise Unusable(unusable)
     return data
+
+
+# A theme named as a catch-all ("其他方向", "Other directions", "Miscellaneous").
+_CATCH_ALL = re.compile(r"其他|其它|杂项|\bother\b|\bmisc", re.IGNORECASE)
+
+
+def _big_catch_all(themes: Sequence[dict[str, Any]], papers: int) -> str | None:
+    """Whether a catch-all theme holds more than a quarter of the papers (OTHER_SHARE), or as
+    many as the biggest theme: the recap would say little about them."""
+    most = int(papers * OTHER_SHARE)
+    for theme in themes:
+        if not _CATCH_ALL.search(theme["name"]):
+            continue
+        biggest = max((len(t["papers"]) for t in themes if t is not theme), default=0)
+        if len(theme["papers"]) > most or len(theme["papers"]) >= biggest:
+            return (f'the catch-all theme "{theme["name"]}" holds {len(theme["papers"])} of the '
+                    f"{papers} papers; it may hold at most {most} and fewer than the biggest "
+                    "theme: give its papers themes of their own")
+    return None
 
 
 # What a recap made after its week must not call that week. Recommendations are about what to
