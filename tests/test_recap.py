@@ -406,20 +406,30 @@ def test_other_is_at_most_a_quarter_and_never_the_biggest_theme(size):
         assert not other_of(groups) or len(other_of(groups)) < max(map(len, themes))
 
 
-def test_the_offline_trend_compares_with_the_weeks_before():
+def test_the_offline_trend_compares_shares_with_the_weeks_before():
     earlier = tuple(paper(100 + n, "Knowledge distillation again", DISTIL) for n in range(8))
     week = WeekPapers(Week(2026, 47), tuple(PAPERS), {p.id: ShowNotes() for p in PAPERS},
-                      (date(2026, 11, 16), date(2026, 11, 17)), earlier)
+                      (date(2026, 11, 16), date(2026, 11, 17)), earlier, earlier_weeks=4)
     brief = RecapBrief("en-US", "We fine-tune models for tax questions.", FRIDAY_1700, week)
     text = TemplateWriter(None).recap(brief)
     assert [t.name for t in text.themes] == ["reinforcement learning", "distillation", "retrieval"]
-    assert text.trend.startswith("Of this week's 8 papers, reinforcement learning had the most: 3.")
-    # distillation did not: 3 this week against 2 a week before
-    assert text.trend.endswith("Against the 8 papers of the 4 weeks before, reinforcement learning and retrieval "
-                               "clearly grew: directions worth following.")
-    first = TemplateWriter(None).recap(RecapBrief("en-US", "x", FRIDAY_1700, week.__class__(
-        week.week, week.papers, week.notes, week.days, ())))
-    assert "first week on record" in first.trend
+    # a tie for the most is said as one: neither had more than the other
+    assert text.trend.startswith("Of this week's 8 papers, reinforcement learning and distillation had the most: "
+                                 "3 each.")
+    # reinforcement learning went from none of 8 to 3 of 8; distillation from 8 of 8 to 3 of 8, and retrieval's
+    # 2 papers are too few to call a trend, whatever the shares
+    assert text.trend.endswith("Against the 8 papers of the 4 weeks before, the share of reinforcement learning "
+                               "at least doubled: a direction worth following.")
+    for weeks in (0, 1, 2):  # too little history: no claim at all
+        short = TemplateWriter(None).recap(replace(brief, week=replace(week, earlier_weeks=weeks)))
+        assert short.trend == "Of this week's 8 papers, reinforcement learning and distillation had the most: 3 each."
+
+
+def test_a_week_of_one_paper_a_theme_is_said_to_spread():
+    papers = tuple(PAPERS[:3])
+    week = WeekPapers(Week(2026, 47), papers, {p.id: ShowNotes() for p in papers}, (date(2026, 11, 16),), ())
+    text = TemplateWriter(None).recap(RecapBrief("zh-CN", "x", FRIDAY_1700, week))
+    assert text.trend == "本周 3 篇论文分散在 3 个主题里，没有哪个方向特别集中。"
 
 
 @pytest.mark.dated
@@ -567,7 +577,7 @@ def test_an_english_recap_made_after_its_week_says_last_week(en_week_show, tmp_p
     if format == "broadcast":
         assert "This is last week in review. From November 16 to 17" in text
         assert "This theme had 1 paper last week." in text or "papers last week." in text
-        assert "Of last week's 4 papers" in text and "At our next project meeting" in text
+        assert re.search(r"(Of l|L)ast week's 4 papers", text) and "At our next project meeting" in text
     elif format == "brief":
         assert "Last week in review, in brief: November 16 to 17" in text
 
@@ -577,7 +587,7 @@ def test_an_english_recap_of_this_week_says_this_week(en_week_show, tmp_path):
     episode = run_recap(config, now=FRIDAY_1700).episode
     assert episode.title == "AI Papers Daily: Week in review, November 16 to 22"
     text, _ = said_and_published(config, episode)
-    assert "This is the week in review." in text and "Of this week's 4 papers" in text
+    assert "This is the week in review." in text and re.search(r"(Of t|T)his week's 4 papers", text)
     assert "That's the week in papers. See you next week! Enjoy your weekend!" in text
     assert "last week" not in text.lower()
 
@@ -616,3 +626,78 @@ def test_the_command_decides_the_week_by_todays_date(week_show, tmp_path, monkey
     when = recap_when(Week(2026, 47).first, episode.published_at.astimezone(SHANGHAI).date())
     review = {THIS_WEEK: "本周回顾", LAST_WEEK: "上周回顾", EARLIER_WEEK: "一周回顾"}[when]
     assert episode.title == f"AI 论文早报：{review}（11 月 16 日至 11 月 22 日）"
+
+
+# -- the trend over stored weeks ------------------------------------------------------------------
+
+TOPICS = {  # (English abstract, Chinese title and abstract, English title) of a paper on each
+    "agents": (AGENTS, "智能体规划与工具调用", "我们研究大模型智能体如何规划并调用工具，在网页环境里完成多步任务。",
+               "Tool-using agents"),
+    "distil": (DISTIL, "大模型的知识蒸馏", "我们把大教师模型的知识蒸馏到小的学生模型里。", "Knowledge distillation"),
+    "rl": (RL, "可验证奖励的强化学习", "我们用可验证奖励的强化学习训练策略模型。", "Reinforcement learning"),
+    "rag": (RAG, "检索增强生成的检索器", "我们改进检索增强生成里的检索器和重排器。", "Retrieval-augmented generation"),
+}
+# what each paper tries its method on: papers on one topic with one abstract would be one paper
+MATERIAL = ("weather reports", "chess games", "poems", "recipes", "train timetables", "crop records", "music scores",
+            "museum archives", "sports commentary", "shipping manifests", "hiking trails", "bird songs", "city maps",
+            "old newspapers", "film subtitles", "garden plans", "star catalogues", "knitting patterns", "postcards",
+            "board games")
+# a daily episode each Monday of 2026-W44 to W46, then Monday and Tuesday of W47
+HISTORY = {date(2026, 10, 26): ("distil", "distil", "rag"), date(2026, 11, 2): ("distil", "distil", "rl", "rag"),
+           date(2026, 11, 9): ("rl", "rl", "agents"),
+           date(2026, 11, 16): ("agents", "agents", "distil"), date(2026, 11, 17): ("agents", "distil", "distil")}
+
+
+@pytest.fixture(scope="module")
+def weeks_show(tmp_path_factory) -> Path:
+    """Five daily episodes over four weeks, each of the papers a papers file offers that day."""
+    root = tmp_path_factory.mktemp("weeks")
+    config_text = CONFIG.replace("max_papers = 2", "max_papers = 4").replace("target_minutes = 3", "target_minutes = 6").replace('type = "file"\n',
+                                                                            'type = "file"\npath = "papers.json"\n')
+    (root / "podcast.toml").write_text(config_text, encoding="utf-8")
+    config = load_config(root / "podcast.toml", root)
+    for number, (day, topics) in enumerate(HISTORY.items()):
+        papers = [{"id": f"2611.{10 * number + n:05d}", "title": f"{TOPICS[topic][3]} for {MATERIAL[4 * number + n]}",
+                   "title_zh": f"{TOPICS[topic][1]}（{number}.{n}）",
+                   "summary": f"{TOPICS[topic][0]} We try it on {MATERIAL[4 * number + n]} and report what changes.",
+                   "summary_zh": TOPICS[topic][2], "authors": ["A. Author"],
+                   "url": f"https://arxiv.org/abs/2611.{10 * number + n:05d}"} for n, topic in enumerate(topics)]
+        (root / "papers.json").write_text(json.dumps(papers, ensure_ascii=False), encoding="utf-8")
+        episode = run_episode(config, now=datetime.combine(day, MONDAY.timetz())).episode
+        assert len(episode.papers) == len(topics)
+    return root
+
+
+def test_a_trend_needs_three_earlier_weeks_and_compares_shares(weeks_show, tmp_path):
+    config = copy_of(weeks_show, tmp_path)
+    recap = run_recap(config, week=Week(2026, 47), now=FRIDAY_1700).episode.recap
+    assert [(t.name, len(t.paper_ids)) for t in recap.themes] == [("知识蒸馏", 3), ("智能体", 3)]
+    # agents: 3 of 6 papers against 1 of the 10 before; distillation: 3 of 6 against 4 of 10, so not
+    # "more" however its 3 papers compare with the 1 a week it had before
+    assert recap.trend == ("本周 6 篇论文里，知识蒸馏、智能体最集中，各有 3 篇。"
+                           "和前 4 周播报的 10 篇相比，智能体的占比至少翻了一番，是值得跟进的方向。")
+
+
+def test_no_trend_is_claimed_with_fewer_than_three_earlier_weeks(weeks_show, tmp_path):
+    config = copy_of(weeks_show, tmp_path)
+    # 2026-W46: two reinforcement learning papers, against one in the two weeks before
+    result = run_recap(config, week=Week(2026, 46), now=datetime(2026, 11, 13, 17, 0, tzinfo=SHANGHAI))
+    assert result.episode.recap.trend == "本周 3 篇论文里，强化学习最集中，有 2 篇。"
+    text = (config.publish.dir / result.episode.transcript_name).read_text(encoding="utf-8")
+    assert "先说趋势。本周 3 篇论文里，强化学习最集中，有 2 篇。\n\n对我们的项目" in text
+    assert not re.search("变多|翻了一番|占比", text)
+
+
+def test_the_model_sees_the_weeks_before_only_when_three_had_episodes(weeks_show, tmp_path, web, model):
+    requests, _ = model
+    config = llm_config(weeks_show, tmp_path, web)
+    env = {"TEST_LLM_KEY": "sk-local-test"}
+    run_recap(config, week=Week(2026, 47), now=FRIDAY_1700, env=env)
+    run_recap(config, week=Week(2026, 46), now=datetime(2026, 11, 13, 17, 0, tzinfo=SHANGHAI), env=env)
+    (system, user), (short_system, short_user) = (
+        [m["content"] for m in json.loads(r.body)["messages"]] for r in requests)
+    earlier = json.loads(user.split("<earlier>\n", 1)[1].split("\n</earlier>", 1)[0])
+    assert len(earlier) == 10 and "Tool-using agents for hiking trails" in earlier
+    assert "按占比而不是篇数说哪个方向变多了" in system
+    assert "<earlier>\n[]\n</earlier>" in short_user
+    assert "前几周的记录还不到三周：不要说哪个方向比以前多了或少了" in short_system

@@ -414,6 +414,7 @@ def _week_papers(store: Store, week: Week) -> WeekPapers:
     notes: dict[str, ShowNotes] = {}
     days: list[date] = []
     earlier: list[Paper] = []
+    weeks: set[Week] = set()
     since = week.before(HISTORY_WEEKS).first
     for episode in sorted(store.episodes("daily"), key=lambda e: e.date):
         if week.first <= episode.date <= week.last:
@@ -424,7 +425,8 @@ def _week_papers(store: Store, week: Week) -> WeekPapers:
                     notes[paper.id] = episode.notes.get(paper.id, ShowNotes())
         elif since <= episode.date < week.first:
             earlier.extend(episode.papers)
-    return WeekPapers(week, tuple(papers), notes, tuple(days), tuple(earlier))
+            weeks.add(Week.of(episode.date))
+    return WeekPapers(week, tuple(papers), notes, tuple(days), tuple(earlier), len(weeks))
 
 
 # -- one episode of any kind, through the six stages ---------------------------------------------

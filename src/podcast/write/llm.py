@@ -38,7 +38,17 @@ from typing import TYPE_CHECKING, Any
 
 from ..i18n import THIS_WEEK, counted, is_chinese, recap_week
 from ..llm import ChatModel, Incomplete, Question, Unusable, api_errors, json_object, quoted
-from ..models import BRIEF, CONVERSATION, DIGEST_SECTIONS, Host, Paper, Pick, ShowNotes, Theme
+from ..models import (
+    BRIEF,
+    CONVERSATION,
+    DIGEST_SECTIONS,
+    Host,
+    Paper,
+    Pick,
+    ShowNotes,
+    Theme,
+    WeekPapers,
+)
 from ..select.cluster import MAX_THEMES, OTHER_SHARE
 from ..sources.normalize import strip_unsafe
 from ..speak.timing import SHARES, speech_units
@@ -887,7 +897,7 @@ _ZH_RECAP_SYSTEM = """你是一档中文 AI 论文播客的撰稿人。\
 点到其中的论文, "papers": 属于这个主题的论文 id 数组}}；\
 每篇论文必须恰好属于一个主题，用 <week> 里给出的 id；\
 尽量不设“其他”之类的杂项主题，真要设，它最多放四分之一的论文，而且要比最大的主题小；
-"trend": {week}的整体趋势，一段话，约 {trend} 字，可以和 <earlier> 里前几周的论文标题对比；
+"trend": {week}的整体趋势，一段话，约 {trend} 字，{compare}；
 "recommendations": 3 到 5 条我们项目可以照做的具体建议，每条一句话、约 {step} 字，不要编号。"""
 
 _EN_RECAP_SYSTEM = """You write a spoken podcast about new AI papers for a technical team. \
@@ -911,8 +921,7 @@ one paragraph of about {summary} words, touching on its papers, \
 every paper must be in exactly one theme, by the id given in <week>; \
 avoid a catch-all theme such as "Other": if you need one, it holds at most a quarter of the \
 papers and fewer than the biggest theme;
-"trend": the overall trend of the week, one paragraph of about {trend} words, \
-compared with the earlier weeks' titles in <earlier> where that helps;
+"trend": the overall trend of the week, one paragraph of about {trend} words, {compare};
 "recommendations": 3 to 5 concrete steps our project can take, \
 one sentence of about {step} words each, unnumbered."""
 
@@ -925,6 +934,16 @@ _EN_RECAP_USER = ("Our project: {project}\n\n"
                   "<earlier>\n{earlier}\n</earlier>")
 _RECAP_SIZES = {"zh": {"summary": 150, "trend": 120, "step": 40},
                 "en": {"summary": 90, "trend": 70, "step": 25}}
+# How the trend may compare the week with the weeks before: by shares, when enough of them had
+# episodes (WeekPapers.has_history); else not at all, and <earlier> is left empty.
+_RECAP_COMPARE = {
+    ("zh", True): "可以和 <earlier> 里前几周的论文标题对比，按占比而不是篇数说哪个方向变多了",
+    ("zh", False): "<earlier> 是空的，因为前几周的记录还不到三周：不要说哪个方向比以前多了或少了",
+    ("en", True): "compared with the earlier weeks' titles in <earlier> where that helps, "
+                  "by each direction's share of the papers, not by counts",
+    ("en", False): "<earlier> is empty, as fewer than three earlier weeks are on record: "
+                   "say nothing about what grew or shrank against earlier weeks",
+}
 
 
 def _recap_question(brief: RecapBrief) -> Question:
@@ -934,7 +953,7 @@ def _recap_question(brief: RecapBrief) -> Question:
     ids = [paper.id for paper in papers]
     repair = _ZH_REPAIR if is_chinese(brief.language) else _EN_REPAIR
     key = ("recap", PROMPT_VERSION, brief.language, brief.when, brief.project,
-           [(p.id, p.title, p.summary) for p in papers], [p.title for p in brief.week.earlier])
+           [(p.id, p.title, p.summary) for p in papers], _earlier_titles(brief.week))
     return Question("The recap", _recap_messages(brief),
                     partial(_parse_recap, ids=ids, language=brief.language, when=brief.when),
                     repair, key)
@@ -948,14 +967,21 @@ def _recap_messages(brief: RecapBrief) -> list[ChatCompletionMessageParam]:
                        if paper.id in week.notes and week.notes[paper.id].title
                        and week.notes[paper.id].title != paper.title else {}),
                     "abstract": paper.summary[:RECAP_ABSTRACT_CHARS]} for paper in week.papers])
-    earlier = quoted(list(dict.fromkeys(paper.title for paper in week.earlier)))
+    earlier = quoted(_earlier_titles(week))
     said = recap_week(brief.language, brief.when).week  # "本周", or "上周" after the week
+    key = "zh" if chinese else "en"
     system = (_ZH_RECAP_SYSTEM if chinese else _EN_RECAP_SYSTEM).format(
-        max_themes=MAX_THEMES, week=said, **_RECAP_SIZES["zh" if chinese else "en"])
+        max_themes=MAX_THEMES, week=said, compare=_RECAP_COMPARE[key, week.has_history],
+        **_RECAP_SIZES[key])
     user = (_ZH_RECAP_USER if chinese else _EN_RECAP_USER).format(
         project=" ".join(brief.project.split()), papers=data, earlier=earlier, week=said,
         Week=said[:1].upper() + said[1:])
     return [{"role": "system", "content": system}, {"role": "user", "content": user}]
+
+
+def _earlier_titles(week: WeekPapers) -> list[str]:
+    """The titles broadcast in the weeks before, for the trend: none without enough of them."""
+    return list(dict.fromkeys(p.title for p in week.earlier)) if week.has_history else []
 
 
 def _parse_recap(content: str, ids: Sequence[str], language: str,

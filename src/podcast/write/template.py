@@ -831,39 +831,66 @@ def _theme_name(topic: str | None, language: str) -> str:
     return TOPICS_BY_KEY[topic].label(language)
 
 
+# A topic took a clearly bigger share when its share of the week's papers is at least RISE_FACTOR
+# times its share of the papers of the HISTORY_WEEKS before (a topic new to them counts too), with
+# RISE_MIN_PAPERS papers at least this week. Shares, not counts: a week of 20 papers has more of
+# everything than one of 8. At least three papers: one against three is chance, however the
+# shares compare. And only with MIN_HISTORY_WEEKS of earlier episodes (WeekPapers.has_history):
+# one earlier episode is no baseline.
+RISE_FACTOR = 2.0
+RISE_MIN_PAPERS = 3
+
+
 def _trend(groups: Sequence[tuple[str | None, Sequence[Paper]]], week: WeekPapers,
            language: str, when: str) -> str:
-    """Where the week's papers concentrate, and which topics grew against the weeks before."""
-    chinese = is_chinese(language)
-    total = len(week.papers)
-    topic, papers = groups[0]
-    name = _theme_name(topic, language)
-    said = recap_week(language, when).week
-    if chinese:
-        text = f"{said} {total} 篇论文里，{name}最集中，有 {len(papers)} 篇。"
-    else:
-        text = f"Of {said}'s {counted_papers(total)}, {name} had the most: {len(papers)}."
-    if not week.earlier:
-        return text + ("这是我们积累的第一周，趋势要再看几周才清楚。" if chinese else
-                       " This is our first week on record, "
-                       "so the trend will take a few more weeks to show.")
-    now, before = topic_counts(week.papers), topic_counts(week.earlier)
-    per_week = {key: count / HISTORY_WEEKS for key, count in before.items()}
-    rising = [key for key, count in now.most_common()
-              if count >= 2 and count > 2 * per_week.get(key, 0.0)]
-    labels = [TOPICS_BY_KEY[key].label(language) for key in rising[:3]]
+    """Where the week's papers concentrate; then, with enough weeks before it to compare, which
+    topics took a clearly bigger share of the papers than in those weeks. With fewer, no claim."""
+    text = _concentration(groups, len(week.papers), language, when)
+    if not week.has_history:
+        return text
+    labels = [TOPICS_BY_KEY[key].label(language) for key in _rising(week)[:3]]
     earlier = len(week.earlier)
-    if chinese:
+    if is_chinese(language):
         if labels:
-            return text + (f"和前 {HISTORY_WEEKS} 周的 {earlier} 篇相比，"
-                           f"{'、'.join(labels)}明显变多了，是值得跟进的方向。")
-        return text + f"和前 {HISTORY_WEEKS} 周的 {earlier} 篇相比，各个方向的比重变化不大。"
+            return text + (f"和前 {HISTORY_WEEKS} 周播报的 {earlier} 篇相比，"
+                           f"{'、'.join(labels)}的占比至少翻了一番，是值得跟进的方向。")
+        return text + f"和前 {HISTORY_WEEKS} 周播报的 {earlier} 篇相比，没有哪个方向的占比翻番。"
+    before = f" Against the {counted_papers(earlier)} of the {HISTORY_WEEKS} weeks before,"
     if labels:
         worth = "directions worth following" if len(labels) > 1 else "a direction worth following"
-        return text + (f" Against the {counted_papers(earlier)} of the {HISTORY_WEEKS} weeks "
-                       f"before, {and_list(labels)} clearly grew: {worth}.")
-    return text + (f" Against the {counted_papers(earlier)} of the {HISTORY_WEEKS} weeks before, "
-                   "the mix barely changed.")
+        return text + f"{before} the share of {and_list(labels)} at least doubled: {worth}."
+    return text + f"{before} no topic's share doubled."
+
+
+def _concentration(groups: Sequence[tuple[str | None, Sequence[Paper]]], total: int,
+                   language: str, when: str) -> str:
+    """Which theme (largest first in ``groups``) had the most papers, or the few that tie for it;
+    that the papers spread out when every theme has one, or more than three tie."""
+    said = recap_week(language, when).week
+    sizes = [len(papers) for topic, papers in groups if topic]
+    most = max(sizes, default=0)
+    leaders = [_theme_name(topic, language) for topic, papers in groups
+               if topic and len(papers) == most]
+    if most < 2 or len(leaders) > 3:
+        if is_chinese(language):
+            return (f"{said} {total} 篇论文分散在 {how_many(len(groups), 'theme', language)}里，"
+                    "没有哪个方向特别集中。")
+        return (f"{said[:1].upper()}{said[1:]}'s {counted_papers(total)} spread over "
+                f"{len(groups)} themes, none ahead of the others.")
+    if is_chinese(language):
+        each = "有" if len(leaders) == 1 else "各有"
+        return f"{said} {total} 篇论文里，{'、'.join(leaders)}最集中，{each} {most} 篇。"
+    each = "" if len(leaders) == 1 else " each"
+    return f"Of {said}'s {counted_papers(total)}, {and_list(leaders)} had the most: {most}{each}."
+
+
+def _rising(week: WeekPapers) -> list[str]:
+    """The topics whose share of the week's papers at least doubled against the weeks before
+    (RISE_FACTOR), with RISE_MIN_PAPERS papers this week, most papers first."""
+    now, before = topic_counts(week.papers), topic_counts(week.earlier)
+    total, earlier = len(week.papers), max(1, len(week.earlier))
+    return [key for key, count in now.most_common()
+            if count >= RISE_MIN_PAPERS and count / total >= RISE_FACTOR * before[key] / earlier]
 
 
 def counted_papers(number: int) -> str:
