@@ -6,10 +6,11 @@ from __future__ import annotations
 
 import io
 import json
+import random
 import re
 import shutil
 from dataclasses import replace
-from datetime import date, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
 import feedparser
@@ -20,6 +21,7 @@ from mutagen.id3 import ID3
 from podcast.cli import main
 from podcast.config import load_config
 from podcast.daemon.service import RECAP_CATCH_UP_JOB, RECAP_JOB, status
+from podcast.i18n import EARLIER_WEEK, LAST_WEEK, THIS_WEEK, recap_when
 from podcast.models import Paper, ShowNotes, Week, WeekPapers, default_week
 from podcast.pipeline import run_episode, run_recap
 from podcast.produce.audio import decode_file
@@ -92,7 +94,7 @@ def test_offline_recap_groups_every_paper_of_the_week_once(offline_recap):
     assert episode.recap.week == "2026-W47" and [p.id for p in episode.papers] == week_ids
     grouped = [pid for theme in episode.recap.themes for pid in theme.paper_ids]
     assert sorted(grouped) == sorted(week_ids)  # each paper in exactly one theme
-    assert 2 <= len(episode.recap.themes) <= 5
+    assert 2 <= len(episode.recap.themes) <= 7
     assert episode.recap.trend and len(episode.recap.advice) >= 3
     assert "template recap writer (no $OPENAI_API_KEY)" in result.standins
     assert episode.title == "AI 论文早报：本周回顾（11 月 16 日至 11 月 22 日）"
@@ -104,7 +106,7 @@ def test_recap_audio_has_a_chapter_per_theme(offline_recap):
     episode = result.episode
     audio = decode_file(Path(result.audio))
     assert audio.duration_seconds == pytest.approx(episode.duration, abs=0.1)
-    themes = [f"主题{n}：{t.name}" for n, t in zip("一二三四五", episode.recap.themes, strict=False)]
+    themes = [f"主题{n}：{t.name}" for n, t in zip("一二三四五六七", episode.recap.themes, strict=False)]
     expected = ["开场", *themes, "趋势与建议", "结束语"]
     frames = sorted(ID3(result.audio).getall("CHAP"), key=lambda frame: frame.start_time)
     assert [str(f.sub_frames["TIT2"]) for f in frames] == expected
@@ -294,6 +296,27 @@ def test_a_recap_answer_with_an_address_or_in_english_is_refused(week_show, tmp_
             assert "evil" not in text and "pwned" not in text and "Overall, the week" not in text
 
 
+def test_a_model_answer_with_a_big_catch_all_theme_is_repaired(week_show, tmp_path, web, model):
+    requests, plan = model
+
+    def catch_all(request):
+        ids = [paper["id"] for paper in week_of(request)]
+        answer = json.loads(model_answer(week_of(request)))
+        answer["themes"] = [{"name": "领域微调", "summary": "几篇论文讲怎么把大模型用到专门领域。", "papers": ids[:3]},
+                            {"name": "其他方向", "summary": "其余几篇各讲各的方向。", "papers": ids[3:]}]
+        return completion(json.dumps(answer, ensure_ascii=False))
+
+    plan += [catch_all, "valid"]
+    config = llm_config(week_show, tmp_path, web)
+    episode = run_recap(config, now=FRIDAY_1700, env={"TEST_LLM_KEY": "sk-local-test"}).episode
+    assert len(requests) == 2
+    system = json.loads(requests[0].body)["messages"][0]["content"]
+    assert "2 到 7 个主题" in system and "杂项主题" in system
+    repair = json.loads(requests[1].body)["messages"][-1]["content"]
+    assert 'the catch-all theme "其他方向" holds 5 of the 8 papers; it may hold at most 2' in repair
+    assert [t.name for t in episode.recap.themes] == ["领域微调", "评测与对齐"]
+
+
 # -- grouping and trend ---------------------------------------------------------------------------
 
 
@@ -320,20 +343,93 @@ def test_lexical_grouping_finds_the_themes():
     assert group([]) == []
 
 
-def test_the_offline_trend_compares_with_the_weeks_before():
+AGENTS = "An LLM agent plans, calls tools and acts in a web environment over many steps; we study tool use by agents."
+CODE = "We generate code with a large language model and check the program with unit tests on a code generation benchmark."
+VISION = ("A vision-language model reads images and text together; we train the multimodal model on image captions "
+          "and visual question answering.")
+
+
+def other_of(groups) -> list:
+    return next((members for topic, members in groups if topic is None), [])
+
+
+def test_no_more_than_a_quarter_of_the_week_is_other():
+    """The issue's week: six themes of three papers, one on healthcare, one on no known topic.
+    Five themes at most put code and the three multimodal papers under "other" with the two
+    odd ones: 8 of 20, the biggest theme. Seven themes give multimodal its own."""
+    texts = [("RL", RL), ("Distil", DISTIL), ("RAG", RAG), ("Agents", AGENTS), ("Code", CODE), ("Vision", VISION)]
+    papers = [paper(10 * r + n, f"{name} paper {r}", text) for r in range(3) for n, (name, text) in enumerate(texts)]
+    papers += [paper(98, "Summaries of patient records",
+                     "Clinical notes from hospitals: we help doctors summarise patient records for healthcare."),
+               paper(99, "Hypothesis testing bounds",
+                     "We prove a bound on the sample complexity of testing two simple hypotheses.")]
+    groups = group(papers)
+    assert [(topic, len(members)) for topic, members in groups] == [
+        ("rl", 3), ("distillation", 3), ("retrieval", 3), ("agents", 3), ("code", 3), ("multimodal", 3), (None, 2)]
+    assert {p.title for p in other_of(groups)} == {"Summaries of patient records", "Hypothesis testing bounds"}
+
+
+def judged_papers() -> list[Paper]:
+    data = json.loads((Path(__file__).parent / "data" / "ranking" / "judged.json").read_text(encoding="utf-8"))
+    return [replace(paper(0, item["title"], item["summary"]), id=item["id"]) for item in data["papers"]]
+
+
+def test_a_cluster_without_a_main_topic_is_split_by_its_papers_topics_not_put_under_other():
+    """The tax team's week in the labelled set (its four best papers a day, five days): four
+    distillation and two efficiency papers cluster together with no topic carrying a third of
+    their weight; they were six of the 20 under "other", more than a quarter."""
+    data = json.loads((Path(__file__).parent / "data" / "ranking" / "judged.json").read_text(encoding="utf-8"))
+    by_id = {p.id: p for p in judged_papers()}
+    days = sorted({item["day"] for item in data["papers"]})[:5]
+    week = [by_id[item["id"]] for day in days for item in sorted(
+        (item for item in data["papers"] if item["day"] == day),
+        key=lambda item: -item["judgements"]["tax-zh"]["grade"])[:4]]
+    groups = dict(group(week))
+    assert len(week) == 20 and None not in groups
+    distilling = [p for p in week if "Distil" in p.title.split(":")[0]]  # not "...in Banking: Distillation, Quantization"
+    assert len(distilling) == 4 and groups["distillation"] == distilling
+    assert len(groups["efficiency"]) == 2
+
+
+@pytest.mark.parametrize("size", [4, 8, 12, 20, 35])
+def test_other_is_at_most_a_quarter_and_never_the_biggest_theme(size):
+    """Weeks drawn at random from the 341 papers of the labelled set, on every topic there is:
+    before, "other" held more than a quarter of a 20-paper week in 31 weeks of 40."""
+    papers, draw = judged_papers(), random.Random(size)
+    for _ in range(40):
+        week = draw.sample(papers, size)
+        groups = group(week)
+        themes = [members for topic, members in groups if topic]
+        assert sorted(p.id for _, members in groups for p in members) == sorted(p.id for p in week)
+        assert len(groups) <= 7 and len({topic for topic, _ in groups}) == len(groups)
+        assert len(other_of(groups)) <= size / 4
+        assert not other_of(groups) or len(other_of(groups)) < max(map(len, themes))
+
+
+def test_the_offline_trend_compares_shares_with_the_weeks_before():
     earlier = tuple(paper(100 + n, "Knowledge distillation again", DISTIL) for n in range(8))
     week = WeekPapers(Week(2026, 47), tuple(PAPERS), {p.id: ShowNotes() for p in PAPERS},
-                      (date(2026, 11, 16), date(2026, 11, 17)), earlier)
+                      (date(2026, 11, 16), date(2026, 11, 17)), earlier, earlier_weeks=4)
     brief = RecapBrief("en-US", "We fine-tune models for tax questions.", FRIDAY_1700, week)
     text = TemplateWriter(None).recap(brief)
     assert [t.name for t in text.themes] == ["reinforcement learning", "distillation", "retrieval"]
-    assert text.trend.startswith("Of this week's 8 papers, reinforcement learning had the most: 3.")
-    # distillation did not: 3 this week against 2 a week before
-    assert text.trend.endswith("Against the 8 papers of the 4 weeks before, reinforcement learning and retrieval "
-                               "clearly grew: directions worth following.")
-    first = TemplateWriter(None).recap(RecapBrief("en-US", "x", FRIDAY_1700, week.__class__(
-        week.week, week.papers, week.notes, week.days, ())))
-    assert "first week on record" in first.trend
+    # a tie for the most is said as one: neither had more than the other
+    assert text.trend.startswith("Of this week's 8 papers, reinforcement learning and distillation had the most: "
+                                 "3 each.")
+    # reinforcement learning went from none of 8 to 3 of 8; distillation from 8 of 8 to 3 of 8, and retrieval's
+    # 2 papers are too few to call a trend, whatever the shares
+    assert text.trend.endswith("Against the 8 papers of the 4 weeks before, the share of reinforcement learning "
+                               "at least doubled: a direction worth following.")
+    for weeks in (0, 1, 2):  # too little history: no claim at all
+        short = TemplateWriter(None).recap(replace(brief, week=replace(week, earlier_weeks=weeks)))
+        assert short.trend == "Of this week's 8 papers, reinforcement learning and distillation had the most: 3 each."
+
+
+def test_a_week_of_one_paper_a_theme_is_said_to_spread():
+    papers = tuple(PAPERS[:3])
+    week = WeekPapers(Week(2026, 47), papers, {p.id: ShowNotes() for p in papers}, (date(2026, 11, 16),), ())
+    text = TemplateWriter(None).recap(RecapBrief("zh-CN", "x", FRIDAY_1700, week))
+    assert text.trend == "本周 3 篇论文分散在 3 个主题里，没有哪个方向特别集中。"
 
 
 @pytest.mark.dated
@@ -379,7 +475,7 @@ def test_the_recap_page_plays_and_seeks_by_theme_in_chromium(offline_recap):
         buttons = page.query_selector_all("ol.chapters button")
         titles = [b.eval_on_selector("time", "t => t.nextSibling.textContent") for b in buttons]
         assert titles == [c.title for c in episode.chapters]  # a button per theme, the trend, opening and closing
-        assert titles[1:-2] == [f"主题{n}：{t.name}" for n, t in zip("一二三四五", episode.recap.themes, strict=False)]
+        assert titles[1:-2] == [f"主题{n}：{t.name}" for n, t in zip("一二三四五六七", episode.recap.themes, strict=False)]
         buttons[2].click()  # the second theme
         start = episode.chapters[2].start
         wait_until(page, f"Math.abs(document.querySelector('audio').currentTime - {start}) < 1.5")
@@ -398,3 +494,210 @@ def test_the_offline_recap_says_a_huge_title_as_the_daily_show_does():
     said = next(line for line in summaries.split("\n\n") if line.startswith("Scalable Analysis"))
     assert speech_units(said.split(": ")[0], "en-US") <= TITLE_LIMIT["en"]
     assert len(summaries) < 5_000
+
+
+# -- which week it is: "本周" while the week lasts, "上周" after it -------------------------------
+
+MONDAY_AFTER = datetime(2026, 11, 23, 7, 0, tzinfo=SHANGHAI)  # the Monday after 2026-W47
+THIS_WEEK_WORDS = re.compile(r"本周|这周|下周|this week|next week", re.IGNORECASE)
+
+
+def test_the_week_is_this_week_until_sunday_night_in_the_shows_zone():
+    first = Week(2026, 47).first
+    assert [recap_when(first, date(2026, 11, d)) for d in (15, 16, 22, 23, 29, 30)] == [
+        THIS_WEEK, THIS_WEEK, THIS_WEEK, LAST_WEEK, LAST_WEEK, EARLIER_WEEK]
+
+
+@pytest.fixture(scope="module")
+def en_week_show(tmp_path_factory) -> Path:
+    """An English show with two daily episodes, Monday and Tuesday of 2026-W47."""
+    root = tmp_path_factory.mktemp("en-week")
+    (root / "podcast.toml").write_text(CONFIG.replace("[show]\n", '[show]\nlanguage = "en-US"\n'),
+                                       encoding="utf-8")
+    config = load_config(root / "podcast.toml", root)
+    for day in range(2):
+        run_episode(config, now=MONDAY + timedelta(days=day))
+    return root
+
+
+def said_and_published(config, episode) -> tuple[str, str]:
+    """The recap's transcript, and its feed item (title, summary and notes) with its own page."""
+    text = (config.publish.dir / episode.transcript_name).read_text(encoding="utf-8")
+    parsed = feedparser.parse((config.publish.dir / "feed.xml").read_bytes())
+    item = next(e for e in parsed.entries if e.id == episode.guid)
+    page = (config.publish.dir / episode.page_name).read_text(encoding="utf-8")
+    return text, "\n".join((item.title, item.description, item.content[0].value, page))
+
+
+@pytest.mark.parametrize("format", ["broadcast", "conversation", "brief"])
+def test_a_recap_made_after_its_week_says_last_week_in_chinese(week_show, tmp_path, format):
+    config = copy_of(week_show, tmp_path)
+    config = replace(config, show=replace(config.show, format=format))
+    # 23:00 on Sunday in UTC is 07:00 on Monday in Shanghai: the week is over in the show's zone
+    result = run_recap(config, now=MONDAY_AFTER.astimezone(UTC))
+    episode = result.episode
+    assert episode.recap.week == "2026-W47"  # on Monday, the default week is the one just gone
+    assert episode.title == "AI 论文早报：上周回顾（11 月 16 日至 11 月 22 日）"
+    text, published = said_and_published(config, episode)
+    assert text.split("\n\n")[0].endswith("早上好！今天是 2026 年 11 月 23 日，上午 7 点整，星期一。")
+    assert not THIS_WEEK_WORDS.search(text) and not THIS_WEEK_WORDS.search(published)
+    assert "上周回顾" in published
+    closing = text.strip().split("\n\n")[-1]
+    assert closing.split("：")[-1].startswith("以上就是上周的论文回顾，我们下次再见。")
+    if format == "broadcast":
+        assert text.split("\n\n")[1].startswith("这是上周的论文回顾。11 月 16 日至 11 月 19 日")
+        assert "这个主题上周有" in text and "先说趋势。上周 8 篇论文里" in text
+        assert "在接下来的项目例会上花十分钟" in text
+    elif format == "brief":
+        assert text.split("\n\n")[1].startswith("上周回顾简报：11 月 16 日至 11 月 19 日")
+    else:  # the host brings in the first theme with the week's count
+        assert re.search(r"主题一说起：[^，]+，上周有 \d 篇论文", text)
+
+
+def test_a_recap_of_a_week_further_back_neither_says_this_week_nor_last(week_show, tmp_path):
+    config = copy_of(week_show, tmp_path)
+    result = run_recap(config, week=Week(2026, 47), now=datetime(2026, 12, 4, 19, 30, tzinfo=SHANGHAI))
+    episode = result.episode
+    assert episode.title == "AI 论文早报：一周回顾（11 月 16 日至 11 月 22 日）"
+    text, published = said_and_published(config, episode)
+    assert not THIS_WEEK_WORDS.search(text + published) and "上周" not in text + published
+    assert "这是那一周的论文回顾" in text and "那一周 8 篇论文里" in text
+    assert "以上就是那一周的论文回顾，我们下次再见。祝大家周末愉快！" in text
+
+
+@pytest.mark.parametrize("format", ["broadcast", "conversation", "brief"])
+def test_an_english_recap_made_after_its_week_says_last_week(en_week_show, tmp_path, format):
+    config = copy_of(en_week_show, tmp_path)
+    config = replace(config, show=replace(config.show, format=format))
+    episode = run_recap(config, now=MONDAY_AFTER).episode
+    assert episode.title == "AI Papers Daily: Last week in review, November 16 to 22"
+    text, published = said_and_published(config, episode)
+    assert not THIS_WEEK_WORDS.search(text) and not THIS_WEEK_WORDS.search(published)
+    assert "That's last week in papers. See you next time!" in text
+    if format == "broadcast":
+        assert "This is last week in review. From November 16 to 17" in text
+        assert "This theme had 1 paper last week." in text or "papers last week." in text
+        assert re.search(r"(Of l|L)ast week's 4 papers", text) and "At our next project meeting" in text
+    elif format == "brief":
+        assert "Last week in review, in brief: November 16 to 17" in text
+
+
+def test_an_english_recap_of_this_week_says_this_week(en_week_show, tmp_path):
+    config = copy_of(en_week_show, tmp_path)
+    episode = run_recap(config, now=FRIDAY_1700).episode
+    assert episode.title == "AI Papers Daily: Week in review, November 16 to 22"
+    text, _ = said_and_published(config, episode)
+    assert "This is the week in review." in text and re.search(r"(Of t|T)his week's 4 papers", text)
+    assert "That's the week in papers. See you next week! Enjoy your weekend!" in text
+    assert "last week" not in text.lower()
+
+
+def test_the_model_is_told_the_week_is_over_and_held_to_it(week_show, tmp_path, web, model):
+    requests, plan = model
+
+    def last_week(request):
+        answer = json.loads(model_answer(week_of(request)))
+        answer["trend"] = answer["trend"].replace("本周", "上周")
+        answer["themes"] = [{**t, "summary": t["summary"].replace("本周", "上周")} for t in answer["themes"]]
+        answer["recommendations"][0] = "本周内把年报问答做成固定评测集。"  # this week: from now on
+        return completion(json.dumps(answer, ensure_ascii=False))
+
+    plan += ["valid", last_week]  # the first answer calls the week "本周"
+    config = llm_config(week_show, tmp_path, web)
+    episode = run_recap(config, now=MONDAY_AFTER, env={"TEST_LLM_KEY": "sk-local-test"}).episode
+    assert len(requests) == 2
+    system, user = (m["content"] for m in json.loads(requests[0].body)["messages"])
+    assert "这一期回顾的是上周的论文，说到这一周时一律叫“上周”" in system
+    assert "上周播报的论文" in user and "本周" not in system + user.split("<week>")[0]
+    repair = json.loads(requests[1].body)["messages"][-1]["content"]
+    assert '"trend" calls the week "本周", but it is over: say "上周"' in repair
+    assert episode.recap.trend == "整体来看，领域化和对齐是上周的两条主线。"
+    assert episode.recap.advice[0] == "本周内把年报问答做成固定评测集。"
+    assert episode.title == "AI 论文早报：上周回顾（11 月 16 日至 11 月 22 日）"
+
+
+@pytest.mark.dated
+def test_the_command_decides_the_week_by_todays_date(week_show, tmp_path, monkeypatch, capsys):
+    config = copy_of(week_show, tmp_path)
+    monkeypatch.chdir(config.path.parent)
+    assert main(["recap", "--week", "2026-W47", "-q"]) == 0
+    with open_store(config.state.dir) as store:
+        (episode,) = store.episodes("recap")
+    when = recap_when(Week(2026, 47).first, episode.published_at.astimezone(SHANGHAI).date())
+    review = {THIS_WEEK: "本周回顾", LAST_WEEK: "上周回顾", EARLIER_WEEK: "一周回顾"}[when]
+    assert episode.title == f"AI 论文早报：{review}（11 月 16 日至 11 月 22 日）"
+
+
+# -- the trend over stored weeks ------------------------------------------------------------------
+
+TOPICS = {  # (English abstract, Chinese title and abstract, English title) of a paper on each
+    "agents": (AGENTS, "智能体规划与工具调用", "我们研究大模型智能体如何规划并调用工具，在网页环境里完成多步任务。",
+               "Tool-using agents"),
+    "distil": (DISTIL, "大模型的知识蒸馏", "我们把大教师模型的知识蒸馏到小的学生模型里。", "Knowledge distillation"),
+    "rl": (RL, "可验证奖励的强化学习", "我们用可验证奖励的强化学习训练策略模型。", "Reinforcement learning"),
+    "rag": (RAG, "检索增强生成的检索器", "我们改进检索增强生成里的检索器和重排器。", "Retrieval-augmented generation"),
+}
+# what each paper tries its method on: papers on one topic with one abstract would be one paper
+MATERIAL = ("weather reports", "chess games", "poems", "recipes", "train timetables", "crop records", "music scores",
+            "museum archives", "sports commentary", "shipping manifests", "hiking trails", "bird songs", "city maps",
+            "old newspapers", "film subtitles", "garden plans", "star catalogues", "knitting patterns", "postcards",
+            "board games")
+# a daily episode each Monday of 2026-W44 to W46, then Monday and Tuesday of W47
+HISTORY = {date(2026, 10, 26): ("distil", "distil", "rag"), date(2026, 11, 2): ("distil", "distil", "rl", "rag"),
+           date(2026, 11, 9): ("rl", "rl", "agents"),
+           date(2026, 11, 16): ("agents", "agents", "distil"), date(2026, 11, 17): ("agents", "distil", "distil")}
+
+
+@pytest.fixture(scope="module")
+def weeks_show(tmp_path_factory) -> Path:
+    """Five daily episodes over four weeks, each of the papers a papers file offers that day."""
+    root = tmp_path_factory.mktemp("weeks")
+    config_text = CONFIG.replace("max_papers = 2", "max_papers = 4").replace("target_minutes = 3", "target_minutes = 6").replace('type = "file"\n',
+                                                                            'type = "file"\npath = "papers.json"\n')
+    (root / "podcast.toml").write_text(config_text, encoding="utf-8")
+    config = load_config(root / "podcast.toml", root)
+    for number, (day, topics) in enumerate(HISTORY.items()):
+        papers = [{"id": f"2611.{10 * number + n:05d}", "title": f"{TOPICS[topic][3]} for {MATERIAL[4 * number + n]}",
+                   "title_zh": f"{TOPICS[topic][1]}（{number}.{n}）",
+                   "summary": f"{TOPICS[topic][0]} We try it on {MATERIAL[4 * number + n]} and report what changes.",
+                   "summary_zh": TOPICS[topic][2], "authors": ["A. Author"],
+                   "url": f"https://arxiv.org/abs/2611.{10 * number + n:05d}"} for n, topic in enumerate(topics)]
+        (root / "papers.json").write_text(json.dumps(papers, ensure_ascii=False), encoding="utf-8")
+        episode = run_episode(config, now=datetime.combine(day, MONDAY.timetz())).episode
+        assert len(episode.papers) == len(topics)
+    return root
+
+
+def test_a_trend_needs_three_earlier_weeks_and_compares_shares(weeks_show, tmp_path):
+    config = copy_of(weeks_show, tmp_path)
+    recap = run_recap(config, week=Week(2026, 47), now=FRIDAY_1700).episode.recap
+    assert [(t.name, len(t.paper_ids)) for t in recap.themes] == [("知识蒸馏", 3), ("智能体", 3)]
+    # agents: 3 of 6 papers against 1 of the 10 before; distillation: 3 of 6 against 4 of 10, so not
+    # "more" however its 3 papers compare with the 1 a week it had before
+    assert recap.trend == ("本周 6 篇论文里，知识蒸馏、智能体最集中，各有 3 篇。"
+                           "和前 4 周播报的 10 篇相比，智能体的占比至少翻了一番，是值得跟进的方向。")
+
+
+def test_no_trend_is_claimed_with_fewer_than_three_earlier_weeks(weeks_show, tmp_path):
+    config = copy_of(weeks_show, tmp_path)
+    # 2026-W46: two reinforcement learning papers, against one in the two weeks before
+    result = run_recap(config, week=Week(2026, 46), now=datetime(2026, 11, 13, 17, 0, tzinfo=SHANGHAI))
+    assert result.episode.recap.trend == "本周 3 篇论文里，强化学习最集中，有 2 篇。"
+    text = (config.publish.dir / result.episode.transcript_name).read_text(encoding="utf-8")
+    assert "先说趋势。本周 3 篇论文里，强化学习最集中，有 2 篇。\n\n对我们的项目" in text
+    assert not re.search("变多|翻了一番|占比", text)
+
+
+def test_the_model_sees_the_weeks_before_only_when_three_had_episodes(weeks_show, tmp_path, web, model):
+    requests, _ = model
+    config = llm_config(weeks_show, tmp_path, web)
+    env = {"TEST_LLM_KEY": "sk-local-test"}
+    run_recap(config, week=Week(2026, 47), now=FRIDAY_1700, env=env)
+    run_recap(config, week=Week(2026, 46), now=datetime(2026, 11, 13, 17, 0, tzinfo=SHANGHAI), env=env)
+    (system, user), (short_system, short_user) = (
+        [m["content"] for m in json.loads(r.body)["messages"]] for r in requests)
+    earlier = json.loads(user.split("<earlier>\n", 1)[1].split("\n</earlier>", 1)[0])
+    assert len(earlier) == 10 and "Tool-using agents for hiking trails" in earlier
+    assert "按占比而不是篇数说哪个方向变多了" in system
+    assert "<earlier>\n[]\n</earlier>" in short_user
+    assert "前几周的记录还不到三周：不要说哪个方向比以前多了或少了" in short_system

@@ -74,7 +74,7 @@ def test_conversation_recap_takes_turns_on_each_theme(conversation):
     assert speakers[0] == speakers[1] == speakers[-1] == host
     themes = episode.recap.themes
     for number, theme in enumerate(themes):  # the host brings in the theme, the analyst answers
-        ordinal = "一二三四五"[number]
+        ordinal = "一二三四五六七"[number]
         asked = next(i for i, t in enumerate(turns) if f"主题{ordinal}" in t)
         assert speakers[asked] == host and theme.name in turns[asked]
         assert turns[asked].rstrip().endswith("？")
@@ -100,21 +100,24 @@ def test_conversation_recap_chapters_are_its_themes(conversation):
     episode = result.episode
     titles = [c.title for c in episode.chapters]
     assert titles[0] == "开场" and titles[-2:] == ["趋势与建议", "结束语"]
-    assert titles[1:-2] == [f"主题{o}：{t.name}" for o, t in zip("一二三四五", episode.recap.themes,
+    assert titles[1:-2] == [f"主题{o}：{t.name}" for o, t in zip("一二三四五六七", episode.recap.themes,
                                                                strict=False)]
 
 
 def test_brief_recap_is_under_two_minutes(week, tmp_path):
     config, result = recap_in(week, tmp_path, BRIEF)
     episode = result.episode
-    assert episode.format == BRIEF and len(episode.recap.themes) == 5
+    themes = episode.recap.themes
+    assert episode.format == BRIEF and len(themes) == 7
     audio = decode_file(Path(result.audio))
-    assert audio.duration_seconds < 120  # 110.5 s on 2026-11-30: no sting between themes
+    assert audio.duration_seconds < 120  # 117.6 s on 2026-12-01: no sting between themes
     text = (config.publish.dir / episode.transcript_name).read_text(encoding="utf-8")
     paragraphs = text.strip().split("\n\n")
     assert paragraphs[0].startswith("下午好！今天是 2026 年 11 月 20 日")
-    lines = [p for p in paragraphs if p.startswith("主题")]
-    assert len(lines) == 5 and all(t.name in line for t, line in zip(episode.recap.themes, lines,
-                                                                       strict=True))
+    lines = [p for p in paragraphs if p.startswith("主题")]  # a line on each of the first five
+    assert len(lines) == 5 and all(t.name in line for t, line in zip(themes, lines, strict=False))
+    more = "；".join(f"{t.name}，{len(t.paper_ids)} 篇论文" for t in themes[5:])
+    assert f"另外还有：{more}。" in paragraphs  # the other two in one line, names and counts
+    assert [c.title for c in episode.chapters][-4:] == ["主题五：" + themes[4].name, "更多主题", "趋势", "结束语"]
     assert any(p.startswith("趋势：") for p in paragraphs) and "第一步" not in text
     assert paragraphs[-1].startswith("以上就是本周的论文回顾")

@@ -7,7 +7,7 @@ template script and an LLM-written one share one greeting, one paper heading and
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, fields, replace
 from datetime import date, datetime, timedelta
 
 LANGUAGES = ("zh-CN", "en-US")
@@ -177,7 +177,8 @@ _PHRASES = {"zh-CN": _ZH, "en-US": _EN}
 
 @dataclass(frozen=True)
 class RecapPhrases:
-    """The fixed words of the weekly recap."""
+    """The fixed words of the weekly recap. ``{week}``, ``{the_week}``, ``{review}`` and
+    ``{again}`` stand for the words of :class:`RecapWeek`, filled in by :func:`recap_phrases`."""
 
     title: str
     intro: str
@@ -191,53 +192,104 @@ class RecapPhrases:
     trend: str  # show notes labels
     advice: str
     # a brief's recap: its intro ({span}, {papers}, {themes}), a line per theme ({ordinal},
-    # {name}, {papers}, {text}: the first sentence of its summary), the trend in one sentence
+    # {name}, {papers}, {text}: the first sentence of its summary), the themes beyond five in
+    # one line ({themes}: each name and count) and its chapter, the trend in one sentence
     brief_intro: str
     brief_theme: str
+    brief_more: str
+    brief_more_chapter: str
     brief_trend: str
 
 
 _ZH_RECAP = RecapPhrases(
-    title="{show}：本周回顾（{span}）",
-    intro="这是本周的论文回顾。{span}，我们一共播报了 {papers}，归成 {themes}。"
+    title="{show}：{review}（{span}）",
+    intro="这是{week}的论文回顾。{span}，我们一共播报了 {papers}，归成 {themes}。"
           "我们一个一个来看，最后说说趋势，和我们接下来可以做什么。",
     theme_heading="主题{ordinal}：{name}。",
     theme_chapter="主题{ordinal}：{name}",
-    theme_count="这个主题本周有 {papers}。",
+    theme_count="这个主题{week}有 {papers}。",
     trend_chapter="趋势与建议",
     trend_line="先说趋势。{text}",
     advice_line="对我们的项目，我有这几条建议。",
-    closing="以上就是本周的论文回顾，我们下周再见。{wish}",
+    closing="以上就是{week}的论文回顾，我们{again}再见。{wish}",
     trend="趋势",
     advice="建议",
-    brief_intro="本周回顾简报：{span}，{papers}，{themes}。",
+    brief_intro="{review}简报：{span}，{papers}，{themes}。",
     brief_theme="主题{ordinal}，{name}，{papers}。{text}",
+    brief_more="另外还有：{themes}。",
+    brief_more_chapter="更多主题",
     brief_trend="趋势：{text}",
 )
 
 _EN_RECAP = RecapPhrases(
-    title="{show}: Week in review, {span}",
-    intro="This is the week in review. From {span}, we covered {papers}, in {themes}. "
+    title="{show}: {review}, {span}",
+    intro="This is {the_week} in review. From {span}, we covered {papers}, in {themes}. "
           "We'll take them one by one, then look at the trend and what we can do next.",
     theme_heading="Theme {ordinal}: {name}.",
     theme_chapter="Theme {ordinal}: {name}",
-    theme_count="This theme had {papers} this week.",
+    theme_count="This theme had {papers} {week}.",
     trend_chapter="Trend and next steps",
     trend_line="First, the trend. {text}",
     advice_line="For our project, here is what I suggest.",
-    closing="That's the week in papers. See you next week! {wish}",
+    closing="That's {the_week} in papers. See you {again}! {wish}",
     trend="Trend",
     advice="Next steps",
-    brief_intro="The week in review, in brief: {span}, {papers}, {themes}.",
+    brief_intro="{review}, in brief: {span}, {papers}, {themes}.",
     brief_theme="Theme {ordinal}, {name}, {papers}. {text}",
+    brief_more="Also: {themes}.",
+    brief_more_chapter="More themes",
     brief_trend="The trend: {text}",
 )
 
 _RECAP = {"zh-CN": _ZH_RECAP, "en-US": _EN_RECAP}
 
+# How a recap speaks of its week, seen from the day it is made (recap_when): the week under way
+# (or one still to come), the week before it, or one further back.
+THIS_WEEK, LAST_WEEK, EARLIER_WEEK = "this", "last", "earlier"
 
-def recap_phrases(language: str) -> RecapPhrases:
-    return _RECAP[language]
+
+@dataclass(frozen=True)
+class RecapWeek:
+    """The words for the recap's week as seen from the day it is made."""
+
+    week: str  # in a sentence: "本周" / "this week"
+    the_week: str  # what is "in review": "the week" / "last week" (English only)
+    review: str  # the title's: "本周回顾" / "Week in review"
+    again: str  # when the next recap comes: "下周" / "next week"; after a past week, "下次"
+
+
+_RECAP_WEEKS = {
+    "zh-CN": {THIS_WEEK: RecapWeek("本周", "本周", "本周回顾", "下周"),
+              LAST_WEEK: RecapWeek("上周", "上周", "上周回顾", "下次"),
+              EARLIER_WEEK: RecapWeek("那一周", "那一周", "一周回顾", "下次")},
+    "en-US": {THIS_WEEK: RecapWeek("this week", "the week", "Week in review", "next week"),
+              LAST_WEEK: RecapWeek("last week", "last week", "Last week in review", "next time"),
+              EARLIER_WEEK: RecapWeek("that week", "the week", "Week in review", "next time")},
+}
+
+
+def recap_when(first: date, today: date) -> str:
+    """How a recap made ``today`` speaks of the week beginning ``first`` (a Monday): THIS_WEEK
+    while it lasts (or before it begins), LAST_WEEK the week after, EARLIER_WEEK from then on.
+    A past week's recap must not say "本周" or promise "下周"."""
+    weeks_ago = (today - first).days // 7
+    return THIS_WEEK if weeks_ago <= 0 else LAST_WEEK if weeks_ago == 1 else EARLIER_WEEK
+
+
+def recap_week(language: str, when: str = THIS_WEEK) -> RecapWeek:
+    return _RECAP_WEEKS[language][when]
+
+
+def recap_phrases(language: str, when: str = THIS_WEEK) -> RecapPhrases:
+    """The recap's words for a week ``when`` (recap_when) it was."""
+    words, base = recap_week(language, when), _RECAP[language]
+
+    def filled(text: str) -> str:
+        for key in ("week", "the_week", "review", "again"):
+            text = text.replace(f"{{{key}}}", getattr(words, key))
+        return text
+
+    return replace(base, **{f.name: filled(getattr(base, f.name)) for f in fields(base)})
 
 
 def how_many(number: int, noun: str, language: str) -> str:
@@ -330,15 +382,15 @@ def intro(count: int, moment: datetime, language: str) -> str:
             else words.intro.format(n=count, listen=listen))
 
 
-def closing(moment: datetime, language: str, recap: bool = False) -> str:
-    """The show's last line, wishing what fits the hour and the day; a recap from Friday noon
-    on wishes a good weekend."""
+def closing(moment: datetime, language: str, recap: bool = False, when: str = THIS_WEEK) -> str:
+    """The show's last line, wishing what fits the hour and the day; a recap (of a week
+    ``when`` it was, see recap_when) from Friday noon on wishes a good weekend."""
     key = occasion(moment)
     spoken = spoken_time(moment)
     if recap and key in ("noon", "afternoon", "evening") and spoken.weekday() >= 4:
         key = "weekend"
     wish = phrases(language).wishes[key]
-    frame = recap_phrases(language).closing if recap else phrases(language).closing
+    frame = recap_phrases(language, when).closing if recap else phrases(language).closing
     return frame.format(wish=wish)
 
 

@@ -542,6 +542,7 @@ class ProducedAudio:
 
 
 HISTORY_WEEKS = 4  # a recap's trend compares its week with this many before it
+MIN_HISTORY_WEEKS = 3  # ...of which at least this many had an episode, or it claims no trend
 
 
 @dataclass(frozen=True, order=True)
@@ -597,6 +598,12 @@ class WeekPapers:
     notes: dict[str, ShowNotes]
     days: tuple[date, ...]  # the days with an episode
     earlier: tuple[Paper, ...]  # broadcast in the HISTORY_WEEKS before, for the trend
+    earlier_weeks: int = 0  # how many of those weeks had an episode
+
+    @property
+    def has_history(self) -> bool:
+        """Whether enough earlier weeks had episodes to say what grew (MIN_HISTORY_WEEKS)."""
+        return self.earlier_weeks >= MIN_HISTORY_WEEKS
 
 
 @dataclass(frozen=True)

@@ -387,7 +387,8 @@ class RecapPlan(Plan):
     def title(self, config: Config) -> str:
         show = config.show
         span = i18n.week_span(self.week.first, self.week.last, show.language)
-        return i18n.recap_phrases(show.language).title.format(show=show.title, span=span)
+        when = i18n.recap_when(self.week.first, self.moment.date())  # 本周 or 上周
+        return i18n.recap_phrases(show.language, when).title.format(show=show.title, span=span)
 
     def gather(self, build: Build) -> Gathered:
         self.material = _week_papers(build.store, self.week)
@@ -423,6 +424,7 @@ def _week_papers(store: Store, week: Week) -> WeekPapers:
     notes: dict[str, ShowNotes] = {}
     days: list[date] = []
     earlier: list[Paper] = []
+    weeks: set[Week] = set()
     since = week.before(HISTORY_WEEKS).first
     for episode in sorted(store.episodes("daily"), key=lambda e: e.date):
         if week.first <= episode.date <= week.last:
@@ -433,7 +435,8 @@ def _week_papers(store: Store, week: Week) -> WeekPapers:
                     notes[paper.id] = episode.notes.get(paper.id, ShowNotes())
         elif since <= episode.date < week.first:
             earlier.extend(episode.papers)
-    return WeekPapers(week, tuple(papers), notes, tuple(days), tuple(earlier))
+            weeks.add(Week.of(episode.date))
+    return WeekPapers(week, tuple(papers), notes, tuple(days), tuple(earlier), len(weeks))
 
 
 # -- one episode of any kind, through the six stages ---------------------------------------------

@@ -90,6 +90,12 @@ class RecapBrief:
     format: str = BROADCAST  # models.FORMATS: the recap speaks as the daily show does
     hosts: tuple[Host, ...] = ()  # a conversation's two voices: the host, then the analyst
 
+    @property
+    def when(self) -> str:
+        """How the recap speaks of its week, seen from the day it is made (i18n.recap_when):
+        "本周" while the week lasts, "上周" after it."""
+        return i18n.recap_when(self.week.week.first, self.moment.date())
+
 
 @dataclass(frozen=True)
 class RecapText:
@@ -249,7 +255,7 @@ def compose_recap(text: RecapText, brief: RecapBrief) -> Script:
     if brief.format == BRIEF:
         return _recap_brief(text, brief)
     language = brief.language
-    words = i18n.recap_phrases(language)
+    words = i18n.recap_phrases(language, brief.when)
     say = partial(speakable, language=language)
     segments = []
     for number, theme in enumerate(text.themes, start=1):
@@ -279,7 +285,7 @@ def _recap_frame(text: RecapText, brief: RecapBrief, intro: str, segments: Seque
     span = i18n.week_span(week.days[0], week.days[-1], language)
     said = intro.format(span=span, papers=how_many(len(week.papers), "paper", language),
                         themes=how_many(len(text.themes), "theme", language))
-    closing = i18n.closing(brief.moment, language, recap=True)
+    closing = i18n.closing(brief.moment, language, recap=True, when=brief.when)
     greeting = i18n.greeting(brief.moment, language)
     if brief.format == BROADCAST:  # as it always was, byte for byte
         return Script(language, greeting, said, tuple(segments), closing)
@@ -304,7 +310,8 @@ def _recap_conversation(text: RecapText, brief: RecapBrief) -> Script:
     summarises it; the host asks what the week says and what to do, the analyst answers and
     the host adds the last step."""
     language = brief.language
-    words = i18n.recap_phrases(language)
+    words = i18n.recap_phrases(language, brief.when)
+    week = i18n.recap_week(language, brief.when).week
     say = partial(speakable, language=language)
     hosts = brief.hosts[:2]
     analyst = hosts[1].name if len(hosts) > 1 else ""
@@ -317,7 +324,8 @@ def _recap_conversation(text: RecapText, brief: RecapBrief) -> Script:
                else asks[(number - 2) % len(asks)])
         summary = bounded(say(theme.summary), language)
         answer = [paragraph for paragraph in summary.split("\n\n") if paragraph]
-        asked = _addressed(ask.format(analyst=analyst, ordinal=ordinal, name=name, papers=papers))
+        asked = _addressed(ask.format(analyst=analyst, ordinal=ordinal, name=name, papers=papers,
+                                      week=week))
         parts = (asked, *answer)
         segments.append(Segment(number, "", name, parts, chapter=chapter,
                                 speakers=(0, *(1 for _ in answer))))
@@ -360,22 +368,32 @@ def _addressed(line: str) -> str:
 # a brief recap's sentence on a theme, at most (Chinese characters, English words): five themes
 # and the trend stay well under two minutes with the music
 RECAP_BRIEF_UNITS = {"zh": 40, "en": 24}
+# themes a brief says a line on; any further ones (up to seven) share one line, name and count
+RECAP_BRIEF_THEMES = 5
 
 
 def _recap_brief(text: RecapText, brief: RecapBrief) -> Script:
     """The recap in brief: a line per theme (its name, how many papers, the first sentence of
-    its summary), the trend in a sentence."""
+    its summary), the themes beyond five in one line, the trend in a sentence."""
     language = brief.language
-    words = i18n.recap_phrases(language)
+    words = i18n.recap_phrases(language, brief.when)
     say = partial(speakable, language=language)
+    named = list(zip(text.themes, _theme_names(text, language), strict=True))
     segments = []
-    for number, (theme, (ordinal, name, chapter)) in enumerate(
-            zip(text.themes, _theme_names(text, language), strict=True), start=1):
+    for number, (theme, (ordinal, name, chapter)) in enumerate(named[:RECAP_BRIEF_THEMES],
+                                                                start=1):
         first = clip(_untitled(next(iter(sentences(_one_line(say(theme.summary)))), "")),
                      RECAP_BRIEF_UNITS["zh" if i18n.is_chinese(language) else "en"], language)
         line = words.brief_theme.format(ordinal=ordinal, name=name, text=first,
                                         papers=how_many(len(theme.paper_ids), "paper", language))
         segments.append(Segment(number, "", name, (line.strip(),), chapter=chapter))
+    comma, semicolon = ("，", "；") if i18n.is_chinese(language) else (", ", "; ")
+    more = semicolon.join(f"{name}{comma}{how_many(len(theme.paper_ids), 'paper', language)}"
+                          for theme, (_, name, _) in named[RECAP_BRIEF_THEMES:])
+    if more:
+        segments.append(Segment(len(segments) + 1, "", words.brief_more_chapter,
+                                (words.brief_more.format(themes=more),),
+                                chapter=words.brief_more_chapter))
     trend = next(iter(sentences(_one_line(say(text.trend)))), "")
     if trend:
         segments.append(Segment(len(segments) + 1, "", words.trend, (

@@ -338,24 +338,28 @@ BRIEF_FAR: Variants = (
 
 # -- a conversation's weekly recap: the host's turns ----------------------------------------------
 
-# The host opens the first theme ({ordinal}, {name}, {papers}: how many, {analyst}: the name).
+# The host opens the first theme ({ordinal}, {name}, {papers}: how many, {analyst}: the name,
+# {week}: the recap's week as seen from the day it is made, "本周" or "上周").
 RECAP_FIRST_THEME: Variants = (
-    ("{analyst}，我们从主题{ordinal}说起：{name}，本周有 {papers}。这一块都做了什么？",),
-    ("{analyst}, let's start with theme {ordinal}: {name}, with {papers} this week. "
+    ("{analyst}，我们从主题{ordinal}说起：{name}，{week}有 {papers}。这一块都做了什么？",),
+    ("{analyst}, let's start with theme {ordinal}: {name}, with {papers} {week}. "
      "What did they do?",),
 )
-# The host brings in each later theme and asks about it; a theme takes the next one in turn.
+# The host brings in each later theme and asks about it; a theme takes the next one in turn:
+# one for each of the themes after the first (select.cluster.MAX_THEMES), so none is said twice.
 RECAP_THEME_ASKS: Variants = (
     ("接下来是主题{ordinal}，{name}，一共 {papers}。这一块有什么值得说的？",
-     "主题{ordinal}是{name}，本周收了 {papers}。作者们在解决什么问题？",
+     "主题{ordinal}是{name}，{week}收了 {papers}。作者们在解决什么问题？",
      "换到主题{ordinal}：{name}，{papers}。你给大家讲讲要点？",
-     "主题{ordinal}，{name}，这周有 {papers}。它们的思路是什么？",
-     "再来看主题{ordinal}，{name}，有 {papers}。这里面有什么新东西？"),
+     "主题{ordinal}，{name}，{week}有 {papers}。它们的思路是什么？",
+     "再来看主题{ordinal}，{name}，有 {papers}。这里面有什么新东西？",
+     "轮到主题{ordinal}，{name}，{week}有 {papers}。这部分的亮点在哪里？"),
     ("Theme {ordinal} is {name}, with {papers}. What is worth knowing there?",
-     "On to theme {ordinal}: {name}, {papers} this week. What problems were they solving?",
+     "On to theme {ordinal}: {name}, {papers} {week}. What problems were they solving?",
      "Theme {ordinal}, {name}, had {papers}. Can you give us the gist?",
      "Then theme {ordinal}: {name}, with {papers}. What was the idea behind them?",
-     "Theme {ordinal} covers {name}, {papers} in all. What is new in there?"),
+     "Theme {ordinal} covers {name}, {papers} in all. What is new in there?",
+     "Next comes theme {ordinal}, {name}, with {papers} {week}. Where are the highlights?"),
 )
 # The host asks what the week says, then what to do about it.
 RECAP_TREND_ASK: Variants = (

@@ -16,7 +16,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 from functools import lru_cache, partial
 
-from ..i18n import how_many, is_chinese, phrases
+from ..i18n import THIS_WEEK, how_many, is_chinese, phrases, recap_week
 from ..models import BRIEF, CONVERSATION, HISTORY_WEEKS, Paper, Pick, ShowNotes, Theme, WeekPapers
 from ..select.cluster import group, topic_counts
 from ..select.glossary import glossary
@@ -219,6 +219,10 @@ _LAST_STEP = (
     "把试验结果和下一步计划带到本周的项目例会上讨论。",
     "Bring the results and a proposed next step to this week's project meeting.",
 )
+# The meeting the recap's last step names, (Chinese, English): this week's recap is made at
+# the end of the week, so the next meeting is next week's; a past week's, at any time.
+MEETING = {True: ("下周的项目例会上", "next week's project meeting"),
+           False: ("在接下来的项目例会上", "our next project meeting")}
 RECAP_GENERIC = (
     ("想一想论文的核心思路能不能迁移到我们的数据和任务上，写下一个可以验证的假设。",
      "Ask whether the paper's core idea carries over to our data and tasks, "
@@ -249,8 +253,8 @@ class TemplateWriter(Writer):
         themes = tuple(Theme(_theme_name(topic, language), _theme_summary(papers, brief),
                              tuple(p.id for p in papers))
                        for topic, papers in groups)
-        return RecapText(themes, _trend(groups, week, language),
-                         _advice([topic for topic, _ in groups], language))
+        return RecapText(themes, _trend(groups, week, language, brief.when),
+                         _advice([topic for topic, _ in groups], language, brief.when))
 
     def standin(self) -> str | None:
         return f"template {self.wrote} writer"
@@ -827,46 +831,75 @@ def _theme_name(topic: str | None, language: str) -> str:
     return TOPICS_BY_KEY[topic].label(language)
 
 
+# A topic took a clearly bigger share when its share of the week's papers is at least RISE_FACTOR
+# times its share of the papers of the HISTORY_WEEKS before (a topic new to them counts too), with
+# RISE_MIN_PAPERS papers at least this week. Shares, not counts: a week of 20 papers has more of
+# everything than one of 8. At least three papers: one against three is chance, however the
+# shares compare. And only with MIN_HISTORY_WEEKS of earlier episodes (WeekPapers.has_history):
+# one earlier episode is no baseline.
+RISE_FACTOR = 2.0
+RISE_MIN_PAPERS = 3
+
+
 def _trend(groups: Sequence[tuple[str | None, Sequence[Paper]]], week: WeekPapers,
-           language: str) -> str:
-    """Where the week's papers concentrate, and which topics grew against the weeks before."""
-    chinese = is_chinese(language)
-    total = len(week.papers)
-    topic, papers = groups[0]
-    name = _theme_name(topic, language)
-    if chinese:
-        text = f"本周 {total} 篇论文里，{name}最集中，有 {len(papers)} 篇。"
-    else:
-        text = f"Of this week's {counted_papers(total)}, {name} had the most: {len(papers)}."
-    if not week.earlier:
-        return text + ("这是我们积累的第一周，趋势要再看几周才清楚。" if chinese else
-                       " This is our first week on record, "
-                       "so the trend will take a few more weeks to show.")
-    now, before = topic_counts(week.papers), topic_counts(week.earlier)
-    per_week = {key: count / HISTORY_WEEKS for key, count in before.items()}
-    rising = [key for key, count in now.most_common()
-              if count >= 2 and count > 2 * per_week.get(key, 0.0)]
-    labels = [TOPICS_BY_KEY[key].label(language) for key in rising[:3]]
+           language: str, when: str) -> str:
+    """Where the week's papers concentrate; then, with enough weeks before it to compare, which
+    topics took a clearly bigger share of the papers than in those weeks. With fewer, no claim."""
+    text = _concentration(groups, len(week.papers), language, when)
+    if not week.has_history:
+        return text
+    labels = [TOPICS_BY_KEY[key].label(language) for key in _rising(week)[:3]]
     earlier = len(week.earlier)
-    if chinese:
+    if is_chinese(language):
         if labels:
-            return text + (f"和前 {HISTORY_WEEKS} 周的 {earlier} 篇相比，"
-                           f"{'、'.join(labels)}明显变多了，是值得跟进的方向。")
-        return text + f"和前 {HISTORY_WEEKS} 周的 {earlier} 篇相比，各个方向的比重变化不大。"
+            return text + (f"和前 {HISTORY_WEEKS} 周播报的 {earlier} 篇相比，"
+                           f"{'、'.join(labels)}的占比至少翻了一番，是值得跟进的方向。")
+        return text + f"和前 {HISTORY_WEEKS} 周播报的 {earlier} 篇相比，没有哪个方向的占比翻番。"
+    before = f" Against the {counted_papers(earlier)} of the {HISTORY_WEEKS} weeks before,"
     if labels:
         worth = "directions worth following" if len(labels) > 1 else "a direction worth following"
-        return text + (f" Against the {counted_papers(earlier)} of the {HISTORY_WEEKS} weeks "
-                       f"before, {and_list(labels)} clearly grew: {worth}.")
-    return text + (f" Against the {counted_papers(earlier)} of the {HISTORY_WEEKS} weeks before, "
-                   "the mix barely changed.")
+        return text + f"{before} the share of {and_list(labels)} at least doubled: {worth}."
+    return text + f"{before} no topic's share doubled."
+
+
+def _concentration(groups: Sequence[tuple[str | None, Sequence[Paper]]], total: int,
+                   language: str, when: str) -> str:
+    """Which theme (largest first in ``groups``) had the most papers, or the few that tie for it;
+    that the papers spread out when every theme has one, or more than three tie."""
+    said = recap_week(language, when).week
+    sizes = [len(papers) for topic, papers in groups if topic]
+    most = max(sizes, default=0)
+    leaders = [_theme_name(topic, language) for topic, papers in groups
+               if topic and len(papers) == most]
+    if most < 2 or len(leaders) > 3:
+        if is_chinese(language):
+            return (f"{said} {total} 篇论文分散在 {how_many(len(groups), 'theme', language)}里，"
+                    "没有哪个方向特别集中。")
+        return (f"{said[:1].upper()}{said[1:]}'s {counted_papers(total)} spread over "
+                f"{len(groups)} themes, none ahead of the others.")
+    if is_chinese(language):
+        each = "有" if len(leaders) == 1 else "各有"
+        return f"{said} {total} 篇论文里，{'、'.join(leaders)}最集中，{each} {most} 篇。"
+    each = "" if len(leaders) == 1 else " each"
+    return f"Of {said}'s {counted_papers(total)}, {and_list(leaders)} had the most: {most}{each}."
+
+
+def _rising(week: WeekPapers) -> list[str]:
+    """The topics whose share of the week's papers at least doubled against the weeks before
+    (RISE_FACTOR), with RISE_MIN_PAPERS papers this week, most papers first."""
+    now, before = topic_counts(week.papers), topic_counts(week.earlier)
+    total, earlier = len(week.papers), max(1, len(week.earlier))
+    return [key for key, count in now.most_common()
+            if count >= RISE_MIN_PAPERS and count / total >= RISE_FACTOR * before[key] / earlier]
 
 
 def counted_papers(number: int) -> str:
     return how_many(number, "paper", "en-US")
 
 
-def _advice(topics: Sequence[str | None], language: str) -> tuple[str, ...]:
-    """One concrete step per leading theme (three at most), then the meeting to decide."""
+def _advice(topics: Sequence[str | None], language: str, when: str) -> tuple[str, ...]:
+    """One concrete step per leading theme (three at most), then the meeting to decide: next
+    week's after this week's recap, the next one after a past week's."""
     pick = 0 if is_chinese(language) else 1
     steps = []
     for topic in topics[:3]:
@@ -876,9 +909,10 @@ def _advice(topics: Sequence[str | None], language: str) -> tuple[str, ...]:
     if len(steps) < 2:  # one theme: its whole plan
         plans = PLANS.get(topics[0], RECAP_GENERIC) if topics and topics[0] else RECAP_GENERIC
         steps = [step[pick] for step in plans]
-    steps.append("下周的项目例会上花十分钟过一遍这几个主题，定下先试哪一个、由谁负责。"
+    meeting = MEETING[when == THIS_WEEK][pick]
+    steps.append(f"{meeting}花十分钟过一遍这几个主题，定下先试哪一个、由谁负责。"
                  if pick == 0 else
-                 "At next week's project meeting, spend ten minutes on these themes "
+                 f"At {meeting}, spend ten minutes on these themes "
                  "and decide which to try first, and who.")
     return tuple(steps)
 
