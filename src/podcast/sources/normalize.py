@@ -81,8 +81,8 @@ def clean_text(text: str | None) -> str:
 def dashes(text: str) -> str:
     """``text`` with the dashes typed as hyphens set as dashes, as LaTeX sets them: "---" an em
     dash, "--" an en dash ("Vision--Language", "10--20", "Foo -- Bar"); between Chinese words,
-    Chinese's own dash "——"; only between words or figures. A voice reads them as the pause or the link they are, where "--"
-    is read as symbols or not at all."""
+    Chinese's own dash "——"; only between words or figures. A voice reads them as the pause or
+    the link they are, where "--" is read as symbols or not at all."""
 
     def typeset(match: re.Match[str]) -> str:
         before, run, after = match.groups()
