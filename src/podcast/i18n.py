@@ -184,7 +184,6 @@ class RecapPhrases:
     intro: str
     theme_heading: str
     theme_chapter: str
-    theme_count: str
     trend_chapter: str
     trend_line: str
     advice_line: str
@@ -205,9 +204,8 @@ _ZH_RECAP = RecapPhrases(
     title="{show}：{review}（{span}）",
     intro="这是{week}的论文回顾。{span}，我们一共播报了 {papers}，归成 {themes}。"
           "我们一个一个来看，最后说说趋势，和我们接下来可以做什么。",
-    theme_heading="主题{ordinal}：{name}。",
+    theme_heading="主题{ordinal}：{name}，{week} {papers}。",
     theme_chapter="主题{ordinal}：{name}",
-    theme_count="这个主题{week}有 {papers}。",
     trend_chapter="趋势与建议",
     trend_line="先说趋势。{text}",
     advice_line="对我们的项目，我有这几条建议。",
@@ -225,9 +223,8 @@ _EN_RECAP = RecapPhrases(
     title="{show}: {review}, {span}",
     intro="This is {the_week} in review. From {span}, we covered {papers}, in {themes}. "
           "We'll take them one by one, then look at the trend and what we can do next.",
-    theme_heading="Theme {ordinal}: {name}.",
+    theme_heading="Theme {ordinal}: {name}, {papers} {week}.",
     theme_chapter="Theme {ordinal}: {name}",
-    theme_count="This theme had {papers} {week}.",
     trend_chapter="Trend and next steps",
     trend_line="First, the trend. {text}",
     advice_line="For our project, here is what I suggest.",

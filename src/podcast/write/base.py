@@ -262,8 +262,8 @@ def compose_recap(text: RecapText, brief: RecapBrief) -> Script:
         ordinal = i18n.phrases(language).ordinals[number - 1]
         name = say(theme.name).rstrip("。.")
         summary = bounded(say(theme.summary), language)
-        parts = (words.theme_heading.format(ordinal=ordinal, name=name),
-                 words.theme_count.format(papers=how_many(len(theme.paper_ids), "paper", language)),
+        count = how_many(len(theme.paper_ids), "paper", language)
+        parts = (words.theme_heading.format(ordinal=ordinal, name=name, papers=count),
                  *(summary.split("\n\n") if summary else ()))
         segments.append(Segment(number, "", name, parts,
                                 chapter=words.theme_chapter.format(ordinal=ordinal, name=name)))
