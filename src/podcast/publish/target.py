@@ -119,7 +119,11 @@ class PublishTarget(Backend, ABC):
         return self.config.base_url + quote(name)
 
 
-TARGETS: Registry[type[PublishTarget]] = Registry("publish target")
+#: The targets that come with the program, each module imported when its target is asked for.
+TARGETS: Registry[type[PublishTarget]] = Registry("publish target", {
+    "folder": "podcast.publish.folder",
+    "s3": "podcast.publish.s3",
+})
 
 
 def open_target(config: PublishConfig) -> PublishTarget:

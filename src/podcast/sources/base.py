@@ -54,7 +54,14 @@ class Source(Backend, ABC):
         return []
 
 
-SOURCES: Registry[type[Source]] = Registry("source")
+#: The sources that come with the program, each module imported when its source is asked for.
+SOURCES: Registry[type[Source]] = Registry("source", {
+    "arxiv": "podcast.sources.arxiv",
+    "arxiv-rss": "podcast.sources.arxiv",
+    "feed": "podcast.sources.feed",
+    "file": "podcast.sources.file",
+    "hf-daily": "podcast.sources.hf_daily",
+})
 
 
 def parse_feed(body: bytes, url: str) -> Any:
