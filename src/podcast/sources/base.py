@@ -13,8 +13,6 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
-import feedparser
-
 from ..errors import SourceError
 from ..http import HttpClient
 from ..models import Paper
@@ -70,6 +68,8 @@ def parse_feed(body: bytes, url: str) -> Any:
 
     The body goes in as a stream: given bytes, feedparser first tries them as a file name, and a
     server answering "/etc/passwd" or the path of a local feed would have it read that file."""
+    import feedparser  # here: loading a config or a papers file needs no feed reader
+
     if _declares_entities(body):
         raise SourceError(f"{url}: the feed declares its own XML entities (<!ENTITY>), "
                           "which can expand to gigabytes; not read")
