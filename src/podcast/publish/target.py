@@ -116,7 +116,14 @@ class PublishTarget(Backend, ABC):
         return None
 
     def url(self, name: str) -> str:
-        return self.config.base_url + quote(name)
+        return published_url(self.config, name)
+
+
+def published_url(config: PublishConfig, name: str) -> str:
+    """Where podcast apps and browsers fetch ``name`` once published: under [publish] base_url,
+    whatever the target (known without opening it: an S3 target's client asks for credentials).
+    """
+    return config.base_url + quote(name)
 
 
 #: The targets that come with the program, each module imported when its target is asked for.
