@@ -64,8 +64,9 @@ def ours(segments: list[Path], out: Path) -> None:
     from datetime import date
 
     from podcast.models import Pauses, SpokenSection, Utterance
-    from podcast.produce import Music, Tags, produce_episode
+    from podcast.produce import Music, produce_episode
     from podcast.produce.artwork import render_artwork
+    from podcast.produce.tags import Tags
 
     parts = [Utterance(path, ()) for path in segments]
     middle = parts[1:-1]

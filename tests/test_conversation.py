@@ -28,8 +28,9 @@ from podcast.models import (
     Utterance,
 )
 from podcast.pipeline import run_episode
-from podcast.produce import Music, Tags, produce_episode
+from podcast.produce import Music, produce_episode
 from podcast.produce.audio import AudioSegment, decode_file, measure
+from podcast.produce.tags import Tags
 from podcast.publish.feed import PODCAST
 from podcast.speak import open_speaker, speak_script
 from podcast.speak.captions import render_html_transcript, render_srt, render_vtt

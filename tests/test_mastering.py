@@ -17,8 +17,9 @@ from mutagen.mp3 import MP3, BitrateMode
 
 from podcast.errors import AudioError
 from podcast.models import Pauses, SpokenSection, Utterance
-from podcast.produce import AudioConfig, Music, Tags, produce_episode
+from podcast.produce import AudioConfig, Music, produce_episode
 from podcast.produce.audio import decode_file, measure
+from podcast.produce.tags import Tags
 
 from .conftest import espeak_speaker, say
 

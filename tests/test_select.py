@@ -2,14 +2,18 @@
 excluded, no two alike."""
 
 import json
+import re
+import string
 from dataclasses import replace
 from pathlib import Path
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from podcast.models import Paper
 from podcast.select import Profile, rank_candidates, select_papers
-from podcast.select.glossary import glossary, stem
+from podcast.select.glossary import glossary, han_runs, stem, tokens, words
 from podcast.select.rank import similarity
 
 from .conftest import TAX_PROJECT
@@ -182,3 +186,19 @@ def test_no_more_than_two_picks_about_the_same_thing_while_others_remain():
     assert sum(p.paper.id.startswith("d.") for p in picks) == 2 and "o.1" in {p.paper.id for p in picks}
     # with nothing else left, the show is still filled
     assert len(select_papers(distillation, profile, 3).picks) == 3
+
+
+# ASCII text of every kind (punctuation, control characters, upper case), and any text at all
+# (accents, the Kelvin sign that lower-cases to "k", hanzi): ASCII text takes a faster path
+TEXTS = st.one_of(st.text(alphabet=string.printable + "\x00\x1c\x1f\x7f_-"),
+                  st.text(alphabet=string.ascii_letters + string.digits + " -_."), st.text(),
+                  st.text(alphabet="abc XYZ 123 é ﬁ \u212a 中文模型 ，。"))
+
+
+@settings(max_examples=400, deadline=None, database=None)
+@given(TEXTS)
+def test_the_words_of_a_text_are_its_runs_of_letters_and_digits(text):
+    stems, written = tokens(text)
+    assert written == re.findall(r"[a-z0-9]+", text.lower())
+    assert stems == words(text) == [stem(word) for word in written]
+    assert han_runs(text) == re.findall(r"[\u3400-\u9fff]+", text)

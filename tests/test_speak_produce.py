@@ -9,8 +9,9 @@ from mutagen.mp3 import MP3
 
 from podcast.errors import SpeechError
 from podcast.models import SpokenSection
-from podcast.produce import Music, Tags, produce_episode
+from podcast.produce import Music, produce_episode
 from podcast.produce.audio import AudioSegment, decode_file, silence
+from podcast.produce.tags import Tags
 from podcast.speak import assemble, chunk, resolve_voice, speak_script
 from podcast.speak.espeak import EspeakOptions
 from podcast.speak.voices import Lexicon, TTSConfig

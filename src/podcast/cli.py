@@ -2,6 +2,10 @@
 
 Every PodcastError becomes one line on stderr and a non-zero exit code; ``--debug`` adds the
 traceback. Progress bars and log lines go to stderr, results to stdout.
+
+Each command imports what it uses when it runs (the pipeline, the daemon, the progress bars):
+``podcast --help`` reads no config, and ``podcast status`` loads no engine, model client or
+audio code (tests/test_startup.py).
 """
 
 from __future__ import annotations
@@ -19,18 +23,18 @@ from contextlib import contextmanager
 from dataclasses import replace
 from datetime import date, datetime
 from pathlib import Path
-from typing import Any, NoReturn
+from typing import TYPE_CHECKING, Any, NoReturn
 
-from tqdm import tqdm
-
-from . import __version__, pipeline
-from .config import Config, load_config, locate_config
+from . import __version__
 from .errors import PodcastError
 from .i18n import counted
-from .models import FORMATS, Pick, Week
-from .progress import Advance
-from .speak import ENGINES, TTSConfig, conversation_hosts, resolve_voice
-from .speak.voices import presets
+from .models import FORMATS, Week
+
+if TYPE_CHECKING:
+    from . import pipeline
+    from .config import Config
+    from .models import Pick
+    from .progress import Advance
 
 log = logging.getLogger("podcast")
 
@@ -213,7 +217,7 @@ def _play(args: argparse.Namespace, config: Config) -> int:
 
 
 def _status(args: argparse.Namespace, config: Config) -> int:
-    from .daemon.service import status
+    from .daemon.status import status
 
     report = status(config, datetime.now(config.show.zone))
     if args.json:
@@ -284,9 +288,13 @@ def _week(text: str) -> Week:
 
 
 def _config(args: argparse.Namespace) -> Config:
+    from .config import load_config, locate_config
+
     cwd = Path.cwd()
     config = load_config(locate_config(args.config, os.environ, cwd), cwd)
     if getattr(args, "offline", False):
+        from . import pipeline
+
         config = pipeline.offline(config)
     if getattr(args, "format", None):
         config = replace(config, show=replace(config.show, format=args.format))
@@ -319,6 +327,8 @@ def _stoppable() -> Iterator[threading.Event | None]:
 
 
 def _run(args: argparse.Namespace, config: Config) -> int:
+    from . import pipeline
+
     with _stoppable() as stop:
         result = pipeline.run_episode(config, day=args.date, force=args.force,
                                       progress=_Bars(args.quiet), env=os.environ, stop=stop)
@@ -331,6 +341,8 @@ def _run(args: argparse.Namespace, config: Config) -> int:
 
 
 def _recap(args: argparse.Namespace, config: Config) -> int:
+    from . import pipeline
+
     with _stoppable() as stop:
         result = pipeline.run_recap(config, week=args.week, force=args.force,
                                     progress=_Bars(args.quiet), env=os.environ, stop=stop)
@@ -370,6 +382,8 @@ def _report(result: pipeline.RunResult, config: Config, what: str, detail: str =
 
 
 def _papers(args: argparse.Namespace, config: Config) -> int:
+    from . import pipeline
+
     choice = pipeline.preview(config, day=args.date, env=os.environ)
     if args.json:
         print(json.dumps(papers_json(choice, args.top), ensure_ascii=False, indent=2))
@@ -429,6 +443,8 @@ def papers_json(choice: pipeline.Choice, top: int) -> dict:
 
 
 def _rate(args: argparse.Namespace, config: Config) -> int:
+    from . import pipeline
+
     rating = pipeline.rate_paper(config, args.paper, args.vote)
     paper = rating.paper
     named = f'{paper.id} "{_shortened(paper.title)}"'
@@ -453,6 +469,9 @@ def _shortened(text: str, limit: int = 70) -> str:
 
 
 def _voices(args: argparse.Namespace, config: Config) -> int:
+    from .speak import ENGINES, TTSConfig, conversation_hosts, resolve_voice
+    from .speak.voices import presets
+
     prefix = args.language or config.show.language
     language = ("zh-CN" if prefix.lower().startswith("zh")
                 else "en-US" if prefix.lower().startswith("en") else prefix)
@@ -484,6 +503,8 @@ def _voices(args: argparse.Namespace, config: Config) -> int:
 
 
 def _feed(args: argparse.Namespace, config: Config) -> int:
+    from . import pipeline
+
     if args.check:
         return _check_feed(config)
     count, feed, page = pipeline.rebuild_site(config)
@@ -493,6 +514,8 @@ def _feed(args: argparse.Namespace, config: Config) -> int:
 
 
 def _check_feed(config: Config) -> int:
+    from . import pipeline
+
     report = pipeline.check_site(config)
     against = "Apple Podcasts' and Spotify's requirements"
     if not report.gaps:
@@ -513,6 +536,8 @@ class _Bars:
 
     @contextmanager
     def task(self, label: str, total: int) -> Iterator[Advance]:
+        from tqdm import tqdm
+
         with tqdm(total=total, desc=label, unit="part", disable=not self.enabled,
                   leave=False) as bar:
             yield bar.update
@@ -522,7 +547,11 @@ class _TqdmHandler(logging.Handler):
     """Log lines that do not break a progress bar being drawn."""
 
     def emit(self, record: logging.LogRecord) -> None:
-        tqdm.write(self.format(record), file=sys.stderr)
+        bars = sys.modules.get("tqdm")  # no bar can be drawn before tqdm is imported
+        if bars is None:
+            print(self.format(record), file=sys.stderr)
+        else:
+            bars.tqdm.write(self.format(record), file=sys.stderr)
 
 
 def _setup_logging(quiet: bool, debug: bool) -> None:

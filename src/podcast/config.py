@@ -364,7 +364,9 @@ def _tts(table: dict[str, Any], ctx: Context) -> TTSConfig:
     table = dict(table)
     engines = {}
     for name in ENGINES:  # each engine's own keys live in [tts.<engine>]
-        own = table.pop(name, {})
+        if name not in table:  # its defaults: the engine is not loaded to learn them
+            continue
+        own = table.pop(name)
         if not isinstance(own, dict):
             raise ctx.error(f"tts.{name}", f"must be a [tts.{name}] table", own)
         engines[name] = parse_table(ENGINES.get(name).Options, own, f"tts.{name}", ctx)

@@ -56,9 +56,10 @@ from .models import (
     bare_id,
     default_week,
 )
-from .produce import Music, Tags, pace, produce_episode
+from .produce import Music, pace, produce_episode
 from .produce.artwork import show_artwork
 from .produce.audio import RESUMES
+from .produce.tags import Tags
 from .progress import NoProgress, Progress, Stoppable
 from .publish import (
     FEED_NAME,

@@ -1,4 +1,5 @@
 """The long-running front end: `podcast serve` with its schedule (:mod:`.service`), when builds
-are due (:mod:`.schedule`, :mod:`.cron`) and the episode played aloud in the office
-(:mod:`.playback`). Like the CLI, it only calls :mod:`podcast.pipeline`; it does no work itself.
+are due (:mod:`.schedule`, :mod:`.cron`), what `podcast status` and ``/healthz`` report
+(:mod:`.status`) and the episode played aloud in the office (:mod:`.playback`). Like the CLI,
+it only calls :mod:`podcast.pipeline`; it does no work itself.
 """

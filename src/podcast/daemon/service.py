@@ -37,8 +37,7 @@ from ..errors import (
     UnknownPaper,
 )
 from ..i18n import counted
-from ..models import Episode, Week, default_week
-from ..publish import PublishTarget, open_target
+from ..models import Week, default_week
 from ..store import build_lock, daemon_lock, open_store
 from .cron import LocalCronTrigger
 from .playback import play
@@ -46,10 +45,10 @@ from .schedule import (
     build_trigger,
     catch_up_day,
     catch_up_week,
-    next_time,
     playback_trigger,
     recap_trigger,
 )
+from .status import status
 
 log = logging.getLogger(__name__)
 
@@ -58,53 +57,6 @@ PLAYBACK_JOB = "office-playback"
 RECAP_JOB, RECAP_RETRY_JOB, RECAP_CATCH_UP_JOB = "weekly-recap", "recap-retry", "recap-catch-up"
 FINAL = (ConfigError, NothingToBroadcast, Interrupted)  # a retry would end the same way...
 AGAIN = (NoSourceRead,)  # ...but for these: no source could be read, the network may come back
-
-
-def status(config: Config, now: datetime) -> dict[str, Any]:
-    """What `podcast status` prints and ``GET /healthz`` returns."""
-    with open_store(config.state.dir) as store:
-        listed = [e for e in store.episodes() if not e.removed]  # the feed's items, newest first
-        last_run, last_failure = store.last_run(), store.last_run("failed")
-    dailies, recaps = [e for e in listed if not e.recap], [e for e in listed if e.recap]
-    target = open_target(config.publish)
-    build = next_time(build_trigger(config), now) if config.schedule.enabled else None
-    playback = playback_trigger(config)
-    recap = recap_trigger(config) if config.schedule.enabled else None
-    # a crontab line can name a day that never comes ("0 0 30 2 *"): no next time then
-    next_playback = next_time(playback, now) if playback else None
-    next_recap = next_time(recap, now) if recap else None
-    return {
-        "ok": last_run is None or last_run.outcome != "failed",
-        "now": now.isoformat(),
-        "daemon": daemon_lock(config.state.dir).holder(config.show.zone),
-        "building": build_lock(config.state.dir).holder(config.show.zone),
-        "next_build": build.isoformat() if build else None,
-        "next_playback": next_playback.isoformat() if next_playback else None,
-        "next_recap": next_recap.isoformat() if next_recap else None,
-        "episodes": len(listed),  # daily episodes and recaps, as many as the feed has items
-        "recaps": len(recaps),
-        "last_episode": _described(dailies[0], target) if dailies else None,
-        "last_recap": _described(recaps[0], target) if recaps else None,
-        "last_run": {
-            "day": last_run.day.isoformat(), "outcome": last_run.outcome,
-            "finished": last_run.finished.isoformat(), "message": last_run.message,
-        } if last_run else None,
-        "last_error": {
-            "day": last_failure.day.isoformat(), "at": last_failure.finished.isoformat(),
-            "message": last_failure.message,
-        } if last_failure else None,
-    }
-
-
-def _described(episode: Episode, target: PublishTarget) -> dict[str, str]:
-    """An episode as status tells it; a recap with its week ("2026-W47")."""
-    return {
-        **({"week": episode.recap.week} if episode.recap else {}),
-        "date": episode.date.isoformat(),
-        "title": episode.title,
-        "published_at": episode.published_at.isoformat(),
-        "url": target.url(episode.audio_name),
-    }
 
 
 class ShowRatings:

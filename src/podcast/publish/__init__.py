@@ -23,8 +23,6 @@ from ..errors import PublishError
 from ..i18n import counted
 from ..models import Episode, Host, ProducedAudio, ShowConfig
 from ..speak.captions import render_chapters, render_html_transcript, render_srt, render_vtt
-from . import folder as _folder  # noqa: F401  (registers the built-in backends)
-from . import s3 as _s3  # noqa: F401
 from .feed import render_feed
 from .page import render_episode_page, render_page
 from .site import Site, make_site

@@ -19,8 +19,6 @@ from collections.abc import Sequence
 from html import escape
 from itertools import groupby
 
-import segno
-
 from .. import i18n
 from ..models import Chapter, Cue, Episode, Paper, ShowNotes
 from ..speak.captions import by_chapter
@@ -212,6 +210,8 @@ href="{escape(up)}feed.xml">
 
 
 def _subscribe(site: Site, up: str = "") -> str:
+    import segno  # here: reading the config or the status needs no QR code
+
     words = i18n.phrases(site.show.language)
     qr = segno.make(site.feed_url, error="m").svg_inline(scale=4, border=2, light="#fff",
                                                          title=site.feed_url)

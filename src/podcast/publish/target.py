@@ -116,10 +116,21 @@ class PublishTarget(Backend, ABC):
         return None
 
     def url(self, name: str) -> str:
-        return self.config.base_url + quote(name)
+        return published_url(self.config, name)
 
 
-TARGETS: Registry[type[PublishTarget]] = Registry("publish target")
+def published_url(config: PublishConfig, name: str) -> str:
+    """Where podcast apps and browsers fetch ``name`` once published: under [publish] base_url,
+    whatever the target (known without opening it: an S3 target's client asks for credentials).
+    """
+    return config.base_url + quote(name)
+
+
+#: The targets that come with the program, each module imported when its target is asked for.
+TARGETS: Registry[type[PublishTarget]] = Registry("publish target", {
+    "folder": "podcast.publish.folder",
+    "s3": "podcast.publish.s3",
+})
 
 
 def open_target(config: PublishConfig) -> PublishTarget:

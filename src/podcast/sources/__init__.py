@@ -22,10 +22,6 @@ from ..errors import SourceError
 from ..http import FetchError, HttpClient, give_up_when
 from ..i18n import counted
 from ..models import Paper
-from . import arxiv as _arxiv  # noqa: F401  (registers the built-in backends)
-from . import feed as _feed  # noqa: F401
-from . import file as _file  # noqa: F401
-from . import hf_daily as _hf_daily  # noqa: F401
 from .base import SOURCES, Source, SourceConfig
 
 __all__ = ["SOURCES", "Gathered", "Source", "SourceConfig", "SourceReport", "gather",

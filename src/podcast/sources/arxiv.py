@@ -17,8 +17,6 @@ from dataclasses import dataclass, field, replace
 from datetime import date
 from typing import Any
 
-import feedparser
-
 from ..errors import SourceError
 from ..http import FetchError, HttpClient
 from ..models import Paper, abs_url, arxiv_id
@@ -239,6 +237,8 @@ def _error_entry(feed: Any) -> str | None:
 def _api_error(exc: FetchError) -> str | None:
     """arXiv explains a 400 in an Atom feed with one entry titled Error."""
     if exc.status == 400 and exc.body:
+        import feedparser
+
         # as a file object: bytes could name a local file
         message = _error_entry(feedparser.parse(io.BytesIO(exc.body)))
         if message:

@@ -13,8 +13,6 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
-import feedparser
-
 from ..errors import SourceError
 from ..http import HttpClient
 from ..models import Paper
@@ -54,7 +52,14 @@ class Source(Backend, ABC):
         return []
 
 
-SOURCES: Registry[type[Source]] = Registry("source")
+#: The sources that come with the program, each module imported when its source is asked for.
+SOURCES: Registry[type[Source]] = Registry("source", {
+    "arxiv": "podcast.sources.arxiv",
+    "arxiv-rss": "podcast.sources.arxiv",
+    "feed": "podcast.sources.feed",
+    "file": "podcast.sources.file",
+    "hf-daily": "podcast.sources.hf_daily",
+})
 
 
 def parse_feed(body: bytes, url: str) -> Any:
@@ -63,6 +68,8 @@ def parse_feed(body: bytes, url: str) -> Any:
 
     The body goes in as a stream: given bytes, feedparser first tries them as a file name, and a
     server answering "/etc/passwd" or the path of a local feed would have it read that file."""
+    import feedparser  # here: loading a config or a papers file needs no feed reader
+
     if _declares_entities(body):
         raise SourceError(f"{url}: the feed declares its own XML entities (<!ENTITY>), "
                           "which can expand to gigabytes; not read")

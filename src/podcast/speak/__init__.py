@@ -15,8 +15,6 @@ from dataclasses import fields, replace
 from ..errors import ConfigError, SpeechError
 from ..models import CONVERSATION, Host, Pauses, Script, SpokenSection, Utterance, Voice
 from ..progress import Advance, NoProgress, Progress
-from . import edge as _edge  # noqa: F401  (registers the built-in backends)
-from . import espeak as _espeak  # noqa: F401
 from .engine import (
     ENGINES,
     Line,

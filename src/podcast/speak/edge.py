@@ -9,6 +9,9 @@ wait for the answer instead of each retrying on its own.
 
 ``$PODCAST_EDGE_TTS_URL`` points the library at another websocket endpoint (tests, relays);
 :func:`_point_library_at` is the only code that touches the library's module state.
+
+edge-tts and aiohttp (over a tenth of a second to import) are imported when the engine first speaks
+or lists its voices, not with this module: reading podcast.toml's [tts.edge] loads neither.
 """
 
 from __future__ import annotations
@@ -25,11 +28,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
-
-import aiohttp
-import edge_tts
-import edge_tts.communicate
-from edge_tts.exceptions import NoAudioReceived, UnexpectedResponse, UnknownResponse, WebSocketError
 
 from .. import voices_dir
 from ..errors import AudioError, SpeechError
@@ -54,12 +52,23 @@ log = logging.getLogger(__name__)
 
 ENDPOINT_ENV = "PODCAST_EDGE_TTS_URL"
 CHECK_TIMEOUT = 5.0
-_LIBRARY_ENDPOINT = edge_tts.communicate.WSS_URL
 _TICKS_PER_SECOND = 10_000_000
-_RETRYABLE = (NoAudioReceived, WebSocketError, UnexpectedResponse, UnknownResponse,
-              aiohttp.ClientResponseError, aiohttp.ClientPayloadError,
-              aiohttp.ServerDisconnectedError, aiohttp.ClientOSError, asyncio.TimeoutError,
-              ConnectionError)
+
+
+def _retryable() -> tuple[type[BaseException], ...]:
+    """The failures a request is tried again after."""
+    import aiohttp
+    from edge_tts.exceptions import (
+        NoAudioReceived,
+        UnexpectedResponse,
+        UnknownResponse,
+        WebSocketError,
+    )
+
+    return (NoAudioReceived, WebSocketError, UnexpectedResponse, UnknownResponse,
+            aiohttp.ClientResponseError, aiohttp.ClientPayloadError,
+            aiohttp.ServerDisconnectedError, aiohttp.ClientOSError, asyncio.TimeoutError,
+            ConnectionError)
 
 
 def _prosody(pattern: str, example: str) -> dict[str, Any]:
@@ -128,7 +137,10 @@ class _Service:
 
 def _point_library_at(endpoint: str | None) -> None:
     """edge-tts takes its endpoint from a module constant; this sets it, or puts it back."""
-    url = endpoint or _LIBRARY_ENDPOINT
+    import edge_tts.communicate
+    import edge_tts.constants
+
+    url = endpoint or edge_tts.constants.WSS_URL  # the library's own: it never changes it
     edge_tts.communicate.WSS_URL = url if "?" in url else url + "?"
 
 
@@ -154,6 +166,8 @@ class EdgeSpeaker(Speaker):
 
     def check(self) -> str | None:
         """Whether the service's host answers at all: a name lookup and a TCP connection."""
+        import edge_tts.communicate
+
         url = urlsplit(edge_tts.communicate.WSS_URL)
         port = url.port or (443 if url.scheme == "wss" else 80)
         try:
@@ -204,6 +218,8 @@ class EdgeSpeaker(Speaker):
     async def _one(self, text: str, voice: str, service: _Service) -> tuple[AudioSegment, Marks]:
         """One request's audio and the service's sentence boundaries, from the cache or the
         service."""
+        import aiohttp
+
         options = self.options
         request = ["edge", voice, options.rate, options.pitch, options.volume, text]
         key = hashlib.sha256(json.dumps(request, ensure_ascii=False).encode()).hexdigest()[:40]
@@ -219,7 +235,7 @@ class EdgeSpeaker(Speaker):
             except aiohttp.ClientConnectorError as exc:  # no route, no name, nobody listening
                 raise service.failed(SpeechError(f"edge-tts cannot be reached: {_describe(exc)}",
                                                  unreachable=True)) from exc
-            except _RETRYABLE as exc:
+            except _retryable() as exc:
                 if not service.probe(me):  # another request is finding out: wait for it
                     continue
                 if attempt == self.context.retries:
@@ -239,6 +255,8 @@ class EdgeSpeaker(Speaker):
         return audio, marks
 
     async def _synthesize(self, text: str, voice: str) -> tuple[bytes, list[tuple[float, str]]]:
+        import edge_tts
+
         self.requests += 1
         options = self.options
         communicate = edge_tts.Communicate(
@@ -306,6 +324,8 @@ def _given_up(service: _Service, attempts: int, text: str, exc: BaseException) -
 
 
 def _describe(exc: BaseException) -> str:
+    import aiohttp
+
     if isinstance(exc, aiohttp.ClientResponseError):
         return f"HTTP {exc.status}"
     # aiohttp names the TLS context it would have used: "ssl:<ssl.SSLContext object at 0x…>"
@@ -319,6 +339,9 @@ _SSL_CONTEXT = re.compile(r"\s*ssl:(?:<[^>]*>|default|None|True|False)")
 def available_voices(prefix: str = "", online: bool = True) -> tuple[list[VoiceInfo], bool]:
     """edge-tts voices whose locale starts with ``prefix``, and whether the list is live (the
     service's own) or the snapshot in voices/edge-voices.json."""
+    import aiohttp
+    import edge_tts
+
     raw: Sequence[Mapping[str, Any]] | None = None
     if online:
         try:

@@ -155,7 +155,11 @@ class VoiceInfo:
     traits: str
 
 
-ENGINES: Registry[type[Speaker]] = Registry("TTS engine")
+#: The engines that come with the program, each module imported when its engine is asked for.
+ENGINES: Registry[type[Speaker]] = Registry("TTS engine", {
+    "edge": "podcast.speak.edge",
+    "espeak": "podcast.speak.espeak",
+})
 
 
 # -- cutting text into requests, and putting the audio back together ------------------------

@@ -25,7 +25,8 @@ class TTSConfig:
     concurrency: int = field(default=4, metadata=between(1, 8))
     retries: int = field(default=4, metadata=between(0, 10))
     fallback: str = field(default="offline", metadata=one_of("offline", "fail"))
-    #: engine name → its options from [tts.<engine>]; not a key of its own
+    #: engine name → its options from [tts.<engine>], for the engines given one (the others
+    #: take their defaults); not a key of its own
     engines: dict[str, Any] = field(default_factory=dict, metadata={"internal": True})
     #: a conversation's voices as [show.hosts] gives them (config.py puts them here)
     hosts: HostsConfig = field(default_factory=HostsConfig, metadata={"internal": True})

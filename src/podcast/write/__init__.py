@@ -13,8 +13,6 @@ from pathlib import Path
 
 from ..llm import LlmConfig
 from ..registry import BackendConfig
-from . import llm as _llm  # noqa: F401  (registers the built-in backends)
-from . import template as _template  # noqa: F401
 from .base import (
     WRITERS,
     Brief,

@@ -153,7 +153,11 @@ class Writer(Backend, ABC):
         """Themes covering every paper of the week once, the trend and the advice."""
 
 
-WRITERS: Registry[type[Writer]] = Registry("writer")
+#: The writers that come with the program, each module imported when its writer is asked for.
+WRITERS: Registry[type[Writer]] = Registry("writer", {
+    "llm": "podcast.write.llm",
+    "template": "podcast.write.template",
+})
 
 
 def compose_script(picks: Sequence[Pick], texts: Sequence[PaperText], brief: Brief) -> Script:
