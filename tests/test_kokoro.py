@@ -131,6 +131,17 @@ def test_without_its_files_kokoro_does_not_stand_in_and_espeak_does(tmp_path):
     assert not KokoroSpeaker.ready(open_speaker(TTSConfig(engine="kokoro"), "zh-CN", context).settings, context)
 
 
+def test_a_kokoro_that_cannot_speak_gives_way_to_espeak_and_says_why(tmp_path):
+    """Not installed, or its files not right: espeak-ng voices the episode, and the stand-ins line says why."""
+    (tmp_path / "podcast.toml").write_text(
+        '[show]\nmax_papers = 1\ntarget_minutes = 1\n[selection]\nmin_score = 0\n[tts]\nengine = "kokoro"\n'
+        f'[tts.kokoro]\nmodel = "nothing.onnx"\n{FILE_SOURCE}', encoding="utf-8")
+    (tmp_path / "nothing.onnx").write_bytes(b"nothing")
+    result = run_episode(load_config(tmp_path / "podcast.toml", tmp_path), now=datetime(2026, 11, 21, 9, 30, tzinfo=SHANGHAI))
+    assert result.standins[-1] == "espeak-ng voice (Kokoro-82M failed)"
+    assert (tmp_path / "feed" / result.episode.audio_name).stat().st_size > 10_000
+
+
 def test_config_takes_kokoro_and_its_keys(make_config, tmp_path):
     config = make_config('[tts]\nengine = "kokoro"\n[tts.kokoro]\nmodel = "models/k.onnx"\nspeed = 1.1\nthreads = 2\n'
                          '[show]\nformat = "conversation"\n[show.hosts.analyst]\nkokoro_voice = "zf_xiaoyi"\n')
@@ -144,6 +155,15 @@ def test_config_takes_kokoro_and_its_keys(make_config, tmp_path):
 
 
 # -- the neural tests: the model, loaded ---------------------------------------------------------
+
+
+@pytest.mark.neural
+def test_with_its_files_kokoro_stands_in_before_espeak(kokoro_env, tmp_path):
+    context = SpeakContext(tmp_path / "cache" / "tts", kokoro_env)
+    assert stand_in_engine(TTSConfig(), "zh-CN", context) == "kokoro"
+    assert stand_in_engine(TTSConfig(), "en-US", context) == "kokoro"
+    assert stand_in_engine(TTSConfig(), "zh-CN", context, failing="kokoro") == "espeak"
+    assert stand_in_engine(TTSConfig(voice="zh-CN-XiaoxiaoNeural"), "zh-CN", context) == "espeak"  # no such Kokoro voice
 
 
 @pytest.mark.slow
@@ -171,6 +191,7 @@ def test_a_mixed_sentence_is_speech_and_a_rerun_synthesises_nothing(kokoro_env, 
     for english in ("G P T-4", "Laura"):  # each Latin run said as English
         assert model.phonemes(english, "en-US", "am_michael") in phonemes
     assert model.phonemes("今天介绍", "zh-CN", "zm_yunyang") in phonemes
+    assert model.phonemes("省下 53,000 元", "zh-CN", "zm_yunyang") == model.phonemes("省下53000元", "zh-CN", "zm_yunyang")
 
     again = open_speaker(TTSConfig(engine="kokoro"), "zh-CN", context)
     (second,) = again.speak_all([Line(MIXED)], lexicon, lambda n: None)

@@ -24,18 +24,21 @@ import re
 import threading
 import time
 import wave
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from .. import i18n
 from ..errors import SpeechError
-from ..models import Voice
+from ..models import Utterance, Voice
 from ..produce.audio import AudioSegment
+from ..progress import Advance
 from ..schema import between, check
 from . import kokoro_files
 from .cache import PieceCache
-from .engine import ENGINES, SpeakContext, Speaker
+from .engine import ENGINES, Line, SpeakContext, Speaker
+from .voices import Lexicon
 
 log = logging.getLogger(__name__)
 
@@ -52,6 +55,7 @@ _HAN = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]+")
 _WORD = r"[A-Za-z0-9]*[A-Za-z][A-Za-z0-9]*(?:['’.+-][A-Za-z0-9]+)*"
 _LATIN_RUN = re.compile(rf"{_WORD}(?:[ \t]+(?:{_WORD}|\d+(?:\.\d+)?))*")
 _SPACE_BY_HAN = re.compile(r"(?<=[\u3400-\u9fff])[ \t]+|[ \t]+(?=[\u3400-\u9fff])")
+_THOUSANDS = re.compile(r"(?<=\d),(?=\d{3}(?!\d))")  # 53,000: cn2an would read "53" and "000"
 
 
 def _speed(value: float) -> None:
@@ -110,8 +114,16 @@ class KokoroSpeaker(Speaker):
             return str(exc)
         return None
 
+    def speak_all(self, lines: Sequence[Line], lexicon: Lexicon,
+                  advance: Advance) -> list[Utterance]:
+        spoken = super().speak_all(lines, lexicon, advance)
+        log.info("Kokoro-82M synthesised %d sentences; %d came from the cache.", self.synthesized,
+                 self.cache.hits)
+        return spoken
+
     def speak_chunk(self, text: str, voice: str) -> tuple[AudioSegment, list[float] | None]:
-        key = self.cache.key(voice, [kokoro_files.MODEL, self.speed], text)
+        model = self.options.model.name if self.options.model else kokoro_files.MODEL
+        key = self.cache.key(voice, [model, self.speed], text)
         found = self.cache.get(key)
         if found is not None:
             try:
@@ -262,10 +274,17 @@ class _Model:
 
     def phonemes(self, text: str, language: str, voice: str) -> str:
         """``text`` as the model's phonemes, run by run of script."""
+        try:
+            return self._phonemes(text, language, voice)
+        except Exception as exc:  # the G2P libraries' own errors
+            raise SpeechError(f"Kokoro-82M cannot phonemize {text[:40]!r}: {exc}") from exc
+
+    def _phonemes(self, text: str, language: str, voice: str) -> str:
         english = "en-gb" if voice.startswith("b") else "en-us"
         said = []
         if i18n.is_chinese(language):
-            for latin, other in _runs(_SPACE_BY_HAN.sub("", text), _LATIN_RUN):
+            text = _THOUSANDS.sub("", _SPACE_BY_HAN.sub("", text))
+            for latin, other in _runs(text, _LATIN_RUN):
                 said.append(self._say_english(latin, english) if latin else
                             self._say_chinese(other))
         else:
