@@ -104,10 +104,8 @@ class KokoroSpeaker(Speaker):
                                                               _voices(voice))
 
     def check(self) -> str | None:
-        missing = _missing_packages()
-        if missing:
-            return (f"Kokoro-82M is not installed (no {', '.join(missing)}): "
-                    f"{kokoro_files.SETUP}")
+        if _missing_packages():
+            return _not_installed()
         try:
             self._obtain()
         except SpeechError as exc:
@@ -122,8 +120,8 @@ class KokoroSpeaker(Speaker):
         return spoken
 
     def speak_chunk(self, text: str, voice: str) -> tuple[AudioSegment, list[float] | None]:
-        model = self.options.model.name if self.options.model else kokoro_files.MODEL
-        key = self.cache.key(voice, [model, self.speed], text)
+        model_file = self.options.model.name if self.options.model else kokoro_files.MODEL
+        key = self.cache.key(voice, [model_file, self.speed], text)
         found = self.cache.get(key)
         if found is not None:
             try:
@@ -141,7 +139,7 @@ class KokoroSpeaker(Speaker):
     def _obtain(self) -> kokoro_files.Files:
         if self._files is None:
             if _missing_packages():
-                raise SpeechError(self.check() or "Kokoro-82M is not installed")
+                raise SpeechError(_not_installed())
             self._files = kokoro_files.obtain(_where(self.options, self.context),
                                               sorted(_voices(self.settings)))
         return self._files
@@ -167,6 +165,11 @@ def _voices(voice: Voice) -> set[str]:
 
 def _missing_packages() -> list[str]:
     return [name for name in _PACKAGES if importlib.util.find_spec(name) is None]
+
+
+def _not_installed() -> str:
+    return (f"Kokoro-82M is not installed (no {', '.join(_missing_packages())}): "
+            f"{kokoro_files.SETUP}")
 
 
 def _wav(samples: Any) -> bytes:
