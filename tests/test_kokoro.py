@@ -69,6 +69,17 @@ def test_a_prepared_file_changed_since_is_refused_and_names_itself(tmp_path):
         obtain(Where(folders=(prepared,), **closed()), ["zf_xiaoxiao"])
 
 
+def test_found_here_means_every_file_wanted_where_it_is_looked_for(tmp_path):
+    """What decides whether Kokoro stands in offline: cheap (the hashes are checked when it speaks)."""
+    prepared = tmp_path / kokoro_files.PREPARED
+    (prepared / "voices").mkdir(parents=True)
+    (prepared / kokoro_files.MODEL).write_bytes(b"x")
+    (prepared / "voices" / "af_heart.bin").write_bytes(b"x")
+    assert kokoro_files.found(Where(folders=(prepared,)), ["af_heart"])
+    assert not kokoro_files.found(Where(folders=(prepared,)), ["af_heart", "af_bella"])
+    assert not kokoro_files.found(Where(model=tmp_path / "mine.onnx", folders=(prepared,)), ["af_heart"])  # given, not there
+
+
 def test_an_unknown_voice_lists_the_known_ones(tmp_path):
     with pytest.raises(SpeechError, match=r"^Kokoro has no voice 'zh-CN-XiaoxiaoNeural'; choose one of: af_alloy, .*zm_yunyang$"):
         obtain(Where(folders=(tmp_path,)), ["zh-CN-XiaoxiaoNeural"])

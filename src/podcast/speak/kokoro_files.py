@@ -139,8 +139,10 @@ def unknown_voice(voice: str) -> str | None:
 def found(where: Where, voices: Iterable[str]) -> bool:
     """Whether the model and ``voices`` are here without any network: given, prepared, or (the
     model) installed from PyPI. Cheap: nothing is read or written."""
-    model = (where.model is not None and where.model.is_file()) or any(
-        (folder / MODEL).is_file() for folder in where.folders) or bool(_parts())
+    if where.model is not None:
+        model = where.model.is_file()
+    else:
+        model = any((folder / MODEL).is_file() for folder in where.folders) or bool(_parts())
     return model and all(_voice_here(where, voice) is not None for voice in voices)
 
 
@@ -154,8 +156,8 @@ def obtain(where: Where, voices: Sequence[str], fetch: bool = True,
             raise SpeechError(problem)
     client = client or HttpClient(HttpPolicy(timeout=30, retries=2, max_bytes=400_000_000,
                                              deadline=1800))
-    found = {voice: _voice(where, voice, fetch, client) for voice in voices}  # small: first
-    return Files(_model(where, fetch, client), found)
+    styles = {voice: _voice(where, voice, fetch, client) for voice in voices}  # small: first
+    return Files(_model(where, fetch, client), styles)
 
 
 # -- the model -------------------------------------------------------------------------------
