@@ -37,7 +37,7 @@ from ..progress import Advance
 from ..schema import between, check
 from . import kokoro_files
 from .cache import PieceCache
-from .engine import ENGINES, Line, SpeakContext, Speaker
+from .engine import ENGINES, Line, SpeakContext, Speaker, VoiceProblem
 from .voices import Lexicon
 
 log = logging.getLogger(__name__)
@@ -147,6 +147,11 @@ class KokoroSpeaker(Speaker):
     def describe(self) -> str:
         second = f" and {self.settings.thoughts_voice}" if self.settings.thoughts_voice else ""
         return f"Kokoro-82M voices {self.voice}{second}"
+
+    def problem(self, exc: SpeechError) -> VoiceProblem:
+        """It runs here: when it cannot speak, it failed (not installed, its files missing or
+        not right), whatever the network did."""
+        return VoiceProblem(self.label, unreachable=False)
 
     def standin(self) -> str | None:
         return "Kokoro-82M voice"
