@@ -22,7 +22,7 @@ from podcast.config import Config, load_config
 from podcast.models import Paper, Utterance
 from podcast.pipeline import run_episode
 from podcast.sources.file import FileOptions, FileSource
-from podcast.speak import Line, Speaker, open_speaker
+from podcast.speak import Line, Speaker, kokoro_files, open_speaker
 from podcast.speak.espeak import EspeakOptions
 from podcast.speak.voices import Lexicon, TTSConfig
 
@@ -154,6 +154,37 @@ def _no_proxy_for_local_servers(monkeypatch):
     monkeypatch.setenv("no_proxy", "127.0.0.1,localhost")
     for name in ("HTTP_PROXY", "HTTPS_PROXY", "http_proxy", "https_proxy"):
         monkeypatch.setenv(name, "http://127.0.0.1:9")
+
+
+# Kokoro-82M's files as this machine prepared them (./scripts/setup neural), known before any
+# test hides them: only the tests marked neural use them.
+PREPARED_MODELS = kokoro_files.folders(None, os.environ)[:1]
+
+
+@pytest.fixture(scope="session")
+def _no_models(tmp_path_factory) -> Path:
+    return tmp_path_factory.mktemp("no-models")
+
+
+@pytest.fixture(autouse=True)
+def _no_prepared_models(monkeypatch, _no_models):
+    """No test finds the Kokoro-82M files this machine prepared, unless it asks for them
+    (``kokoro_env``): espeak-ng stays the offline voice of the tests, whether the neural extra
+    is installed or not."""
+    monkeypatch.setenv(kokoro_files.ENV_FOLDER, str(_no_models))
+
+
+@pytest.fixture
+def kokoro_env() -> dict[str, str]:
+    """The environment in which Kokoro-82M finds the files this machine prepared; the test is
+    skipped, saying why, when the neural extra or its files are not here."""
+    missing = [name for name in ("onnxruntime", "kokoro_onnx", "misaki") if importlib.util.find_spec(name) is None]
+    if missing:
+        pytest.skip(f"the neural extra is not installed (no {', '.join(missing)}): ./scripts/setup neural")
+    where = kokoro_files.Where(folders=PREPARED_MODELS)
+    if not kokoro_files.found(where, kokoro_files.VOICES):
+        pytest.skip(f"Kokoro-82M's files are not prepared in {PREPARED_MODELS[0]}: ./scripts/setup neural")
+    return {kokoro_files.ENV_FOLDER: str(PREPARED_MODELS[0].parent)}
 
 
 @pytest.fixture

@@ -148,7 +148,7 @@ def test_a_source_an_engine_and_a_target_of_our_own_carry_an_episode(registered,
 def test_an_unknown_backend_lists_the_registered_ones(registered, write_config, tmp_path):
     from podcast.errors import ConfigError
 
-    with pytest.raises(ConfigError, match=r"unknown TTS engine; choose one of: edge, espeak, tone"):
+    with pytest.raises(ConfigError, match=r"unknown TTS engine; choose one of: edge, espeak, kokoro, tone"):
         load_config(write_config('[tts]\nengine = "piper"\n'), tmp_path)
     with pytest.raises(ConfigError, match=r'choose one of: "folder", "memory://name", "s3://bucket/prefix"'):
         load_config(write_config('[publish]\ntarget = "ftp://x"\n'), tmp_path)

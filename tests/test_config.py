@@ -88,7 +88,7 @@ def test_base_url_gets_a_trailing_slash(make_config):
         ("[publish]\nkeep_episodes = 0\n", "publish.keep_episodes = 0: must be between 1 and 100000"),
         ('[publish]\nendpoint_url = "localhost:9000"\n', 'publish.endpoint_url = "localhost:9000": must be an http'),
         ('[writer]\ntype = "gpt"\n', 'writer.type = "gpt": unknown writer; choose one of: llm, template'),
-        ('[tts]\nengine = "say"\n', 'tts.engine = "say": unknown TTS engine; choose one of: edge, espeak'),
+        ('[tts]\nengine = "say"\n', 'tts.engine = "say": unknown TTS engine; choose one of: edge, espeak, kokoro'),
         ("[tts.espeak]\nspeed = 'fast'\n", "tts.espeak.speed = \"fast\": must be a whole number"),
         ("[tts]\nspeed = 175\n", "tts.speed: unknown key"),
         ('[tts]\npreset = "radio"\n', 'tts.preset = "radio": no such voice preset for zh-CN; choose one of: default, xiaoxiao'),

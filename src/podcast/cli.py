@@ -295,7 +295,7 @@ def _config(args: argparse.Namespace) -> Config:
     if getattr(args, "offline", False):
         from . import pipeline
 
-        config = pipeline.offline(config)
+        config = pipeline.offline(config, os.environ)
     if getattr(args, "format", None):
         config = replace(config, show=replace(config.show, format=args.format))
     log.debug("Configuration from %s.", config.describe_origin())

@@ -92,6 +92,7 @@ from .speak import (
     conversation_hosts,
     resolve_voice,
     speak_script,
+    stand_in_engine,
 )
 from .speak.timing import BRIEF_SECONDS, Pace, clock
 from .store import STORE_NAME, Run, Store, build_lock, open_store
@@ -455,8 +456,7 @@ def _make(build: Build, plan: Plan, force: bool) -> RunResult:
         return _result(previous, True, (), target)
 
     gathered = plan.gather(build)  # 1 gather
-    context = SpeakContext(config.state.dir / "cache" / "tts", build.env, config.tts.concurrency,
-                           config.tts.retries)
+    context = _speak_context(config, build.env)
     # known before selecting and writing: how many papers the target has room for, and the
     # script is sized for the voice that will read it
     speaker, voice_problem = choose_speaker(config.tts, config.show.language, context,
@@ -741,8 +741,9 @@ def votes(config: Config) -> dict[str, str]:
         return {reference.paper.id: reference.kind for reference in store.references()}
 
 
-def offline(config: Config) -> Config:
-    """``config`` with every backend that needs the network swapped for its offline stand-in."""
+def offline(config: Config, env: Mapping[str, str] = {}) -> Config:
+    """``config`` with every backend that needs the network swapped for its offline stand-in
+    (the voice: the most natural one ready here, its files found through ``env``)."""
     sources = tuple(s for s in config.sources if SOURCES.get(s.type).offline and not s.fallback)
     source = SOURCES.stand_in()
     writer = config.writer
@@ -751,7 +752,8 @@ def offline(config: Config) -> Config:
         writer = BackendConfig(stand_in.name, stand_in.Options())
     tts = config.tts
     if not ENGINES.get(tts.engine).offline:
-        tts = replace(tts, engine=ENGINES.stand_in().name)
+        tts = replace(tts, engine=stand_in_engine(tts, config.show.language,
+                                                  _speak_context(config, env)))
     return replace(
         config,
         listener=replace(config.listener, library=replace(config.listener.library, offline=True)),
@@ -764,6 +766,12 @@ def offline(config: Config) -> Config:
 
 
 # -- shared by every build -----------------------------------------------------------------------
+
+
+def _speak_context(config: Config, env: Mapping[str, str]) -> SpeakContext:
+    """Where the voices keep their spoken pieces and find their files, and how hard they try."""
+    return SpeakContext(config.state.dir / "cache" / "tts", env, config.tts.concurrency,
+                        config.tts.retries)
 
 
 def _recover(build: Build) -> None:

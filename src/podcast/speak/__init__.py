@@ -46,6 +46,7 @@ __all__ = [
     "script_lines",
     "sentences",
     "speak_script",
+    "stand_in_engine",
 ]
 
 log = logging.getLogger(__name__)
@@ -149,17 +150,35 @@ def speak_script(
     config: TTSConfig | None = None, pauses: PauseConfig | None = None,
 ) -> tuple[list[SpokenSection], Speaker, VoiceProblem | None]:
     """Audio for every section of ``script``, one utterance per paragraph; the engine that spoke
-    it; and, when the stand-in had to re-voice it (``config``'s fallback allowing), why."""
+    it; and, when a stand-in had to re-voice it (``config``'s fallback allowing), why. A stand-in
+    that fails too gives way to the last resort."""
     lines = sum(len(section.parts) for section in script.sections())
-    try:
-        with progress.task("Speaking", lines) as advance:
-            return _spoken(script, speaker, advance), speaker, None
-    except SpeechError as exc:
-        if config is None:
-            raise
-        stand_in, reason = _stand_in(speaker, config, speaker.context, exc, pauses)
-        with progress.task("Speaking (offline)", lines) as advance:
-            return _spoken(script, stand_in, advance), stand_in, reason
+    label, reason = "Speaking", None
+    while True:
+        try:
+            with progress.task(label, lines) as advance:
+                return _spoken(script, speaker, advance), speaker, reason
+        except SpeechError as exc:
+            if config is None:
+                raise
+            speaker, why = _stand_in(speaker, config, speaker.context, exc, pauses)
+            label, reason = "Speaking (offline)", reason or why
+
+
+def stand_in_engine(config: TTSConfig, language: str, context: SpeakContext,
+                    failing: str = "") -> str:
+    """The offline engine that stands in for the others (and for ``failing``): the first that
+    stands in first and is ready here (Kokoro-82M, installed with its files), else the last
+    resort, the registry's stand-in (espeak-ng)."""
+    for engine in ENGINES.classes():
+        if engine.stands_in_first and engine.name != failing:
+            try:
+                voice = resolve_voice(config, engine.name, language)
+            except ConfigError:  # no voice of it in the preset
+                continue
+            if engine.ready(voice, context):
+                return engine.name
+    return ENGINES.stand_in().name
 
 
 def _stand_in(speaker: Speaker, config: TTSConfig, context: SpeakContext, exc: SpeechError,
@@ -168,7 +187,7 @@ def _stand_in(speaker: Speaker, config: TTSConfig, context: SpeakContext, exc: S
     error."""
     if speaker.stands_in or config.fallback != "offline":
         raise SpeechError(f"{exc} (pieces already spoken are cached: a rerun resumes)") from exc
-    stand_in = ENGINES.stand_in()
+    stand_in = ENGINES.get(stand_in_engine(config, speaker.language, context, speaker.name))
     log.warning("%s; %s voices the episode instead.", exc, stand_in.label or stand_in.name)
     replacement = open_speaker(config, speaker.language, context, stand_in.name, pauses)
     return replacement, speaker.problem(exc)

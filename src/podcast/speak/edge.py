@@ -17,7 +17,6 @@ or lists its voices, not with this module: reading podcast.toml's [tts.edge] loa
 from __future__ import annotations
 
 import asyncio
-import hashlib
 import json
 import logging
 import random
@@ -25,7 +24,6 @@ import re
 import socket
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -35,6 +33,7 @@ from ..models import Utterance, Voice
 from ..produce.audio import AudioSegment, decode_bytes
 from ..progress import Advance
 from ..schema import check
+from .cache import PieceCache
 from .engine import (
     ENGINES,
     Line,
@@ -154,6 +153,7 @@ class EdgeSpeaker(Speaker):
         super().__init__(voice, context)
         _point_library_at(self.context.env.get(ENDPOINT_ENV) or None)
         self.requests = 0
+        self.cache = PieceCache(self.context.cache_dir, "edge", ".mp3")
 
     @classmethod
     def pace_factor(cls, preset: dict, options: EdgeOptions) -> float:
@@ -221,8 +221,7 @@ class EdgeSpeaker(Speaker):
         import aiohttp
 
         options = self.options
-        request = ["edge", voice, options.rate, options.pitch, options.volume, text]
-        key = hashlib.sha256(json.dumps(request, ensure_ascii=False).encode()).hexdigest()[:40]
+        key = self.cache.key(voice, [options.rate, options.pitch, options.volume], text)
         cached = self._cached(key)
         if cached:
             return cached
@@ -245,7 +244,7 @@ class EdgeSpeaker(Speaker):
                 await asyncio.sleep(delay)
                 attempt += 1
         service.worked(me)
-        self._store(key, data, marks)
+        self.cache.put(key, data, [list(mark) for mark in marks])
         # decoding runs ffmpeg: in a thread, so other requests go on meanwhile
         try:
             audio = await asyncio.get_running_loop().run_in_executor(
@@ -274,30 +273,17 @@ class EdgeSpeaker(Speaker):
         return bytes(audio), marks
 
     def _cached(self, key: str) -> tuple[AudioSegment, Marks] | None:
-        folder = self.context.cache_dir
-        if not folder or not (folder / f"{key}.mp3").is_file():
+        found = self.cache.get(key)
+        if found is None:
             return None
+        data, stored = found
         try:
-            stored = json.loads((folder / f"{key}.json").read_text(encoding="utf-8"))
             # [[seconds, sentence], ...]; earlier versions stored the seconds alone
             marks = [(float(m[0]), str(m[1])) if isinstance(m, list) else (float(m), "")
                      for m in stored]
-            audio = decode_bytes((folder / f"{key}.mp3").read_bytes(), "cached edge-tts audio")
-            return audio, marks
-        except (OSError, ValueError, TypeError, IndexError, AudioError):  # fetched again
+            return decode_bytes(data, "cached edge-tts audio"), marks
+        except (ValueError, TypeError, IndexError, AudioError):  # fetched again
             return None
-
-    def _store(self, key: str, data: bytes, marks: Marks) -> None:
-        folder = self.context.cache_dir
-        if not folder:
-            return
-        try:
-            folder.mkdir(parents=True, exist_ok=True)
-            _write(folder / f"{key}.json",
-                   json.dumps([list(m) for m in marks], ensure_ascii=False).encode())
-            _write(folder / f"{key}.mp3", data)  # written last: it marks the entry complete
-        except OSError as exc:
-            log.warning("Could not cache edge-tts audio in %s: %s", folder, exc)
 
     def describe(self) -> str:
         second = f" and {self.settings.thoughts_voice}" if self.settings.thoughts_voice else ""
@@ -306,12 +292,6 @@ class EdgeSpeaker(Speaker):
     @classmethod
     def voices(cls, prefix: str, online: bool) -> tuple[list[VoiceInfo], bool] | None:
         return available_voices(prefix, online)
-
-
-def _write(path: Path, data: bytes) -> None:
-    temporary = path.with_suffix(path.suffix + ".part")
-    temporary.write_bytes(data)
-    temporary.replace(path)
 
 
 def _given_up(service: _Service, attempts: int, text: str, exc: BaseException) -> SpeechError:

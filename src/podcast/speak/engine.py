@@ -68,6 +68,9 @@ class Speaker(Backend, ABC):
     max_chunk_bytes: ClassVar[int] = 0
     #: How people know the engine, in messages: "edge-tts", "espeak-ng".
     label: ClassVar[str] = ""
+    #: An offline engine that stands in for the others before the last resort (the registry's
+    #: stand-in) whenever it is :meth:`ready`.
+    stands_in_first: ClassVar[bool] = False
 
     def __init__(self, voice: Voice, context: SpeakContext | None = None) -> None:
         super().__init__(voice.options)
@@ -104,6 +107,12 @@ class Speaker(Backend, ABC):
     def check(self) -> str | None:
         """Why this engine cannot work now (a service out of reach), or None. Cheap."""
         return None
+
+    @classmethod
+    def ready(cls, voice: Voice, context: SpeakContext) -> bool:
+        """Whether the engine can speak with ``voice`` here without a network: installed, its
+        files found. Cheap."""
+        return cls.offline
 
     @classmethod
     def pace_factor(cls, preset: dict[str, Any], options: Any) -> float:
@@ -159,6 +168,7 @@ class VoiceInfo:
 ENGINES: Registry[type[Speaker]] = Registry("TTS engine", {
     "edge": "podcast.speak.edge",
     "espeak": "podcast.speak.espeak",
+    "kokoro": "podcast.speak.kokoro",
 })
 
 

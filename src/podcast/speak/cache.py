@@ -1,0 +1,67 @@
+"""Spoken pieces kept on disk, for any engine: a rerun of an unchanged script synthesises
+nothing, and one that stopped half-way resumes where it stopped.
+
+A piece is known by its engine, its voice, the engine's settings and the text as sent (the
+lexicon applied). Its audio is stored in whatever form the engine produced it (edge-tts's MP3,
+Kokoro's WAV), with an optional note beside it as JSON (edge-tts's sentence boundaries). The
+audio is written last, so a piece is there whole or not at all; one that cannot be read is
+synthesised again.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+log = logging.getLogger(__name__)
+
+
+class PieceCache:
+    """One engine's pieces in ``folder`` (shared with the other engines: keys name the engine),
+    their audio in files ending in ``suffix``. Without a folder nothing is kept."""
+
+    def __init__(self, folder: Path | None, engine: str, suffix: str) -> None:
+        self.folder = folder
+        self.engine = engine
+        self.suffix = suffix
+        self.hits = 0  # pieces found, for logs and tests
+
+    def key(self, voice: str, settings: Sequence[object], text: str) -> str:
+        """The piece's name: a hash of everything that changes its audio."""
+        identity = [self.engine, voice, *settings, text]
+        return hashlib.sha256(json.dumps(identity, ensure_ascii=False).encode()).hexdigest()[:40]
+
+    def get(self, key: str) -> tuple[bytes, Any] | None:
+        """The piece's audio and its note (None without one), if it is kept."""
+        if self.folder is None:
+            return None
+        audio, note = self.folder / f"{key}{self.suffix}", self.folder / f"{key}.json"
+        try:
+            data = audio.read_bytes()
+            kept = json.loads(note.read_text(encoding="utf-8")) if note.is_file() else None
+        except (OSError, ValueError):  # not there, or half there: synthesised again
+            return None
+        self.hits += 1
+        return data, kept
+
+    def put(self, key: str, audio: bytes, note: Any = None) -> None:
+        """Keep a piece; a folder that cannot be written costs a warning, not the episode."""
+        if self.folder is None:
+            return
+        try:
+            self.folder.mkdir(parents=True, exist_ok=True)
+            if note is not None:
+                _write(self.folder / f"{key}.json", json.dumps(note, ensure_ascii=False).encode())
+            _write(self.folder / f"{key}{self.suffix}", audio)  # last: the piece is complete
+        except OSError as exc:
+            log.warning("Could not keep a spoken piece in %s: %s", self.folder, exc)
+
+
+def _write(path: Path, data: bytes) -> None:
+    temporary = path.with_suffix(path.suffix + ".part")
+    temporary.write_bytes(data)
+    temporary.replace(path)
