@@ -281,3 +281,15 @@ def test_a_rating_moves_a_similar_paper_in_the_next_days_ranking(tmp_path):
     up_rank, up_score, up_reasons = ranking()
     assert up_rank < rank and up_score > score
     assert f"like “{heard.title}”, which the team rated up" in up_reasons
+
+
+@pytest.mark.slow
+def test_offline_reads_with_the_stand_ins_voices_not_those_named_for_edge(tmp_path):
+    # [tts] voice and a host's voice name edge-tts voices: espeak-ng, standing in, cannot take them
+    (tmp_path / "podcast.toml").write_text(
+        '[show]\nmax_papers = 1\ntarget_minutes = 1\nformat = "conversation"\n[selection]\nmin_score = 0\n'
+        '[tts]\nvoice = "zh-CN-XiaoxiaoNeural"\nthoughts_voice = "zh-CN-YunxiNeural"\n'
+        '[show.hosts.host]\nvoice = "zh-CN-YunjianNeural"\n', encoding="utf-8")
+    run = podcast("run", "--date", "2026-11-20", "--offline", cwd=tmp_path, env=SATURDAY_0030)
+    assert run.returncode == 0, run.stderr  # was: espeak-ng has no voice 'zh-CN-XiaoxiaoNeural'
+    assert (tmp_path / "feed" / "episodes" / "2026-11-20.mp3").is_file()

@@ -8,6 +8,7 @@ import pytest
 
 from podcast.errors import ConfigError
 from podcast.models import CONVERSATION, Host, HostConfig, HostsConfig, Script, Segment
+from podcast.pipeline import offline
 from podcast.speak import (
     Line,
     SpeakContext,
@@ -128,3 +129,22 @@ def test_a_broadcast_keeps_its_voices():
     # a broadcast's second voice ("my thoughts") is the preset's, none here: the host's
     assert speaker.voice_for(Line("我的思考。", 1)) == "cmn+f3"
     assert speaker.voice_for(Line("我的思考。", 1, conversation=True)) == "cmn"
+
+
+def test_the_tts_engines_voices_are_not_its_stand_ins(make_config):
+    config = make_config("""
+        [tts]
+        voice = "zh-CN-XiaoxiaoNeural"
+        thoughts_voice = "zh-CN-YunxiNeural"
+        [show.hosts.host]
+        voice = "zh-CN-YunjianNeural"
+    """)
+    assert resolve_voice(config.tts, "edge", "zh-CN").voice == "zh-CN-XiaoxiaoNeural"
+    # edge-tts out of reach: espeak-ng reads with its own voices (it had no voice 'zh-CN-XiaoxiaoNeural')
+    espeak = resolve_voice(config.tts, "espeak", "zh-CN")
+    assert (espeak.voice, espeak.thoughts_voice, espeak.cast) == ("cmn", "cmn+f3", ("cmn", "cmn+f3"))
+    # --offline: the engine swapped, and the voices named for the old one dropped
+    stand_in = offline(config).tts
+    assert stand_in.engine == "espeak"
+    assert resolve_voice(stand_in, "espeak", "zh-CN").cast == ("cmn", "cmn+f3")
+

@@ -44,6 +44,7 @@ from .models import (
     HISTORY_WEEKS,
     Episode,
     Host,
+    HostsConfig,
     Paper,
     Pick,
     ProducedAudio,
@@ -751,9 +752,11 @@ def offline(config: Config, env: Mapping[str, str] = {}) -> Config:
         stand_in = WRITERS.stand_in()
         writer = BackendConfig(stand_in.name, stand_in.Options())
     tts = config.tts
-    if not ENGINES.get(tts.engine).offline:
+    if not ENGINES.get(tts.engine).offline:  # the voices named for it are not the stand-in's
+        hosts = HostsConfig(*(replace(host, voice="") for host in tts.hosts))
         tts = replace(tts, engine=stand_in_engine(tts, config.show.language,
-                                                  _speak_context(config, env)))
+                                                  _speak_context(config, env)),
+                      voice="", thoughts_voice="", hosts=hosts)
     return replace(
         config,
         listener=replace(config.listener, library=replace(config.listener.library, offline=True)),

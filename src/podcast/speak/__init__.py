@@ -68,10 +68,11 @@ def resolve_voice(
         value = getattr(options, spec.name)
         if value in ("", None, 0, -1) and spec.name in base:
             filled[spec.name] = base[spec.name]
-    voice = config.voice or base.get("voice", "")
+    own = engine == config.engine  # [tts] voice and thoughts_voice are the [tts] engine's
+    voice = (config.voice if own else "") or base.get("voice", "")
     if not voice:
         raise ConfigError(f"voice preset {config.preset!r} has no {engine} voice for {language}")
-    thoughts = config.thoughts_voice or base.get("thoughts_voice", "")
+    thoughts = (config.thoughts_voice if own else "") or base.get("thoughts_voice", "")
     preset_pauses = chosen.get("pauses", {})
     given = pauses or PauseConfig()
 
