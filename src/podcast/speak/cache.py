@@ -11,15 +11,11 @@ cannot be read is synthesised again.
 from __future__ import annotations
 
 import hashlib
-import io
 import json
 import logging
-import wave
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
-
-from ..produce.audio import AudioSegment
 
 log = logging.getLogger(__name__)
 
@@ -70,24 +66,3 @@ def _write(path: Path, data: bytes) -> None:
     temporary.write_bytes(data)
     temporary.replace(path)
 
-
-def wav(pcm: bytes, rate: int) -> bytes:
-    """16-bit mono PCM at ``rate`` Hz as a WAV file, the form offline engines' pieces are kept
-    in."""
-    out = io.BytesIO()
-    with wave.open(out, "wb") as file:
-        file.setnchannels(1)
-        file.setsampwidth(2)
-        file.setframerate(rate)
-        file.writeframes(pcm)
-    return out.getvalue()
-
-
-def from_wav(data: bytes) -> AudioSegment:
-    """A kept WAV piece as audio; raises wave.Error or EOFError when it cannot be read."""
-    with wave.open(io.BytesIO(data), "rb") as file:
-        pcm = file.readframes(file.getnframes())
-        rate, width, channels = file.getframerate(), file.getsampwidth(), file.getnchannels()
-    if not pcm:
-        raise EOFError("no audio")
-    return AudioSegment(pcm, sample_width=width, frame_rate=rate, channels=channels)

@@ -15,12 +15,13 @@ import wave
 from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import cache
+from pathlib import Path
 
 from ..errors import SpeechError
 from ..models import Utterance, Voice
-from ..produce.audio import AudioSegment
+from ..produce.audio import AudioSegment, from_wav, wav
 from ..progress import Advance
-from .cache import PieceCache, from_wav, wav
+from .cache import PieceCache
 from .engine import ENGINES, Line, SpeakContext, Speaker
 from .voices import Lexicon
 
@@ -134,9 +135,9 @@ class EspeakSpeaker(Speaker):
         # the preset's rate was measured at the preset's speed
         return options.speed / preset["speed"] if options.speed and preset.get("speed") else 1.0
 
-    def speak_all(self, lines: Sequence[Line], lexicon: Lexicon,
-                  advance: Advance) -> list[Utterance]:
-        spoken = super().speak_all(lines, lexicon, advance)
+    def speak_all(self, lines: Sequence[Line], lexicon: Lexicon, advance: Advance,
+                  folder: Path | None = None) -> list[Utterance]:
+        spoken = super().speak_all(lines, lexicon, advance, folder)
         log.info("espeak-ng synthesised %d pieces; %d came from the cache.", self.synthesized,
                  self.cache.hits)
         return spoken

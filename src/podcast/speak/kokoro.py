@@ -31,11 +31,11 @@ from typing import Any
 from .. import i18n
 from ..errors import SpeechError
 from ..models import Utterance, Voice
-from ..produce.audio import AudioSegment
+from ..produce.audio import AudioSegment, from_wav, wav
 from ..progress import Advance
 from ..schema import between, check
 from . import kokoro_files
-from .cache import PieceCache, from_wav, wav
+from .cache import PieceCache
 from .engine import ENGINES, Line, SpeakContext, Speaker, VoiceProblem
 from .voices import Lexicon
 
@@ -111,9 +111,9 @@ class KokoroSpeaker(Speaker):
             return str(exc)
         return None
 
-    def speak_all(self, lines: Sequence[Line], lexicon: Lexicon,
-                  advance: Advance) -> list[Utterance]:
-        spoken = super().speak_all(lines, lexicon, advance)
+    def speak_all(self, lines: Sequence[Line], lexicon: Lexicon, advance: Advance,
+                  folder: Path | None = None) -> list[Utterance]:
+        spoken = super().speak_all(lines, lexicon, advance, folder)
         log.info("Kokoro-82M synthesised %d sentences; %d came from the cache.", self.synthesized,
                  self.cache.hits)
         return spoken
