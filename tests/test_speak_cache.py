@@ -81,7 +81,7 @@ def _spoken_line(caplog) -> str:
 
 @pytest.mark.slow
 @pytest.mark.dated
-def test_a_forced_offline_rerun_synthesises_nothing_and_fetches_nothing(tmp_path, web, caplog):
+def test_a_forced_offline_rerun_synthesises_fetches_and_masters_nothing(tmp_path, web, caplog):
     caplog.set_level(logging.INFO, logger="podcast")
     web.routes["/blog.rss"] = Reply.file(DATA / "sources" / "blog-rss.xml", content_type="application/rss+xml")
     (tmp_path / "podcast.toml").write_text(
@@ -97,6 +97,8 @@ def test_a_forced_offline_rerun_synthesises_nothing_and_fetches_nothing(tmp_path
     again = run_episode(config, now=SATURDAY_MORNING, force=True)
     assert _spoken_line(caplog) == f"espeak-ng synthesised 0 pieces; {synthesised} came from the cache."
     assert len(web.requests) == 1  # the day's response is cached: nothing fetched again
+    assert any("reused, nothing mixed or encoded again" in r.getMessage() for r in caplog.records)
     assert Path(again.audio).name == "2026-11-21-r2.mp3"
-    assert decode_file(Path(again.audio)).duration_seconds == pytest.approx(
-        decode_file(Path(first.audio)).duration_seconds, abs=0.05)
+    assert decode_file(Path(again.audio)).raw_data == decode_file(Path(first.audio)).raw_data
+    assert again.episode.chapters == first.episode.chapters and again.episode.duration == first.episode.duration
+    assert Path(again.audio).with_suffix(".vtt").read_text(encoding="utf-8") == Path(first.audio).with_suffix(".vtt").read_text(encoding="utf-8")

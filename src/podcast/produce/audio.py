@@ -10,6 +10,7 @@ from __future__ import annotations
 import contextlib
 import ctypes
 import ctypes.util
+import errno
 import io
 import re
 import signal
@@ -114,14 +115,31 @@ def wav(pcm: bytes, rate: int) -> bytes:
 
 
 def write_wav(segment: AudioSegment, path: Path) -> None:
-    """``segment`` in the house format into the WAV file ``path``, written whole or not at all."""
+    """``segment`` in the house format into the WAV file ``path``, written whole or not at all;
+    raises AudioError naming the file when it cannot be written."""
     temporary = path.with_suffix(".part")
-    with wave.open(str(temporary), "wb") as file:
-        file.setnchannels(CHANNELS)
-        file.setsampwidth(SAMPLE_WIDTH)
-        file.setframerate(RATE)
-        file.writeframes(conform(segment).raw_data)
-    temporary.replace(path)
+    try:
+        with wave.open(str(temporary), "wb") as file:
+            file.setnchannels(CHANNELS)
+            file.setsampwidth(SAMPLE_WIDTH)
+            file.setframerate(RATE)
+            file.writeframes(conform(segment).raw_data)
+        temporary.replace(path)
+    except OSError as exc:
+        temporary.unlink(missing_ok=True)
+        raise disk_error(path, exc) from exc
+
+
+#: A disk that cannot take the episode's files: no build can go on.
+DISK_FULL = frozenset({errno.ENOSPC, errno.EFBIG, errno.EDQUOT})
+
+
+def disk_error(path: Path, exc: OSError) -> AudioError:
+    """One line naming ``path`` and why it could not be written."""
+    reason = exc.strerror or str(exc)
+    if exc.errno == errno.EFBIG:
+        reason += " (the file size limit, ulimit -f, was reached)"
+    return AudioError(f"{path}: {reason}")
 
 
 def from_wav(data: bytes) -> AudioSegment:

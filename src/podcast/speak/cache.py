@@ -17,6 +17,8 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
+from ..produce.audio import DISK_FULL, disk_error
+
 log = logging.getLogger(__name__)
 
 
@@ -29,6 +31,7 @@ class PieceCache:
         self.engine = engine
         self.suffix = suffix
         self.hits = 0  # pieces found, for logs and tests
+        self._warned = False  # a folder that cannot be written is said once
 
     def key(self, voice: str, settings: Sequence[object], text: str) -> str:
         """The piece's name: a hash of everything that changes its audio."""
@@ -49,7 +52,8 @@ class PieceCache:
         return data, kept
 
     def put(self, key: str, audio: bytes, note: Any = None) -> None:
-        """Keep a piece; a folder that cannot be written costs a warning, not the episode."""
+        """Keep a piece; a folder that cannot be written costs a warning, not the episode, unless
+        the disk is full (AudioError)."""
         if self.folder is None:
             return
         try:
@@ -58,7 +62,11 @@ class PieceCache:
                 _write(self.folder / f"{key}.json", json.dumps(note, ensure_ascii=False).encode())
             _write(self.folder / f"{key}{self.suffix}", audio)  # last: the piece is complete
         except OSError as exc:
-            log.warning("Could not keep a spoken piece in %s: %s", self.folder, exc)
+            if exc.errno in DISK_FULL:  # nor can the episode be made: stop now, in one line
+                raise disk_error(self.folder / f"{key}{self.suffix}", exc) from exc
+            if not self._warned:
+                log.warning("Could not keep a spoken piece in %s: %s", self.folder, exc)
+                self._warned = True
 
 
 def _write(path: Path, data: bytes) -> None:

@@ -293,7 +293,8 @@ def keep(said: Utterance, folder: Path | None, number: int) -> Utterance:
     episode. Without a folder, ``said`` as it is."""
     if folder is None or isinstance(said.audio, Path):
         return said
-    folder.mkdir(parents=True, exist_ok=True)
+    if not folder.is_dir():
+        folder.mkdir(parents=True)
     path = folder / f"paragraph-{number:04d}.wav"
     write_wav(said.audio, path)
     return Utterance(path, said.cues)
