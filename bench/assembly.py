@@ -8,7 +8,7 @@ Targets (issue 6): ratio at most 1.0, peak memory at most 200 MB. The segments a
 speech at 24 kHz / 48 kbit/s, the shape of edge-tts output, made once per run (not timed). Each
 side runs in its own process; its peak memory is the largest sum of the proportional set sizes
 (resident memory, pages shared between processes counted once) of that process and every ffmpeg
-it has running, sampled every 20 ms from /proc.
+it has running, sampled every 50 ms by walking that process's tree only (bench/treemem.py).
 """
 
 from __future__ import annotations
@@ -19,6 +19,7 @@ from pathlib import Path
 # bench/select.py shares its name with the standard library's select module: keep this folder
 # off the import path, or `import subprocess` (which imports select) would load the benchmark.
 sys.path[:] = [p for p in sys.path if Path(p or ".").resolve() != Path(__file__).resolve().parent]
+sys.path.append(str(Path(__file__).resolve().parent))  # last: the standard library comes first
 
 import argparse
 import json
@@ -26,8 +27,9 @@ import os
 import random
 import subprocess
 import tempfile
-import threading
 import time
+
+from treemem import TreeMemory
 
 MAX_RATIO = 1.0
 MAX_MEMORY_MB = 200
@@ -99,43 +101,11 @@ def timed(mode: str, folder: Path, quality: int | None = None) -> tuple[float, f
             f"from pathlib import Path; segments = sorted(Path({str(folder)!r}).glob('segment-*.mp3')); {call}")
     start = time.perf_counter()
     process = subprocess.Popen([sys.executable, "-c", code])
-    peak = [0]
-    sampler = threading.Thread(target=_sample, args=(process, peak), daemon=True)
-    sampler.start()
+    watch = TreeMemory(process.pid).start()
     if process.wait():
         raise SystemExit(f"the {mode} run failed")
     wall = time.perf_counter() - start
-    sampler.join()
-    return wall, peak[0] / 1024
-
-
-def _sample(process: subprocess.Popen, peak: list[int]) -> None:
-    while process.poll() is None:
-        peak[0] = max(peak[0], _tree_kb(process.pid))
-        time.sleep(0.02)
-
-
-def _tree_kb(root: int) -> int:
-    """Proportional set size in kB of ``root`` and all its descendants."""
-    parents, sizes = {}, {}
-    for entry in os.listdir("/proc"):
-        if not entry.isdigit():
-            continue
-        try:
-            status = Path(f"/proc/{entry}/status").read_text()
-            rollup = Path(f"/proc/{entry}/smaps_rollup").read_text()
-        except OSError:
-            continue
-        fields = dict(line.split(":", 1) for line in (status + rollup).splitlines() if ":" in line)
-        parents[int(entry)] = int(fields.get("PPid", "0"))
-        sizes[int(entry)] = int(fields.get("Pss", "0 kB").split()[0])
-    total = 0
-    for pid, size in sizes.items():
-        ancestor = pid
-        while ancestor and ancestor != root:
-            ancestor = parents.get(ancestor, 0)
-        total += size if ancestor == root else 0
-    return total
+    return wall, watch.stop()
 
 
 def main() -> None:

@@ -663,7 +663,8 @@ FILE_SIZE_LIMIT = ("import os, resource, sys; limit = int(sys.argv[1]); "
 
 @pytest.mark.parametrize("limit, expected", [
     (4096, (r"/\.podcast/podcast\.db: ", "disk I/O error")),  # the state database cannot grow
-    (256 * 1024, (r"/\.podcast/episode-\w+/episode\.mp3: ", "file size limit")),  # nor the MP3 being encoded
+    # nor the speech kept (a piece in the cache, a paragraph in the work folder) or the MP3 being encoded
+    (256 * 1024, (r"/\.podcast/(episode-\w+/(episode\.mp3|paragraph-\d+\.wav)|cache/tts/\w+\.wav): ", "file size limit")),
 ], ids=["state-database", "encoder"])
 def test_file_size_limit_fails_cleanly_and_a_later_run_succeeds(reference, tmp_path, limit, expected):
     show = copy_show(reference.baseline, tmp_path / "show")

@@ -6,15 +6,23 @@ from __future__ import annotations
 
 import hashlib
 import json
+import logging
+import re
 import subprocess
+from pathlib import Path
 
-from podcast.produce.audio import RATE, decode_bytes, ffmpeg_exe
+import pytest
+
+from podcast.config import load_config
+from podcast.pipeline import run_episode
+from podcast.produce.audio import RATE, decode_bytes, decode_file, ffmpeg_exe
 from podcast.speak import Line, SpeakContext, TTSConfig, open_speaker
 from podcast.speak.cache import PieceCache
 from podcast.speak.edge import ENDPOINT_ENV
 from podcast.speak.voices import Lexicon
 
-from .conftest import espeak_speaker, say
+from .conftest import OFFLINE_TTS, SATURDAY_MORNING, espeak_speaker, say
+from .webserver import DATA, Reply
 
 
 def test_a_piece_is_found_by_engine_voice_settings_and_text(tmp_path):
@@ -64,3 +72,33 @@ def encode_mp3(audio) -> bytes:
                            "-ar", "24000", "-b:a", "48k", "-f", "mp3", "pipe:1"],
                           input=audio.raw_data, capture_output=True, check=True).stdout
 
+
+
+def _spoken_line(caplog) -> str:
+    (line,) = [r.getMessage() for r in caplog.records if r.getMessage().startswith("espeak-ng synthesised")]
+    return line
+
+
+@pytest.mark.slow
+@pytest.mark.dated
+def test_a_forced_offline_rerun_synthesises_fetches_and_masters_nothing(tmp_path, web, caplog):
+    caplog.set_level(logging.INFO, logger="podcast")
+    web.routes["/blog.rss"] = Reply.file(DATA / "sources" / "blog-rss.xml", content_type="application/rss+xml")
+    (tmp_path / "podcast.toml").write_text(
+        '[show]\nmax_papers = 2\ntarget_minutes = 2\n[selection]\nmin_score = 0\n[fulltext]\nenabled = false\n'
+        f'[[sources]]\ntype = "feed"\nurl = "{web.url("/blog.rss")}"\n{OFFLINE_TTS}', encoding="utf-8")
+    config = load_config(tmp_path / "podcast.toml", tmp_path)
+
+    first = run_episode(config, now=SATURDAY_MORNING)
+    synthesised = int(re.match(r"espeak-ng synthesised (\d+) pieces; 0 came", _spoken_line(caplog))[1])
+    assert synthesised > 10 and len(web.requests) == 1
+
+    caplog.clear()
+    again = run_episode(config, now=SATURDAY_MORNING, force=True)
+    assert _spoken_line(caplog) == f"espeak-ng synthesised 0 pieces; {synthesised} came from the cache."
+    assert len(web.requests) == 1  # the day's response is cached: nothing fetched again
+    assert any("reused, nothing mixed or encoded again" in r.getMessage() for r in caplog.records)
+    assert Path(again.audio).name == "2026-11-21-r2.mp3"
+    assert decode_file(Path(again.audio)).raw_data == decode_file(Path(first.audio)).raw_data
+    assert again.episode.chapters == first.episode.chapters and again.episode.duration == first.episode.duration
+    assert Path(again.audio).with_suffix(".vtt").read_text(encoding="utf-8") == Path(first.audio).with_suffix(".vtt").read_text(encoding="utf-8")

@@ -114,6 +114,43 @@ def test_speak_script_gives_one_utterance_per_paragraph(sample_papers):
     assert all(part.audio.duration_seconds > 0.3 and part.cues for s in spoken for part in s.parts)
 
 
+def test_with_a_folder_each_paragraph_goes_to_disk_as_it_is_spoken_and_memory_holds_one(sample_papers, tmp_path):
+    import tracemalloc
+
+    from podcast.registry import NoOptions
+    from podcast.select import Profile, select_papers
+    from podcast.write import WRITERS, Brief
+
+    from .conftest import SATURDAY_MORNING, TAX_PROJECT
+
+    picks = select_papers(sample_papers, Profile(TAX_PROJECT), 3).picks
+    script = WRITERS.get("template")(NoOptions()).write(picks, Brief("zh-CN", "AI 论文早报", TAX_PROJECT, SATURDAY_MORNING))
+
+    def peak_mb(folder):
+        tracemalloc.start()
+        try:
+            spoken, _, _ = speak_script(script, speaker("zh-CN"), folder=folder)
+            return spoken, tracemalloc.get_traced_memory()[1] / 1e6
+        finally:
+            tracemalloc.stop()
+
+    in_memory, held = peak_mb(None)
+    on_disk, peak = peak_mb(tmp_path / "speech")
+    parts = [part for section in on_disk for part in section.parts]
+    kept = [part for section in in_memory for part in section.parts]
+    assert sorted(tmp_path.joinpath("speech").iterdir()) == [part.audio for part in parts]
+    for part, same in zip(parts, kept, strict=True):  # the same speech and cues, from the file
+        audio = decode_file(part.audio)  # (espeak-ng says a text a few ms longer or shorter each time)
+        assert audio.duration_seconds == pytest.approx(same.audio.duration_seconds, abs=0.15)
+        assert [c.text for c in part.cues] == [c.text for c in same.cues]
+        assert part.cues[-1].end == pytest.approx(audio.duration_seconds, abs=0.01)
+        assert abs(audio.dBFS - same.audio.dBFS) < 0.2
+    total = sum(len(part.audio.raw_data) for part in kept) / 1e6
+    longest = max(len(part.audio.raw_data) for part in kept) / 1e6
+    assert total > 5 * longest and held > total  # all of it held at once, without a folder
+    assert peak < 3 * longest and peak < held / 2  # with one: a paragraph's worth at a time
+
+
 def test_produced_mp3_decodes_with_chapters_tags_and_cues(tmp_path):
     engine = speaker("zh-CN")
     sections = [

@@ -475,11 +475,12 @@ def _make(build: Build, plan: Plan, force: bool) -> RunResult:
     written = plan.write(build, writer, chosen, timing)  # 3 write
     _log_estimate(written.script, speaker, music, plan.target_seconds(config))
 
-    spoken, speaker, voice_failure = speak_script(written.script, speaker, build.progress,
-                                                  config.tts, config.audio.pauses)  # 4 speak
-    voice_problem = voice_problem or voice_failure
-
     with tempfile.TemporaryDirectory(prefix="episode-", dir=config.state.dir) as work:
+        # each paragraph's audio waits in the work folder for the mix, not in memory
+        spoken, speaker, voice_failure = speak_script(
+            written.script, speaker, build.progress, config.tts, config.audio.pauses,
+            Path(work))  # 4 speak
+        voice_problem = voice_problem or voice_failure
         audio = _produce(build, plan, chosen, written, spoken, music, speaker,
                          Path(work))  # 5 produce
         log.info("Produced %s (estimated %s for the %s).", clock(audio.duration),
@@ -514,7 +515,8 @@ def _produce(build: Build, plan: Plan, chosen: Chosen, written: Written,
                 listing, written.script.text(), _artwork(config))
     with build.progress.task("Producing", len(spoken)) as advance:
         return produce_episode(spoken, work / "episode.mp3", tags, music, advance,
-                               speaker.settings.pauses.of(written.script.format), config.audio)
+                               speaker.settings.pauses.of(written.script.format), config.audio,
+                               config.state.dir / "cache" / "episodes")
 
 
 def _publish(build: Build, plan: Plan, previous: Episode | None, chosen: Chosen, written: Written,

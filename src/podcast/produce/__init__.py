@@ -16,16 +16,19 @@ never the episode, however long it is.
 
 from __future__ import annotations
 
+import hashlib
+import json
 import logging
+import shutil
 from collections import deque
 from collections.abc import Generator, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from contextlib import closing
-from dataclasses import dataclass, field, replace
+from dataclasses import astuple, dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from .. import voices_dir
+from .. import __version__, voices_dir
 from ..errors import AudioError
 from ..models import BRIEF, BROADCAST, Chapter, Cue, Pauses, ProducedAudio, SpokenSection, Voice
 from ..progress import Advance
@@ -171,16 +174,47 @@ def produce_episode(
     advance: Advance = lambda n: None,
     pauses: Pauses | None = None,
     config: AudioConfig | None = None,
+    cache_dir: Path | None = None,
 ) -> ProducedAudio:
     """Encode ``sections`` (the opening, the papers, the closing) with the music into ``out``
     and tag it; every sentence's cue and every section's chapter lands on the episode's
-    timeline exactly where its samples were written."""
+    timeline exactly where its samples were written. With a ``cache_dir``, the mastered audio
+    of the same speech, music and settings made before is reused (a forced rerun of an
+    unchanged script), and what is made is kept there for next time."""
     config = config or AudioConfig()
     music = music if music is not None else Music.load(config)
     plan = _plan(sections, music, pauses or Pauses())
+    encoding = Encoding(config.bitrate, config.channels, config.quality)
+    key = _identity(plan, music, config, encoding) if cache_dir is not None else ""
+    found = _reuse(cache_dir, key, out) if cache_dir is not None else None
+    if found is not None:
+        duration, chapters, cues = found
+        advance(len(chapters) - 1)
+        log.info("The episode's audio is as last mastered: reused, nothing mixed or encoded "
+                 "again.")
+    else:
+        duration, chapters, cues = _encode(plan, music, config, encoding, out, advance)
+        if cache_dir is not None:
+            _keep(cache_dir, key, out, duration, chapters, cues)
+    advance(1)
+    ends = [c.start for c in chapters[1:]] + [duration]
+    chapters = [Chapter(c.title, c.start, round(end, 3))
+                for c, end in zip(chapters, ends, strict=True)]
+    from .tags import write_tags  # mutagen, loaded only when an episode is made
+
+    write_tags(out, tags, chapters, duration)
+    log.info("Encoded %s of audio into %s (%d KB), mastered to %g LUFS with peaks under %g dBTP.",
+             clock(duration), out.name, out.stat().st_size // 1024, config.loudness,
+             config.true_peak)
+    return ProducedAudio(path=out, duration=duration, chapters=tuple(chapters), cues=tuple(cues))
+
+
+def _encode(plan: Sequence[_Chunk], music: Music, config: AudioConfig, encoding: Encoding,
+            out: Path, advance: Advance) -> tuple[float, list[Chapter], list[Cue]]:
+    """``plan`` mastered and encoded into ``out``: its length, chapters (ends not yet known)
+    and cues."""
     chapters: list[Chapter] = []
     cues: list[Cue] = []
-    encoding = Encoding(config.bitrate, config.channels, config.quality)
     try:
         with (closing(_mastered(plan, music, config, encoding)) as mastered,
               Mp3Encoder(out, encoding) as encoder):
@@ -195,21 +229,70 @@ def produce_episode(
                 cues += [replace(c, start=round(offset + c.start, 3), end=round(offset + c.end, 3))
                          for c in chunk.cues]
                 encoder.write(audio)
-            duration = encoder.seconds
+            return encoder.seconds, chapters, cues
     except BaseException:
         out.unlink(missing_ok=True)
         raise
-    advance(1)
-    ends = [c.start for c in chapters[1:]] + [duration]
-    chapters = [Chapter(c.title, c.start, round(end, 3))
-                for c, end in zip(chapters, ends, strict=True)]
-    from .tags import write_tags  # mutagen, loaded only when an episode is made
 
-    write_tags(out, tags, chapters, duration)
-    log.info("Encoded %s of audio into %s (%d KB), mastered to %g LUFS with peaks under %g dBTP.",
-             clock(duration), out.name, out.stat().st_size // 1024, config.loudness,
-             config.true_peak)
-    return ProducedAudio(path=out, duration=duration, chapters=tuple(chapters), cues=tuple(cues))
+
+# -- the mastered audio of an unchanged episode, kept for a rerun ------------------------------
+
+MASTERING_VERSION = 1  # raised whenever the same input would be mastered differently
+KEEP_EPISODES = 3  # the most recent kept; older ones are removed
+
+
+def _identity(plan: Sequence[_Chunk], music: Music, config: AudioConfig,
+              encoding: Encoding) -> str:
+    """A hash of everything the mastered audio is made of: the speech (its samples), the music,
+    the layout, the cues and the settings."""
+    digest = hashlib.sha256(json.dumps(
+        [MASTERING_VERSION, __version__, repr(config), repr(encoding), music.voice_entry,
+         music.duck]).encode())
+    for piece in (music.intro, music.sting, music.outro):
+        digest.update(piece.raw_data if piece is not None else b"-")
+    for chunk in plan:
+        digest.update(json.dumps([chunk.chapter, chunk.chapter_at, chunk.under_intro,
+                                  [astuple(cue) for cue in chunk.cues]],
+                                 ensure_ascii=False).encode())
+        for part in (*chunk.before, chunk.piece, *chunk.after):
+            digest.update(part.read_bytes() if isinstance(part, Path) else part.raw_data)
+    return digest.hexdigest()[:40]
+
+
+def _reuse(folder: Path, key: str,
+           out: Path) -> tuple[float, list[Chapter], list[Cue]] | None:
+    """The kept audio of ``key`` copied to ``out``, and its length, chapters and cues; None
+    when it is not kept (or cannot be read)."""
+    try:
+        kept = json.loads((folder / f"{key}.json").read_text(encoding="utf-8"))
+        shutil.copyfile(folder / f"{key}.mp3", out)
+        chapters = [Chapter(title, start, 0.0) for title, start in kept["chapters"]]
+        cues = [Cue(*cue) for cue in kept["cues"]]
+        return float(kept["duration"]), chapters, cues
+    except (OSError, ValueError, KeyError, TypeError):
+        out.unlink(missing_ok=True)
+        return None
+
+
+def _keep(folder: Path, key: str, out: Path, duration: float, chapters: Sequence[Chapter],
+          cues: Sequence[Cue]) -> None:
+    """``out`` (not yet tagged) kept as ``key``'s audio; a folder that cannot be written costs
+    a warning, not the episode."""
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+        temporary = folder / f"{key}.part"
+        shutil.copyfile(out, temporary)
+        temporary.replace(folder / f"{key}.mp3")
+        note = {"duration": duration, "chapters": [[c.title, c.start] for c in chapters],
+                "cues": [astuple(cue) for cue in cues]}
+        (folder / f"{key}.json").write_text(json.dumps(note, ensure_ascii=False),
+                                            encoding="utf-8")  # last: the entry is complete
+        kept = sorted(folder.glob("*.json"), key=lambda path: path.stat().st_mtime, reverse=True)
+        for old in kept[KEEP_EPISODES:]:
+            old.unlink(missing_ok=True)
+            old.with_suffix(".mp3").unlink(missing_ok=True)
+    except OSError as exc:
+        log.warning("Could not keep the mastered audio in %s: %s", folder, exc)
 
 
 def _plan(sections: Sequence[SpokenSection], music: Music, pauses: Pauses) -> list[_Chunk]:

@@ -10,6 +10,7 @@ from __future__ import annotations
 import contextlib
 import ctypes
 import ctypes.util
+import errno
 import io
 import re
 import signal
@@ -17,6 +18,7 @@ import subprocess
 import sys
 import threading
 import warnings
+import wave
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
@@ -43,7 +45,8 @@ SILENT_LUFS = -70.0  # what ebur128 reports when nothing is loud enough to measu
 
 __all__ = [
     "AudioSegment", "Encoding", "Loudness", "Mp3Encoder", "codec_loss", "conform", "decode_bytes",
-    "decode_file", "decode_measured", "ffmpeg_exe", "master", "measure", "silence",
+    "decode_file", "decode_measured", "ffmpeg_exe", "from_wav", "master", "measure", "silence",
+    "wav", "write_wav",
 ]
 
 
@@ -90,8 +93,63 @@ def conform(segment: AudioSegment) -> AudioSegment:
 
 
 def decode_file(path: Path) -> AudioSegment:
-    """Any file ffmpeg reads, decoded into the house format."""
+    """Any file ffmpeg reads, decoded into the house format; a 16-bit WAV file (a spoken piece
+    kept on disk) read here, without ffmpeg."""
+    if path.suffix == ".wav":
+        try:
+            return conform(from_wav(path.read_bytes()))
+        except (OSError, wave.Error, EOFError):
+            pass  # ffmpeg says what is wrong with it
     return _decode(["-nostdin", "-i", str(path)], None, str(path))
+
+
+def wav(pcm: bytes, rate: int) -> bytes:
+    """16-bit mono PCM at ``rate`` Hz as a WAV file: how spoken pieces are kept on disk."""
+    out = io.BytesIO()
+    with wave.open(out, "wb") as file:
+        file.setnchannels(1)
+        file.setsampwidth(2)
+        file.setframerate(rate)
+        file.writeframes(pcm)
+    return out.getvalue()
+
+
+def write_wav(segment: AudioSegment, path: Path) -> None:
+    """``segment`` in the house format into the WAV file ``path``, written whole or not at all;
+    raises AudioError naming the file when it cannot be written."""
+    temporary = path.with_suffix(".part")
+    try:
+        with wave.open(str(temporary), "wb") as file:
+            file.setnchannels(CHANNELS)
+            file.setsampwidth(SAMPLE_WIDTH)
+            file.setframerate(RATE)
+            file.writeframes(conform(segment).raw_data)
+        temporary.replace(path)
+    except OSError as exc:
+        temporary.unlink(missing_ok=True)
+        raise disk_error(path, exc) from exc
+
+
+#: A disk that cannot take the episode's files: no build can go on.
+DISK_FULL = frozenset({errno.ENOSPC, errno.EFBIG, errno.EDQUOT})
+
+
+def disk_error(path: Path, exc: OSError) -> AudioError:
+    """One line naming ``path`` and why it could not be written."""
+    reason = exc.strerror or str(exc)
+    if exc.errno == errno.EFBIG:
+        reason += " (the file size limit, ulimit -f, was reached)"
+    return AudioError(f"{path}: {reason}")
+
+
+def from_wav(data: bytes) -> AudioSegment:
+    """A WAV file's audio; raises wave.Error or EOFError when it cannot be read."""
+    with wave.open(io.BytesIO(data), "rb") as file:
+        pcm = file.readframes(file.getnframes())
+        rate, width, channels = file.getframerate(), file.getsampwidth(), file.getnchannels()
+    if not pcm:
+        raise EOFError("no audio")
+    return AudioSegment(pcm, sample_width=width, frame_rate=rate, channels=channels)
 
 
 def decode_bytes(data: bytes, what: str = "audio data") -> AudioSegment:

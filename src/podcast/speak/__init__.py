@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import logging
 from dataclasses import fields, replace
+from pathlib import Path
 
 from ..errors import ConfigError, SpeechError
 from ..models import CONVERSATION, Host, Pauses, Script, SpokenSection, Utterance, Voice
@@ -149,16 +150,18 @@ def choose_speaker(config: TTSConfig, language: str, context: SpeakContext,
 def speak_script(
     script: Script, speaker: Speaker, progress: Progress = _NO_PROGRESS,
     config: TTSConfig | None = None, pauses: PauseConfig | None = None,
+    folder: Path | None = None,
 ) -> tuple[list[SpokenSection], Speaker, VoiceProblem | None]:
-    """Audio for every section of ``script``, one utterance per paragraph; the engine that spoke
-    it; and, when a stand-in had to re-voice it (``config``'s fallback allowing), why. A stand-in
-    that fails too gives way to the last resort."""
+    """Audio for every section of ``script``, one utterance per paragraph (with a ``folder``,
+    each a WAV file there, written as it is spoken); the engine that spoke it; and, when a
+    stand-in had to re-voice it (``config``'s fallback allowing), why. A stand-in that fails
+    too gives way to the last resort."""
     lines = sum(len(section.parts) for section in script.sections())
     label, reason = "Speaking", None
     while True:
         try:
             with progress.task(label, lines) as advance:
-                return _spoken(script, speaker, advance), speaker, reason
+                return _spoken(script, speaker, advance, folder), speaker, reason
         except SpeechError as exc:
             if config is None:
                 raise
@@ -203,7 +206,8 @@ def script_lines(script: Script) -> list[tuple[str, list[Line]]]:
             for section in script.sections()]
 
 
-def _spoken(script: Script, speaker: Speaker, advance: Advance) -> list[SpokenSection]:
+def _spoken(script: Script, speaker: Speaker, advance: Advance,
+            folder: Path | None) -> list[SpokenSection]:
     if script.format == CONVERSATION and not speaker.settings.cast:
         raise ConfigError(f"a conversation needs two different {speaker.name} voices, and the "
                           f"analyst would speak with the host's {speaker.voice!r}: give one in "
@@ -211,7 +215,7 @@ def _spoken(script: Script, speaker: Speaker, advance: Advance) -> list[SpokenSe
     lexicon = Lexicon.load(script.language)
     sections = script_lines(script)
     lines = [line for _, section in sections for line in section]
-    spoken = speaker.speak_all(lines, lexicon, advance)
+    spoken = speaker.speak_all(lines, lexicon, advance, folder)
     log.info("Spoke %d paragraphs with the %s.", len(lines), speaker.describe())
     if script.format == CONVERSATION:  # every sentence says who says it
         spoken = [Utterance(said.audio, tuple(replace(cue, speaker=script.said_by(line.speaker))

@@ -3,9 +3,9 @@ nothing, and one that stopped half-way resumes where it stopped.
 
 A piece is known by its engine, its voice, the engine's settings and the text as sent (the
 lexicon applied). Its audio is stored in whatever form the engine produced it (edge-tts's MP3,
-Kokoro's WAV), with an optional note beside it as JSON (edge-tts's sentence boundaries). The
-audio is written last, so a piece is there whole or not at all; one that cannot be read is
-synthesised again.
+Kokoro's and espeak-ng's WAV), with an optional note beside it as JSON (edge-tts's sentence
+boundaries). The audio is written last, so a piece is there whole or not at all; one that
+cannot be read is synthesised again.
 """
 
 from __future__ import annotations
@@ -16,6 +16,8 @@ import logging
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
+
+from ..produce.audio import DISK_FULL, disk_error
 
 log = logging.getLogger(__name__)
 
@@ -29,6 +31,7 @@ class PieceCache:
         self.engine = engine
         self.suffix = suffix
         self.hits = 0  # pieces found, for logs and tests
+        self._warned = False  # a folder that cannot be written is said once
 
     def key(self, voice: str, settings: Sequence[object], text: str) -> str:
         """The piece's name: a hash of everything that changes its audio."""
@@ -49,7 +52,8 @@ class PieceCache:
         return data, kept
 
     def put(self, key: str, audio: bytes, note: Any = None) -> None:
-        """Keep a piece; a folder that cannot be written costs a warning, not the episode."""
+        """Keep a piece; a folder that cannot be written costs a warning, not the episode, unless
+        the disk is full (AudioError)."""
         if self.folder is None:
             return
         try:
@@ -58,10 +62,15 @@ class PieceCache:
                 _write(self.folder / f"{key}.json", json.dumps(note, ensure_ascii=False).encode())
             _write(self.folder / f"{key}{self.suffix}", audio)  # last: the piece is complete
         except OSError as exc:
-            log.warning("Could not keep a spoken piece in %s: %s", self.folder, exc)
+            if exc.errno in DISK_FULL:  # nor can the episode be made: stop now, in one line
+                raise disk_error(self.folder / f"{key}{self.suffix}", exc) from exc
+            if not self._warned:
+                log.warning("Could not keep a spoken piece in %s: %s", self.folder, exc)
+                self._warned = True
 
 
 def _write(path: Path, data: bytes) -> None:
     temporary = path.with_suffix(path.suffix + ".part")
     temporary.write_bytes(data)
     temporary.replace(path)
+

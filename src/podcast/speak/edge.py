@@ -24,6 +24,7 @@ import re
 import socket
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -44,6 +45,7 @@ from .engine import (
     align,
     assemble,
     chunk,
+    keep,
 )
 from .voices import Lexicon
 
@@ -181,7 +183,8 @@ class EdgeSpeaker(Speaker):
         return audio, [start for start, _ in marks]
 
     def speak_all(
-        self, lines: Sequence[Line], lexicon: Lexicon, advance: Advance
+        self, lines: Sequence[Line], lexicon: Lexicon, advance: Advance,
+        folder: Path | None = None,
     ) -> list[Utterance]:
         groups = [chunk(line.text, self.max_chunk_bytes) for line in lines]
         jobs = [
@@ -196,7 +199,11 @@ class EdgeSpeaker(Speaker):
             timed = [(audio, align([lexicon.apply(s) for s in group], marks,
                                    audio.duration_seconds))
                      for group, (audio, marks) in zip(line_groups, mine, strict=True)]
-            spoken.append(assemble(line_groups, timed, self.settings.pauses.sentence))
+            spoken.append(keep(assemble(line_groups, timed, self.settings.pauses.sentence),
+                               folder, number))
+            for job in jobs:
+                if job.line == number:
+                    del results[job]  # kept on disk now
         return spoken
 
     async def _all(self, jobs: list[_Job], per_line: list[int], advance: Advance) -> dict:

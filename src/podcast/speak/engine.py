@@ -22,7 +22,7 @@ from typing import Any, ClassVar
 from .. import i18n
 from ..errors import SpeechError
 from ..models import Cue, Utterance, Voice
-from ..produce.audio import AudioSegment, conform, silence
+from ..produce.audio import AudioSegment, conform, silence, write_wav
 from ..progress import Advance
 from ..registry import Backend, Registry
 from .voices import Lexicon
@@ -91,16 +91,19 @@ class Speaker(Backend, ABC):
         return self.voice
 
     def speak_all(
-        self, lines: Sequence[Line], lexicon: Lexicon, advance: Advance
+        self, lines: Sequence[Line], lexicon: Lexicon, advance: Advance,
+        folder: Path | None = None,
     ) -> list[Utterance]:
-        """Every line in order; ``advance(1)`` after each. Engines that wait on a network
-        override this to work on several at once."""
+        """Every line in order; ``advance(1)`` after each. With a ``folder``, each line's audio
+        goes to a file there as soon as it is spoken (see :func:`keep`). Engines that wait on a
+        network override this to work on several at once."""
         spoken = []
-        for line in lines:
+        for number, line in enumerate(lines):
             groups = chunk(line.text, self.max_chunk_bytes)
             results = [self.speak_chunk(lexicon.apply(" ".join(g)), self.voice_for(line))
                        for g in groups]
-            spoken.append(assemble(groups, results, self.settings.pauses.sentence))
+            spoken.append(keep(assemble(groups, results, self.settings.pauses.sentence),
+                               folder, number))
             advance(1)
         return spoken
 
@@ -282,6 +285,19 @@ def assemble(
                  for s, e, t in zip(starts, ends, group, strict=True)]
         audio += clip
     return Utterance(audio, tuple(cues))
+
+
+def keep(said: Utterance, folder: Path | None, number: int) -> Utterance:
+    """``said`` with its audio written to ``folder`` as the WAV file of paragraph ``number``
+    and let go: an episode's speech waits on disk for the mix, not in memory, however long the
+    episode. Without a folder, ``said`` as it is."""
+    if folder is None or isinstance(said.audio, Path):
+        return said
+    if not folder.is_dir():
+        folder.mkdir(parents=True)
+    path = folder / f"paragraph-{number:04d}.wav"
+    write_wav(said.audio, path)
+    return Utterance(path, said.cues)
 
 
 #: A service's sentence boundaries in a request's audio: (seconds, the sentence as it heard it).

@@ -8,17 +8,30 @@ wheel, never from the system.
 from __future__ import annotations
 
 import ctypes
+import importlib.metadata
+import logging
 import threading
+import wave
+from collections.abc import Sequence
 from dataclasses import dataclass
+from functools import cache
+from pathlib import Path
 
 from ..errors import SpeechError
-from ..produce.audio import AudioSegment
-from .engine import ENGINES, Speaker
+from ..models import Utterance, Voice
+from ..produce.audio import AudioSegment, from_wav, wav
+from ..progress import Advance
+from .cache import PieceCache
+from .engine import ENGINES, Line, SpeakContext, Speaker
+from .voices import Lexicon
+
+log = logging.getLogger(__name__)
 
 _AUDIO_OUTPUT_SYNCHRONOUS = 2
 _ESPEAK_CHARS_UTF8 = 1
 _POS_CHARACTER = 1
 _RATE, _PITCH = 1, 3
+
 _SynthCallback = ctypes.CFUNCTYPE(
     ctypes.c_int, ctypes.POINTER(ctypes.c_short), ctypes.c_int, ctypes.c_void_p
 )
@@ -91,12 +104,27 @@ class _Library:
             return bytes(self._buffer)
 
 
+@cache
+def _wheel() -> str:
+    """The espeakng-loader wheel's version, part of every kept piece's key: another espeak-ng
+    speaks anew."""
+    try:
+        return importlib.metadata.version("espeakng-loader")
+    except importlib.metadata.PackageNotFoundError:
+        return ""
+
+
 @ENGINES.register("espeak")
 class EspeakSpeaker(Speaker):
     Options = EspeakOptions
     offline = True
     stands_in = True
     label = "espeak-ng"
+
+    def __init__(self, voice: Voice, context: SpeakContext | None = None) -> None:
+        super().__init__(voice, context)
+        self.cache = PieceCache(self.context.cache_dir, "espeak", ".wav")
+        self.synthesized = 0  # pieces synthesised (not found in the cache), for logs and tests
 
     @property
     def speed(self) -> int:
@@ -107,13 +135,30 @@ class EspeakSpeaker(Speaker):
         # the preset's rate was measured at the preset's speed
         return options.speed / preset["speed"] if options.speed and preset.get("speed") else 1.0
 
+    def speak_all(self, lines: Sequence[Line], lexicon: Lexicon, advance: Advance,
+                  folder: Path | None = None) -> list[Utterance]:
+        spoken = super().speak_all(lines, lexicon, advance, folder)
+        log.info("espeak-ng synthesised %d pieces; %d came from the cache.", self.synthesized,
+                 self.cache.hits)
+        return spoken
+
     def speak_chunk(self, text: str, voice: str) -> tuple[AudioSegment, list[float] | None]:
-        library = _Library.get()
         pitch = self.options.pitch if self.options.pitch >= 0 else 50
+        key = self.cache.key(voice, [_wheel(), self.speed, pitch], text)
+        found = self.cache.get(key)
+        if found is not None:
+            try:
+                return from_wav(found[0]), None
+            except (wave.Error, EOFError):  # synthesised again
+                pass
+        library = _Library.get()
         pcm = library.synthesize(text, voice, self.speed, pitch)
         if not pcm:
             raise SpeechError(f"espeak-ng produced no audio for: {text[:40]}")
-        return AudioSegment(pcm, sample_width=2, frame_rate=library.rate, channels=1), None
+        data = wav(pcm, library.rate)
+        self.cache.put(key, data)
+        self.synthesized += 1
+        return from_wav(data), None
 
     def describe(self) -> str:
         return f"espeak-ng voice {self.voice}"

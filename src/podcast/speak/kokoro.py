@@ -17,7 +17,6 @@ spoken pieces' cache, so a rerun synthesises nothing and loads no model.
 from __future__ import annotations
 
 import importlib.util
-import io
 import logging
 import os
 import re
@@ -32,7 +31,7 @@ from typing import Any
 from .. import i18n
 from ..errors import SpeechError
 from ..models import Utterance, Voice
-from ..produce.audio import AudioSegment
+from ..produce.audio import AudioSegment, from_wav, wav
 from ..progress import Advance
 from ..schema import between, check
 from . import kokoro_files
@@ -112,9 +111,9 @@ class KokoroSpeaker(Speaker):
             return str(exc)
         return None
 
-    def speak_all(self, lines: Sequence[Line], lexicon: Lexicon,
-                  advance: Advance) -> list[Utterance]:
-        spoken = super().speak_all(lines, lexicon, advance)
+    def speak_all(self, lines: Sequence[Line], lexicon: Lexicon, advance: Advance,
+                  folder: Path | None = None) -> list[Utterance]:
+        spoken = super().speak_all(lines, lexicon, advance, folder)
         log.info("Kokoro-82M synthesised %d sentences; %d came from the cache.", self.synthesized,
                  self.cache.hits)
         return spoken
@@ -125,7 +124,7 @@ class KokoroSpeaker(Speaker):
         found = self.cache.get(key)
         if found is not None:
             try:
-                return _from_wav(found[0]), None
+                return from_wav(found[0]), None
             except (wave.Error, EOFError):  # synthesised again
                 pass
         files = self._obtain()
@@ -134,7 +133,7 @@ class KokoroSpeaker(Speaker):
         data = _wav(samples)
         self.cache.put(key, data)
         self.synthesized += 1
-        return _from_wav(data), None
+        return from_wav(data), None
 
     def _obtain(self) -> kokoro_files.Files:
         if self._files is None:
@@ -181,23 +180,7 @@ def _wav(samples: Any) -> bytes:
     """Float samples at :data:`RATE` as a 16-bit mono WAV file."""
     import numpy
 
-    pcm = (numpy.clip(samples, -1.0, 1.0) * 32767).astype("<i2").tobytes()
-    out = io.BytesIO()
-    with wave.open(out, "wb") as file:
-        file.setnchannels(1)
-        file.setsampwidth(2)
-        file.setframerate(RATE)
-        file.writeframes(pcm)
-    return out.getvalue()
-
-
-def _from_wav(data: bytes) -> AudioSegment:
-    with wave.open(io.BytesIO(data), "rb") as file:
-        pcm = file.readframes(file.getnframes())
-        rate, width, channels = file.getframerate(), file.getsampwidth(), file.getnchannels()
-    if not pcm:
-        raise EOFError("no audio")
-    return AudioSegment(pcm, sample_width=width, frame_rate=rate, channels=channels)
+    return wav((numpy.clip(samples, -1.0, 1.0) * 32767).astype("<i2").tobytes(), RATE)
 
 
 # -- the model, once per process ---------------------------------------------------------------
