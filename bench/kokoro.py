@@ -141,7 +141,7 @@ def calibrate(languages: list[str]) -> None:
                 print(f"{language} {name} {voice}: {len(texts)} paragraphs, {seconds.sum():.0f} s; "
                       f"units_per_minute = {60 / slope:.0f}, trimmed_ms = {max(0, -intercept) * 1000:.0f} "
                       f"(intercept {intercept * 1000:+.0f} ms, rms error {numpy.sqrt((error ** 2).mean()):.2f} s); "
-                      f"synthesised {engine.synthesized} sentences in {wall:.0f} s", flush=True)
+                      f"synthesised {engine.cache.made} sentences in {wall:.0f} s", flush=True)
 
 
 def main() -> None:

@@ -193,7 +193,7 @@ def test_a_mixed_sentence_is_speech_and_a_rerun_synthesises_nothing(kokoro_env, 
     quiet = sum(1 for at in range(0, len(audio), 50) if audio[at : at + 50].dBFS < -45)
     assert quiet < 0.5 * len(audio) / 50  # mostly voiced, as speech is
     assert [(cue.start, cue.text) for cue in first.cues] == [(0.0, MIXED)]
-    assert speaker.synthesized == 1 and any("Loaded Kokoro-82M" in r.getMessage() for r in caplog.records)
+    assert speaker.cache.made == 1 and any("Loaded Kokoro-82M" in r.getMessage() for r in caplog.records)
 
     model = speaker_model(speaker)
     said = lexicon.apply(MIXED)  # 今天介绍 G P T-4 和 Laura 微调。
@@ -206,7 +206,7 @@ def test_a_mixed_sentence_is_speech_and_a_rerun_synthesises_nothing(kokoro_env, 
 
     again = open_speaker(TTSConfig(engine="kokoro"), "zh-CN", context)
     (second,) = again.speak_all([Line(MIXED)], lexicon, lambda n: None)
-    assert again.synthesized == 0 and again.cache.hits == 1
+    assert again.cache.made == 0 and again.cache.hits == 1
     assert second.audio.raw_data == audio.raw_data
 
 

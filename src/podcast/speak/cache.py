@@ -13,11 +13,12 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
-from collections.abc import Sequence
+import wave
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
-from ..produce.audio import DISK_FULL, disk_error
+from ..produce.audio import DISK_FULL, AudioSegment, disk_error, from_wav
 
 log = logging.getLogger(__name__)
 
@@ -31,6 +32,7 @@ class PieceCache:
         self.engine = engine
         self.suffix = suffix
         self.hits = 0  # pieces found, for logs and tests
+        self.made = 0  # pieces synthesised by :meth:`wav` (not found), for logs and tests
         self._warned = False  # a folder that cannot be written is said once
 
     def key(self, voice: str, settings: Sequence[object], text: str) -> str:
@@ -50,6 +52,24 @@ class PieceCache:
             return None
         self.hits += 1
         return data, kept
+
+    def wav(self, key: str, synthesize: Callable[[], bytes]) -> AudioSegment:
+        """The piece kept under ``key`` as WAV, else the WAV ``synthesize()`` makes, kept."""
+        found = self.get(key)
+        if found is not None:
+            try:
+                return from_wav(found[0])
+            except (wave.Error, EOFError):  # a damaged piece: synthesised again
+                pass
+        data = synthesize()
+        self.put(key, data)
+        self.made += 1
+        return from_wav(data)
+
+    def counted(self, engine: str, unit: str) -> None:
+        """Say how many pieces (``unit``) ``engine`` synthesised and how many were kept."""
+        log.info("%s synthesised %d %s; %d came from the cache.", engine, self.made, unit,
+                 self.hits)
 
     def put(self, key: str, audio: bytes, note: Any = None) -> None:
         """Keep a piece; a folder that cannot be written costs a warning, not the episode, unless

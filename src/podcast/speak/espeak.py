@@ -11,7 +11,6 @@ import ctypes
 import importlib.metadata
 import logging
 import threading
-import wave
 from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import cache
@@ -19,7 +18,7 @@ from pathlib import Path
 
 from ..errors import SpeechError
 from ..models import Utterance, Voice
-from ..produce.audio import AudioSegment, from_wav, wav
+from ..produce.audio import AudioSegment, wav
 from ..progress import Advance
 from .cache import PieceCache
 from .engine import ENGINES, Line, SpeakContext, Speaker
@@ -124,7 +123,6 @@ class EspeakSpeaker(Speaker):
     def __init__(self, voice: Voice, context: SpeakContext | None = None) -> None:
         super().__init__(voice, context)
         self.cache = PieceCache(self.context.cache_dir, "espeak", ".wav")
-        self.synthesized = 0  # pieces synthesised (not found in the cache), for logs and tests
 
     @property
     def speed(self) -> int:
@@ -138,27 +136,21 @@ class EspeakSpeaker(Speaker):
     def speak_all(self, lines: Sequence[Line], lexicon: Lexicon, advance: Advance,
                   folder: Path | None = None) -> list[Utterance]:
         spoken = super().speak_all(lines, lexicon, advance, folder)
-        log.info("espeak-ng synthesised %d pieces; %d came from the cache.", self.synthesized,
-                 self.cache.hits)
+        self.cache.counted("espeak-ng", "pieces")
         return spoken
 
     def speak_chunk(self, text: str, voice: str) -> tuple[AudioSegment, list[float] | None]:
         pitch = self.options.pitch if self.options.pitch >= 0 else 50
         key = self.cache.key(voice, [_wheel(), self.speed, pitch], text)
-        found = self.cache.get(key)
-        if found is not None:
-            try:
-                return from_wav(found[0]), None
-            except (wave.Error, EOFError):  # synthesised again
-                pass
-        library = _Library.get()
-        pcm = library.synthesize(text, voice, self.speed, pitch)
-        if not pcm:
-            raise SpeechError(f"espeak-ng produced no audio for: {text[:40]}")
-        data = wav(pcm, library.rate)
-        self.cache.put(key, data)
-        self.synthesized += 1
-        return from_wav(data), None
+
+        def synthesize() -> bytes:
+            library = _Library.get()
+            pcm = library.synthesize(text, voice, self.speed, pitch)
+            if not pcm:
+                raise SpeechError(f"espeak-ng produced no audio for: {text[:40]}")
+            return wav(pcm, library.rate)
+
+        return self.cache.wav(key, synthesize), None
 
     def describe(self) -> str:
         return f"espeak-ng voice {self.voice}"

@@ -22,7 +22,6 @@ import os
 import re
 import threading
 import time
-import wave
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -31,7 +30,7 @@ from typing import Any
 from .. import i18n
 from ..errors import SpeechError
 from ..models import Utterance, Voice
-from ..produce.audio import AudioSegment, from_wav, wav
+from ..produce.audio import AudioSegment, wav
 from ..progress import Advance
 from ..schema import between, check
 from . import kokoro_files
@@ -85,7 +84,6 @@ class KokoroSpeaker(Speaker):
     def __init__(self, voice: Voice, context: SpeakContext | None = None) -> None:
         super().__init__(voice, context)
         self.cache = PieceCache(self.context.cache_dir, "kokoro", ".wav")
-        self.synthesized = 0  # sentences synthesised (not found in the cache), for logs and tests
         self._files: kokoro_files.Files | None = None
 
     @property
@@ -114,26 +112,19 @@ class KokoroSpeaker(Speaker):
     def speak_all(self, lines: Sequence[Line], lexicon: Lexicon, advance: Advance,
                   folder: Path | None = None) -> list[Utterance]:
         spoken = super().speak_all(lines, lexicon, advance, folder)
-        log.info("Kokoro-82M synthesised %d sentences; %d came from the cache.", self.synthesized,
-                 self.cache.hits)
+        self.cache.counted("Kokoro-82M", "sentences")
         return spoken
 
     def speak_chunk(self, text: str, voice: str) -> tuple[AudioSegment, list[float] | None]:
         model_file = self.options.model.name if self.options.model else kokoro_files.MODEL
         key = self.cache.key(voice, [model_file, self.speed], text)
-        found = self.cache.get(key)
-        if found is not None:
-            try:
-                return from_wav(found[0]), None
-            except (wave.Error, EOFError):  # synthesised again
-                pass
-        files = self._obtain()
-        model = _Model.get(files.model, self.options.threads)
-        samples = model.speak(text, files.voices[voice], voice, self.language, self.speed)
-        data = _wav(samples)
-        self.cache.put(key, data)
-        self.synthesized += 1
-        return from_wav(data), None
+
+        def synthesize() -> bytes:
+            files = self._obtain()
+            model = _Model.get(files.model, self.options.threads)
+            return _wav(model.speak(text, files.voices[voice], voice, self.language, self.speed))
+
+        return self.cache.wav(key, synthesize), None
 
     def _obtain(self) -> kokoro_files.Files:
         if self._files is None:
