@@ -36,6 +36,7 @@ from ..schema import between
 from ..speak.timing import Pace, clock
 from ..speak.voices import PauseConfig
 from .audio import (
+    DISK_FULL,
     RATE,
     AudioSegment,
     Encoding,
@@ -45,6 +46,7 @@ from .audio import (
     conform,
     decode_file,
     decode_measured,
+    disk_error,
     master,
     measure,
     silence,
@@ -277,10 +279,11 @@ def _reuse(folder: Path, key: str,
 def _keep(folder: Path, key: str, out: Path, duration: float, chapters: Sequence[Chapter],
           cues: Sequence[Cue]) -> None:
     """``out`` (not yet tagged) kept as ``key``'s audio; a folder that cannot be written costs
-    a warning, not the episode."""
+    a warning, not the episode, unless the disk is full (AudioError: nor can the episode be
+    made)."""
+    temporary = folder / f"{key}.part"
     try:
         folder.mkdir(parents=True, exist_ok=True)
-        temporary = folder / f"{key}.part"
         shutil.copyfile(out, temporary)
         temporary.replace(folder / f"{key}.mp3")
         note = {"duration": duration, "chapters": [[c.title, c.start] for c in chapters],
@@ -292,6 +295,9 @@ def _keep(folder: Path, key: str, out: Path, duration: float, chapters: Sequence
             old.unlink(missing_ok=True)
             old.with_suffix(".mp3").unlink(missing_ok=True)
     except OSError as exc:
+        temporary.unlink(missing_ok=True)
+        if exc.errno in DISK_FULL:
+            raise disk_error(folder / f"{key}.mp3", exc) from exc
         log.warning("Could not keep the mastered audio in %s: %s", folder, exc)
 
 
