@@ -115,9 +115,13 @@ def pytest_collection_modifyitems(config, items):
     if config.getoption("--soak"):
         return
     skip = pytest.mark.skip(reason="slow fault-injection; run with --soak (.ci/run does)")
+    # Kokoro-82M's tests cost a minute of the two cores where the neural extra is set up
+    neural = pytest.mark.skip(reason="loads Kokoro-82M; run with --soak (.ci/run does)")
     for item in items:
         if "soak" in item.keywords:
             item.add_marker(skip)
+        elif "neural" in item.keywords:
+            item.add_marker(neural)
 
 
 @pytest.fixture
