@@ -8,7 +8,6 @@ import re
 import shutil
 import xml.etree.ElementTree as ET
 from dataclasses import replace
-from datetime import timedelta
 from itertools import pairwise
 from pathlib import Path
 
@@ -17,26 +16,18 @@ import pytest
 
 from podcast.config import load_config
 from podcast.models import BRIEF, BROADCAST, CONVERSATION
-from podcast.pipeline import run_episode, run_recap
+from podcast.pipeline import run_recap
 from podcast.produce.audio import decode_file
 
-from .test_recap import CONFIG, FRIDAY_1700, MONDAY
+from . import test_recap
+from .test_recap import FRIDAY_1700
 
 pytestmark = pytest.mark.slow
 
 PODCAST = "https://podcastindex.org/namespace/1.0"
 EXPECTED = Path(__file__).parent / "data" / "formats" / "recap-broadcast-zh.txt"
 
-
-@pytest.fixture(scope="module")
-def week(tmp_path_factory) -> Path:
-    """2026-W47, Monday to Thursday: four daily broadcasts of two papers each."""
-    root = tmp_path_factory.mktemp("week")
-    (root / "podcast.toml").write_text(CONFIG, encoding="utf-8")
-    config = load_config(root / "podcast.toml", root)
-    for day in range(4):
-        run_episode(config, now=MONDAY + timedelta(days=day))
-    return root
+week_show = test_recap.week_show  # four daily broadcasts of two papers each, Monday to Thursday
 
 
 def recap_in(week: Path, folder: Path, format: str):
@@ -48,12 +39,12 @@ def recap_in(week: Path, folder: Path, format: str):
 
 
 @pytest.fixture(scope="module")
-def conversation(week, tmp_path_factory):
-    return recap_in(week, tmp_path_factory.mktemp("conversation"), CONVERSATION)
+def conversation(week_show, tmp_path_factory):
+    return recap_in(week_show, tmp_path_factory.mktemp("conversation"), CONVERSATION)
 
 
-def test_broadcast_recap_is_unchanged(week, tmp_path):
-    config, result = recap_in(week, tmp_path, BROADCAST)
+def test_broadcast_recap_is_unchanged(week_show, tmp_path):
+    config, result = recap_in(week_show, tmp_path, BROADCAST)
     episode = result.episode
     assert episode.format == BROADCAST and episode.hosts == ()
     text = (config.publish.dir / episode.transcript_name).read_text(encoding="utf-8")
@@ -104,8 +95,8 @@ def test_conversation_recap_chapters_are_its_themes(conversation):
                                                                strict=False)]
 
 
-def test_brief_recap_is_under_two_minutes(week, tmp_path):
-    config, result = recap_in(week, tmp_path, BRIEF)
+def test_brief_recap_is_under_two_minutes(week_show, tmp_path):
+    config, result = recap_in(week_show, tmp_path, BRIEF)
     episode = result.episode
     themes = episode.recap.themes
     assert episode.format == BRIEF and len(themes) == 7
