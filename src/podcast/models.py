@@ -517,12 +517,21 @@ class Voice:
 
 
 @dataclass(frozen=True)
+class Level:
+    """How loud a piece of audio is: its RMS level and its sample peak, dBFS."""
+
+    rms: float
+    peak: float
+
+
+@dataclass(frozen=True)
 class Utterance:
     """A paragraph spoken: its audio (or a file holding it) and when each of its sentences is
-    said."""
+    said; its level when it was measured as it was spoken."""
 
     audio: AudioSegment | Path
     cues: tuple[Cue, ...]
+    level: Level | None = None
 
 
 @dataclass(frozen=True)

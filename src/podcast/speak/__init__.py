@@ -14,7 +14,7 @@ from dataclasses import fields, replace
 from pathlib import Path
 
 from ..errors import ConfigError, SpeechError
-from ..models import CONVERSATION, Host, Pauses, Script, SpokenSection, Utterance, Voice
+from ..models import CONVERSATION, Host, Pauses, Script, SpokenSection, Voice
 from ..progress import Advance, NoProgress, Progress
 from .engine import (
     ENGINES,
@@ -218,8 +218,8 @@ def _spoken(script: Script, speaker: Speaker, advance: Advance,
     spoken = speaker.speak_all(lines, lexicon, advance, folder)
     log.info("Spoke %d paragraphs with the %s.", len(lines), speaker.describe())
     if script.format == CONVERSATION:  # every sentence says who says it
-        spoken = [Utterance(said.audio, tuple(replace(cue, speaker=script.said_by(line.speaker))
-                                              for cue in said.cues))
+        spoken = [replace(said, cues=tuple(replace(cue, speaker=script.said_by(line.speaker))
+                                           for cue in said.cues))
                   for said, line in zip(spoken, lines, strict=True)]
     result, start = [], 0
     for title, section in sections:

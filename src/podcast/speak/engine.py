@@ -21,7 +21,7 @@ from typing import Any, ClassVar
 
 from .. import i18n
 from ..errors import SpeechError
-from ..models import Cue, Utterance, Voice
+from ..models import Cue, Level, Utterance, Voice
 from ..produce.audio import AudioSegment, conform, silence, write_wav
 from ..progress import Advance
 from ..registry import Backend, Registry
@@ -289,15 +289,17 @@ def assemble(
 
 def keep(said: Utterance, folder: Path | None, number: int) -> Utterance:
     """``said`` with its audio written to ``folder`` as the WAV file of paragraph ``number``
-    and let go: an episode's speech waits on disk for the mix, not in memory, however long the
-    episode. Without a folder, ``said`` as it is."""
+    and let go, and its level measured while it is at hand: an episode's speech waits on disk
+    for the mix, not in memory, however long the episode. Without a folder, ``said`` as it
+    is."""
     if folder is None or isinstance(said.audio, Path):
         return said
     if not folder.is_dir():
         folder.mkdir(parents=True)
     path = folder / f"paragraph-{number:04d}.wav"
-    write_wav(said.audio, path)
-    return Utterance(path, said.cues)
+    audio = conform(said.audio)
+    write_wav(audio, path)
+    return Utterance(path, said.cues, Level(audio.dBFS, audio.max_dBFS))
 
 
 #: A service's sentence boundaries in a request's audio: (seconds, the sentence as it heard it).
