@@ -90,6 +90,26 @@ def test_voices_of_different_engines_and_levels_are_matched(sections, tmp_path):
     assert max(levels) - min(levels) < 1.0, levels
 
 
+@pytest.mark.parametrize("parts", [2, 3])
+def test_parts_mastered_at_once_join_into_the_same_episode(sections, episode, tmp_path, parts):
+    """Cut into parts that are mixed and encoded at once and joined frame by frame, the episode
+    is the one made in one piece: as long to the sample, every sentence and chapter at the same
+    time, each chapter as loud, and the sound itself the same but for the encoder's noise."""
+    joined = produce_episode(sections, tmp_path / "joined.mp3", tags(), Music.load(), pauses=PAUSES, parts=parts)
+    assert (joined.duration, joined.chapters, joined.cues) == (episode.duration, episode.chapters, episode.cues)
+    whole, cut = decode_file(episode.path), decode_file(joined.path)
+    assert len(cut.raw_data) == len(whole.raw_data) == round(episode.duration * 44100) * 2
+    assert MP3(joined.path).info.length == pytest.approx(episode.duration, abs=1 / 44100)
+    for chapter in episode.chapters:
+        span = slice(round(chapter.start * 1000), round(chapter.end * 1000))
+        assert measure(cut[span]).integrated == pytest.approx(measure(whole[span]).integrated, abs=0.2)
+    difference = whole.overlay(cut.invert_phase())
+    assert difference.dBFS < whole.dBFS - 30, (difference.dBFS, whole.dBFS)
+    for cue in [c for c in episode.cues if c.start > 15]:  # the words start where they did (the intro over)
+        at = round(cue.start * 1000)
+        assert cut[at - 150 : at - 10].dBFS < -50 and cut[at + 20 : at + 300].dBFS > -40
+
+
 def test_chapters_match_the_assembly(episode):
     chapters = episode.chapters
     assert [c.title for c in chapters] == ["开场", "第 1 篇：论文1", "第 2 篇：论文2", "第 3 篇：论文3", "结束语"]
@@ -130,7 +150,7 @@ def test_ffprobe_reads_the_same_chapters(episode):
 def test_the_voice_rides_at_least_12_db_over_the_intro(sections):
     music = Music.load()
     voice = sections[0].parts[0].audio
-    head, under = music.under_voice(voice)
+    head, under = music.greeting.around(len(voice))
     assert len(head) == round(music.voice_entry * 1000) and 8 <= music.intro.duration_seconds <= 15
     overlap = voice[: len(under)]
     assert measure(overlap).integrated - measure(under).integrated >= 12

@@ -22,7 +22,6 @@ import wave
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
-from types import TracebackType
 from typing import IO, Any
 
 from ..errors import AudioError, Interrupted
@@ -44,9 +43,9 @@ _PCM_OUT = ["-f", "s16le", "-acodec", "pcm_s16le", "-ac", str(CHANNELS), "-ar", 
 SILENT_LUFS = -70.0  # what ebur128 reports when nothing is loud enough to measure
 
 __all__ = [
-    "AudioSegment", "Encoding", "Loudness", "Mp3Encoder", "codec_loss", "conform", "decode_bytes",
-    "decode_file", "decode_measured", "ffmpeg_exe", "from_wav", "master", "measure", "silence",
-    "wav", "write_wav",
+    "AudioSegment", "Encoding", "Loudness", "conform", "decode_bytes", "decode_file",
+    "decode_measured", "ffmpeg_exe", "from_wav", "last_line", "measure", "run_ffmpeg", "silence",
+    "stop_children", "through_encoder", "wav", "write_wav",
 ]
 
 
@@ -169,34 +168,57 @@ def _decode(inputs: list[str], data: bytes | None, what: str, measured: bool = F
     ]
     pcm, stderr, code = _pipe(command, data)
     if code != 0 or not pcm:
-        raise AudioError(f"{what}: ffmpeg cannot decode it: {_last_line(stderr)}")
+        raise AudioError(f"{what}: ffmpeg cannot decode it: {last_line(stderr)}")
     audio = AudioSegment(pcm, sample_width=SAMPLE_WIDTH, frame_rate=RATE, channels=CHANNELS)
     return (audio, Loudness.parse(stderr, what)) if measured else audio
 
 
-def _pipe(
-    command: list[str], data: bytes | bytearray | None, size: int = 0
-) -> tuple[bytearray, bytes, int]:
-    """Run ``command`` with ``data`` on its stdin; its stdout read straight into one buffer (of
-    ``size`` bytes when known), so long audio is never held twice; its stderr; its exit code."""
+def run_ffmpeg(arguments: list[str], what: str) -> bytes:
+    """ffmpeg run with ``arguments``, reading no stdin and writing files; what it printed on
+    stderr. Raises AudioError saying what it was doing (``what``) when it fails."""
+    _, stderr, code = _pipe([ffmpeg_exe(), "-hide_banner", "-nostdin", *arguments], None)
+    if code != 0:
+        raise AudioError(f"ffmpeg failed {what}: {last_line(stderr)}")
+    return stderr
+
+
+_running: set[subprocess.Popen[bytes]] = set()  # every ffmpeg the build's threads are waiting on
+_running_lock = threading.Lock()
+
+
+def stop_children() -> None:
+    """Kill every ffmpeg still running for the build: it has ended early (another part failed,
+    or a stop was asked for) and none of them outlives it."""
+    with _running_lock:
+        for process in _running:
+            process.kill()
+
+
+def _pipe(command: list[str], data: bytes | bytearray | None) -> tuple[bytearray, bytes, int]:
+    """Run ``command`` with ``data`` on its stdin; its stdout, stderr and exit code."""
     process = start_child(
         command, stdin=subprocess.PIPE if data is not None else subprocess.DEVNULL,
         stdout=subprocess.PIPE, stderr=subprocess.PIPE,
     )
+    with _running_lock:
+        _running.add(process)
     try:
-        out, stderr = _drain(process, data, size)
+        out, stderr = _drain(process, data)
     except BaseException:  # KeyboardInterrupt: ffmpeg does not outlive the build
         process.kill()
         process.wait()
         raise
+    finally:
+        with _running_lock:
+            _running.discard(process)
     code = process.wait()
     if stopped_by_signal(code):
         raise Interrupted(f"ffmpeg was stopped ({_exit_status(code)}); {RESUMES}")
     return out, stderr, code
 
 
-def _drain(process: subprocess.Popen[bytes], data: bytes | bytearray | None,
-           size: int) -> tuple[bytearray, bytes]:
+def _drain(process: subprocess.Popen[bytes],
+           data: bytes | bytearray | None) -> tuple[bytearray, bytes]:
     # both PIPE, and unbuffered is not asked for (bufsize=-1): stdout is a BufferedReader
     stdout, errors = process.stdout, process.stderr
     assert isinstance(stdout, io.BufferedReader) and errors is not None
@@ -214,13 +236,7 @@ def _drain(process: subprocess.Popen[bytes], data: bytes | bytearray | None,
         helpers.append(threading.Thread(target=feed, args=(process.stdin, data), daemon=True))
     for helper in helpers:
         helper.start()
-    out = bytearray(size)
-    if size:
-        done = 0
-        with memoryview(out) as view:
-            while done < size and (count := stdout.readinto(view[done:])):
-                done += count
-        del out[done:]
+    out = bytearray()
     while chunk := stdout.read(1 << 20):
         out += chunk
     stdout.close()
@@ -251,7 +267,7 @@ class Loudness:
         """The summary ffmpeg's ebur128 filter prints when its input ends."""
         found = _SUMMARY.findall(stderr)
         if not found:
-            raise AudioError(f"{what}: ffmpeg printed no loudness summary: {_last_line(stderr)}")
+            raise AudioError(f"{what}: ffmpeg printed no loudness summary: {last_line(stderr)}")
         integrated, peak = (_number(value) for value in found[-1])
         return cls(max(integrated, SILENT_LUFS), peak)
 
@@ -276,30 +292,8 @@ def measure(audio: AudioSegment | Path, true_peak: bool = False) -> Loudness:
                "-vn", "-af", f"ebur128=framelog=quiet:peak={kind}", "-f", "null", "-"]
     _, stderr, code = _pipe(command, data)
     if code != 0:
-        raise AudioError(f"{what}: ffmpeg cannot measure its loudness: {_last_line(stderr)}")
+        raise AudioError(f"{what}: ffmpeg cannot measure its loudness: {last_line(stderr)}")
     return Loudness.parse(stderr, what)
-
-
-def master(
-    audio: AudioSegment, gain: float, ceiling: float | None
-) -> tuple[AudioSegment, Loudness]:
-    """``audio`` raised by ``gain`` dB in floating point (so PCM mixed with headroom never clips),
-    through a look-ahead limiter holding sample peaks under ``ceiling`` dBFS (its delay is
-    compensated: every sample stays where it was; None: no limiter), and the loudness of the
-    result."""
-    audio = conform(audio)
-    limiter = (f"alimiter=limit={10 ** (ceiling / 20):.4f}:level=false:latency=true"
-               ":attack=5:release=80," if ceiling is not None else "")
-    chain = f"volume={gain:.2f}dB:precision=float,{limiter}{_EBUR128}"
-    command = [
-        ffmpeg_exe(), "-hide_banner", "-nostats", "-loglevel", "info",
-        *_PCM_IN, "-af", chain, *_PCM_OUT,
-    ]
-    pcm, stderr, code = _pipe(command, audio.raw_data, len(audio.raw_data))
-    if code != 0 or not pcm:
-        raise AudioError(f"ffmpeg cannot master the audio: {_last_line(stderr)}")
-    out = AudioSegment(pcm, sample_width=SAMPLE_WIDTH, frame_rate=RATE, channels=CHANNELS)
-    return out, Loudness.parse(stderr, "mastered audio")
 
 
 @dataclass(frozen=True)
@@ -316,104 +310,32 @@ class Encoding:
                 "-ac", str(self.channels), "-ar", str(RATE)]
 
 
-def codec_loss(audio: AudioSegment, encoding: Encoding) -> float:
-    """How many LU quieter ``audio`` measures once through the MP3 encoder and back: LAME drops
-    some of what it cannot hear, and that counts in the loudness of some voices."""
-    command = [ffmpeg_exe(), "-hide_banner", "-loglevel", "error", *_PCM_IN, *encoding.lame(),
-               "-f", "mp3", "pipe:1"]
-    audio = conform(audio)
-    mp3, stderr, code = _pipe(command, audio.raw_data)
-    if code != 0:
-        raise AudioError(f"ffmpeg cannot encode MP3: {_last_line(stderr)}")
-    before, after = measure(audio), measure(decode_bytes(bytes(mp3), "encoded audio"))
-    return before.integrated - after.integrated if before.measurable and after.measurable else 0.0
+def through_encoder(source: Path, seconds: float, filters: str, encoding: Encoding,
+                    work: Path) -> tuple[Loudness, Loudness]:
+    """The loudness of the first ``seconds`` of the file ``source`` through ffmpeg's
+    ``filters``, and once more through the MP3 encoder and back: LAME drops some of what it
+    cannot hear, and that counts in the loudness of some voices. ``work``: a folder for the
+    encoded file."""
+    encoded = work / "calibration.mp3"
+    before = run_ffmpeg(["-nostats", "-loglevel", "info", "-y", "-t", f"{seconds:.3f}",
+                         "-i", str(source), "-af", f"{filters},{_EBUR128}", *encoding.lame(),
+                         "-f", "mp3", str(encoded)], f"encoding {encoded}")
+    after = measure(encoded)
+    encoded.unlink()
+    return Loudness.parse(before, str(source)), after
 
 
-class Mp3Encoder:
-    """One ffmpeg process turning house-format PCM written to it into a CBR MP3 file."""
-
-    def __init__(self, path: Path, encoding: Encoding | None = None) -> None:
-        encoding = encoding or Encoding()
-        self.path = path
-        self.samples = 0
-        command = [
-            ffmpeg_exe(), "-hide_banner", "-loglevel", "error", "-y",
-            *_PCM_IN, *encoding.lame(),
-            "-write_xing", "1", "-id3v2_version", "0", "-f", "mp3", str(path),
-        ]
-        try:
-            self._process = start_child(
-                command, stdin=subprocess.PIPE, stderr=subprocess.PIPE, stdout=subprocess.DEVNULL
-            )
-        except OSError as exc:
-            raise AudioError(f"cannot start ffmpeg: {exc}") from exc
-        assert self._process.stdin is not None and self._process.stderr is not None  # both PIPE
-        self._stdin: IO[bytes] = self._process.stdin
-        self._errors: IO[bytes] = self._process.stderr
-
-    @property
-    def seconds(self) -> float:
-        """How much audio has been written so far."""
-        return self.samples / RATE
-
-    def write(self, segment: AudioSegment) -> None:
-        data = conform(segment).raw_data
-        try:
-            self._stdin.write(data)
-        except BrokenPipeError:
-            self._check_stopped(self._process.wait())
-            raise AudioError(f"ffmpeg stopped encoding {self.path}: {self._stderr()}") from None
-        self.samples += len(data) // (SAMPLE_WIDTH * CHANNELS)
-
-    def close(self) -> None:
-        """Finish the file; raises AudioError if ffmpeg failed."""
-        self._stdin.close()
-        code = self._process.wait()
-        message = self._stderr()
-        self._check_stopped(code)
-        if code != 0:
-            raise AudioError(f"ffmpeg failed to encode {self.path}: {message}")
-
-    def abort(self) -> None:
-        """Stop ffmpeg; the partial file is the caller's to delete."""
-        self._process.kill()
-        self._process.wait()
-        with contextlib.suppress(BrokenPipeError):
-            self._stdin.close()
-        self._errors.close()
-
-    def _check_stopped(self, code: int) -> None:
-        if stopped_by_signal(code):
-            raise Interrupted(f"ffmpeg was stopped while encoding {self.path} "
-                              f"({_exit_status(code)}); {RESUMES}")
-
-    def _stderr(self) -> str:
-        with self._errors:
-            message = _last_line(self._errors.read())
-        code = self._process.returncode
-        # killed before it could say why
-        if message == "no message" and code is not None and code < 0:
-            message = f"killed by {signal.Signals(-code).name}"
-            if -code == getattr(signal, "SIGXFSZ", None):
-                message += " (the file size limit, ulimit -f, was reached)"
-        return message
-
-    def __enter__(self) -> Mp3Encoder:
-        return self
-
-    def __exit__(
-        self, kind: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
-    ) -> None:
-        if kind is None:
-            self.close()
-        else:
-            self.abort()
+_SAYS_WHY = re.compile(r"(?i)error|invalid|no such|denied|cannot|unable|not found|no space")
 
 
-def _last_line(stderr: bytes) -> str:
-    lines = stderr.decode("utf-8", "replace").strip().splitlines()
+def last_line(stderr: bytes) -> str:
+    """What ffmpeg last said of why it failed: its last line naming an error, not the "Conversion
+    failed!" after it nor a summary printed at the end; else its last line."""
+    lines = [line for line in stderr.decode("utf-8", "replace").strip().splitlines()
+             if line.strip() and not line.startswith("Conversion failed")]
+    why = [line for line in lines if _SAYS_WHY.search(line)]
     # without ffmpeg's "[out#0/mp3 @ 0x55d0c0e0a700] " context, which means nothing to a user
-    return re.sub(r"^\[[^\]]* @ 0x[0-9a-f]+\] ", "", lines[-1]) if lines else "no message"
+    return re.sub(r"^\[[^\]]* @ 0x[0-9a-f]+\] ", "", (why or lines)[-1]) if lines else "no message"
 
 
 # -- child processes ---------------------------------------------------------------------------

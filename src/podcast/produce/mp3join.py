@@ -1,8 +1,8 @@
 """Join MP3 parts encoded at the same time from consecutive stretches of one timeline into one
 gapless MP3, frame by frame, without decoding.
 
-Every part comes from LAME through ffmpeg (``-write_xing 1 -id3v2_version 0``): an Info frame
-holding the Xing and LAME tags, then the audio frames. A decoder skips ``PRIMING`` samples at the
+Every part is as LAME writes it (see :mod:`.lame`): an Info frame holding the Xing and LAME
+tags, then the audio frames. A decoder skips ``PRIMING`` samples at the
 start (the encoder's delay of 576, written in the tag, and its own 529) and the tag's padding less
 529 at the end. A part holding the timeline ``[start, S - PRIMING)``, where S (a multiple of
 ``FRAME``) is where the next part starts, ends on a frame boundary; the next part's priming takes
@@ -42,8 +42,8 @@ def frames_for(samples: int) -> int:
 
 
 def encoded_frames(samples: int) -> int:
-    """The frames LAME writes for ``samples`` (> 0) samples, measured through ffmpeg 9: whole
-    frames with at least 576 samples of padding; ffmpeg's tag says at most 1681 of it."""
+    """The frames LAME writes for ``samples`` (> 0) samples, as measured: whole frames with at
+    least 576 samples of padding."""
     return -(-samples // FRAME) + 1
 
 
@@ -113,7 +113,7 @@ def _read(path: Path, file: BinaryIO) -> Part:
     file.seek(0)
     info, tag = file.read(first.length), first.tag
     lame = tag + 120
-    encoder = info[lame:lame + 9]
+    encoder = info[lame:lame + 9].rstrip(b"\0")  # "LAME3.100", "LAME4.0 \0", "Lavc63.1."
     if (len(info) < lame + 36 or info[tag:tag + 4] not in (b"Info", b"Xing")
             or info[tag + 7] & 15 != 15  # frames, bytes, seek table and quality: all there
             or not encoder[:1].isalpha() or not all(32 <= c < 127 for c in encoder)):
@@ -200,10 +200,15 @@ def _patched(first: Part, padding: int, pieces: list[tuple[int, int, int]]) -> b
     struct.pack_into(">II", info, tag + 8, sum(frames for _, frames, _ in pieces), total)
     info[tag + 16:tag + 116] = _toc(pieces, first.audio_start, total)
     info[lame + 21:lame + 24] = (first.delay << 12 | padding).to_bytes(3)
-    struct.pack_into(">IHH", info, lame + 28, total, music_crc, 0)
-    # as ffmpeg: over the first 190 bytes (zeros past a shorter frame), this CRC counted as 0
-    struct.pack_into(">H", info, lame + 34, crc16(bytes(info[:190]).ljust(190, b"\0")))
+    struct.pack_into(">IH", info, lame + 28, total, music_crc)
+    _seal(info, lame)
     return bytes(info)
+
+
+def _seal(info: bytearray, lame: int) -> None:
+    """Write the CRC of the LAME tag starting at ``lame`` in the Info frame ``info``: as LAME
+    does, over every byte of the frame before that CRC (190 of them in stereo, 175 in mono)."""
+    struct.pack_into(">H", info, lame + 34, crc16(bytes(info[:lame + 34])))
 
 
 def _toc(pieces: list[tuple[int, int, int]], start: int, total: int) -> bytes:
