@@ -24,12 +24,12 @@ from .layout import Chunk, Part, Sound
 MEASURE_RATE = RATE // 2
 _SUMMARY = re.compile(rb"\[ebur128@c(\d+) @ [^\]]*\] Summary:")
 _INTEGRATED = re.compile(rb"I:\s+(-?[\d.]+|-?inf|nan) LUFS")
-_PEAK = re.compile(rb"\[volumedetect@v(\d+) @ [^\]]*\] max_volume: (-?[\d.]+|-?inf) dB")
 
 
 def mix(part: Part, out: Path) -> list[Loudness]:
     """``part`` mixed into the 16-bit WAV file ``out``: every sound at its gain, the voice over
-    what lies under it, each chunk through its limiter; and each chunk's loudness and peak."""
+    what lies under it, each chunk through its limiter; and each chunk's loudness, with the
+    highest peak it can have (its limiter's ceiling, or the loudest of its sounds)."""
     inputs: list[Path] = []
     graph: list[str] = []
     labels = []
@@ -42,7 +42,7 @@ def mix(part: Part, out: Path) -> list[Loudness]:
     # the part as it is written is also measured, chunk by chunk, as it goes by
     measured = "".join(f"[m{number}]" for number in range(len(part.chunks)))
     cuts = "|".join(str(bound // (RATE // MEASURE_RATE)) for bound in part.bounds)
-    graph.append(f"{''.join(labels)}concat=n={len(labels)}:v=0:a=1,"
+    graph.append(f"{''.join(labels)}concat=n={len(labels)}:v=0:a=1,aformat=sample_fmts=s16,"
                  f"asplit[out][all];[all]aresample={MEASURE_RATE}"
                  + (f",asegment=samples={cuts}{measured}" if cuts else "[m0]"))
     graph += [f"[m{number}]ebur128@c{number}=framelog=quiet:peak=none,anullsink"
@@ -57,8 +57,7 @@ def mix(part: Part, out: Path) -> list[Loudness]:
     if sorted(found) != list(range(len(part.chunks))):
         raise AudioError(f"ffmpeg measured {len(found)} of {len(part.chunks)} paragraphs while "
                          f"mixing into {out}: {last_line(stderr)}")
-    peaks = _peaks(stderr)
-    return [Loudness(found[number], peaks.get(number, 0.0)) for number in range(len(part.chunks))]
+    return [Loudness(found[number], chunk.peak) for number, chunk in enumerate(part.chunks)]
 
 
 def _chunk(chunk: Chunk, number: int, inputs: list[Path]) -> str:
@@ -73,8 +72,8 @@ def _chunk(chunk: Chunk, number: int, inputs: list[Path]) -> str:
                           f"[{label}m]")
             label += "m"
         labels.append(f"[{label}]")
-    chains.append(f"{''.join(labels)}concat=n={len(labels)}:v=0:a=1{limiter(chunk.limit)},"
-                  f"aformat=sample_fmts=s16,volumedetect@v{number}[c{number}]")
+    chains.append(f"{''.join(labels)}concat=n={len(labels)}:v=0:a=1{limiter(chunk.limit)}"
+                  f"[c{number}]")
     return ";".join(chains)
 
 
@@ -102,11 +101,6 @@ def limiter(limit: float | None) -> str:
 
 def _silence(samples: int) -> str:
     return f"anullsrc=r={RATE}:cl=mono,atrim=end_sample={samples}"
-
-
-def _peaks(stderr: bytes) -> dict[int, float]:
-    """Each chunk's sample peak (dBFS), as its volumedetect filter printed it."""
-    return {int(number): float(value) for number, value in _PEAK.findall(stderr)}
 
 
 def _summaries(stderr: bytes) -> dict[int, float]:

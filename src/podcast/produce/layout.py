@@ -42,6 +42,12 @@ class Chunk:
     voice: int  # the voice's index in ``sounds``
     under: Sound | None = None  # laid under the voice from its first sample (the intro's tail)
     limit: float | None = None  # dBFS the limiter holds the peaks under; None: no limiter
+    loudest: float = -math.inf  # dBFS the mix can reach before the limiter
+
+    @property
+    def peak(self) -> float:
+        """The highest its samples can be once limited, dBFS."""
+        return self.loudest if self.limit is None else min(self.loudest, self.limit)
 
     @property
     def samples(self) -> int:
@@ -85,6 +91,17 @@ class Part:
     def bounds(self) -> list[int]:
         """Where each chunk but the first begins, in samples from the part's start."""
         return [chunk.start - self.start for chunk in self.chunks[1:]]
+
+    def batches(self, size: int) -> list[Part]:
+        """The part in runs of at most ``size`` chunks, one after the other (ffmpeg holds the
+        buffers of every sound of a run at once)."""
+        runs = []
+        for first in range(0, len(self.chunks), size):
+            chunks = self.chunks[first : first + size]
+            after = first + len(chunks)
+            end = self.chunks[after].start if after < len(self.chunks) else self.end
+            runs.append(Part(chunks, self.numbers[first:after], chunks[0].start, end))
+        return runs
 
 
 def split(chunks: list[Chunk], count: int, shortest: int) -> list[Part]:

@@ -8,9 +8,11 @@ gain puts it on the target: the first paragraph, through the encoder and back, a
 much loudness the MP3 encoder will take away, and every chunk makes up for it.
 
 The episode is cut into parts, one per core (see :mod:`.layout`). ffmpeg mixes, limits and
-measures each part into a WAV file, then encodes it with each chunk's last gain; the parts'
-MP3s are joined frame by frame. No audio goes through Python (a paragraph's level is measured
-as it is spoken), and memory holds a few of ffmpeg's buffers however long the episode is.
+measures each part into WAV files, a few chunks at a time (:data:`BATCH`: it holds buffers for
+every sound of a run), and LAME encodes each run as soon as it is mixed, with each chunk's last
+gain (:mod:`.lame`); the parts' MP3s are joined frame by frame. Audio goes through Python only
+on its way into LAME (a paragraph's level is measured as it is spoken), and memory holds a few
+runs' buffers however long the episode is.
 """
 
 from __future__ import annotations
@@ -18,14 +20,16 @@ from __future__ import annotations
 import logging
 import math
 import os
+import queue
 import tempfile
 import threading
 import wave
 from collections.abc import Sequence
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import ThreadPoolExecutor, wait
 from dataclasses import dataclass, replace
 from pathlib import Path
 
+from ..errors import AudioError
 from ..models import Chapter, Cue, Level
 from ..progress import Advance
 from .audio import (
@@ -40,7 +44,7 @@ from .audio import (
     write_wav,
 )
 from .graph import limiter, mix, volume
-from .lame import encode
+from .lame import Mp3Writer
 from .layout import Chunk, Part, Sound, split
 from .mp3join import FRAME, join
 
@@ -52,6 +56,7 @@ PEAK_MARGIN = 0.5  # dB the final sample peaks stay under it: inter-sample peaks
 CALIBRATION = 30  # seconds of the first paragraph, through the limiter, the encoder and back
 MAX_BOOST = 6.0  # dB at most the speech is moved from its RMS level, for what the limiter takes
 PART_SECONDS = 60  # the shortest part worth a core of its own
+BATCH = 6  # chunks ffmpeg mixes in one run: about 2.5 MB of buffers each, on 29 MB
 
 
 @dataclass(frozen=True)
@@ -135,32 +140,62 @@ def master_episode(plan: Sequence[Planned], target: float, true_peak: float,
 
 def _master(parts: list[Part], plan: Sequence[Planned], target: float, true_peak: float,
             encoding: Encoding, work: Path, advance: Advance) -> list[Path]:
-    """Each part mixed, then encoded with its chunks' last gains, to ``target`` LUFS before the
-    encoder; the MP3 files, in order."""
-    wavs = [work / f"part-{number}.wav" for number in range(len(parts))]
-    mp3s = [path.with_suffix(".mp3") for path in wavs]
+    """Each part mixed in runs of a few chunks, and encoded as its runs are mixed, each chunk
+    with its last gain to ``target`` LUFS before the encoder; the MP3 files, in order."""
+    batches = [part.batches(BATCH) for part in parts]
+    mp3s = [work / f"part-{number}.mp3" for number in range(len(parts))]
     stopped = threading.Event()
-    with ThreadPoolExecutor(max_workers=len(parts), thread_name_prefix="master") as pool:
-        mixed = [pool.submit(mix, part, wav) for part, wav in zip(parts, wavs, strict=True)]
+    chapters: queue.Queue[int] = queue.Queue()  # as each run is encoded, the chapters it began
+    with (ThreadPoolExecutor(max_workers=len(parts), thread_name_prefix="mix") as mixing,
+          ThreadPoolExecutor(max_workers=len(parts), thread_name_prefix="encode") as encoders):
+        # the parts' runs in turn, so that every part's encoder is fed as it goes
+        mixed = {}
+        for index in range(max(map(len, batches))):
+            for number, runs in enumerate(batches):
+                if index < len(runs):
+                    mixed[number, index] = mixing.submit(
+                        _mix, runs[index], work / f"part-{number}-{index}.wav", stopped)
 
         def finish(number: int) -> None:
-            gains = [_makeup(level, target, true_peak) for level in mixed[number].result()]
-            if not stopped.is_set():
-                encode(wavs[number], parts[number].bounds, gains, encoding, mp3s[number])
-                wavs[number].unlink()
+            writer = Mp3Writer(mp3s[number], encoding)
+            try:
+                for index, run in enumerate(batches[number]):
+                    levels = mixed[number, index].result()
+                    wav = work / f"part-{number}-{index}.wav"
+                    writer.add(wav, run.bounds, [_makeup(level, target, true_peak)
+                                                 for level in levels])
+                    wav.unlink()
+                    chapters.put(sum(plan[n].chapter is not None for n in run.numbers))
+                writer.close()
+            except BaseException:
+                writer.abort()
+                raise
 
-        encoded = [pool.submit(finish, number) for number in range(len(parts))]
+        encoded = {encoders.submit(finish, number) for number in range(len(parts))}
         try:
-            for number, (part, future) in enumerate(zip(parts, encoded, strict=True)):
-                future.result()
-                chapters = sum(plan[n].chapter is not None for n in part.numbers)
-                advance(chapters - (1 if number == 0 and chapters else 0))
+            left = sum(planned.chapter is not None for planned in plan) - 1
+            while encoded:
+                done, encoded = wait(encoded, timeout=0.25)
+                for future in done:
+                    future.result()
+                while not chapters.empty():
+                    step = min(chapters.get(), left)
+                    if step > 0:
+                        advance(step)
+                        left -= step
         except BaseException:  # a part failed, or a stop: no ffmpeg of this build goes on
             stopped.set()
-            pool.shutdown(wait=False, cancel_futures=True)
+            mixing.shutdown(wait=False, cancel_futures=True)
+            encoders.shutdown(wait=False, cancel_futures=True)
             stop_children()
             raise
     return mp3s
+
+
+def _mix(run: Part, out: Path, stopped: threading.Event) -> list[Loudness]:
+    if stopped.is_set():
+        raise AudioError("stopped")  # the build is ending: nothing more is mixed
+    return mix(run, out)
 
 
 def _lay_out(plan: Sequence[Planned], speech: Sequence[Speech], target: float, ceiling: float,
@@ -193,7 +228,8 @@ def _lay_out(plan: Sequence[Planned], speech: Sequence[Speech], target: float, c
         if under is not None:
             loudest = max(loudest, 20 * math.log10(10 ** (voice.loudest / 20)
                                                    + 10 ** (under.loudest / 20)))
-        chunk = Chunk(start, sounds, len(before), under, ceiling if loudest > ceiling else None)
+        chunk = Chunk(start, sounds, len(before), under, ceiling if loudest > ceiling else None,
+                      loudest)
         chunks.append(chunk)
         start += chunk.samples
     return chunks
