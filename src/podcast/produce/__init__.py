@@ -14,6 +14,7 @@ import logging
 import shutil
 from collections.abc import Sequence
 from dataclasses import astuple, dataclass, field, replace
+from functools import lru_cache
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -86,8 +87,8 @@ class Music:
             path = getattr(config, name) or folder / f"{name}.flac"
             if not path.is_file():
                 raise AudioError(f"{path}: [audio] {name} music file not found")
-            audio, loudness = decode_measured(path)
-            pieces[name] = _at_level(audio, loudness, level)
+            found = path.stat()
+            pieces[name] = _levelled(path, found.st_mtime_ns, found.st_size, level)
         intro = pieces["intro"]
         if config.voice_entry > intro.duration_seconds - 1:
             raise AudioError(f"[audio] voice_entry = {config.voice_entry} s: the intro lasts only "
@@ -262,6 +263,14 @@ def _plan(sections: Sequence[SpokenSection], music: Music, pauses: Pauses) -> li
 
 def _samples(seconds: float) -> int:
     return round(seconds * RATE)
+
+
+@lru_cache(maxsize=6)
+def _levelled(path: Path, mtime_ns: int, size: int, level: float) -> AudioSegment:
+    """The music file ``path`` (as it was at ``mtime_ns`` and ``size``) decoded and brought to
+    ``level`` LUFS: once a process (a daemon's builds, a day's two stages), not every time."""
+    audio, loudness = decode_measured(path)
+    return _at_level(audio, loudness, level)
 
 
 def _at_level(audio: AudioSegment, loudness: Loudness, target: float) -> AudioSegment:

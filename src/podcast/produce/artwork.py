@@ -55,8 +55,10 @@ _ATOM = re.compile(
 _IDEOGRAPH = re.compile("[\u3400-\u9fff\uf900-\ufaff]")
 
 
+@lru_cache(maxsize=8)
 def render_artwork(title: str, subtitle: str = "", size: int = MIN_SIZE) -> bytes:
-    """A square RGB PNG of ``size`` px: the show's cover, the same bytes for the same arguments."""
+    """A square RGB PNG of ``size`` px: the show's cover, the same bytes for the same arguments
+    (drawn once a process)."""
     if not MIN_SIZE <= size <= MAX_SIZE:
         raise ValueError(f"artwork size must be {MIN_SIZE}..{MAX_SIZE} px, not {size}")
     digest = hashlib.sha256(title.encode()).digest()
