@@ -149,6 +149,7 @@ def _point_library_at(endpoint: str | None) -> None:
 class EdgeSpeaker(Speaker):
     Options = EdgeOptions
     label = "edge-tts"
+    cache: PieceCache
     max_chunk_bytes = 2800  # requests stay well under the 3,000 bytes that work reliably
 
     def __init__(self, voice: Voice, context: SpeakContext | None = None) -> None:

@@ -25,6 +25,7 @@ from ..models import Cue, Level, Utterance, Voice
 from ..produce.audio import AudioSegment, conform, silence, write_wav
 from ..progress import Advance
 from ..registry import Backend, Registry
+from .cache import PieceCache
 from .voices import Lexicon
 
 # Where a sentence may end: its stop, then any closing quotes and brackets.
@@ -71,6 +72,10 @@ class Speaker(Backend, ABC):
     #: An offline engine that stands in for the others before the last resort (the registry's
     #: stand-in) whenever it is :meth:`ready`.
     stands_in_first: ClassVar[bool] = False
+    #: What the engine's spoken pieces are, in the log line :meth:`speak_all` ends with
+    pieces: ClassVar[str] = "pieces"
+    #: Where an engine that keeps its spoken pieces keeps them (set in its ``__init__``)
+    cache: PieceCache | None = None
 
     def __init__(self, voice: Voice, context: SpeakContext | None = None) -> None:
         super().__init__(voice.options)
@@ -105,6 +110,8 @@ class Speaker(Backend, ABC):
             spoken.append(keep(assemble(groups, results, self.settings.pauses.sentence),
                                folder, number))
             advance(1)
+        if self.cache is not None:
+            self.cache.counted(self.label or self.name, self.pieces)
         return spoken
 
     def check(self) -> str | None:

@@ -11,18 +11,14 @@ import ctypes
 import importlib.metadata
 import logging
 import threading
-from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import cache
-from pathlib import Path
 
 from ..errors import SpeechError
-from ..models import Utterance, Voice
+from ..models import Voice
 from ..produce.audio import AudioSegment, wav
-from ..progress import Advance
 from .cache import PieceCache
-from .engine import ENGINES, Line, SpeakContext, Speaker
-from .voices import Lexicon
+from .engine import ENGINES, SpeakContext, Speaker
 
 log = logging.getLogger(__name__)
 
@@ -119,6 +115,7 @@ class EspeakSpeaker(Speaker):
     offline = True
     stands_in = True
     label = "espeak-ng"
+    cache: PieceCache
 
     def __init__(self, voice: Voice, context: SpeakContext | None = None) -> None:
         super().__init__(voice, context)
@@ -132,12 +129,6 @@ class EspeakSpeaker(Speaker):
     def pace_factor(cls, preset: dict, options: EspeakOptions) -> float:
         # the preset's rate was measured at the preset's speed
         return options.speed / preset["speed"] if options.speed and preset.get("speed") else 1.0
-
-    def speak_all(self, lines: Sequence[Line], lexicon: Lexicon, advance: Advance,
-                  folder: Path | None = None) -> list[Utterance]:
-        spoken = super().speak_all(lines, lexicon, advance, folder)
-        self.cache.counted("espeak-ng", "pieces")
-        return spoken
 
     def speak_chunk(self, text: str, voice: str) -> tuple[AudioSegment, list[float] | None]:
         pitch = self.options.pitch if self.options.pitch >= 0 else 50

@@ -22,21 +22,18 @@ import os
 import re
 import threading
 import time
-from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from .. import i18n
 from ..errors import SpeechError
-from ..models import Utterance, Voice
+from ..models import Voice
 from ..produce.audio import AudioSegment, wav
-from ..progress import Advance
 from ..schema import between, check
 from . import kokoro_files
 from .cache import PieceCache
-from .engine import ENGINES, Line, SpeakContext, Speaker, VoiceProblem
-from .voices import Lexicon
+from .engine import ENGINES, SpeakContext, Speaker, VoiceProblem
 
 log = logging.getLogger(__name__)
 
@@ -79,6 +76,8 @@ class KokoroSpeaker(Speaker):
     offline = True
     stands_in_first = True
     label = "Kokoro-82M"
+    cache: PieceCache
+    pieces = "sentences"
     max_chunk_bytes = 0  # one sentence a call
 
     def __init__(self, voice: Voice, context: SpeakContext | None = None) -> None:
@@ -108,12 +107,6 @@ class KokoroSpeaker(Speaker):
         except SpeechError as exc:
             return str(exc)
         return None
-
-    def speak_all(self, lines: Sequence[Line], lexicon: Lexicon, advance: Advance,
-                  folder: Path | None = None) -> list[Utterance]:
-        spoken = super().speak_all(lines, lexicon, advance, folder)
-        self.cache.counted("Kokoro-82M", "sentences")
-        return spoken
 
     def speak_chunk(self, text: str, voice: str) -> tuple[AudioSegment, list[float] | None]:
         model_file = self.options.model.name if self.options.model else kokoro_files.MODEL
